@@ -1,0 +1,132 @@
+"""The command line: `qa index`, `qa retrieve`, `qa ask`, `qa eval`. It only calls the public API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from dataclasses import asdict
+from typing import Any
+
+PASSAGE_FIELDS = ("rank", "source", "path", "start", "end", "text", "score")
+CITATION_FIELDS = ("n", "source", "path", "start", "end", "quote", "score")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from .errors import QAError
+
+    try:
+        return int(args.handler(args) or 0)
+    except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Ask questions of your own documents, offline, with quoted citations.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build or update the index from files and folders")
+    index.add_argument("paths", nargs="*", default=["seeds"], help="files or folders to index (default: seeds)")
+    index.add_argument("--index", default="index", help="index folder (default: index)")
+    index.set_defaults(handler=_index)
+
+    retrieve = commands.add_parser("retrieve", help="show the passages that best match a question")
+    retrieve.add_argument("question")
+    retrieve.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
+    retrieve.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default=None)
+    retrieve.add_argument("--index", default="index")
+    retrieve.add_argument("--json", action="store_true", help="print JSON")
+    retrieve.set_defaults(handler=_retrieve)
+
+    ask = commands.add_parser("ask", help="answer a question with verbatim quotes")
+    ask.add_argument("question")
+    ask.add_argument("--index", default="index")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.set_defaults(handler=_ask)
+
+    evaluate = commands.add_parser("eval", help="score answers against a JSONL file of questions and gold answers")
+    evaluate.add_argument("file", help='JSONL lines {"question": ..., "answers": [...]} ([] = unanswerable)')
+    evaluate.add_argument("--index", default="index")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(handler=_eval)
+    return parser
+
+
+def _index(args: argparse.Namespace) -> int:
+    from .index import Index
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        index = Index.build(args.paths, args.index, progress=sys.stderr.isatty())
+    for warning in caught:
+        print(f"qa: warning: {warning.message}", file=sys.stderr)
+    report = index.report
+    print(
+        f"Indexed {len(index.documents)} documents, {len(index.chunks)} passages into {args.index} "
+        f"({len(report.embedded)} embedded, {len(report.reused)} unchanged, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped)."
+    )
+    return 0
+
+
+def _retrieve(args: argparse.Namespace) -> int:
+    from .api import open_index
+
+    passages = open_index(args.index).retrieve(args.question, args.k, mode=args.mode)
+    if args.json:
+        _print_json([{name: getattr(p, name) for name in PASSAGE_FIELDS} for p in passages])
+        return 0
+    for p in passages:
+        where = f"page {p.page}" if p.page else f"line {p.line}"
+        print(f"[{p.rank}] {p.source}, {where} (chars {p.start}-{p.end}, score {p.score:.3f})")
+        print("    " + " ".join(p.text.split()))
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .api import open_index
+
+    answer = open_index(args.index).answer(args.question)
+    if args.json:
+        _print_json({
+            "question": answer.question,
+            "answered": answer.answered,
+            "answer": answer.text,
+            "citations": [{name: getattr(c, name) for name in CITATION_FIELDS} for c in answer.citations],
+        })
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:" if answer.answered else "\nClosest passages (not an answer):")
+    for c in answer.citations:
+        where = f"page {c.page}" if c.page else f"line {c.line}"
+        print(f"[{c.n}] {c.source}, {where}, chars {c.start}-{c.end}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .api import open_index
+    from .evaluate import evaluate_file
+
+    report = evaluate_file(open_index(args.index), args.file)
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(report.summary())
+    return 0
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

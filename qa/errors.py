@@ -1,0 +1,43 @@
+"""One small error hierarchy. Every message says how to fix the problem."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class for every error qa raises on purpose; safe to show to a user."""
+
+
+class EmptyCorpusError(QAError):
+    """No readable text was found in the given sources."""
+
+
+class SourceError(QAError):
+    """A source file cannot be used (unreadable, binary, unsupported, too large)."""
+
+
+class IndexMissingError(QAError):
+    """There is no index where one was expected."""
+
+
+class IndexMismatchError(QAError):
+    """The index was built with another model, settings or format version."""
+
+
+class IndexCorruptError(QAError):
+    """The index files are damaged or inconsistent."""
+
+
+class IndexLockedError(QAError):
+    """Another process is writing the index right now."""
+
+
+class ModelError(QAError):
+    """The embedding model cannot be found or loaded."""
+
+
+class QuestionError(QAError):
+    """The question is empty or otherwise unusable."""
+
+
+def rebuild_hint(index_dir: object) -> str:
+    return f"Rebuild it with `qa index --index {index_dir}` (or `qa index PATHS... --index {index_dir}`)."

@@ -1,0 +1,111 @@
+"""The evaluation harness: answer rate, quote accuracy, abstention and citation validity.
+
+Input: JSONL lines ``{"question": str, "answers": [str, ...]}``; an empty list
+means the sources do not answer the question. Gold answers are matched inside
+quotes after SQuAD-style normalisation (case, punctuation, articles, spaces).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import QAError
+from .types import Answer
+
+if TYPE_CHECKING:
+    from .index import Index
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—"}
+
+
+def normalise_answer(text: str) -> str:
+    text = "".join(" " if ch in _PUNCTUATION else ch for ch in text.lower())
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def contains_answer(quote: str, answers: Iterable[str]) -> bool:
+    padded = f" {normalise_answer(quote)} "
+    return any(f" {normalise_answer(a)} " in padded for a in answers if normalise_answer(a))
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    questions: int
+    answerable: int
+    unanswerable: int
+    answered_rate: float  # answerable questions that got an answer
+    first_quote_correct: float  # answerable questions whose first quote holds a gold answer
+    any_quote_correct: float  # ... whose quotes (at most three) hold one
+    abstention_rate: float  # unanswerable questions where the bot said the sources do not answer
+    citation_validity: float  # citations whose quote equals its source slice (must be 1.0)
+    mean_quote_chars: float
+
+    def summary(self) -> str:
+        return "\n".join([
+            f"questions: {self.questions} ({self.answerable} answerable, {self.unanswerable} unanswerable)",
+            f"answered (answerable): {self.answered_rate:.1%}",
+            f"first quote holds a gold answer: {self.first_quote_correct:.1%}",
+            f"some quote holds a gold answer: {self.any_quote_correct:.1%}",
+            f"abstained (unanswerable): {self.abstention_rate:.1%}",
+            f"citation validity: {self.citation_validity:.1%}",
+            f"mean quotation length: {self.mean_quote_chars:.0f} characters",
+        ])
+
+
+def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
+    items: list[tuple[str, list[str]]] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QAError(f"Cannot read {path}: {error}. Give a UTF-8 JSONL file.") from error
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            items.append((str(row["question"]), [str(a) for a in row.get("answers", [])]))
+        except (ValueError, KeyError, TypeError) as error:
+            raise QAError(f'{path}, line {number}: expected {{"question": ..., "answers": [...]}} ({error}).') from error
+    if not items:
+        raise QAError(f"{path} holds no questions.")
+    return items
+
+
+def citation_is_valid(index: Index, path: str, start: int, end: int, quote: str) -> bool:
+    doc = next((d for d in index.documents if d.path == path), None)
+    return doc is not None and doc.text[start:end] == quote
+
+
+def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer]) -> EvalReport:
+    answerable = [(gold, a) for (_, gold), a in zip(items, answers) if gold]
+    unanswerable = [a for (_, gold), a in zip(items, answers) if not gold]
+    citations = [c for a in answers for c in a.citations]
+    answered = [(gold, a) for gold, a in answerable if a.answered]
+    quotes = [sum(len(c.quote) for c in a.citations) for _, a in answered]
+
+    def rate(count: int, total: int) -> float:
+        return count / total if total else 0.0
+
+    return EvalReport(
+        questions=len(items),
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        answered_rate=rate(len(answered), len(answerable)),
+        first_quote_correct=rate(sum(contains_answer(a.citations[0].quote, g) for g, a in answered), len(answerable)),
+        any_quote_correct=rate(sum(any(contains_answer(c.quote, g) for c in a.citations) for g, a in answered), len(answerable)),
+        abstention_rate=rate(sum(not a.answered for a in unanswerable), len(unanswerable)),
+        citation_validity=rate(sum(citation_is_valid(index, c.path, c.start, c.end, c.quote) for c in citations), len(citations)) if citations else 1.0,
+        mean_quote_chars=sum(quotes) / len(quotes) if quotes else 0.0,
+    )
+
+
+def evaluate_file(index: Index, path: str | Path) -> EvalReport:
+    items = read_questions(path)
+    return score(index, items, [index.answer(question) for question, _ in items])

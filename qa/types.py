@@ -1,0 +1,99 @@
+"""The frozen dataclasses that cross module boundaries.
+
+Offsets (``start``, ``end``) are always character offsets into the document's
+text as read (for .txt/.md: the file decoded as UTF-8, newlines untouched), so
+``document_text[start:end] == text`` holds for every passage, chunk and quote.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source as read: its full text and where it came from."""
+
+    path: str  # absolute path of the file at index time
+    source: str  # display name (the file name)
+    text: str
+    sha256: str  # hash of the file's bytes
+    page_starts: tuple[int, ...] = ()  # PDF: offset where each page's text starts
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page number holding ``offset`` (None when not paged)."""
+        return bisect_right(self.page_starts, offset) if self.page_starts else None
+
+    def line_at(self, offset: int) -> int:
+        """1-based line number holding ``offset``."""
+        return self.text.count("\n", 0, offset) + 1
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage as stored in the index: a run of whole sentences of one document."""
+
+    doc: int  # position of the document in the index
+    start: int
+    end: int
+    first_sentence: int  # index into the index's sentence table
+    last_sentence: int  # inclusive
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage. ``text`` is exactly the source text between ``start`` and ``end``."""
+
+    rank: int  # 1 = best
+    score: float  # fused relevance, higher is better (comparable within one query)
+    source: str  # display name of the document
+    path: str  # absolute path of the file at index time
+    start: int
+    end: int
+    text: str
+    page: int | None = None  # PDFs: 1-based page where the passage starts
+    line: int = 1  # 1-based line where the passage starts
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quote of an answer. ``quote`` is the source text between ``start`` and ``end``."""
+
+    n: int  # the number shown as [n] in the answer text
+    source: str
+    path: str
+    start: int
+    end: int
+    quote: str
+    score: float  # sentence support score; compare with AnswerSettings.abstain_below
+    page: int | None = None
+    line: int = 1
+    passage_start: int = 0  # the surrounding passage, for showing the quote in context
+    passage_end: int = 0
+    answer_start: int | None = None  # the likely answer inside the quote (offsets in the source)
+    answer_end: int | None = None
+    supports_answer: bool = True  # False when listed only as the closest passage after abstaining
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    text: str  # the quotes with [n] markers, or a plain statement that the sources do not answer
+    citations: tuple[Citation, ...]
+    truncated: bool = False  # the question was cut to what the model reads
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source file left out of the index, and why."""
+
+    path: str
+    reason: str
