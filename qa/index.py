@@ -128,6 +128,11 @@ class Index:
                 else _chunk(doc, settings)
                 for doc in documents
             ]
+            if not any(len(part.chunks) for part in parts):
+                raise EmptyCorpusError(
+                    "Nothing to index: the files hold no sentences, only short lines such as menus or page numbers. "
+                    "Add documents with running text and try again."
+                )
             embedder = _embed_new(parts, settings, embedder or (previous._embedder if previous else None), progress)
             return cls._assemble(index_dir, settings, parts, embedder, report)
 
