@@ -226,3 +226,24 @@ def test_hidden_files_and_duplicates_are_read_once(seed_corpus):
     documents, skipped = read_sources([seed_corpus, seed_corpus / SEED_FILE.name])
     assert [doc.source for doc in documents] == [SEED_FILE.name]
     assert skipped == []
+
+
+def test_corpus_of_page_chrome_only_raises_empty_corpus_error(tmp_path, fake_model_env):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "menu.txt").write_text("Accessibility links\n\nXS\nSM\nMD\nLG\n", encoding="utf-8")
+    for embedder in (fake_model_env, None):  # None: the model is loaded only when there is something to embed
+        with pytest.raises(EmptyCorpusError, match="Nothing to index"):
+            Index.build([corpus], tmp_path / "index", embedder=embedder)
+    assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_document_without_passages_beside_others(seed_corpus, tmp_path, fake_embedder):
+    (seed_corpus / "menu.txt").write_text("Accessibility links\n\nXS\nSM\nMD\nLG\n", encoding="utf-8")
+    index, _ = build_quietly([seed_corpus], tmp_path / "index", fake_embedder)
+    assert sorted(doc.source for doc in index.documents) == sorted(["menu.txt", SEED_FILE.name])
+    loaded = Index.load(tmp_path / "index", embedder=fake_embedder)
+    assert loaded.retrieve("Russian peacekeepers", k=3) == index.retrieve("Russian peacekeepers", k=3)
+    (seed_corpus / "menu.txt").unlink()
+    rebuilt, _ = build_quietly([seed_corpus], tmp_path / "index", fake_embedder)
+    assert [doc.source for doc in rebuilt.documents] == [SEED_FILE.name]

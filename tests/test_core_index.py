@@ -1,0 +1,351 @@
+"""The index: save/load round trip, incremental rebuilds, refusing foreign or damaged indexes,
+crash safety, the writer lock, retrieval modes, and question checks (all with the fake embedder)."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa
+from qa import (
+    ChunkSettings,
+    Index,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    QAError,
+    QuestionError,
+    Settings,
+    storage,
+)
+
+from conftest import SEED_FILE, FakeEmbedder
+
+HARBOUR = (
+    "Harbour report from the northern quay\n\n"
+    "The lighthouse keeper counted 41 zebrafish boats in the harbour. Fog rolled in from the sea at dusk.\n"
+    "The foghorn sounded twice an hour.\n"
+)
+BAKERY = "The bakery on the quay sells 300 loaves of rye bread every morning. Fishermen buy the bread before dawn.\n"
+
+
+def build(corpus: Path, index_dir: Path, embedder: FakeEmbedder, **kwargs) -> Index:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Index.build([corpus], index_dir, embedder=embedder, **kwargs)
+
+
+def generations(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.glob("gen-*"))
+
+
+def sources(passages) -> list[str]:
+    return [p.source for p in passages]
+
+
+# ----- round trip ----------------------------------------------------------------------
+
+
+def test_save_load_round_trip(fake_index, tmp_path, fake_embedder):
+    loaded = Index.load(tmp_path / "index", embedder=fake_embedder)
+    assert loaded.documents == fake_index.documents
+    assert loaded.titles == fake_index.titles
+    assert np.array_equal(loaded.chunks, fake_index.chunks)
+    assert np.array_equal(loaded.sentences, fake_index.sentences)
+    assert np.array_equal(loaded.sentence_vectors, fake_index.sentence_vectors)
+    assert len(loaded.store) == len(fake_index.store) == len(fake_index.chunks)
+    for question in ("How many Russian peacekeepers were deployed?", "Hadrut violations", "death toll Armenia"):
+        for mode in ("hybrid", "dense", "lexical"):
+            assert loaded.retrieve(question, k=5, mode=mode) == fake_index.retrieve(question, k=5, mode=mode)
+        assert loaded.answer(question) == fake_index.answer(question)
+
+
+def test_index_folder_layout(fake_index, tmp_path):
+    index_dir = tmp_path / "index"
+    folder = storage.current_folder(index_dir)
+    assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == folder.name
+    assert generations(index_dir) == [folder.name]
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"manifest.json", "documents.jsonl", "chunks.npy", "sentences.npy", "sentence_vectors.npy", "vectors.faiss", "bm25"}
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == storage.FORMAT_VERSION
+    assert manifest["model"] == "fake-hash" and manifest["dim"] == 64
+    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4}}
+    (doc,) = fake_index.documents
+    assert manifest["documents"] == [{"path": doc.path, "sha256": doc.sha256, "chunks": len(fake_index.chunks)}]
+
+
+# ----- incremental rebuilds ------------------------------------------------------------
+
+
+def test_rebuild_with_nothing_changed_embeds_nothing(seed_corpus, tmp_path, fake_embedder):
+    (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    first = build(seed_corpus, tmp_path / "index", fake_embedder)
+    assert len(first.report.embedded) == 2 and len(fake_embedder.calls) == 1
+    before = generations(tmp_path / "index")
+
+    counting = FakeEmbedder()
+    again = build(seed_corpus, tmp_path / "index", counting)
+    assert counting.calls == []
+    assert again.report.embedded == () and again.report.removed == ()
+    assert sorted(again.report.reused) == sorted(doc.path for doc in first.documents)
+    assert generations(tmp_path / "index") == before  # nothing rewritten
+    assert again.retrieve("lighthouse keeper", k=3) == first.retrieve("lighthouse keeper", k=3)
+
+
+def test_changed_file_is_the_only_one_embedded_again(seed_corpus, tmp_path, fake_embedder):
+    harbour = seed_corpus / "harbour.txt"
+    harbour.write_text(HARBOUR, encoding="utf-8")
+    build(seed_corpus, tmp_path / "index", fake_embedder)
+
+    harbour.write_text(HARBOUR + BAKERY, encoding="utf-8")
+    counting = FakeEmbedder()
+    index = build(seed_corpus, tmp_path / "index", counting)
+    assert index.report.embedded == (str(harbour.resolve()),)
+    assert index.report.reused == (str((seed_corpus / SEED_FILE.name).resolve()),)
+    embedded = counting.embedded_texts
+    assert embedded and any("bakery" in text for text in embedded)
+    assert not any("Azerbaijan" in text for text in embedded)
+    assert "300 loaves" in index.retrieve("bakery loaves rye bread", k=1)[0].text
+
+    # The carried vectors give exactly what a fresh build of the same files gives.
+    fresh = build(seed_corpus, tmp_path / "fresh", FakeEmbedder())
+    assert np.array_equal(index.chunks, fresh.chunks)
+    assert np.array_equal(index.sentence_vectors, fresh.sentence_vectors)
+    for mode in ("hybrid", "dense", "lexical"):
+        question = "Russian peacekeepers and the bakery bread"
+        assert [(p.source, p.start, p.end, p.score) for p in index.retrieve(question, k=8, mode=mode)] == [
+            (p.source, p.start, p.end, p.score) for p in fresh.retrieve(question, k=8, mode=mode)
+        ]
+
+
+def test_deleted_file_is_dropped_and_new_file_added(seed_corpus, tmp_path, fake_embedder):
+    harbour = seed_corpus / "harbour.txt"
+    harbour.write_text(HARBOUR, encoding="utf-8")
+    index = build(seed_corpus, tmp_path / "index", fake_embedder)
+    assert "harbour.txt" in sources(index.retrieve("lighthouse zebrafish boats", k=3, mode="lexical"))
+
+    harbour.unlink()
+    counting = FakeEmbedder()
+    index = build(seed_corpus, tmp_path / "index", counting)
+    assert counting.calls == []  # dropping a file embeds nothing
+    assert index.report.removed == (str(harbour.resolve()),)
+    assert [doc.source for doc in index.documents] == [SEED_FILE.name]
+    for mode in ("hybrid", "dense", "lexical"):
+        assert "harbour.txt" not in sources(index.retrieve("lighthouse zebrafish boats", k=10, mode=mode))
+    reloaded = Index.load(tmp_path / "index", embedder=counting)
+    assert [doc.source for doc in reloaded.documents] == [SEED_FILE.name]
+    assert not any("zebrafish" in p.text for p in reloaded.retrieve("zebrafish", k=10))
+
+    (seed_corpus / "bakery.md").write_text(BAKERY, encoding="utf-8")
+    index = build(seed_corpus, tmp_path / "index", counting)
+    assert index.report.embedded == (str((seed_corpus / "bakery.md").resolve()),)
+    assert not any("Azerbaijan" in text for text in counting.embedded_texts)
+    assert index.retrieve("bakery rye loaves", k=1)[0].source == "bakery.md"
+    assert len(generations(tmp_path / "index")) == 1  # older generations are cleaned up
+
+
+def test_other_chunk_settings_rebuild_everything_with_a_warning(fake_index, seed_corpus, tmp_path):
+    settings = Settings(chunk=ChunkSettings(sentences=2, overlap=0))
+    counting = FakeEmbedder()
+    with pytest.warns(UserWarning, match="rebuilding the whole index"):
+        index = Index.build([seed_corpus], tmp_path / "index", settings=settings, embedder=counting)
+    assert counting.calls and index.report.embedded
+    assert all(last - first <= 1 for first, last in index.chunks[:, 3:5].tolist())
+    Index.load(tmp_path / "index", settings=settings, embedder=counting)
+    with pytest.raises(IndexMismatchError):
+        Index.load(tmp_path / "index", embedder=counting)
+
+
+# ----- refusing foreign, damaged and missing indexes -----------------------------------
+
+
+def test_missing_index(tmp_path, fake_embedder):
+    for index_dir in (tmp_path / "nowhere", tmp_path):
+        with pytest.raises(IndexMissingError, match="qa index"):
+            Index.load(index_dir, embedder=fake_embedder)
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda: {"embedder": FakeEmbedder(name="other-model")}, "model"),
+        (lambda: {}, "model"),  # the real model's name, without loading it
+        (lambda: {"embedder": FakeEmbedder(dim=32)}, "dimensional"),
+        (lambda: {"embedder": FakeEmbedder(), "settings": Settings(chunk=ChunkSettings(sentences=2))}, "chunk"),
+        (lambda: {"embedder": FakeEmbedder(), "settings": Settings(chunk=ChunkSettings(max_chars=500))}, "chunk"),
+    ],
+)
+def test_mismatched_index_is_refused(fake_index, tmp_path, make, what):
+    with pytest.raises(IndexMismatchError, match=what) as error:
+        Index.load(tmp_path / "index", **make())
+    assert "qa index" in str(error.value)
+
+
+def test_other_format_version_is_refused(fake_index, tmp_path, fake_embedder):
+    manifest_path = storage.current_folder(tmp_path / "index") / storage.MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format"] = storage.FORMAT_VERSION + 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match=r"format.*qa index"):
+        Index.load(tmp_path / "index", embedder=fake_embedder)
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _garble(path: Path) -> None:
+    path.write_bytes(b"\x07" * path.stat().st_size)  # same size: only reading it can tell
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("vectors.faiss", _truncate),
+        ("vectors.faiss", _garble),
+        ("chunks.npy", _garble),
+        ("sentences.npy", _truncate),
+        ("sentence_vectors.npy", _garble),
+        ("documents.jsonl", _garble),
+        ("bm25/vocab.index.json", _garble),
+        ("manifest.json", _garble),
+        ("manifest.json", _truncate),
+        ("chunks.npy", Path.unlink),
+    ],
+)
+def test_corrupt_index_is_refused(fake_index, tmp_path, fake_embedder, name, damage):
+    damage(storage.current_folder(tmp_path / "index") / name)
+    with pytest.raises(IndexCorruptError, match="qa index"):
+        Index.load(tmp_path / "index", embedder=fake_embedder)
+
+
+@pytest.mark.parametrize("pointer", ["gen-19990101T000000-000000000-1", "../elsewhere", "", "\x00\x01garbage"])
+def test_current_naming_a_missing_folder_is_corrupt(fake_index, tmp_path, fake_embedder, pointer):
+    (tmp_path / "index" / "CURRENT").write_text(pointer, encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="qa index"):
+        Index.load(tmp_path / "index", embedder=fake_embedder)
+
+
+def test_damaged_index_is_rebuilt_by_the_next_build(fake_index, seed_corpus, tmp_path):
+    _garble(storage.current_folder(tmp_path / "index") / "vectors.faiss")
+    counting = FakeEmbedder()
+    with pytest.warns(UserWarning, match="rebuilding the whole index"):
+        index = Index.build([seed_corpus], tmp_path / "index", embedder=counting)
+    assert counting.calls
+    assert Index.load(tmp_path / "index", embedder=counting).documents == index.documents
+
+
+# ----- crash safety and the writer lock ------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["qa.lexical.LexicalIndex.save", "qa.storage._fsync_tree", "qa.index.np.save"])
+def test_crash_mid_build_leaves_the_previous_index(fake_index, seed_corpus, tmp_path, monkeypatch, target):
+    index_dir = tmp_path / "index"
+    before = generations(index_dir)
+    (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+
+    def crash(*args, **kwargs):
+        raise OSError("simulated crash: disk full")
+
+    module_path, attribute = target.rsplit(".", 1)
+    monkeypatch.setattr(module_path + "." + attribute, crash)
+    with pytest.raises(OSError, match="simulated crash"):
+        build(seed_corpus, index_dir, FakeEmbedder())
+    monkeypatch.undo()
+
+    assert generations(index_dir) == before  # the half-written generation is gone
+    loaded = Index.load(index_dir, embedder=FakeEmbedder())
+    assert loaded.documents == fake_index.documents
+    assert "harbour.txt" not in sources(loaded.retrieve("lighthouse zebrafish", k=10))
+    rebuilt = build(seed_corpus, index_dir, FakeEmbedder())  # the lock was released
+    assert rebuilt.report.embedded == (str((seed_corpus / "harbour.txt").resolve()),)
+
+
+def test_second_writer_gets_index_locked_error(fake_index, seed_corpus, tmp_path, monkeypatch, fake_embedder):
+    monkeypatch.setattr(storage, "LOCK_WAIT_SECONDS", 0.05)
+    index_dir = tmp_path / "index"
+    with storage.writer_lock(index_dir):
+        with pytest.raises(IndexLockedError, match="Another process is writing"):
+            Index.build([seed_corpus], index_dir, embedder=fake_embedder)
+        assert Index.load(index_dir, embedder=fake_embedder).documents == fake_index.documents  # readers go on
+    build(seed_corpus, index_dir, fake_embedder)
+
+
+# ----- retrieval and questions ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_retrieve_ranks_and_scores(fake_index, mode):
+    passages = fake_index.retrieve("Russian peacekeepers deployed 2,000", k=4, mode=mode)
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+    assert 1 <= len(passages) <= 4
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert len({(p.start, p.end) for p in passages}) == len(passages)
+    if mode != "dense":  # the fake embedder's dense ranking is only roughly lexical
+        assert "2,000 Russian peacekeeping forces" in passages[0].text
+
+
+def test_retrieve_k_larger_than_the_index(fake_index):
+    assert len(fake_index.retrieve("Azerbaijan", k=1000)) == len(fake_index.chunks)
+
+
+def test_bad_retrieve_arguments(fake_index):
+    with pytest.raises(QAError, match="k must be"):
+        fake_index.retrieve("Azerbaijan", k=0)
+    with pytest.raises(ValueError, match="hybrid"):
+        fake_index.retrieve("Azerbaijan", mode="fuzzy")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t \xa0", None])
+def test_empty_question_is_refused(fake_index, question):
+    with pytest.raises(QuestionError, match="empty"):
+        fake_index.retrieve(question)
+    with pytest.raises(QuestionError, match="empty"):
+        fake_index.answer(question)
+
+
+def test_huge_question_is_truncated_and_fast(fake_index):
+    question = "How many Russian peacekeepers were deployed to the conflict zone? " * 16_000  # about 1 MB
+    assert len(question) > 1_000_000
+    started = time.perf_counter()
+    passages = fake_index.retrieve(question, k=3)
+    answer = fake_index.answer(question)
+    assert time.perf_counter() - started < 5
+    assert passages and answer.truncated is True
+    assert len(answer.question) <= fake_index.settings.max_question_chars
+    assert fake_index.answer("How many Russian peacekeepers were deployed?").truncated is False
+
+
+# ----- module-level API: load once, reload after a rebuild -----------------------------
+
+
+def test_module_retrieve_caches_and_reloads(fake_model_env, seed_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(seed_corpus, index_dir, fake_model_env)
+    passages = qa.retrieve("Russian peacekeepers", k=2, index_dir=index_dir)
+    assert len(passages) == 2
+    first = qa.open_index(index_dir)
+    assert qa.open_index(str(index_dir)) is first
+    assert qa.retrieve("Russian peacekeepers", k=2, index_dir=index_dir) == passages
+
+    build(seed_corpus, index_dir, fake_model_env)  # nothing changed: same generation, same object
+    assert qa.open_index(index_dir) is first
+
+    (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    build(seed_corpus, index_dir, fake_model_env)
+    second = qa.open_index(index_dir)
+    assert second is not first and len(second.documents) == 2
+    assert qa.retrieve("lighthouse zebrafish", k=1, index_dir=index_dir)[0].source == "harbour.txt"
+    assert qa.ask("How many zebrafish boats did the lighthouse keeper count?", index_dir=index_dir).question
+
+
+def test_module_retrieve_without_index(tmp_path):
+    with pytest.raises(IndexMissingError, match="qa index"):
+        qa.retrieve("anything", index_dir=tmp_path / "none")
