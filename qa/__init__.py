@@ -13,6 +13,8 @@ from .errors import (
     SourceError,
 )
 from .index import BuildReport, Index, SkippedFileWarning
+from .library import Library, SourceFile
+from .service import Change, Reply, Service, SourceRow
 from .settings import AnswerSettings, ChunkSettings, RetrievalSettings, Settings
 from .types import Answer, Citation, Document, Passage, Skipped
 
@@ -20,6 +22,7 @@ __all__ = [
     "Answer",
     "AnswerSettings",
     "BuildReport",
+    "Change",
     "ChunkSettings",
     "Citation",
     "Document",
@@ -29,15 +32,20 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexMissingError",
+    "Library",
     "ModelError",
     "Passage",
     "QAError",
     "QuestionError",
+    "Reply",
     "RetrievalSettings",
+    "Service",
     "Settings",
     "Skipped",
     "SkippedFileWarning",
+    "SourceFile",
     "SourceError",
+    "SourceRow",
     "ask",
     "open_index",
     "retrieve",

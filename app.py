@@ -1,0 +1,83 @@
+"""The browser chat: `python app.py` serves http://127.0.0.1:7860.
+
+On start it builds the index from the library (seeds/ plus uploads under data/uploads/) when the
+index is missing, stale or damaged; when it is up to date that takes a second and loads no model.
+Options: --host/QA_HOST, --port/QA_PORT, --index/QA_INDEX, --seeds/QA_SEEDS, --data/QA_DATA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa import Service
+
+CONCURRENCY = 2  # questions answered at once (the machine has few cores)
+QUEUE_SIZE = 32  # requests waiting beyond that are turned away with a "busy" message
+
+log = logging.getLogger("qa.app")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description="Serve the qa chat in the browser.")
+    parser.add_argument("--host", default=env("QA_HOST", "127.0.0.1"), help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=int(env("QA_PORT", "7860")), help="port (default: 7860)")
+    parser.add_argument("--index", default=env("QA_INDEX", "index"), help="index folder (default: index)")
+    parser.add_argument("--seeds", default=env("QA_SEEDS", "seeds"), help="folder of seed documents (default: seeds)")
+    parser.add_argument("--data", default=env("QA_DATA", "data"), help="folder for uploads and upload temp files (default: data)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="qa: %(message)s")
+    log.setLevel(logging.INFO)
+    data = Path(args.data).resolve()
+    # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
+    os.environ["GRADIO_TEMP_DIR"] = str(data / "tmp")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from qa import Library, QAError, Service
+
+    library = Library(Path(args.seeds), data)
+    try:
+        service = Service.start(library, args.index)
+    except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 1
+    rows = service.sources()
+    log.info("%d sources, %d indexed passages in %s", len(rows), sum(r.passages for r in rows), args.index)
+    threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
+    serve(service, args.host, args.port)
+    return 0
+
+
+def serve(service: Service, host: str, port: int) -> None:
+    """Build the page, start its queue (bounded) and serve it until interrupted."""
+    from qa.render import CSS
+    from qa.webapp import CITE_CLICK_JS, build_app
+
+    demo = build_app(service)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        head=CITE_CLICK_JS,
+        ssr_mode=False,
+        show_error=False,  # errors reach the page as chat messages, never as tracebacks
+        max_file_size=service.library.max_upload_bytes,
+        footer_links=["api"],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

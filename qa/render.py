@@ -1,0 +1,138 @@
+"""HTML for the chat app: answers with numbered quotes, passages with the quote highlighted, the source list.
+
+Pure functions over the public dataclasses; every piece of source or user text is escaped.
+The class names (``qa-answer``, ``qa-abstain``, ``qa-cite``, ``qa-passage`` ...) are styled by ``CSS``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .service import SourceRow
+from .types import Answer, Citation, Passage
+
+CSS = """
+.qa-answer, .qa-abstain, .qa-notice, .qa-error { line-height: 1.5; }
+.qa-quote { margin: 0 0 .5em 0; }
+.qa-quote q { quotes: "\\201C" "\\201D"; }
+.qa-cite { font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer; }
+.qa-cite:hover { text-decoration: underline; }
+.qa-span { background: #fde68a; color: #1f2937; border-radius: 3px; padding: 0 2px; }
+.qa-refs { font-size: .85em; opacity: .8; margin: .25em 0 0 0; }
+.qa-abstain { border-left: 4px solid #d97706; padding: .25em .75em; background: rgba(217,119,6,.08); }
+.qa-abstain-title { font-weight: 700; color: #b45309; margin: 0 0 .25em 0; }
+.qa-not-answer { font-style: italic; }
+.qa-notice { font-size: .85em; color: #b45309; margin: .5em 0 0 0; }
+.qa-ok { border-left: 4px solid #16a34a; padding: .25em .75em; background: rgba(22,163,74,.08); }
+.qa-error { border-left: 4px solid #dc2626; padding: .25em .75em; background: rgba(220,38,38,.08); }
+.qa-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .75em 1em; }
+.qa-card.qa-closest { border-style: dashed; }
+.qa-card-head { display: flex; gap: .5em; align-items: baseline; flex-wrap: wrap; margin-bottom: .5em; }
+.qa-badge { font-weight: 700; background: var(--color-accent); color: white; border-radius: 4px; padding: 0 .4em; }
+.qa-where { opacity: .75; font-size: .9em; }
+.qa-passage { white-space: pre-wrap; line-height: 1.6; margin: 0; font-family: var(--font); }
+.qa-passage mark { background: #fde68a; color: #1f2937; padding: 1px 0; }
+.qa-passage mark strong { background: #f59e0b; color: #111827; }
+.qa-empty { opacity: .7; font-style: italic; }
+.qa-sources { width: 100%; border-collapse: collapse; font-size: .9em; }
+.qa-sources th, .qa-sources td { text-align: left; padding: .25em .5em; border-bottom: 1px solid var(--border-color-primary); }
+"""
+
+
+def location(citation: Citation | Passage) -> str:
+    """Where a quote or passage stands: "page 3, line 41" for PDFs, "line 12" otherwise."""
+    return f"page {citation.page}, line {citation.line}" if citation.page else f"line {citation.line}"
+
+
+def citation_label(citation: Citation) -> str:
+    """The label of a citation in the sources panel's chooser."""
+    return f"[{citation.n}] {citation.source}, {location(citation)}"
+
+
+def answer_html(answer: Answer, max_question_chars: int) -> str:
+    """The chat message for an answer, or a clearly different notice for an abstention."""
+    if answer.answered:
+        quotes = "".join(
+            f'<p class="qa-quote">“{_quote(c)}” <span class="qa-cite" data-n="{c.n}">[{c.n}]</span></p>'
+            for c in answer.citations
+        )
+        body = f'<div class="qa-answer">{quotes}{_refs(answer.citations, "Sources")}'
+    else:
+        body = (
+            '<div class="qa-abstain"><p class="qa-abstain-title">Not found in the sources</p>'
+            f"<p>{escape(answer.text)}</p>{_refs(answer.citations, 'Closest passages, not an answer')}"
+        )
+    if answer.truncated:
+        body += (
+            f'<p class="qa-notice">Your question was very long, so only its first '
+            f"{max_question_chars:,} characters were used.</p>"
+        )
+    return body + "</div>"
+
+
+def _quote(citation: Citation) -> str:
+    """The quote, escaped, with the likely answer inside it in bold."""
+    text = citation.quote
+    if citation.answer_start is None or citation.answer_end is None:
+        return _lines(text)
+    a, b = citation.answer_start - citation.start, citation.answer_end - citation.start
+    return f'{_lines(text[:a])}<strong class="qa-span">{_lines(text[a:b])}</strong>{_lines(text[b:])}'
+
+
+def _refs(citations: tuple[Citation, ...], title: str) -> str:
+    if not citations:
+        return ""
+    items = "; ".join(f"[{c.n}] {escape(c.source)}, {location(c)}" for c in citations)
+    return f'<p class="qa-refs"><span class="qa-not-answer">{escape(title)}:</span> {items}</p>'
+
+
+def notice_html(text: str, kind: str = "notice") -> str:
+    """A message that is not an answer: "notice" (a friendly prompt), "error", or "ok" (a change went through)."""
+    css = {"error": "qa-error", "ok": "qa-ok"}.get(kind, "qa-abstain")
+    return f'<div class="{css}"><p>{_lines(text)}</p></div>'
+
+
+def question_html(question: str, limit: int = 600) -> str:
+    """The user's question as shown in the chat (escaped; a very long one is shortened on screen)."""
+    shown = question if len(question) <= limit else question[:limit] + f"… ({len(question):,} characters)"
+    return _lines(shown)
+
+
+def passage_html(citation: Citation, passage: Passage) -> str:
+    """A citation's source, location and surrounding passage, with the quote marked."""
+    a, b = citation.start - passage.start, citation.end - passage.start
+    text = passage.text
+    quote = _quote(citation)
+    closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
+    return (
+        f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}" data-n="{citation.n}">'
+        f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
+        f'<strong class="qa-source">{escape(citation.source)}</strong>'
+        f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>'
+        f'<p class="qa-passage">{escape(text[:a])}<mark>{quote}</mark>{escape(text[b:])}</p></div>'
+    )
+
+
+def empty_sources_html(text: str = "Ask a question: the passages behind its answer appear here.") -> str:
+    return f'<p class="qa-empty">{escape(text)}</p>'
+
+
+def sources_table_html(rows: list[SourceRow]) -> str:
+    """The indexed sources: name, kind, size and passages."""
+    if not rows:
+        return empty_sources_html("No sources yet. Upload a file to start.")
+    body = "".join(
+        f"<tr><td>{escape(r.source.name)}</td><td>{r.source.kind}</td><td>{_size(r.source.size)}</td>"
+        f"<td>{r.passages if r.passages else 'not indexed'}</td></tr>"
+        for r in rows
+    )
+    return f'<table class="qa-sources"><thead><tr><th>Source</th><th>Kind</th><th>Size</th><th>Passages</th></tr></thead><tbody>{body}</tbody></table>'
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{max(1, round(size / 1024))} KiB"
+
+
+def _lines(text: str) -> str:
+    """Escaped text with line breaks kept (a blank line would end an HTML block in Markdown)."""
+    return escape(text).replace("\n", "<br>")
