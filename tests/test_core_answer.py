@@ -1,0 +1,168 @@
+"""Answers: frozen results, verbatim quotes with exact offsets, abstaining, follow-ups.
+
+The fake-embedder tests check what holds for any scoring; the `model` tests check the
+seed questions with the real packaged model (one shared index per session).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+
+import pytest
+
+from qa import Answer, Citation, Document, Index, Passage
+
+from conftest import SEED_FILE
+
+SEED_QUESTIONS = [
+    "What total military death toll did Azerbaijan report?",
+    "How many Russian peacekeepers were deployed?",
+    "Who brokered the cease-fire?",
+    "When did the fighting formally end?",
+    "How many soldiers did Azerbaijan say were killed since the cease-fire?",
+    "When did Azerbaijan launch its military offensive?",
+    "How many Karabakh fighters were wounded?",
+    "What did Armenia's Foreign Ministry accuse Azerbaijan of?",
+    "Who controlled Nagorno-Karabakh since the early 1990s?",
+    "How many soldiers has Armenia lost?",
+    "Who won the 2018 FIFA World Cup?",
+    "How do I bake sourdough bread?",
+]
+TOLL_QUESTION = "What total military death toll did Azerbaijan report?"
+TOLL_SENTENCE = "Overall, Azerbaijan has reported 2,783 of its soldiers killed in the latest bout of fighting."
+ARMENIAN_SENTENCE = (
+    "Armenia has not released a final death toll for its military, but Nagorno-Karabakh military officials "
+    "have said at least 2,317 soldiers had been killed."
+)
+
+
+def check_answer(index: Index, answer: Answer) -> None:
+    """What every answer promises, whatever it says."""
+    assert isinstance(answer.citations, tuple)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    texts = {doc.path: doc.text for doc in index.documents}
+    for c in answer.citations:
+        text = texts[c.path]
+        assert c.quote and text[c.start : c.end] == c.quote
+        assert c.source == next(d.source for d in index.documents if d.path == c.path)
+        assert c.passage_start <= c.start < c.end <= c.passage_end
+        assert c.line == text.count("\n", 0, c.start) + 1
+        assert c.supports_answer is answer.answered
+        if c.answer_start is not None:
+            assert c.start <= c.answer_start < c.answer_end <= c.end
+    if answer.answered:
+        assert answer.citations
+        for c in answer.citations:
+            assert f"“{c.quote}” [{c.n}]" in answer.text
+    else:
+        assert "do not answer" in answer.text
+        assert all(c.answer_start is None for c in answer.citations)
+
+
+# ----- frozen results (no model) -------------------------------------------------------
+
+
+def test_results_are_frozen():
+    citation = Citation(1, "a.txt", "/a.txt", 0, 5, "Hello", 1.0)
+    answer = Answer("q?", True, "“Hello” [1]", (citation,))
+    passage = Passage(1, 0.5, "a.txt", "/a.txt", 0, 5, "Hello")
+    document = Document("/a.txt", "a.txt", "Hello", "0" * 64)
+    for value, name in ((citation, "quote"), (answer, "text"), (passage, "text"), (document, "text")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, "changed")
+    assert answer.truncated is False and citation.supports_answer is True
+    assert hash(passage) == hash(Passage(1, 0.5, "a.txt", "/a.txt", 0, 5, "Hello"))
+
+
+def test_fake_answers_keep_their_promises(fake_index):
+    for question in SEED_QUESTIONS:
+        answer = fake_index.answer(question)
+        assert answer.question == question
+        check_answer(fake_index, answer)
+
+
+def test_history_is_accepted_and_checked(fake_index):
+    first = fake_index.answer(TOLL_QUESTION)
+    follow = fake_index.answer("and on the Armenian side?", history=[(TOLL_QUESTION, first.text)])
+    check_answer(fake_index, follow)
+    assert follow.question == "and on the Armenian side?"
+    assert fake_index.answer(TOLL_QUESTION, history=[]) == first
+
+
+# ----- the real model on the seed ------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question", SEED_QUESTIONS)
+def test_every_quote_is_the_source_text(model_index, seed_text, question):
+    answer = model_index.answer(question)
+    check_answer(model_index, answer)
+    for c in answer.citations:
+        assert seed_text[c.start : c.end] == c.quote
+        assert c.path == str(SEED_FILE.resolve())
+
+
+@pytest.mark.model
+def test_death_toll_is_answered_with_exact_offsets(model_index, seed_text):
+    answer = model_index.answer(TOLL_QUESTION)
+    assert answer.answered is True
+    first = answer.citations[0]
+    assert "2,783" in first.quote
+    assert first.quote == TOLL_SENTENCE
+    assert (first.start, first.end) == (seed_text.index(TOLL_SENTENCE), seed_text.index(TOLL_SENTENCE) + len(TOLL_SENTENCE))
+    assert first.path == str(SEED_FILE.resolve()) and first.source == SEED_FILE.name
+    assert first.supports_answer is True and first.page is None
+    assert first.line == seed_text.count("\n", 0, first.start) + 1
+    assert seed_text[first.passage_start : first.passage_end].count(TOLL_SENTENCE) == 1
+    assert first.answer_start is not None and seed_text[first.answer_start : first.answer_end] == "2,783"
+    assert answer.text.startswith(f"“{TOLL_SENTENCE}” [1]")
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question", ["Who won the 2018 FIFA World Cup?", "How do I bake sourdough bread?"])
+def test_unanswerable_question_abstains(model_index, question):
+    answer = model_index.answer(question)
+    assert answer.answered is False
+    assert "The sources do not answer" in answer.text
+    assert not re.search(r"\[\d+\]", answer.text)  # no quote is presented as the answer
+    assert answer.citations and all(c.supports_answer is False for c in answer.citations)
+    check_answer(model_index, answer)
+
+
+@pytest.mark.model
+def test_follow_up_uses_the_previous_question(model_index):
+    previous = model_index.answer(TOLL_QUESTION)
+    answer = model_index.answer("and on the Armenian side?", history=[(TOLL_QUESTION, previous.text)])
+    assert answer.answered is True
+    assert "2,317" in answer.citations[0].quote
+    assert answer.citations[0].quote == ARMENIAN_SENTENCE
+    check_answer(model_index, answer)
+
+
+@pytest.mark.model
+def test_peacekeepers_are_retrieved_and_answered(model_index):
+    passages = model_index.retrieve("How many Russian peacekeepers were deployed?", k=3)
+    assert "2,000" in passages[0].text
+    answer = model_index.answer("How many Russian peacekeepers were deployed?")
+    assert answer.answered and "2,000" in answer.citations[0].quote
+
+
+@pytest.mark.model
+def test_caption_is_retrieved_once_with_the_model(model_index):
+    caption = "FILE - A view shows a burnt tank near Hadrut town"
+    passages = model_index.retrieve("a burnt tank near Hadrut town", k=10)
+    assert caption in passages[0].text
+    assert sum(caption in p.text for p in passages) == 1
+
+
+@pytest.mark.model
+def test_huge_question_with_the_model(model_index):
+    question = "What total military death toll did Azerbaijan report? " * 20_000  # about 1 MB
+    started = time.perf_counter()
+    answer = model_index.answer(question)
+    passages = model_index.retrieve(question, k=3)
+    assert time.perf_counter() - started < 10
+    assert answer.truncated is True and passages
+    check_answer(model_index, answer)

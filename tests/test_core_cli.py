@@ -1,0 +1,299 @@
+"""The command line: exit codes, one-line errors, JSON shapes (in-process with capsys; one real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa.cli import main
+
+from conftest import SEED_FILE
+
+PASSAGE_KEYS = {"rank", "source", "path", "start", "end", "text", "score"}
+CITATION_KEYS = {"n", "source", "path", "start", "end", "quote", "score"}
+ANSWER_KEYS = {"question", "answered", "answer", "citations"}
+REPORT_KEYS = {
+    "questions", "answerable", "unanswerable", "answered_rate", "first_quote_correct", "any_quote_correct",
+    "abstention_rate", "citation_validity", "mean_quote_chars",
+}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_error_line(err: str, *words: str) -> None:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("qa: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+# ----- with the fake embedder (fast) ---------------------------------------------------
+
+
+@pytest.fixture
+def cli_index(fake_model_env, seed_corpus, tmp_path, capsys) -> Path:
+    """`qa index` of the seed corpus with the fake embedder standing in for the model."""
+    index_dir = tmp_path / "index"
+    code, out, err = run(capsys, "index", str(seed_corpus), "--index", str(index_dir))
+    assert code == 0, err
+    assert out.strip() == (
+        f"Indexed 1 documents, 7 passages into {index_dir} (1 embedded, 0 unchanged, 0 removed, 0 skipped)."
+    )
+    assert err == ""
+    return index_dir
+
+
+def test_index_again_reports_nothing_embedded(cli_index, seed_corpus, capsys):
+    code, out, _ = run(capsys, "index", str(seed_corpus), "--index", str(cli_index))
+    assert code == 0
+    assert "(0 embedded, 1 unchanged, 0 removed, 0 skipped)" in out
+
+
+def test_index_warns_about_skipped_files(cli_index, seed_corpus, capsys):
+    (seed_corpus / "data.bin.txt").write_bytes(b"\x00\x01\x02")
+    (seed_corpus / "letter.docx").write_bytes(b"PK\x03\x04")
+    code, out, err = run(capsys, "index", str(seed_corpus), "--index", str(cli_index))
+    assert code == 0
+    assert "2 skipped" in out
+    warnings = err.splitlines()
+    assert len(warnings) == 2 and all(line.startswith("qa: warning: skipped ") for line in warnings)
+
+
+def test_index_errors(fake_model_env, tmp_path, capsys):
+    code, out, err = run(capsys, "index", str(tmp_path / "missing"), "--index", str(tmp_path / "index"))
+    assert code == 1 and out == ""
+    assert_one_error_line(err, "No such file or folder")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.docx").write_bytes(b"PK")
+    code, out, err = run(capsys, "index", str(tmp_path / "bad"), "--index", str(tmp_path / "index"))
+    assert code == 1
+    assert err.splitlines()[-1].startswith("qa: error: Nothing to index")
+
+
+def test_retrieve_json(cli_index, capsys):
+    code, out, err = run(capsys, "retrieve", "How many Russian peacekeepers were deployed?", "--index", str(cli_index), "--json", "-k", "3")
+    assert code == 0 and err == ""
+    passages = json.loads(out)
+    assert isinstance(passages, list) and len(passages) == 3
+    assert [p["rank"] for p in passages] == [1, 2, 3]
+    text = SEED_FILE.read_text(encoding="utf-8")
+    for p in passages:
+        assert set(p) == PASSAGE_KEYS
+        assert text[p["start"] : p["end"]] == p["text"]
+        assert p["source"] == SEED_FILE.name and Path(p["path"]).name == SEED_FILE.name
+        assert isinstance(p["score"], float)
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical"])
+def test_retrieve_modes_and_text_output(cli_index, capsys, mode):
+    code, out, _ = run(capsys, "retrieve", "Hadrut violations", "--index", str(cli_index), "--mode", mode, "-k", "2")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith(f"[1] {SEED_FILE.name}, line ") and "chars " in lines[0]
+    assert lines[1].startswith("    ") and lines[2].startswith("[2] ")
+
+
+def test_ask_json_shape(cli_index, capsys):
+    code, out, err = run(capsys, "ask", "What total military death toll did Azerbaijan report?", "--index", str(cli_index), "--json")
+    assert code == 0 and err == ""
+    answer = json.loads(out)
+    assert set(answer) == ANSWER_KEYS
+    assert answer["question"] == "What total military death toll did Azerbaijan report?"
+    assert isinstance(answer["answered"], bool) and isinstance(answer["answer"], str)
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert answer["citations"]
+    for n, c in enumerate(answer["citations"], start=1):
+        assert set(c) == CITATION_KEYS
+        assert c["n"] == n and text[c["start"] : c["end"]] == c["quote"]
+
+
+def test_ask_text_output(cli_index, capsys):
+    code, out, _ = run(capsys, "ask", "What total military death toll did Azerbaijan report?", "--index", str(cli_index))
+    assert code == 0
+    assert "\nSources:\n" in out or "\nClosest passages (not an answer):\n" in out
+    assert f"[1] {SEED_FILE.name}, line " in out
+
+
+@pytest.mark.parametrize("command", ["ask", "retrieve"])
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_is_one_error_line(cli_index, capsys, command, question):
+    code, out, err = run(capsys, command, question, "--index", str(cli_index))
+    assert code == 1 and out == ""
+    assert_one_error_line(err, "empty")
+
+
+@pytest.mark.parametrize("command", [["ask", "Who?"], ["retrieve", "Who?"], ["eval", "questions.jsonl"]])
+def test_missing_index_is_one_error_line(tmp_path, capsys, command):
+    code, out, err = run(capsys, *command, "--index", str(tmp_path / "none"))
+    assert code == 1 and out == ""
+    assert_one_error_line(err, "No index", "qa index")
+
+
+def test_foreign_index_is_one_error_line(cli_index, capsys, monkeypatch, tmp_path):
+    other = tmp_path / "other-model"
+    other.mkdir()
+    monkeypatch.setenv("QA_MODEL_PATH", str(other))
+    code, _, err = run(capsys, "ask", "Who?", "--index", str(cli_index))
+    assert code == 1
+    assert_one_error_line(err, "model", "qa index")
+
+
+def test_bad_k_is_one_error_line(cli_index, capsys):
+    code, _, err = run(capsys, "retrieve", "Who?", "-k", "0", "--index", str(cli_index))
+    assert code == 1
+    assert_one_error_line(err, "k must be")
+
+
+def test_eval_json_with_the_fake(cli_index, tmp_path, capsys):
+    questions = write_jsonl(tmp_path / "q.jsonl", [
+        {"question": "What total military death toll did Azerbaijan report?", "answers": ["2,783"]},
+        {"question": "Who won the 2018 FIFA World Cup?", "answers": []},
+    ])
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert set(report) == REPORT_KEYS
+    assert (report["questions"], report["answerable"], report["unanswerable"]) == (2, 1, 1)
+    assert report["citation_validity"] == 1.0
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
+    assert code == 0
+    assert out.startswith("questions: 2 (1 answerable, 1 unanswerable)\n")
+    assert "citation validity: 100.0%" in out
+
+
+@pytest.mark.parametrize("content", ["", "not json\n", '{"answers": []}\n'])
+def test_eval_bad_file_is_one_error_line(cli_index, tmp_path, capsys, content):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(path), "--index", str(cli_index))
+    assert code == 1
+    assert_one_error_line(err, "bad.jsonl")
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["retrieve", "Who?", "--mode", "fuzzy"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def qa_command() -> str:
+    script = Path(sys.executable).parent / "qa"
+    return str(script) if script.exists() else shutil.which("qa") or pytest.skip("the qa entry point is not installed")
+
+
+def test_installed_entry_point_reports_a_missing_index(tmp_path):
+    result = subprocess.run(
+        [qa_command(), "ask", "Who brokered the cease-fire?", "--index", str(tmp_path / "none")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert_one_error_line(result.stderr, "No index", "qa index")
+
+
+# ----- with the real model -------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_index_then_retrieve_with_the_model(model_index, tmp_path, capsys):
+    """`qa index`, `qa retrieve`, then `qa.retrieve` loading, caching and reloading after a rebuild."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(SEED_FILE, corpus / SEED_FILE.name)
+    index_dir = tmp_path / "index"
+    code, out, err = run(capsys, "index", str(corpus), "--index", str(index_dir))
+    assert code == 0, err
+    assert "Indexed 1 documents" in out and "(1 embedded," in out
+    code, out, _ = run(capsys, "retrieve", "How many Russian peacekeepers were deployed?", "--index", str(index_dir), "--json")
+    assert code == 0
+    passages = json.loads(out)
+    assert len(passages) == 5 and "2,000" in passages[0]["text"]
+    code, out, _ = run(capsys, "retrieve", "How many Russian peacekeepers were deployed?", "--index", str(index_dir))
+    assert code == 0 and out.startswith(f"[1] {SEED_FILE.name}, line ")
+    assert "2,000" in out.split("\n[2]")[0]
+
+    passages = qa.retrieve("How many Russian peacekeepers were deployed?", k=3, index_dir=index_dir)
+    assert "2,000" in passages[0].text
+    cached = qa.open_index(index_dir)
+    assert qa.retrieve("Who brokered the cease-fire?", index_dir=index_dir) and qa.open_index(index_dir) is cached
+
+    with open(corpus / "harbour.txt", "w", encoding="utf-8") as handle:
+        handle.write("The lighthouse keeper counted 41 fishing boats in the harbour on Sunday.\n")
+    code, out, _ = run(capsys, "index", str(corpus), "--index", str(index_dir))
+    assert code == 0 and "(1 embedded, 1 unchanged," in out
+    assert qa.open_index(index_dir) is not cached
+    hit = qa.retrieve("How many fishing boats did the lighthouse keeper count?", k=1, index_dir=index_dir)[0]
+    assert hit.source == "harbour.txt"
+
+
+@pytest.mark.model
+def test_ask_json_with_the_model(model_index_dir, capsys):
+    code, out, _ = run(capsys, "ask", "What total military death toll did Azerbaijan report?", "--index", str(model_index_dir), "--json")
+    assert code == 0
+    answer = json.loads(out)
+    assert set(answer) == ANSWER_KEYS and answer["answered"] is True
+    first = answer["citations"][0]
+    assert set(first) == CITATION_KEYS and first["n"] == 1
+    assert first["path"] == str(SEED_FILE.resolve())  # which sentence comes first: test_core_answer.py
+    assert SEED_FILE.read_text(encoding="utf-8")[first["start"] : first["end"]] == first["quote"]
+    code, out, _ = run(capsys, "ask", "Who won the 2018 FIFA World Cup?", "--index", str(model_index_dir), "--json")
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["answered"] is False and "do not answer" in answer["answer"] and answer["citations"]
+
+
+@pytest.mark.model
+def test_eval_with_the_model(model_index_dir, tmp_path, capsys):
+    questions = write_jsonl(tmp_path / "seed.jsonl", [
+        {"question": "What total military death toll did Azerbaijan report?", "answers": ["2,783"]},
+        {"question": "How many Russian peacekeepers were deployed?", "answers": ["2,000"]},
+        {"question": "When did Azerbaijan launch its military offensive?", "answers": ["September", "in September"]},
+        {"question": "Who won the 2018 FIFA World Cup?", "answers": []},
+    ])
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(model_index_dir), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["questions"], report["answerable"], report["unanswerable"]) == (4, 3, 1)
+    assert report["citation_validity"] == 1.0
+    assert report["abstention_rate"] == 1.0
+    assert report["answered_rate"] == 1.0
+    assert report["any_quote_correct"] == 1.0
+    assert report["first_quote_correct"] >= 2 / 3
+    assert report["mean_quote_chars"] > 0
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(model_index_dir))
+    assert code == 0
+    assert "questions: 4 (3 answerable, 1 unanswerable)" in out
+    assert "citation validity: 100.0%" in out and "abstained (unanswerable): 100.0%" in out
+
+
+@pytest.mark.model
+def test_installed_entry_point_retrieves(model_index_dir, tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [qa_command(), "retrieve", "How many Russian peacekeepers were deployed?", "--mode", "lexical",
+         "--json", "-k", "2", "--index", str(model_index_dir)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    passages = json.loads(result.stdout)
+    assert len(passages) == 2 and set(passages[0]) == PASSAGE_KEYS and "2,000" in passages[0]["text"]
