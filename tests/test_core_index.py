@@ -349,3 +349,15 @@ def test_module_retrieve_caches_and_reloads(fake_model_env, seed_corpus, tmp_pat
 def test_module_retrieve_without_index(tmp_path):
     with pytest.raises(IndexMissingError, match="qa index"):
         qa.retrieve("anything", index_dir=tmp_path / "none")
+
+
+def test_file_that_turns_unreadable_is_dropped_with_a_warning(seed_corpus, tmp_path, fake_embedder):
+    harbour = seed_corpus / "harbour.txt"
+    harbour.write_text(HARBOUR, encoding="utf-8")
+    build(seed_corpus, tmp_path / "index", fake_embedder)
+    harbour.write_bytes(HARBOUR.encode("utf-16"))  # no longer UTF-8
+    with pytest.warns(qa.SkippedFileWarning, match="harbour.txt"):
+        index = Index.build([seed_corpus], tmp_path / "index", embedder=fake_embedder)
+    assert index.report.removed == (str(harbour.resolve()),)
+    assert [Path(s.path).name for s in index.report.skipped] == ["harbour.txt"]
+    assert "harbour.txt" not in sources(index.retrieve("lighthouse zebrafish", k=10))
