@@ -64,11 +64,16 @@ def test_every_sentence_is_in_some_chunk_and_overlap_stays_inside_a_section(fake
     covered = {s for _, _, _, first, last in chunks for s in range(first, last + 1)}
     assert covered == set(range(len(fake_index.sentences)))
     sections = content_sections(seed_text, ChunkSettings().min_chrome_words)
-    for (_, start, end, _, _), (_, next_start, _, next_first, _) in zip(chunks, chunks[1:]):
+    overlaps = 0
+    for (_, start, end, _, last), (_, next_start, _, next_first, _) in zip(chunks, chunks[1:]):
         same_section = any(s.start <= start and next_start < s.end for s in sections)
         if next_start < end:  # overlapping chunks share whole sentences of one section
-            assert same_section
+            overlaps += 1
+            assert same_section and next_first == last
             assert fake_index.sentences[next_first, 1] == next_start
+        else:
+            assert not same_section  # the seed's sentences are short: only a new section starts afresh
+    assert overlaps >= 3
 
 
 # ----- clean ---------------------------------------------------------------------------
