@@ -1,0 +1,59 @@
+"""The answer figures on XQuAD, from ``bench.xquad_answers`` (written with the answer settings).
+
+That module's ``run(eval_dir) -> dict`` returns figures by name (nested dicts are
+flattened to "a.b", dataclasses such as ``EvalReport`` too); figures named like ``qa.evaluate.EvalReport``'s fields are
+checked against the answer issue's targets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+from .common import Check, Config, Section, Table, fmt, pct
+
+TARGETS = {  # figure name (last part) -> least acceptable value
+    "first_quote_correct": 0.80,
+    "any_quote_correct": 0.90,
+    "abstention_rate": 0.95,
+    "answered_rate": 0.90,
+    "citation_validity": 1.0,
+}
+
+
+def flatten(figures: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in figures.items():
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
+        if isinstance(value, dict):
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def shown(value: Any) -> str:
+    return pct(value) if isinstance(value, float) and 0.0 <= value <= 1.0 else fmt(value)
+
+
+def run(config: Config) -> Section:
+    section = Section("xquad_answers", "Answer quality: XQuAD quotes, abstention and citations")
+    try:
+        module = importlib.import_module("bench.xquad_answers")
+    except ModuleNotFoundError as error:
+        if error.name != "bench.xquad_answers":
+            raise
+        section.notes.append("bench/xquad_answers.py is not in the repository yet: these figures are pending.")
+        return section
+    figures = dict(flatten(module.run(config.eval_dir)))
+    table = Table("Figures from bench/xquad_answers.py", ["figure", "value"])
+    for name, value in figures.items():
+        table.add(name, shown(value))
+        target = TARGETS.get(name.rsplit(".", 1)[-1])
+        if target is not None and isinstance(value, (int, float)):
+            section.checks.append(Check(name, shown(value), f"≥ {pct(target)}", value >= target))
+    section.tables.append(table)
+    if config.quick:
+        section.notes.append("--quick does not shorten this section.")
+    return section

