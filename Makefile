@@ -21,7 +21,8 @@ install: $(STAMP)
 index: $(STAMP)
 	$(BIN)/qa index seeds --index index
 
-run: index
+# app.py builds or updates the index over seeds/ plus the uploads itself (`qa index seeds` would drop the uploads).
+run: $(STAMP)
 	$(BIN)/python app.py
 
 test: $(STAMP)

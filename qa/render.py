@@ -21,7 +21,7 @@ CSS = """
 .qa-refs { font-size: .85em; opacity: .8; margin: .25em 0 0 0; }
 .qa-abstain { border-left: 4px solid #d97706; padding: .25em .75em; background: rgba(217,119,6,.08); }
 .qa-abstain-title { font-weight: 700; color: #b45309; margin: 0 0 .25em 0; }
-.qa-not-answer { font-style: italic; }
+.qa-not-answer, .qa-refs-title { font-style: italic; }
 .qa-notice { font-size: .85em; color: #b45309; margin: .5em 0 0 0; }
 .qa-ok { border-left: 4px solid #16a34a; padding: .25em .75em; background: rgba(22,163,74,.08); }
 .qa-error { border-left: 4px solid #dc2626; padding: .25em .75em; background: rgba(220,38,38,.08); }
@@ -53,7 +53,7 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
     """The chat message for an answer, or a clearly different notice for an abstention."""
     if answer.answered:
         quotes = "".join(
-            f'<p class="qa-quote">“{_quote(c)}” <span class="qa-cite" data-n="{c.n}">[{c.n}]</span></p>'
+            f'<p class="qa-quote">“{_quote(c)}” <span class="qa-cite" title="Show the passage">[{c.n}]</span></p>'
             for c in answer.citations
         )
         body = f'<div class="qa-answer">{quotes}{_refs(answer.citations, "Sources")}'
@@ -83,7 +83,7 @@ def _refs(citations: tuple[Citation, ...], title: str) -> str:
     if not citations:
         return ""
     items = "; ".join(f"[{c.n}] {escape(c.source)}, {location(c)}" for c in citations)
-    return f'<p class="qa-refs"><span class="qa-not-answer">{escape(title)}:</span> {items}</p>'
+    return f'<p class="qa-refs"><span class="qa-refs-title">{escape(title)}:</span> {items}</p>'
 
 
 def notice_html(text: str, kind: str = "notice") -> str:
@@ -105,7 +105,7 @@ def passage_html(citation: Citation, passage: Passage) -> str:
     quote = _quote(citation)
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
     return (
-        f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}" data-n="{citation.n}">'
+        f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}">'
         f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
         f'<strong class="qa-source">{escape(citation.source)}</strong>'
         f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>'

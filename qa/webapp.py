@@ -80,8 +80,9 @@ def build_app(service: Service) -> gr.Blocks:
         cited = gr.Number(visible=False)  # the [n] clicked in the chat, set by CITE_CLICK_JS
         chat.select(select_turn, [chat, turns, cited], [shown, chooser, panel], api_visibility="private",
                     queue=False, js="(chat, turns, n) => [chat, turns, window.qaCited ?? null]")
-        clear.click(lambda: ([], [], {}, *sources_view({})), None, [chat, turns, shown, chooser, panel],
-                    api_visibility="private", queue=False)
+        reset = [chat, turns, shown, chooser, panel]
+        clear.click(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
+        chat.clear(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
         api(service)
     return demo
 

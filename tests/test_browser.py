@@ -1,0 +1,138 @@
+"""End to end in headless Debian Chromium (Playwright, no browser download): ask, read quotes and passages, upload.
+
+Screenshots are saved under artifacts/ (not committed).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from live_app import REPO, running_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.app, pytest.mark.model]
+
+CHROMIUM = shutil.which("chromium")
+ARTIFACTS = REPO / "artifacts"
+WAIT_MS = 120_000  # an answer takes a second; a busy CI machine gets room
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+LIGHTHOUSE = (
+    "# Tarrow Point\n\nThe Tarrow Point lighthouse stands on a granite ledge north of the harbour.\n\n"
+    "The lighthouse was first lit in 1874 by its keeper, Edith Marrow, who kept it for forty years.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
+    folder = tmp_path_factory.mktemp("browser-app")
+    with running_app(folder) as url:
+        yield url, folder
+
+
+@pytest.fixture(scope="module")
+def browser(app):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(app, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(app[0])
+    page.locator("#question textarea").wait_for()
+    yield page
+    context.close()
+
+
+REPLY = "#chat :is(.qa-answer, .qa-abstain, .qa-error)"  # every reply of the bot is one of these
+
+
+def ask(page, question: str) -> None:
+    before = page.locator(REPLY).count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    page.locator(REPLY).nth(before).wait_for()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_answer_shows_quote_citation_and_highlighted_passage(page, seed_text: str) -> None:
+    ask(page, "How many Russian peacekeepers were deployed?")
+    quote = "The sides agreed to a Russian-brokered cease-fire in early November"
+    answer = page.locator("#chat .qa-answer").last
+    assert quote in answer.inner_text()
+    assert answer.locator(".qa-cite").first.inner_text() == "[1]"
+    assert answer.locator(".qa-span").first.inner_text() == "2,000"
+    card = page.locator("#passage .qa-card")
+    assert card.locator(".qa-badge").inner_text() == "[1]"
+    assert card.locator(".qa-source").inner_text() == "azerbaijan-soldiers-killed-nagorno-karabakh.txt"
+    line = seed_text.count("\n", 0, seed_text.index(quote)) + 1
+    assert f"line {line}" in card.locator(".qa-where").inner_text()
+    assert card.locator("mark").inner_text().startswith(quote)
+    assert "skirmished regularly" in card.locator(".qa-passage").inner_text()  # the passage around it
+    assert card.locator("mark strong").inner_text() == "2,000"
+    screenshot(page, "browser-answer.png")
+
+
+def test_choosing_a_citation_number_shows_its_passage(page) -> None:
+    ask(page, "What total military death toll did Azerbaijan report?")
+    labels = page.locator("#citations label")
+    labels.nth(1).click()  # waits for the chooser to show the answer's citations
+    page.locator("#passage .qa-badge", has_text="[2]").wait_for()
+    second = page.locator("#chat .qa-answer").last.locator(".qa-quote").nth(1).inner_text()
+    assert page.locator("#passage mark").inner_text() in second
+    page.locator("#chat .qa-answer").last.locator(".qa-cite").first.click()  # [1] in the chat
+    page.locator("#passage .qa-badge", has_text="[1]").wait_for()
+
+
+def test_abstention_empty_question_and_long_question_are_told_apart(page) -> None:
+    ask(page, "   ")
+    assert "Type a question about your sources" in page.locator(REPLY).last.inner_text()
+    ask(page, "Who won the 2018 football World Cup?")
+    abstain = page.locator("#chat .qa-abstain").last
+    assert "Not found in the sources" in abstain.inner_text()
+    assert "not an answer" in abstain.inner_text()
+    assert "qa-answer" not in page.locator(REPLY).last.get_attribute("class")
+    assert "closest passage, not an answer" in page.locator("#passage .qa-card").inner_text()
+    ask(page, "peacekeepers " * 400)
+    assert "only its first 2,000 characters were used" in page.locator("#chat .qa-notice").last.inner_text()
+    screenshot(page, "browser-abstention.png")
+
+
+def test_upload_is_indexed_answerable_at_once_and_removable(page, app, tmp_path: Path) -> None:
+    folder = app[1]
+    upload = tmp_path / "lighthouse.md"
+    upload.write_text(LIGHTHOUSE, encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.locator("#library-status", has_text="Indexed lighthouse.md").wait_for()
+    assert "lighthouse.md" in page.locator("#sources").inner_text()
+    assert (folder / "data" / "uploads" / "lighthouse.md").read_text(encoding="utf-8") == LIGHTHOUSE
+    assert not list((folder / "data" / "tmp").rglob("lighthouse.md"))  # the upload's temp copy is gone
+
+    ask(page, "Who first lit the Tarrow Point lighthouse?")
+    assert "Edith Marrow" in page.locator("#chat .qa-answer").last.inner_text()
+    page.get_by_role("tab", name="Sources of this answer").click()
+    assert page.locator("#passage .qa-source").inner_text() == "lighthouse.md"
+    screenshot(page, "browser-upload.png")
+
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="lighthouse.md (upload)").click()
+    page.locator("#remove").click()
+    page.locator("#library-status", has_text="Removed lighthouse.md").wait_for()
+    assert "lighthouse.md" not in page.locator("#sources").inner_text()
+    assert not (folder / "data" / "uploads" / "lighthouse.md").exists()

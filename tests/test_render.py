@@ -1,0 +1,88 @@
+"""HTML of the chat app: quotes and citation numbers, abstentions, highlighted passages, escaping."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from qa import Answer, Citation, Passage, SourceFile, SourceRow
+from qa.render import answer_html, citation_label, notice_html, passage_html, question_html, sources_table_html
+
+TEXT = "Intro line.\nThe <b>fleet</b> had 12 ships & 3 boats.\nLast line."
+QUOTE = "The <b>fleet</b> had 12 ships & 3 boats."
+START = TEXT.index(QUOTE)
+END = START + len(QUOTE)
+SPAN = TEXT.index("12")
+
+
+def citation(n: int = 1, supports: bool = True, page: int | None = None, span: bool = True) -> Citation:
+    return Citation(n, "fleet<1>.txt", "/docs/fleet<1>.txt", START, END, QUOTE, 0.9, page, 2, 0, len(TEXT),
+                    SPAN if span else None, SPAN + 2 if span else None, supports)
+
+
+def passage() -> Passage:
+    return Passage(1, 0.9, "fleet<1>.txt", "/docs/fleet<1>.txt", 0, len(TEXT), TEXT, None, 1)
+
+
+def visible(html: str) -> str:
+    return unescape(re.sub(r"<br>", "\n", re.sub(r"<(?!br>)[^>]+>", "", html)))
+
+
+def test_answer_shows_each_quote_escaped_with_its_number_and_the_answer_in_bold() -> None:
+    answer = Answer("How many ships?", True, f"“{QUOTE}” [1]", (citation(),))
+    html = answer_html(answer, 2000)
+    assert 'class="qa-answer"' in html and "qa-abstain" not in html
+    assert "<b>fleet</b>" not in html and "&lt;b&gt;fleet&lt;/b&gt;" in html
+    assert '<strong class="qa-span">12</strong>' in html
+    assert '<span class="qa-cite" title="Show the passage">[1]</span>' in html
+    assert f"“{QUOTE}” [1]" in visible(html)
+    assert "[1] fleet<1>.txt, line 2" in visible(html)
+    assert "qa-notice" not in html
+
+
+def test_abstention_looks_different_and_lists_closest_passages_as_not_an_answer() -> None:
+    answer = Answer("Who?", False, "The sources do not answer this question.", (citation(supports=False, span=False),))
+    html = answer_html(answer, 2000)
+    assert 'class="qa-abstain"' in html and "qa-answer" not in html and "qa-cite" not in html
+    assert "Not found in the sources" in visible(html)
+    assert "Closest passages, not an answer: [1] fleet<1>.txt, line 2" in visible(html)
+
+
+def test_a_cut_question_gets_a_notice() -> None:
+    answer = Answer("x", False, "The sources do not answer this question.", (), truncated=True)
+    assert "only its first 2,000 characters were used" in visible(answer_html(answer, 2000))
+
+
+def test_passage_marks_exactly_the_quote_and_bolds_the_answer() -> None:
+    html = passage_html(citation(), passage())
+    marked = re.search(r"<mark>(.*)</mark>", html, re.S)
+    assert marked and visible(marked.group(1)) == QUOTE
+    assert "<strong class=\"qa-span\">12</strong>" in marked.group(1)
+    body = re.search(r'<p class="qa-passage">(.*)</p>', html, re.S)
+    assert body and visible(body.group(1)) == TEXT
+    assert "fleet&lt;1&gt;.txt" in html and "line 2 · characters 12–52" in visible(html)
+    assert "qa-closest" not in html
+
+
+def test_closest_passage_card_says_it_is_not_an_answer() -> None:
+    html = passage_html(citation(supports=False, span=False), passage())
+    assert "qa-closest" in html and "closest passage, not an answer" in html and "<strong" not in html.split("<mark>")[1]
+
+
+def test_pdf_citations_give_the_page() -> None:
+    assert citation_label(citation(n=2, page=3)) == "[2] fleet<1>.txt, page 3, line 2"
+
+
+def test_user_text_and_notices_are_escaped() -> None:
+    assert question_html("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    shortened = question_html("word " * 500, limit=20)
+    assert shortened.endswith("… (2,500 characters)") and len(shortened) < 60
+    assert notice_html("a < b", "error") == '<div class="qa-error"><p>a &lt; b</p></div>'
+
+
+def test_sources_table_lists_each_source_escaped() -> None:
+    rows = [SourceRow(SourceFile("<x>.md", "/d/<x>.md", "upload", 3 * 2**20), 7), SourceRow(SourceFile("s.txt", "/s.txt", "seed", 10), 0)]
+    html = sources_table_html(rows)
+    assert "&lt;x&gt;.md</td><td>upload</td><td>3.0 MiB</td><td>7</td>" in html
+    assert "s.txt</td><td>seed</td><td>1 KiB</td><td>not indexed</td>" in html
+    assert "No sources yet" in sources_table_html([])

@@ -1,0 +1,110 @@
+"""The app's live index: start (build when missing or stale), uploads, removal, locking (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa import IndexLockedError, Library, QAError, Service
+from qa.storage import writer_lock
+
+UPLOAD = "The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n"
+
+
+@pytest.fixture
+def library(seed_corpus: Path, tmp_path: Path) -> Library:
+    return Library(seed_corpus, tmp_path / "data")
+
+
+@pytest.fixture
+def service(library: Library, tmp_path: Path, fake_model_env) -> Service:
+    return Service.start(library, tmp_path / "index")
+
+
+def incoming(tmp_path: Path, name: str, data: bytes) -> tuple[Path, str]:
+    path = tmp_path / "incoming" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    return path, name
+
+
+def test_start_builds_a_missing_index_and_reuses_an_up_to_date_one(library, tmp_path, fake_model_env) -> None:
+    first = Service.start(library, tmp_path / "index")
+    assert [d.source for d in first.index.documents] == ["azerbaijan-soldiers-killed-nagorno-karabakh.txt"]
+    calls = len(fake_model_env.calls)
+    again = Service.start(library, tmp_path / "index")
+    assert len(fake_model_env.calls) == calls  # nothing embedded again
+    assert again.index.documents == first.index.documents
+
+
+def test_start_rebuilds_a_stale_index(library, tmp_path, fake_model_env) -> None:
+    Service.start(library, tmp_path / "index")
+    (library.seeds / "extra.md").write_text("Extra facts about harbours.\n", encoding="utf-8")
+    service = Service.start(library, tmp_path / "index")
+    assert "extra.md" in {d.source for d in service.index.documents}
+    assert service.index.report.embedded == (str((library.seeds / "extra.md").resolve()),)
+
+
+def test_without_sources_the_app_starts_and_says_to_upload(tmp_path, fake_model_env) -> None:
+    service = Service.start(Library(tmp_path / "no-seeds", tmp_path / "data"), tmp_path / "index")
+    assert service.sources() == []
+    with pytest.raises(QAError, match="There are no sources yet. Upload"):
+        service.ask("Anything?")
+
+
+def test_an_upload_is_embedded_alone_and_answerable_at_once(service, tmp_path, fake_model_env) -> None:
+    calls = len(fake_model_env.calls)
+    change = service.add([incoming(tmp_path, "lighthouse.md", UPLOAD.encode())])
+    assert change.added == ("lighthouse.md",) and not change.rejected
+    assert "Indexed lighthouse.md" in change.summary()
+    new_texts = [t for batch in fake_model_env.calls[calls:] for t in batch]
+    assert new_texts and all("Marrow" in t or "lighthouse" in t.lower() for t in new_texts)
+    best = service.retrieve("Who first lit the Tarrow Point lighthouse in 1874?", 1)[0]
+    assert best.source == "lighthouse.md" and best.path.startswith(str(service.library.uploads.resolve()))
+    rows = {row.source.name: row for row in service.sources()}
+    assert rows["lighthouse.md"].passages == 1 and rows["lighthouse.md"].source.kind == "upload"
+
+
+@pytest.mark.filterwarnings("ignore::qa.SkippedFileWarning")
+def test_refused_and_unreadable_uploads_are_reported_not_stored(service, tmp_path, fake_model_env) -> None:
+    calls = len(fake_model_env.calls)
+    change = service.add([incoming(tmp_path, "tool.exe", b"MZ"), incoming(tmp_path, "binary.txt", b"\x00\x01 data")])
+    assert change.added == ()
+    assert [r.path for r in change.rejected] == ["tool.exe", "binary.txt"]
+    assert "unsupported file type" in change.rejected[0].reason and "binary" in change.rejected[1].reason
+    assert not any(service.library.uploads.iterdir())
+    assert len(fake_model_env.calls) == calls
+    assert "Not added: tool.exe: unsupported file type" in change.summary()
+
+
+def test_removing_sources_takes_them_out_of_the_index(service, tmp_path) -> None:
+    stored = service.library.add(*incoming(tmp_path, "lighthouse.md", UPLOAD.encode()))
+    service.add([incoming(tmp_path, "other.md", b"Another harbour, another keeper.\n")])
+    assert service.remove(stored.path).removed == ("lighthouse.md",)
+    assert not Path(stored.path).exists()
+    seed = service.library.sources()[0]
+    service.remove(seed.path)
+    assert [d.source for d in service.index.documents] == ["other.md"]
+    assert Path(seed.path).exists()  # a seed is excluded, never deleted
+    with pytest.raises(QAError, match="other.md is the only source left"):
+        service.remove(service.library.sources()[0].path)
+
+
+def test_a_locked_index_leaves_the_library_and_the_live_index_as_they_were(service, tmp_path) -> None:
+    before = service.index
+    with writer_lock(service.index_dir), pytest.raises(IndexLockedError, match="Another process is writing"):
+        service.add([incoming(tmp_path, "lighthouse.md", UPLOAD.encode())])
+    assert service.index is before
+    assert [s.kind for s in service.library.sources()] == ["seed"]
+
+
+def test_replies_carry_the_passage_around_each_quote(service, seed_text) -> None:
+    reply = service.ask("How many Russian peacekeepers were deployed?")
+    data = json.loads(json.dumps(reply.to_dict()))
+    assert data["question"] == "How many Russian peacekeepers were deployed?" and data["citations"]
+    for citation, passage in zip(data["citations"], reply.passages):
+        assert citation["passage"] == passage.text == seed_text[passage.start : passage.end]
+        assert passage.start <= citation["start"] < citation["end"] <= passage.end
+        assert passage.line == seed_text.count("\n", 0, passage.start) + 1
