@@ -37,8 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="qa: %(message)s")
-    log.setLevel(logging.INFO)
+    configure_logging()
     data = Path(args.data).resolve()
     # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
     os.environ["GRADIO_TEMP_DIR"] = str(data / "tmp")
@@ -58,6 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     serve(service, args.host, args.port)
     return 0
+
+
+def configure_logging() -> None:
+    """Our own messages, and warnings from the libraries (bm25s sets its logger to DEBUG when imported)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("qa: %(message)s"))
+    handler.addFilter(lambda record: record.levelno >= logging.WARNING or record.name.startswith("qa"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    log.setLevel(logging.INFO)
 
 
 def serve(service: Service, host: str, port: int) -> None:

@@ -149,21 +149,23 @@ def library_tab(service: Service) -> None:
     limit = service.library.max_upload_bytes / 2**20
     upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf; up to {limit:.0f} MiB each)",
                      file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
-    status = gr.HTML("", elem_id="library-status")
+    hint = f"Added files are stored in {service.library.uploads} and can be asked about once indexed."
+    status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
     table = gr.HTML(sources_table_html(service.sources()), elem_id="sources")
     with gr.Row():
-        choice = gr.Dropdown(source_choices(service), label="Remove a source", scale=3, elem_id="remove-choice")
+        choice = gr.Dropdown(source_choices(service), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
         remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
     outputs = [upload, status, table, choice]
     upload.upload(lambda files, progress=gr.Progress(track_tqdm=True): add_files(service, files, progress),
-                  upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1)
+                  upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1,
+                  show_progress_on=status)
     remove.click(lambda path: remove_source(service, path), choice, outputs,
-                 api_visibility="private", concurrency_id="library", concurrency_limit=1)
+                 api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
 
 
 def add_files(service: Service, files: list[str] | None, progress: gr.Progress) -> tuple:
     files = files or []
-    progress(0.05, desc=f"Indexing {len(files)} file(s)…")
+    progress(0.0, desc=f"Indexing {len(files)} file(s)…")
     try:
         change = service.add([(f, Path(f).name) for f in files], progress=True)
         kind = "error" if change.rejected and not change.added else "notice"
