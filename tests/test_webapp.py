@@ -1,0 +1,113 @@
+"""The page's handlers with a stub service: errors become chat messages, turns line up with answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa import Answer, Change, Citation, IndexLockedError, Library, Passage, QAError, Reply
+
+gr = pytest.importorskip("gradio")
+webapp = pytest.importorskip("qa.webapp")
+
+pytestmark = pytest.mark.app
+
+TEXT = "First sentence here. The fleet had 12 ships. Last one."
+QUOTE = "The fleet had 12 ships."
+
+
+class StubIndex:
+    class settings:  # noqa: N801: mimics Index.settings
+        max_question_chars = 2000
+
+
+class StubService:
+    """Answers from a script: a Reply, or an exception to raise."""
+
+    def __init__(self, outcome: Reply | Exception, tmp_path: Path) -> None:
+        self.outcome = outcome
+        self.index = StubIndex()
+        self.library = Library(tmp_path / "seeds", tmp_path / "data")
+        self.asked: list[tuple[str, list]] = []
+
+    def ask(self, question: str, history=None) -> Reply:
+        self.asked.append((question, list(history or [])))
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+    def add(self, files, *, progress=False) -> Change:
+        raise IndexLockedError("Another process is writing the index in index. Wait for it to finish, then try again.")
+
+    def sources(self) -> list:
+        return []
+
+
+def reply() -> Reply:
+    start = TEXT.index(QUOTE)
+    citation = Citation(1, "fleet.txt", "/d/fleet.txt", start, start + len(QUOTE), QUOTE, 1.5, None, 1, 0, len(TEXT))
+    return Reply(Answer("How many ships?", True, f"“{QUOTE}” [1]", (citation,)),
+                 (Passage(1, 1.5, "fleet.txt", "/d/fleet.txt", 0, len(TEXT), TEXT),))
+
+
+def test_an_answer_adds_the_question_the_quotes_and_its_sources(tmp_path) -> None:
+    service = StubService(reply(), tmp_path)
+    box, chat, turns, shown, chooser, panel = webapp.respond(service, "  How many ships? ", [], [])
+    assert box == ""
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    assert "qa-answer" in chat[1]["content"] and "[1]" in chat[1]["content"]
+    assert turns == [shown] and shown["text"] == f"“{QUOTE}” [1]"
+    assert chooser["choices"] == [("[1] fleet.txt, line 1", 1)] and chooser["value"] == 1
+    assert f"<mark>{QUOTE}</mark>" in panel
+    webapp.respond(service, "And the boats?", chat, turns)
+    assert service.asked[1] == ("And the boats?", [("How many ships?", f"“{QUOTE}” [1]")])  # the conversation
+
+
+def test_an_empty_question_gets_a_prompt_and_asks_nothing(tmp_path) -> None:
+    service = StubService(reply(), tmp_path)
+    _, chat, turns, _, chooser, _ = webapp.respond(service, "   ", [], [])
+    assert [m["role"] for m in chat] == ["assistant"]
+    assert "Type a question about your sources" in chat[0]["content"]
+    assert service.asked == [] and turns == [{"question": ""}] and chooser["visible"] is False
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (QAError("The index in index names a missing folder."), "names a missing folder"),
+        (RuntimeError("boom at line 3"), "Something went wrong while answering"),
+    ],
+)
+def test_errors_become_chat_messages_never_tracebacks(tmp_path, error: Exception, shown: str) -> None:
+    _, chat, turns, _, _, panel = webapp.respond(StubService(error, tmp_path), "How many ships?", [], [])
+    message = chat[-1]["content"]
+    assert 'class="qa-error"' in message and shown in message
+    assert "Traceback" not in message and "boom" not in message
+    assert len(turns) == 1 and "qa-empty" in panel
+
+
+def test_clicking_an_earlier_answer_or_its_number_shows_its_sources(tmp_path) -> None:
+    service = StubService(reply(), tmp_path)
+    _, chat, turns, *_ = webapp.respond(service, "   ", [], [])
+    _, chat, turns, *_ = webapp.respond(service, "How many ships?", chat, turns)
+    event = gr.SelectData(None, {"index": 2, "value": chat[2]["content"]})
+    shown, chooser, panel = webapp.select_turn(chat, turns, 1.0, event)
+    assert shown is turns[1] and chooser["value"] == 1 and "<mark>" in panel
+    shown, chooser, panel = webapp.select_turn(chat, turns, None, gr.SelectData(None, {"index": 0, "value": ""}))
+    assert shown == {"question": ""} and chooser["visible"] is False
+
+
+def test_a_locked_index_is_a_friendly_upload_message_and_the_temp_file_goes(tmp_path) -> None:
+    upload = tmp_path / "gradio-tmp" / "notes.md"
+    upload.parent.mkdir()
+    upload.write_text("Notes.", encoding="utf-8")
+    cleared, status, table, _ = webapp.add_files(StubService(reply(), tmp_path), [str(upload)], lambda *a, **k: None)
+    assert cleared is None and 'class="qa-error"' in status and "Another process is writing the index" in status
+    assert not upload.exists()
+    assert "No sources yet" in table
+
+
+def test_api_data_never_has_a_path_key_that_gradio_client_would_download() -> None:
+    data = webapp.client_safe({"path": "/d/fleet.txt", "source": "fleet.txt"})
+    assert data == {"file_path": "/d/fleet.txt", "source": "fleet.txt"}
