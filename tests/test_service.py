@@ -108,3 +108,18 @@ def test_replies_carry_the_passage_around_each_quote(service, seed_text) -> None
         assert citation["passage"] == passage.text == seed_text[passage.start : passage.end]
         assert passage.start <= citation["start"] < citation["end"] <= passage.end
         assert passage.line == seed_text.count("\n", 0, passage.start) + 1
+
+
+def test_an_uploaded_pdf_is_cited_by_page(service, tmp_path) -> None:
+    from test_core_read import PDF_PAGES, make_pdf
+
+    from qa.render import citation_label
+
+    path = tmp_path / "incoming" / "harbour.pdf"
+    path.parent.mkdir()
+    make_pdf(path, PDF_PAGES)
+    assert service.add([(path, "harbour.pdf")]).added == ("harbour.pdf",)
+    reply = service.ask("How many loaves of rye bread does the bakery on the quay sell?")
+    cited = [c for c in reply.answer.citations if "300 loaves" in c.quote]
+    assert cited and cited[0].page == 2 and cited[0].source == "harbour.pdf"
+    assert citation_label(cited[0]).startswith(f"[{cited[0].n}] harbour.pdf, page 2, line ")
