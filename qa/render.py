@@ -12,7 +12,7 @@ from .service import SourceRow
 from .types import Answer, Citation, Passage
 
 CSS = """
-.qa-answer, .qa-abstain, .qa-notice, .qa-error { line-height: 1.5; }
+.qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
 .qa-quote { margin: 0 0 .5em 0; }
 .qa-quote q { quotes: "\\201C" "\\201D"; }
 .qa-cite { font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer; }
@@ -23,6 +23,7 @@ CSS = """
 .qa-abstain-title { font-weight: 700; color: #b45309; margin: 0 0 .25em 0; }
 .qa-not-answer, .qa-refs-title { font-style: italic; }
 .qa-notice { font-size: .85em; color: #b45309; margin: .5em 0 0 0; }
+.qa-info { border-left: 4px solid #64748b; padding: .25em .75em; background: rgba(100,116,139,.08); }
 .qa-ok { border-left: 4px solid #16a34a; padding: .25em .75em; background: rgba(22,163,74,.08); }
 .qa-error { border-left: 4px solid #dc2626; padding: .25em .75em; background: rgba(220,38,38,.08); }
 .qa-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .75em 1em; }
@@ -32,6 +33,7 @@ CSS = """
 .qa-where { opacity: .75; font-size: .9em; }
 .qa-passage { white-space: pre-wrap; line-height: 1.6; margin: 0; font-family: var(--font); }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 1px 0; }
+.qa-closest .qa-passage mark { background: #e5e7eb; }
 .qa-passage mark strong { background: #f59e0b; color: #111827; }
 .qa-empty { opacity: .7; font-style: italic; }
 .qa-sources { width: 100%; border-collapse: collapse; font-size: .9em; }
@@ -88,7 +90,7 @@ def _refs(citations: tuple[Citation, ...], title: str) -> str:
 
 def notice_html(text: str, kind: str = "notice") -> str:
     """A message that is not an answer: "notice" (a friendly prompt), "error", or "ok" (a change went through)."""
-    css = {"error": "qa-error", "ok": "qa-ok"}.get(kind, "qa-abstain")
+    css = {"error": "qa-error", "ok": "qa-ok"}.get(kind, "qa-info")
     return f'<div class="{css}"><p>{_lines(text)}</p></div>'
 
 

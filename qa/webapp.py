@@ -62,7 +62,8 @@ def build_app(service: Service) -> gr.Blocks:
                     box = gr.Textbox(placeholder="Ask a question about your sources…", show_label=False,
                                      scale=5, autofocus=True, elem_id="question")
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                gr.Examples(EXAMPLES, inputs=box, label="Example questions")
+                examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
+                                      label="Example questions (click to ask)", elem_id="examples")
                 clear = gr.Button("New conversation", size="sm")
             with gr.Column(scale=2):
                 with gr.Tab("Sources of this answer"):
@@ -76,6 +77,8 @@ def build_app(service: Service) -> gr.Blocks:
         for event in (send.click, box.submit):
             event(lambda q, c, t: respond(service, q, c, t), ask_inputs, ask_outputs,
                   api_visibility="private", concurrency_id="answer")
+        examples.click(lambda sample, c, t: respond(service, sample[0], c, t), [examples, chat, turns], ask_outputs,
+                       api_visibility="private", concurrency_id="answer")
         chooser.input(show_citation, [chooser, shown], panel, api_visibility="private", queue=False)
         cited = gr.Number(visible=False)  # the [n] clicked in the chat, set by CITE_CLICK_JS
         chat.select(select_turn, [chat, turns, cited], [shown, chooser, panel], api_visibility="private",
@@ -92,7 +95,7 @@ def build_app(service: Service) -> gr.Blocks:
 
 def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]) -> tuple:
     question = (question or "").strip()
-    history = [(t["question"], t["text"]) for t in turns if t.get("text")]
+    history = [(t["question"], t["text"]) for t in turns if "text" in t]  # answers and abstentions, not errors
     messages = [{"role": "user", "content": question_html(question)}] if question else []
     try:
         if not question:
@@ -115,7 +118,7 @@ def make_turn(question: str, reply: Reply) -> Turn:
     citations = reply.answer.citations
     return {
         "question": question,
-        "text": reply.answer.text if reply.answer.answered else "",
+        "text": reply.answer.text,
         "labels": [(citation_label(c), c.n) for c in citations],
         "panels": {c.n: passage_html(c, p) for c, p in zip(citations, reply.passages)},
     }

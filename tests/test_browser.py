@@ -54,7 +54,7 @@ def page(app, browser):
     context.close()
 
 
-REPLY = "#chat :is(.qa-answer, .qa-abstain, .qa-error)"  # every reply of the bot is one of these
+REPLY = "#chat :is(.qa-answer, .qa-abstain, .qa-info, .qa-error)"  # every reply of the bot is one of these
 
 
 def ask(page, question: str) -> None:
@@ -66,6 +66,7 @@ def ask(page, question: str) -> None:
 
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(500)  # let the outputs of the last event finish fading in
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
@@ -87,8 +88,10 @@ def test_answer_shows_quote_citation_and_highlighted_passage(page, seed_text: st
     screenshot(page, "browser-answer.png")
 
 
-def test_choosing_a_citation_number_shows_its_passage(page) -> None:
-    ask(page, "What total military death toll did Azerbaijan report?")
+def test_an_example_question_is_asked_by_clicking_it_and_its_numbers_show_their_passages(page) -> None:
+    page.locator("#examples").get_by_text("What total military death toll did Azerbaijan report?").click()
+    page.locator(REPLY).first.wait_for()
+    assert "What total military death toll did Azerbaijan report?" in page.locator("#chat").inner_text()
     labels = page.locator("#citations label")
     labels.nth(1).click()  # waits for the chooser to show the answer's citations
     page.locator("#passage .qa-badge", has_text="[2]").wait_for()
@@ -107,9 +110,9 @@ def test_abstention_empty_question_and_long_question_are_told_apart(page) -> Non
     assert "not an answer" in abstain.inner_text()
     assert "qa-answer" not in page.locator(REPLY).last.get_attribute("class")
     assert "closest passage, not an answer" in page.locator("#passage .qa-card").inner_text()
+    screenshot(page, "browser-abstention.png")
     ask(page, "peacekeepers " * 400)
     assert "only its first 2,000 characters were used" in page.locator("#chat .qa-notice").last.inner_text()
-    screenshot(page, "browser-abstention.png")
 
 
 def test_upload_is_indexed_answerable_at_once_and_removable(page, app, tmp_path: Path) -> None:

@@ -78,6 +78,7 @@ def test_user_text_and_notices_are_escaped() -> None:
     shortened = question_html("word " * 500, limit=20)
     assert shortened.endswith("… (2,500 characters)") and len(shortened) < 60
     assert notice_html("a < b", "error") == '<div class="qa-error"><p>a &lt; b</p></div>'
+    assert notice_html("Type a question.") == '<div class="qa-info"><p>Type a question.</p></div>'
 
 
 def test_sources_table_lists_each_source_escaped() -> None:
