@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class Change:
 
     added: tuple[str, ...] = ()  # names of uploads now indexed
     removed: tuple[str, ...] = ()  # names of sources taken out
-    rejected: tuple[Skipped, ...] = field(default=())  # uploads refused (path = file name), and why
+    rejected: tuple[Skipped, ...] = ()  # uploads refused (path = file name), and why
     seconds: float = 0.0
 
     def summary(self) -> str:
