@@ -9,8 +9,10 @@ Each sentence of the top passages gets a support score:
     and the sentence holds one
 
 The best one to three sentences are quoted (no near-duplicates, ~400 characters).
-When even the best sentence scores under ``abstain_below`` the answer says the
-sources do not answer, and lists the closest sentences as not an answer.
+When the best sentence's support (cosine + weighted overlap, without the prior
+and bonus, which do not tell answerable from unanswerable) is under
+``abstain_below``, the answer says the sources do not answer, and lists the
+closest sentences as not an answer. ``Citation.score`` is that support.
 Quotes are sliced from the document text by offset, so they are verbatim by construction.
 """
 
@@ -18,13 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .clean import normalise
 from .lexical import tokenize
+from .quotes import Candidate, Quote, closest_sentences, select_quotes, sentence_text
 from .retrieve import check_question
 from .types import Answer, Citation
 
@@ -50,32 +51,35 @@ def question_kinds(question: str) -> set[str]:
     return {kind for kind, pattern in _KINDS.items() if pattern.search(question)}
 
 
-def holds(kind: str, sentence: str) -> bool:
-    if kind == "number":
-        return bool(_NUMBER.search(sentence))
-    if kind == "date":
-        return bool(_DATE.search(sentence))
-    return bool(_NAME.search(sentence))  # person, place: a capitalised name not at the start
+def holds(kind: str, sentence: str, question: str = "") -> bool:
+    """Whether the sentence names a thing of this kind that the question does not already name."""
+    pattern = _NUMBER if kind == "number" else _DATE if kind == "date" else _NAME  # person, place: a name
+    asked = question.lower()
+    return any(match.group(0).lower() not in asked for match in pattern.finditer(sentence))
 
 
 def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(tokenize([question])[0]) <= 2
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    sentence: int  # row in index.sentences
-    passage_rank: int
-    chunk: int
-    score: float
-
-
 def word_weights(index: Index, question: str, context: str) -> dict[str, float]:
-    """idf of each question word (stemmed); words only in the conversation context count half."""
+    """idf of each content word of the question (stemmed; stop and question words dropped).
+
+    Names in the question (capitalised words after the first) weigh at least the
+    median word: in a small corpus about one subject, its name is in every passage
+    and its idf is near zero, yet it is what the question is about.
+    Words only in the conversation context count half.
+    """
     weights: dict[str, float] = {}
     for text, factor in ((context, 0.5), (question, 1.0)):
-        for token in set(tokenize([text])[0]):
-            weights[token] = max(weights.get(token, 0.0), factor * index.lexical.idf(token))
+        idf = {token: index.lexical.idf(token) for token in set(tokenize([text], "en_plus")[0])}
+        if not idf:
+            continue
+        names = set(tokenize([" ".join(m.group(0) for m in _NAME.finditer(text))], "en_plus")[0]) if factor == 1.0 else set()
+        floor = float(np.median(list(idf.values())))
+        for token, value in idf.items():
+            value = max(value, floor) if token in names else value
+            weights[token] = max(weights.get(token, 0.0), factor * value)
     return weights
 
 
@@ -83,7 +87,7 @@ def overlap(weights: dict[str, float], sentence: str) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(weights.get(token, 0.0) for token in set(tokenize([sentence])[0])) / total
+    return sum(weights.get(token, 0.0) for token in set(tokenize([sentence], "en_plus")[0])) / total
 
 
 def answer_question(index: Index, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
@@ -94,26 +98,31 @@ def answer_question(index: Index, question: str, history: Sequence[tuple[str, st
     hits, vector = index.rank(query, settings.passages)
     if vector is None:
         vector = index.embed_question(query)
-    candidates = score_candidates(index, hits, vector, word_weights(index, question, context), question_kinds(query))
+    if context:  # a follow-up: its own words matter more than the conversation's
+        vector = vector + index.embed_question(question)
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
+    weights = word_weights(index, question, context)
+    candidates = score_candidates(index, hits, vector, weights, query)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     best = candidates[0]
-    if best.score < settings.abstain_below:
-        closest = _distinct(index, candidates, settings.max_quotes, 10**9, float("inf"))
-        citations = tuple(_citation(index, n, c, question, supports=False) for n, c in enumerate(closest, start=1))
+    if best.support < settings.abstain_below:
+        closest = closest_sentences(index, candidates, settings.max_quotes)
+        citations = tuple(_citation(index, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    chosen = _distinct(index, candidates, settings.max_quotes, settings.max_quote_chars, settings.second_quote_margin)
-    citations = tuple(_citation(index, n, c, question, supports=True) for n, c in enumerate(chosen, start=1))
+    chosen = select_quotes(index, candidates, weights, settings)
+    citations = tuple(_citation(index, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
 
 
 def score_candidates(
-    index: Index, hits: list[tuple[int, float]], vector: np.ndarray, weights: dict[str, float], kinds: set[str]
-) -> list[_Candidate]:
+    index: Index, hits: list[tuple[int, float]], vector: np.ndarray, weights: dict[str, float], query: str
+) -> list[Candidate]:
     """Every sentence of the retrieved passages with its support score, best first."""
     settings = index.settings.answer
+    kinds = question_kinds(query)
     first_rank: dict[int, tuple[int, int]] = {}
     for rank, (chunk, _) in enumerate(hits, start=1):
         first, last = (int(v) for v in index.chunks[chunk, 3:5])
@@ -125,48 +134,24 @@ def score_candidates(
     cosines = index.sentence_vectors[ids].astype(np.float32) @ vector.astype(np.float32)
     scored = []
     for sentence, cosine in zip(ids.tolist(), cosines.tolist()):
-        text = _sentence_text(index, sentence)
+        text = sentence_text(index, sentence)
         rank, chunk = first_rank[sentence]
-        score = cosine + settings.overlap_weight * overlap(weights, text) + settings.rank_prior / rank
-        if kinds and any(holds(kind, text) for kind in kinds):
+        support = cosine + settings.overlap_weight * overlap(weights, text)
+        score = support + settings.rank_prior / rank
+        if any(holds(kind, text, query) for kind in kinds):
             score += settings.type_bonus
-        scored.append(_Candidate(sentence, rank, chunk, score))
+        scored.append(Candidate(sentence, rank, chunk, score, support))
     return sorted(scored, key=lambda c: (-c.score, c.sentence))
 
 
-def _sentence_text(index: Index, sentence: int) -> str:
-    doc, start, end = (int(v) for v in index.sentences[sentence])
-    return index.documents[doc].text[start:end]
-
-
-def _distinct(index: Index, candidates: list[_Candidate], limit: int, max_chars: int, margin: float) -> list[_Candidate]:
-    """Up to ``limit`` good sentences that say different things, within ``max_chars`` of quotation."""
-    chosen: list[_Candidate] = []
-    seen: list[set[str]] = []
-    used = 0
-    for candidate in candidates:
-        if len(chosen) == limit or candidate.score < candidates[0].score - margin:
-            break
-        text = _sentence_text(index, candidate.sentence)
-        words = set(normalise(text).split())
-        if any(len(words & other) >= 0.8 * min(len(words), len(other)) for other in seen):
-            continue
-        if chosen and used + len(text) > max_chars:
-            continue
-        chosen.append(candidate)
-        seen.append(words)
-        used += len(text)
-    return chosen
-
-
-def _citation(index: Index, n: int, candidate: _Candidate, question: str, supports: bool) -> Citation:
-    doc_id, start, end = (int(v) for v in index.sentences[candidate.sentence])
-    doc = index.documents[doc_id]
+def _citation(index: Index, n: int, chosen: Quote, question: str, supports: bool) -> Citation:
+    candidate, start, end = chosen.candidate, chosen.start, chosen.end
+    doc = index.documents[int(index.sentences[candidate.sentence, 0])]
     quote = doc.text[start:end]
     span = answer_span(question, quote) if supports else None
     p_start, p_end = (int(v) for v in index.chunks[candidate.chunk, 1:3])
     return Citation(
-        n, doc.source, doc.path, start, end, quote, round(candidate.score, 4), doc.page_at(start), doc.line_at(start),
+        n, doc.source, doc.path, start, end, quote, round(candidate.support, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
     )

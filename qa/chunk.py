@@ -1,9 +1,9 @@
 """Sentence-aware chunking with overlap; every span is an offset into the original text.
 
-Sentences end at . ! ? (not after common abbreviations or initials), at blank
-lines, and at line breaks unless the next line plainly continues the sentence
-(it starts in lower case, or the line breaks after a comma or hyphen, as in
-wrapped PDF text). Chunks are runs of whole sentences inside one section.
+Sentences end at . ! ? when the next word does not start in lower case (and
+not after common abbreviations or initials), at blank lines, and at line breaks
+unless the next line plainly continues the sentence (it starts in lower case or
+with a digit, or the line breaks after a comma or hyphen, as in wrapped PDF text). Chunks are runs of whole sentences inside one section.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ABBREVIATIONS = {
     "u.k", "u.n", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "mt", "ft", "ave", "blvd",
 }
-_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
+_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])""")  # the next sentence does not start in lower case
 _LINE_BREAK = re.compile(r"\n")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
 
@@ -34,8 +34,9 @@ class ChunkedDocument:
     chunks: list[tuple[int, int]]  # (first sentence, last sentence), inclusive
 
 
-def chunk_document(text: str, name: str, settings: ChunkSettings) -> ChunkedDocument:
-    sections = content_sections(text, settings.min_chrome_words)
+def chunk_document(text: str, name: str, settings: ChunkSettings, breaks: tuple[int, ...] = ()) -> ChunkedDocument:
+    """Sentences and chunks of a document; ``breaks`` (page starts) also end sections."""
+    sections = split_at(content_sections(text, settings.min_chrome_words), breaks)
     sentences: list[Span] = []
     chunks: list[tuple[int, int]] = []
     for section in sections:
@@ -44,6 +45,18 @@ def chunk_document(text: str, name: str, settings: ChunkSettings) -> ChunkedDocu
             sentences.extend(cap_length(text, span, settings.max_chars))
         chunks.extend(window(sentences, first, len(sentences), settings))
     return ChunkedDocument(document_title(text, sections, name), sentences, chunks)
+
+
+def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
+    """Sections cut at each break offset inside them (so no chunk spans two PDF pages)."""
+    result: list[Span] = []
+    for section in sections:
+        start = section.start
+        for cut in (b for b in breaks if section.start < b < section.end):
+            result.append(Span(start, cut))
+            start = cut
+        result.append(Span(start, section.end))
+    return result
 
 
 def split_sentences(text: str, section: Span) -> list[Span]:
@@ -79,15 +92,16 @@ def _breaks_sentence(segment: str, newline: int) -> bool:
     after = rest.lstrip()
     if not before or not after or "\n" in rest[: len(rest) - len(after)]:
         return True  # a blank line: always a paragraph break
-    return not (after[0].islower() or before[-1] in ",;-–(")
+    continues = after[0].islower() or (after[0].isdigit() and before[-1] not in ".!?:") or before[-1] in ",;-–("
+    return not continues
 
 
 def _trim(text: str, start: int, end: int) -> Span | None:
     piece = text[start:end]
-    stripped = piece.strip()
+    stripped = piece.strip().lstrip("\ufeff").strip()  # a byte-order mark is not text
     if not stripped:
         return None
-    lead = len(piece) - len(piece.lstrip())
+    lead = len(piece) - len(piece.lstrip().lstrip("\ufeff").lstrip())
     return Span(start + lead, start + lead + len(stripped))
 
 

@@ -61,7 +61,7 @@ def content_sections(text: str, min_chrome_words: int) -> list[Span]:
 def document_title(text: str, sections: list[Span], fallback: str) -> str:
     """The first content line when it reads like a headline, else the file name."""
     if sections:
-        first = text[sections[0].start : sections[0].end].split("\n", 1)[0].strip()
+        first = text[sections[0].start : sections[0].end].split("\n", 1)[0].strip().lstrip("\ufeff")
         if len(first) <= 200 and not _TERMINAL.search(first):
             return first.lstrip("# ").strip()
     return re.sub(r"[_\-]+", " ", fallback.rsplit(".", 1)[0]).strip()

@@ -254,7 +254,7 @@ class Index:
 
 
 def _chunk(doc: Document, settings: Settings) -> _Part:
-    chunked = chunk_document(doc.text, doc.source, settings.chunk)
+    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts)
     sentences = np.array([(s.start, s.end) for s in chunked.sentences], dtype=np.int64).reshape(-1, 2)
     chunks = np.array(
         [(sentences[a, 0], sentences[b, 1], a, b) for a, b in chunked.chunks], dtype=np.int64

@@ -12,10 +12,11 @@ import numpy as np
 LEXICAL_FOLDER = "bm25"
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
+def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
+    """Stemmed tokens. "en" is bm25s's short stop list; "en_plus" also drops question words."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 _STEMMER = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import QuestionError
+from .errors import QAError, QuestionError
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -21,7 +21,7 @@ def check_question(question: object, max_chars: int) -> tuple[str, bool]:
 
 def check_mode(mode: str) -> str:
     if mode not in MODES:
-        raise ValueError(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}.")
+        raise QAError(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}.")
     return mode
 
 

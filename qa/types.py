@@ -72,7 +72,7 @@ class Citation:
     start: int
     end: int
     quote: str
-    score: float  # sentence support score; compare with AnswerSettings.abstain_below
+    score: float  # support: cosine + weighted word overlap; compare with AnswerSettings.abstain_below
     page: int | None = None
     line: int = 1
     passage_start: int = 0  # the surrounding passage, for showing the quote in context

@@ -1,0 +1,111 @@
+"""Choosing which sentences to quote, and how much of each (pure logic).
+
+The best sentence is always quoted whole. Up to two more follow, best first,
+with a bonus for the sentence right after the best one (questions often restate
+one sentence while the answer sits in the next), skipping near-duplicates. When
+a further sentence does not fit the quotation budget, its best clause window
+(a verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted
+instead, if one that holds question words fits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .clean import normalise
+from .settings import AnswerSettings
+
+if TYPE_CHECKING:
+    from .index import Index
+
+_CLAUSE_END = re.compile(r"[,;:]\s+|\s+[–—-]\s+|\s+(?=\()")
+MIN_CLAUSE_CHARS = 30
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: int  # row in index.sentences
+    passage_rank: int
+    chunk: int
+    score: float  # ranking score: support + rank prior + answer-type bonus
+    support: float  # evidence alone: cosine + weighted word overlap (decides abstention)
+
+
+@dataclass(frozen=True)
+class Quote:
+    candidate: Candidate
+    start: int  # offsets in the document; the whole sentence or a clause window of it
+    end: int
+
+
+def sentence_text(index: Index, sentence: int) -> str:
+    doc, start, end = (int(v) for v in index.sentences[sentence])
+    return index.documents[doc].text[start:end]
+
+
+def closest_sentences(index: Index, candidates: list[Candidate], limit: int) -> list[Quote]:
+    """The best distinct sentences, whole (shown as the closest passages after abstaining)."""
+    return _pick(index, candidates, limit, budget=10**9, min_support=float("-inf"), weigh=None)
+
+
+def select_quotes(index: Index, candidates: list[Candidate], weights: dict[str, float], settings: AnswerSettings) -> list[Quote]:
+    from .answer import overlap
+
+    best, rest = candidates[0], candidates[1:]
+    doc = index.sentences[best.sentence, 0]
+
+    def key(c: Candidate) -> float:
+        follows = c.sentence == best.sentence + 1 and index.sentences[c.sentence, 0] == doc
+        return -(c.score + (settings.next_sentence_bonus if follows else 0.0))
+
+    ordered = [best, *sorted(rest, key=key)]
+    return _pick(index, ordered, settings.max_quotes, settings.max_quote_chars,
+                 settings.abstain_below - settings.extra_quote_slack, lambda text: overlap(weights, text))
+
+
+def _pick(index: Index, candidates: list[Candidate], limit: int, budget: int, min_support: float,
+          weigh: Callable[[str], float] | None) -> list[Quote]:
+    chosen: list[Quote] = []
+    seen: list[set[str]] = []
+    used = 0
+    for candidate in candidates:
+        if len(chosen) == limit:
+            break
+        if chosen and candidate.support < min_support:
+            continue
+        _, start, end = (int(v) for v in index.sentences[candidate.sentence])
+        text = sentence_text(index, candidate.sentence)
+        words = set(normalise(text).split())
+        if any(len(words & other) >= 0.8 * min(len(words), len(other)) for other in seen):
+            continue
+        if chosen and used + len(text) > budget:
+            window = clause_window(text, weigh, budget - used) if weigh else None
+            if window is None:
+                continue
+            start, end = start + window[0], start + window[1]
+        chosen.append(Quote(candidate, start, end))
+        seen.append(words)
+        used += end - start
+    return chosen
+
+
+def clause_window(text: str, weigh: Callable[[str], float], budget: int) -> tuple[int, int] | None:
+    """The run of whole clauses of ``text`` within ``budget`` characters that weighs most."""
+    if budget < MIN_CLAUSE_CHARS:
+        return None
+    cuts = sorted({0, len(text), *(m.end() for m in _CLAUSE_END.finditer(text))})
+    best: tuple[float, int, int, int] | None = None
+    for i, a in enumerate(cuts[:-1]):
+        for b in cuts[i + 1 :]:
+            piece = text[a:b].rstrip(" ,;:–—-(")
+            if len(piece) > budget:
+                break
+            if len(piece) < MIN_CLAUSE_CHARS or (a, a + len(piece)) == (0, len(text)):
+                continue
+            weight = weigh(piece)
+            if weight > 0 and (best is None or (weight, len(piece)) > (best[0], best[3])):
+                best = (weight, a, a + len(piece), len(piece))
+    return (best[1], best[2]) if best else None
