@@ -85,6 +85,7 @@ class Section:
     ran_at: str = ""  # filled in by the runner
     seconds: float = 0.0
     quick: bool = False
+    load_average: str = ""  # the machine's 1-minute load average before and after, filled in by the runner
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,12 +144,12 @@ def stopwatch() -> Iterator[list[float]]:
 
 
 def latencies_ms(call: Callable[[str], object], inputs: Iterable[str], warmup: int = 10) -> list[float]:
-    """Milliseconds per call, one call per input, after ``warmup`` untimed calls."""
+    """Milliseconds per call: the first ``warmup`` inputs are called untimed, each other input once, timed."""
     inputs = list(inputs)
     for item in inputs[:warmup]:
         call(item)
     samples = []
-    for item in inputs:
+    for item in inputs[warmup:]:
         start = time.perf_counter()
         call(item)
         samples.append(1000 * (time.perf_counter() - start))

@@ -47,14 +47,18 @@ class RandomEmbedder:
         return text
 
 
-def subset_index(base: Index, chunks: int, folder: Path) -> Index:
-    """The first abstracts of ``base`` holding at least ``chunks`` chunks, without re-embedding."""
+def documents_for_chunks(base: Index, chunks: int) -> int:
+    """How many of ``base``'s first documents hold at least ``chunks`` chunks."""
     per_document = np.bincount(base.chunks[:, 0], minlength=len(base.documents))
-    count = int(np.searchsorted(np.cumsum(per_document), chunks)) + 1
+    return min(int(np.searchsorted(np.cumsum(per_document), chunks)) + 1, len(base.documents))
+
+
+def subset_index(base: Index, documents: int, folder: Path) -> Index:
+    """An index of ``base``'s first ``documents`` documents, without embedding anything again."""
     if not (folder / "CURRENT").exists():
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(base.index_dir, folder)
-    index = Index.build([doc.path for doc in base.documents[:count]], folder)
+    index = Index.build([doc.path for doc in base.documents[:documents]], folder)
     if index.report.embedded:
         raise RuntimeError(f"{folder}: {len(index.report.embedded)} documents were embedded again")
     return index

@@ -32,7 +32,8 @@ def run(config: Config) -> Section:
     questions = list(data.queries.values())[: 60 if config.quick else QUERIES + 10]
     sizes = (1_000,) if config.quick else SIZES
     synthetic = 20_000 if config.quick else SYNTHETIC
-    folders = {n: corpora.subset_index(base, n, config.cache_dir / f"latency-{n // 1000}k").index_dir for n in sizes}
+    folders = {n: corpora.subset_index(base, corpora.documents_for_chunks(base, n), config.cache_dir / f"latency-{n // 1000}k").index_dir
+               for n in sizes}
     folders[synthetic] = corpora.synthetic_index(config, data, synthetic)
 
     section = Section("latency", "Query latency and memory")

@@ -53,7 +53,8 @@ def summary_lines(sections: list[Section]) -> list[str]:
 
 
 def section_lines(section: Section) -> list[str]:
-    ran = f"Ran {section.ran_at}, {section.seconds:.0f} s" + (", **--quick**" if section.quick else "") + "."
+    ran = f"Ran {section.ran_at}, {section.seconds:.0f} s" + (", **--quick**" if section.quick else "")
+    ran += f"; load average {section.load_average} (other processes shared the machine)." if section.load_average else "."
     lines = [f"## {section.title}", "", ran, ""]
     for table in section.tables:
         lines += table_lines(table)

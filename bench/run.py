@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_section(name: str, config: Config) -> Section:
-    start = time.perf_counter()
+    start, load = time.perf_counter(), os.getloadavg()[0]
     try:
         section = importlib.import_module(SECTIONS[name]).run(config)
     except Exception as error:  # a broken section is reported, the others still run
@@ -58,6 +58,7 @@ def run_section(name: str, config: Config) -> Section:
     section.ran_at = time.strftime("%Y-%m-%d %H:%M")
     section.seconds = time.perf_counter() - start
     section.quick = config.quick
+    section.load_average = f"{load:.1f} → {os.getloadavg()[0]:.1f} on {len(os.sched_getaffinity(0))} cores"
     return section
 
 
