@@ -299,7 +299,7 @@ def test_retrieve_k_larger_than_the_index(fake_index):
 def test_bad_retrieve_arguments(fake_index):
     with pytest.raises(QAError, match="k must be"):
         fake_index.retrieve("Azerbaijan", k=0)
-    with pytest.raises(ValueError, match="hybrid"):
+    with pytest.raises(QAError, match="hybrid"):
         fake_index.retrieve("Azerbaijan", mode="fuzzy")
 
 
