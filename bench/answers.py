@@ -34,7 +34,8 @@ def flatten(figures: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, An
 
 
 def shown(value: Any) -> str:
-    return pct(value) if isinstance(value, float) and 0.0 <= value <= 1.0 else fmt(value)
+    """Rates as percentages with two decimals, so that 79.95% is not shown as a missed 80.0%."""
+    return f"{100 * value:.2f}%" if isinstance(value, float) and 0.0 <= value <= 1.0 else fmt(value)
 
 
 def run(config: Config) -> Section:

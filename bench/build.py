@@ -130,8 +130,8 @@ def reindex(config: Config, data: scifact.SciFact, section: Section) -> None:
         samples.append(elapsed[0])
     seconds = float(np.median(samples))
     table.add("Index.build, nothing changed (median of 5)", seconds, embedded)
-    table.add("  of which Index.load (the previous index)", median_seconds(lambda: Index.load(subset.index_dir)), "")
-    table.add("  of which reading and hashing the files", median_seconds(lambda: read_sources(files)), "")
+    table.add("  Index.load of the previous index, measured alone", median_seconds(lambda: Index.load(subset.index_dir)), "")
+    table.add("  reading and hashing the files, measured alone", median_seconds(lambda: read_sources(files)), "")
     cli = Path(sys.executable).with_name("qa")
     if cli.exists():
         with stopwatch() as elapsed:

@@ -164,7 +164,7 @@ def run(config: Config) -> Section:
                        hybrid - max(dense, lexical), 0.0, f"{hybrid - max(dense, lexical):+.3f}"),
     ]
     section.notes += [
-        f"Index built (or reused from {config.cache_dir}) in {build_time[0]:.0f} s.",
+        f"Index built (or reused from the cache folder) in {build_time[0]:.0f} s.",
         f"nDCG@10 uses the top {NDCG_DEPTH} chunks (the default candidate depth); recall@100 the top {RECALL_DEPTH} "
         "chunks, so that 100 distinct abstracts are ranked.",
         "Abstracts average about 5 chunks of 3 sentences; an abstract scores as its best chunk. "

@@ -84,7 +84,7 @@ def run(config: Config) -> Section:
         table.add(mode, pct(float(np.mean(found == 1))), pct(float(np.mean((found >= 1) & (found <= 5)))),
                   float(np.mean([1 / r if r else 0.0 for r in ranks])), f"{pct(reference[0])} / {pct(reference[1])}")
     section.tables.append(table)
-    section.notes.append(f"Index built in {build_time[0]:.0f} s (kept under {config.cache_dir}).")
+    section.notes.append(f"Index built (or reused from the cache folder) in {build_time[0]:.0f} s.")
     if config.quick:
         section.notes.append("--quick: every 8th question.")
     return section
