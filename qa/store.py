@@ -55,6 +55,7 @@ class FaissStore:
         else:
             index = faiss.IndexFlatIP(dim)
         if len(vectors):
+            faiss.omp_set_num_threads(_cpu_count())  # searches set one thread; building wants all
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index)
 
