@@ -91,13 +91,12 @@ def run(config: Config) -> Section:
 def stage_timings(index: Index, questions: list[str]) -> dict[str, tuple[float, float]]:
     """p50 and p95 of each stage of ``Index.rank``, and of the raw library call for the question embedding."""
     k = index.settings.retrieval.candidates
-    threads = index.settings.retrieval.query_threads
     model = index.embedder.model  # type: ignore[attr-defined]
     vectors = {q: index.embed_question(q) for q in questions}
     dense = {q: index.store.search(vectors[q][None, :], k) for q in questions}
     lexical = {q: index.lexical.search(q, k) for q in questions}
 
-    def raw_encode(question: str) -> object:  # embed_question has set torch to ``threads`` threads
+    def raw_encode(question: str) -> object:  # embed_question has set torch to query_threads threads
         return model.encode([question], batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
 
     calls: dict[str, Callable[[str], object]] = {
