@@ -79,7 +79,7 @@ def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
 
 
 def citation_is_valid(index: Index, path: str, start: int, end: int, quote: str) -> bool:
-    doc = next((d for d in index.documents if d.path == path), None)
+    doc = index.document(path)
     return doc is not None and doc.text[start:end] == quote
 
 

@@ -79,6 +79,7 @@ class Index:
         self.report = report or BuildReport()
         self._embedder = embedder
         self._parts = parts
+        self._by_path: dict[str, Document] | None = None
         self._chunk_base = np.cumsum([0] + [len(part.chunks) for part in parts])
         sentence_base = np.cumsum([0] + [len(part.sentences) for part in parts])
         self.chunks = _stack([_global_rows(part.chunks, i, int(sentence_base[i])) for i, part in enumerate(parts)], 5)
@@ -200,6 +201,12 @@ class Index:
         if embedder is not None and embedder.dim != manifest.get("dim"):
             raise IndexMismatchError(f"The index in {index_dir} holds {manifest.get('dim')}-dimensional vectors, the model makes {embedder.dim}. " + rebuild_hint(index_dir))
         return cls(index_dir, settings, parts, store, lexical, embedder)
+
+    def document(self, path: str) -> Document | None:
+        """The indexed document with this absolute path, if any."""
+        if self._by_path is None:
+            self._by_path = {doc.path: doc for doc in self.documents}
+        return self._by_path.get(path)
 
     # ----- asking ------------------------------------------------------------------
 

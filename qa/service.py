@@ -160,7 +160,9 @@ class Service:
 
 def surrounding(index: Index, citation: Citation) -> Passage:
     """The passage a quote was taken from (widened to hold the whole quote), for showing it in context."""
-    doc = next(d for d in index.documents if d.path == citation.path)
+    doc = index.document(citation.path)
+    if doc is None:
+        raise LookupError(f"{citation.path} is not in the index")
     start = min(citation.passage_start, citation.start)
     end = max(citation.passage_end, citation.end)
     return Passage(citation.n, citation.score, doc.source, doc.path, start, end, doc.text[start:end],
