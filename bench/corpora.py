@@ -35,6 +35,7 @@ class RandomEmbedder:
 
     def __init__(self, dim: int = 384, seed: int = 0) -> None:
         self.name = model_name(Settings(), None)
+        self.backend = Settings().backend
         self.dim = dim
         self.max_tokens = 256
         self._rng = np.random.default_rng(seed)

@@ -8,7 +8,6 @@ choosing quotes, and a BM25 index. ``storage`` owns the folder format.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 from . import storage
 from .chunk import chunk_document
 from .embed import Embedder, load_embedder
+from .embed import model_name as _folder_model_name
 from .errors import EmptyCorpusError, IndexCorruptError, IndexMismatchError, QAError, rebuild_hint
 from .lexical import LexicalIndex
 from .read import read_sources
@@ -53,10 +53,12 @@ class _Part:
 
 
 def model_name(settings: Settings, embedder: Embedder | None) -> str:
-    if embedder is not None:
-        return embedder.name
-    name = os.path.basename(os.path.normpath(settings.model_path))
-    return "all-MiniLM-L6-v2" if name == "model" else name
+    return embedder.name if embedder is not None else _folder_model_name(settings.model_path)
+
+
+def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, str]:
+    """What the manifest records about the vectors' maker; an index is queried only by the same model and backend."""
+    return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
 
 
 class Index:
@@ -162,7 +164,7 @@ class Index:
         lexical = LexicalIndex.build([_lexical_text(p, row) for p in parts for row in p.chunks])
         index = cls(index_dir, settings, parts, store, lexical, embedder, report)
         manifest = {
-            "model": model_name(settings, embedder),
+            **embedder_fields(settings, embedder),
             "dim": dim,
             "settings": settings.manifest_fields(),
             "store": store.kind,
@@ -190,7 +192,7 @@ class Index:
         settings = settings or Settings()
         index_dir = Path(index_dir)
         folder = storage.current_folder(index_dir)
-        expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
+        expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
         manifest = storage.read_manifest(folder, index_dir, expected)
         try:
             parts = _read_parts(folder)
@@ -213,7 +215,7 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model_path)
+            self._embedder = load_embedder(self.settings.model_path, self.settings.backend, self.settings.device)
         return self._embedder
 
     def embed_question(self, question: str) -> np.ndarray:
@@ -283,7 +285,7 @@ def _embed_new(parts: list[_Part], settings: Settings, embedder: Embedder | None
     new = [p for p in parts if p.chunk_vectors.size == 0 and len(p.chunks)]
     if not new:
         return embedder
-    embedder = embedder or load_embedder(settings.model_path)
+    embedder = embedder or load_embedder(settings.model_path, settings.backend, settings.device)
     chunk_texts = [_embed_text(p, row) for p in new for row in p.chunks]
     sentence_texts = [p.document.text[s:e] for p in new for s, e in p.sentences]
     vectors = embedder.embed(chunk_texts + sentence_texts, batch_size=settings.batch_size, progress=progress)

