@@ -61,9 +61,10 @@ class RetrievalSettings:
       mode; BM25 gets the rest. Weighted score fusion beat reciprocal rank fusion
       on SciFact by about 2 nDCG points here (see bench/RESULTS.md).
     - ``candidates``: how many hits each retriever contributes before fusion.
-    - ``query_threads``: threads of the ONNX session that embeds one question (1 is
-      the steadiest for a single short query on a small machine, and leaves the
-      other cores to concurrent questions). The torch backend ignores it.
+    - ``query_threads``: threads for embedding one question. 1 (the default) runs
+      it in the asking thread on the ONNX backend's single-threaded session: the
+      steadiest on a small machine, and it leaves the other cores to concurrent
+      questions. The torch backend ignores it (torch's thread count is process-wide).
     """
 
     mode: str = "hybrid"
