@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import IndexLockedError, QAError
+from qa import Index, IndexLockedError, QAError
 from qa.app import Library, Service
 from qa.storage import writer_lock
 
@@ -124,3 +124,11 @@ def test_an_uploaded_pdf_is_cited_by_page(service, tmp_path) -> None:
     cited = [c for c in answer.citations if "300 loaves" in c.quote]
     assert cited and cited[0].page == 2 and cited[0].source == "harbour.pdf"
     assert citation_label(cited[0]).startswith(f"[{cited[0].n}] harbour.pdf, page 2, line ")
+
+
+def test_warm_up_loads_the_model_before_the_first_question(library, tmp_path, fake_model_env) -> None:
+    Service.start(library, tmp_path / "index")  # builds (and embeds) once
+    started = Service(library, tmp_path / "index", Index.load(tmp_path / "index"))
+    fake_model_env.calls.clear()
+    started.warm_up()
+    assert fake_model_env.calls == [["warm up"]]

@@ -76,7 +76,7 @@ class Service:
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question does not wait for it."""
         if self._index is not None:
-            self._index.embed_question("warm up")
+            self._index.retriever.embed_question("warm up")
 
     # ----- asking ------------------------------------------------------------------
 
