@@ -15,6 +15,7 @@ answers: see ``AnswerSettings.abstain_below``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,11 +58,15 @@ def word_weights(lexical: LexicalIndex, question: str, context: str) -> dict[str
 
 
 def overlap(weights: dict[str, float], sentence: str) -> float:
-    """The idf-weighted share of the question's words that the sentence holds (0 to 1)."""
-    total = sum(weights.values())
+    """The idf-weighted share of the question's words that the sentence holds (0 to 1).
+
+    Exact sums (``math.fsum``): a plain sum over a set depends on the set's order, which
+    changes with Python's hash seed, and could flip near-ties between clause windows.
+    """
+    total = math.fsum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(weights.get(token, 0.0) for token in set(tokenize([sentence], "en_plus")[0])) / total
+    return math.fsum(weights.get(token, 0.0) for token in set(tokenize([sentence], "en_plus")[0])) / total
 
 
 def score_candidates(
