@@ -118,9 +118,12 @@ class Settings:
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     batch_size: int = 64
+    # Embed every sentence at build time (for the reader's cosine; about half the build's embedding work).
+    # False: only chunks are embedded and the reader embeds a question's candidate sentences when asked.
+    sentence_vectors: bool = True
     max_question_chars: int = 2000
     ann_threshold: int = 200_000  # above this many chunks FAISS uses HNSW instead of flat search
 
     def manifest_fields(self) -> dict[str, object]:
         """Settings that change what is stored in the index (with the chunker's version)."""
-        return {"chunk": asdict(self.chunk), "chunker": CHUNKER_VERSION}
+        return {"chunk": asdict(self.chunk), "chunker": CHUNKER_VERSION, "sentence_vectors": self.sentence_vectors}

@@ -227,3 +227,21 @@ def test_building_with_another_backend_embeds_everything_again(seed_corpus: Path
     with pytest.warns(UserWarning, match="rebuilding the whole index"):
         index = Index.build([seed_corpus], tmp_path / "index", embedder=other, settings=Settings(backend="torch"))
     assert index.report.embedded and other.calls
+
+
+# ----- the sentence-vector switch -------------------------------------------------------
+
+
+def test_without_sentence_vectors_only_chunks_are_embedded_and_answers_stay(seed_corpus: Path, tmp_path: Path):
+    with_vectors, without = FakeEmbedder(), FakeEmbedder()
+    full = Index.build([seed_corpus], tmp_path / "full", embedder=with_vectors)
+    lean_settings = Settings(sentence_vectors=False)
+    lean = Index.build([seed_corpus], tmp_path / "lean", embedder=without, settings=lean_settings)
+    assert len(without.embedded_texts) == len(lean.chunks) < len(with_vectors.embedded_texts)
+    assert lean.corpus.sentence_vectors.size == 0
+    reloaded = Index.load(tmp_path / "lean", settings=lean_settings, embedder=without)
+    for question in QUESTIONS:
+        a, b = full.answer(question), reloaded.answer(question)
+        assert (a.answered, [c.quote for c in a.citations]) == (b.answered, [c.quote for c in b.citations]), question
+    with pytest.raises(IndexMismatchError, match="sentence_vectors"):
+        Index.load(tmp_path / "lean", embedder=without)  # default settings want sentence vectors
