@@ -196,6 +196,14 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
         load_embedder(str(tmp_path), "onnx", "cuda")
 
 
+def test_auto_device_falls_back_to_the_cpu():
+    from qa.embed import resolve_device
+    from qa.embed_onnx import cuda_available
+
+    assert resolve_device("cpu", "onnx") == "cpu"
+    assert resolve_device("auto", "onnx") == ("cuda" if cuda_available() else "cpu")
+
+
 def test_missing_onnx_file_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("QA_ONNX_MODEL", str(tmp_path / "nothing.onnx"))
     from qa.embed_onnx import OnnxEmbedder
