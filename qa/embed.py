@@ -5,8 +5,8 @@ method), so tests can use a deterministic fake and the index can record which
 model and backend made its vectors.
 
 - ``onnx`` (default): the int8 ONNX file of all-MiniLM-L6-v2 on onnxruntime
-  (``qa.embed_onnx``); no torch import, so a process answers its first question
-  in about a second.
+  (``qa.embed_onnx``); no torch import, so a new process answers its first question
+  in about 2 s (15 s with torch).
 - ``torch``: the sentence-transformers model in full precision.
 """
 

@@ -124,6 +124,14 @@ class Settings:
     max_question_chars: int = 2000
     ann_threshold: int = 200_000  # above this many chunks FAISS uses HNSW instead of flat search
 
+    def __post_init__(self) -> None:
+        from .errors import ModelError
+
+        if self.backend not in ("onnx", "torch"):
+            raise ModelError(f"Unknown embedding backend {self.backend!r}; use onnx or torch (QA_BACKEND or --backend).")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ModelError(f"Unknown device {self.device!r}; use cpu, cuda or auto (QA_DEVICE or --device).")
+
     def manifest_fields(self) -> dict[str, object]:
         """Settings that change what is stored in the index (with the chunker's version)."""
         return {"chunk": asdict(self.chunk), "chunker": CHUNKER_VERSION, "sentence_vectors": self.sentence_vectors}

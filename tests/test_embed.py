@@ -187,6 +187,12 @@ def test_unknown_backend_and_device_are_clear_errors(tmp_path):
         load_embedder(str(tmp_path), "onnx", "tpu")
 
 
+def test_unknown_backend_in_the_environment_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", "tensorflow")
+    with pytest.raises(ModelError, match="QA_BACKEND"):
+        Settings()
+
+
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     from qa.embed_onnx import cuda_available
 
