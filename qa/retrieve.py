@@ -14,7 +14,7 @@ import numpy as np
 from . import embed
 from .embed import Embedder
 from .errors import QAError, QuestionError
-from .lexical import LexicalIndex
+from .lexical import LexicalSearch
 from .settings import RetrievalSettings
 from .store import VectorStore
 
@@ -41,7 +41,7 @@ def check_mode(mode: str) -> str:
 class Retriever:
     """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
 
-    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: RetrievalSettings,
+    def __init__(self, store: VectorStore, lexical: LexicalSearch, settings: RetrievalSettings,
                  embedder: Embedder | None, model_path: str) -> None:
         self.store = store
         self.lexical = lexical

@@ -140,17 +140,21 @@ def read_manifest(folder: Path, index_dir: Path, expected: dict[str, Any]) -> di
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise IndexCorruptError(f"The index manifest in {index_dir} is unreadable. " + rebuild_hint(index_dir)) from error
-    for key, wanted in {"format": FORMAT_VERSION, **expected}.items():
-        found = manifest.get(key)
-        if found != wanted:
-            raise IndexMismatchError(
-                f"The index in {index_dir} was built with {key}={found!r}, but this program uses {wanted!r}. "
-                + rebuild_hint(index_dir)
-            )
+    check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, index_dir)
     files = manifest.get("files")
     if not isinstance(files, dict) or files != _file_sizes(folder):
         raise IndexCorruptError(f"The index files in {index_dir} are missing or damaged. " + rebuild_hint(index_dir))
     return manifest
+
+
+def check_manifest(manifest: dict[str, Any], wanted: dict[str, Any], where: object) -> None:
+    """An IndexMismatchError naming the first manifest field that differs from what this program uses."""
+    for key, value in wanted.items():
+        found = manifest.get(key)
+        if found != value:
+            raise IndexMismatchError(
+                f"The index in {where} was built with {key}={found!r}, but this program uses {value!r}. " + rebuild_hint(where)
+            )
 
 
 def _file_sizes(folder: Path) -> dict[str, int]:

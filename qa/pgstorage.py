@@ -1,0 +1,292 @@
+"""The index in a PostgreSQL database: its tables, incremental builds in one transaction, and loading.
+
+Tables, in the connection's schema (pick one with ``?options=-csearch_path%3Dteam,public``)::
+
+    qa_state      one row: format, generation (raised by every build that changes something),
+                  manifest (model, dim, chunk settings), chunk count, average chunk length in tokens
+    qa_documents  id, position (order in the corpus), path, source, sha256, title, page_starts, text
+    qa_chunks     id, doc, ordinal, start, end, first_sentence, last_sentence (sentence ordinals
+                  within the document), length (BM25 tokens), embedding vector(dim) + HNSW index
+    qa_sentences  doc, ordinal, start, end, embedding halfvec(dim)
+    qa_postings   term, chunk, tf, length: each chunk's stemmed tokens (qa.lexical), for BM25
+    qa_terms      term, df: how many chunks hold the term
+
+A build runs in one transaction: it takes an advisory lock (a second writer waits
+``LOCK_WAIT_SECONDS``, then gets IndexLockedError), compares the files with the stored
+documents by content hash, deletes removed and changed documents (their rows cascade),
+inserts and embeds only the new ones, raises the generation and commits. A crash before
+the commit leaves the previous index whole; readers never wait for the writer. This
+module sits beside ``storage`` (the folder format) and uses ``build`` for planning.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import build as builder
+from .build import BuildReport
+from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
+from .embed import Embedder
+from .errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
+from .lexical import tokenize
+from .pgstore import PgLexicalIndex, PgVectorStore, connect, pool, redact, register_types
+from .settings import Settings
+from .storage import check_manifest
+from .types import Document
+
+FORMAT_VERSION = 1
+LOCK_WAIT_SECONDS = 2.0
+LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart
+TABLES = ("qa_postings", "qa_terms", "qa_sentences", "qa_chunks", "qa_documents", "qa_state")
+HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops)"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One generation of the index as loaded: the corpus in memory, the searches in the database."""
+
+    corpus: Corpus
+    store: PgVectorStore
+    lexical: PgLexicalIndex
+    generation: int
+    manifest: dict[str, Any]
+
+
+def generation(url: str) -> int | None:
+    """The number of the committed generation (None when there is no index): one cheap query."""
+    with pool(url).connection() as connection:
+        if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+            return None
+        row = connection.execute("SELECT generation FROM qa_state").fetchone()
+        return None if row is None else int(row[0])
+
+
+def load(url: str, expected: dict[str, Any], dim: int | None = None) -> Stored:
+    """The committed index, read in one snapshot; a missing or foreign one raises a clear error."""
+    with pool(url).connection() as connection, connection.transaction():
+        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        state = _state(connection)
+        if state is None:
+            raise IndexMissingError(f"No index in the database {redact(url)}. " + rebuild_hint(redact(url)))
+        manifest = state["manifest"]
+        check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, redact(url))
+        if dim is not None and dim != manifest["dim"]:
+            raise IndexMismatchError(f"The index in {redact(url)} holds {manifest['dim']}-dimensional vectors, "
+                                     f"the model makes {dim}. " + rebuild_hint(redact(url)))
+        corpus, chunk_ids = read_corpus(connection, vectors=True)
+        frequencies = dict(connection.execute("SELECT term, df FROM qa_terms").fetchall())
+    return Stored(corpus, PgVectorStore(url, chunk_ids, manifest["dim"]),
+                  PgLexicalIndex(url, chunk_ids, frequencies, state["average_length"]), state["generation"], manifest)
+
+
+def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: Embedder | None,
+          progress: bool = False) -> tuple[Stored, BuildReport, Embedder | None]:
+    """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
+    expected = {"format": FORMAT_VERSION, "model": builder.model_name(settings, embedder), "settings": settings.manifest_fields()}
+    with _writing(url) as connection:
+        state = _state(connection)
+        if state is not None:
+            try:
+                check_manifest(state["manifest"], expected, redact(url))
+            except IndexMismatchError as error:
+                warnings.warn(f"rebuilding the whole index: {error}", stacklevel=3)
+                connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
+                state = {**state, "manifest": {"dim": state["manifest"].get("dim")}}
+        previous = read_corpus(connection, vectors=False)[0] if state is not None else None
+        plan = builder.plan(paths, previous)
+        if plan.unchanged:
+            connection.rollback()
+            return load(url, expected, embedder.dim if embedder else None), plan.report, embedder
+        old = {(d.path, d.sha256): int(n) for d, n in zip(previous.documents, np.diff(previous.chunk_starts))} if previous else {}
+        parts = [builder.chunk(doc, settings) for doc in plan.documents if (doc.path, doc.sha256) not in old]
+        carried = sum(old.get((doc.path, doc.sha256), 0) for doc in plan.documents)
+        builder.require_sentences(carried + sum(len(p.chunks) for p in parts))
+        embedder = builder.embed_new(parts, settings, embedder, progress)
+        stored_dim = state["manifest"].get("dim") if state else None
+        dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim or embedder.dim
+        if stored_dim != dim:
+            _create_tables(connection, dim)
+        _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})
+        connection.commit()
+    return load(url, expected, dim), plan.report, embedder
+
+
+@contextmanager
+def _writing(url: str) -> Iterator[Any]:
+    """A connection in a transaction holding the index's writer lock (released by commit or rollback)."""
+    import psycopg
+
+    connection = connect(url)
+    try:
+        _require_pgvector(connection, url)
+        register_types(connection)
+        connection.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
+        try:
+            connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+        except psycopg.errors.LockNotAvailable as error:
+            raise IndexLockedError(f"Another process is writing the index in {redact(url)}. "
+                                   "Wait for it to finish, then try again.") from error
+        connection.execute("SET LOCAL lock_timeout = 0")
+        connection.execute("SET LOCAL maintenance_work_mem = '512MB'")  # HNSW builds in memory
+        yield connection
+    finally:
+        connection.close()  # without a commit this rolls back: the previous index stays
+
+
+def _require_pgvector(connection: Any, url: str) -> None:
+    import psycopg
+
+    if connection.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+        return
+    try:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as error:
+        raise StoreError(
+            f"The database {redact(url)} lacks the pgvector extension, and creating it failed "
+            f"({str(error).strip().splitlines()[0]}). Install pgvector on the server (the package "
+            "postgresql-NN-pgvector, or `make install` in pgvector's source) and run `CREATE EXTENSION vector;` "
+            "in this database as a superuser."
+        ) from None
+
+
+def _state(connection: Any) -> dict[str, Any] | None:
+    if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+        return None
+    row = connection.execute("SELECT generation, manifest, average_length FROM qa_state").fetchone()
+    return None if row is None else {"generation": int(row[0]), "manifest": row[1], "average_length": float(row[2])}
+
+
+def _create_tables(connection: Any, dim: int) -> None:
+    connection.execute(f"DROP TABLE IF EXISTS {', '.join(TABLES)}")
+    connection.execute(f"""
+        CREATE TABLE qa_state (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            generation bigint NOT NULL, manifest jsonb NOT NULL, chunks bigint NOT NULL,
+            average_length double precision NOT NULL);
+        INSERT INTO qa_state VALUES (true, 0, '{{}}', 0, 0);
+        CREATE TABLE qa_documents (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            position integer NOT NULL, path text NOT NULL UNIQUE, source text NOT NULL, sha256 text NOT NULL,
+            title text NOT NULL, page_starts integer[] NOT NULL, text text NOT NULL);
+        CREATE TABLE qa_chunks (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            doc bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE, ordinal integer NOT NULL,
+            start integer NOT NULL, "end" integer NOT NULL, first_sentence integer NOT NULL,
+            last_sentence integer NOT NULL, length integer NOT NULL, embedding vector({dim}) NOT NULL,
+            UNIQUE (doc, ordinal));
+        CREATE TABLE qa_sentences (doc bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,
+            ordinal integer NOT NULL, start integer NOT NULL, "end" integer NOT NULL,
+            embedding halfvec({dim}) NOT NULL, PRIMARY KEY (doc, ordinal));
+        CREATE TABLE qa_postings (term text NOT NULL, chunk bigint NOT NULL REFERENCES qa_chunks ON DELETE CASCADE,
+            tf integer NOT NULL, length integer NOT NULL, PRIMARY KEY (term, chunk) INCLUDE (tf, length));
+        CREATE INDEX qa_postings_chunk ON qa_postings (chunk);
+        CREATE TABLE qa_terms (term text PRIMARY KEY, df integer NOT NULL);
+    """)
+    register_types(connection)
+
+
+def _new_ids(connection: Any, table: str, count: int) -> list[int]:
+    return [row[0] for row in connection.execute(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (count,)).fetchall()]
+
+
+def _write(connection: Any, documents: list[Document], parts: list[Part], manifest: dict[str, Any]) -> None:
+    """Delete what is gone or changed, insert the new parts, renumber positions, raise the generation."""
+    from pgvector import HalfVector
+    from psycopg.types.json import Jsonb
+
+    wanted = [(doc.path, doc.sha256) for doc in documents]
+    position = {key: i for i, key in enumerate(wanted)}
+    stored = {(path, sha): id_ for id_, path, sha in connection.execute("SELECT id, path, sha256 FROM qa_documents").fetchall()}
+    gone = [id_ for key, id_ in stored.items() if key not in position]
+    if gone:
+        connection.execute("UPDATE qa_terms t SET df = t.df - x.n FROM (SELECT p.term, count(*) AS n FROM qa_postings p "
+                           "JOIN qa_chunks c ON c.id = p.chunk WHERE c.doc = ANY(%s) GROUP BY p.term) x WHERE t.term = x.term", (gone,))
+        connection.execute("DELETE FROM qa_documents WHERE id = ANY(%s)", (gone,))
+        connection.execute("DELETE FROM qa_terms WHERE df <= 0")
+    new_ids = dict(zip([(p.document.path, p.document.sha256) for p in parts], _new_ids(connection, "qa_documents", len(parts))))
+    chunk_ids = iter(_new_ids(connection, "qa_chunks", sum(len(p.chunks) for p in parts)))
+    frequencies: Counter[str] = Counter()
+    with connection.cursor() as cursor:
+        with cursor.copy("COPY qa_documents (id, position, path, source, sha256, title, page_starts, text) FROM STDIN") as copy:
+            for part in parts:
+                doc = part.document
+                copy.write_row((new_ids[doc.path, doc.sha256], position[doc.path, doc.sha256], doc.path, doc.source,
+                                doc.sha256, part.title, list(doc.page_starts), doc.text))
+        for part in parts:
+            doc_id = new_ids[part.document.path, part.document.sha256]
+            tokens = tokenize(part.lexical_texts()) if len(part.chunks) else []
+            with cursor.copy('COPY qa_chunks (id, doc, ordinal, start, "end", first_sentence, last_sentence, length, embedding) FROM STDIN') as copy:
+                ids = []
+                for ordinal, (row, chunk_tokens, vector) in enumerate(zip(part.chunks, tokens, part.chunk_vectors)):
+                    ids.append(next(chunk_ids))
+                    copy.write_row((ids[-1], doc_id, ordinal, int(row["start"]), int(row["end"]), int(row["first_sentence"]),
+                                    int(row["last_sentence"]), len(chunk_tokens), np.asarray(vector, dtype=np.float32)))
+            with cursor.copy('COPY qa_sentences (doc, ordinal, start, "end", embedding) FROM STDIN') as copy:
+                for ordinal, (row, vector) in enumerate(zip(part.sentences, part.sentence_vectors)):
+                    copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), HalfVector(vector)))
+            with cursor.copy("COPY qa_postings (term, chunk, tf, length) FROM STDIN") as copy:
+                for chunk_id, chunk_tokens in zip(ids, tokens):
+                    for term, tf in Counter(chunk_tokens).items():
+                        copy.write_row((term, chunk_id, tf, len(chunk_tokens)))
+                    frequencies.update(set(chunk_tokens))
+        cursor.execute("CREATE TEMPORARY TABLE qa_new_terms (term text, df integer) ON COMMIT DROP")
+        with cursor.copy("COPY qa_new_terms FROM STDIN") as copy:
+            for term, df in frequencies.items():
+                copy.write_row((term, df))
+    connection.execute("INSERT INTO qa_terms SELECT term, df FROM qa_new_terms "
+                       "ON CONFLICT (term) DO UPDATE SET df = qa_terms.df + excluded.df")
+    connection.execute("UPDATE qa_documents d SET position = w.position - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS w(path, position) "
+                       "WHERE d.path = w.path AND d.position <> w.position - 1", ([path for path, _ in wanted],))
+    connection.execute(HNSW)  # built over the whole table the first time, kept up to date by inserts after
+    connection.execute("""UPDATE qa_state SET generation = generation + 1, manifest = %s,
+        chunks = (SELECT count(*) FROM qa_chunks), average_length = (SELECT coalesce(avg(length), 0) FROM qa_chunks)""",
+                       (Jsonb(manifest),))
+
+
+def read_corpus(connection: Any, vectors: bool) -> tuple[Corpus, np.ndarray]:
+    """The corpus (sentence vectors only when ``vectors``) and the database id of each of its chunks."""
+    docs = connection.execute("SELECT id, path, source, text, sha256, page_starts, title FROM qa_documents ORDER BY position").fetchall()
+    doc_ids = np.array([row[0] for row in docs], dtype=np.int64)
+    order = np.argsort(doc_ids)
+
+    def positions(ids: np.ndarray) -> np.ndarray:  # database document ids -> corpus positions
+        return order[np.searchsorted(doc_ids[order], ids)] if len(ids) else ids
+
+    chunks = _table(connection, 'SELECT doc, ordinal, id, start, "end", first_sentence, last_sentence FROM qa_chunks', 7)
+    embedding = ", halfvec_send(embedding)" if vectors else ""
+    sentence_rows = connection.execute(f'SELECT doc, ordinal, start, "end"{embedding} FROM qa_sentences').fetchall()
+    sentences = np.array([row[:4] for row in sentence_rows], dtype=np.int64).reshape(-1, 4)
+    chunk_doc, sentence_doc = positions(chunks[:, 0]), positions(sentences[:, 0])
+    chunk_order, sentence_order = np.lexsort((chunks[:, 1], chunk_doc)), np.lexsort((sentences[:, 1], sentence_doc))
+    base = np.concatenate([[0], np.cumsum(np.bincount(sentence_doc, minlength=len(docs)))[:-1]]).astype(np.int64)
+
+    chunk_table = np.zeros(len(chunks), CHUNK_FIELDS)
+    chunk_table["doc"] = chunk_doc[chunk_order]
+    for column, name in ((3, "start"), (4, "end"), (5, "first_sentence"), (6, "last_sentence")):
+        chunk_table[name] = chunks[chunk_order, column]
+    chunk_table["first_sentence"] += base[chunk_table["doc"]]
+    chunk_table["last_sentence"] += base[chunk_table["doc"]]
+    sentence_table = np.zeros(len(sentences), SENTENCE_FIELDS)
+    sentence_table["doc"] = sentence_doc[sentence_order]
+    sentence_table["start"], sentence_table["end"] = sentences[sentence_order, 2], sentences[sentence_order, 3]
+    sentence_vectors = _halfvecs([sentence_rows[i][4] for i in sentence_order]) if vectors and sentence_rows else np.zeros((0, 0), np.float16)
+    documents = tuple(Document(r[1], r[2], r[3], r[4], tuple(r[5])) for r in docs)
+    corpus = Corpus(documents, tuple(r[6] for r in docs), chunk_table, sentence_table, sentence_vectors)
+    return corpus, chunks[chunk_order, 2]
+
+
+def _table(connection: Any, query: str, width: int) -> np.ndarray:
+    return np.array(connection.execute(query).fetchall(), dtype=np.int64).reshape(-1, width)
+
+
+def _halfvecs(blobs: list[bytes]) -> np.ndarray:
+    """pgvector's binary halfvec values (dim, unused, then big-endian float16s) as one float16 matrix."""
+    dim = int.from_bytes(blobs[0][:2], "big")
+    rows = np.frombuffer(b"".join(blobs), dtype=np.dtype([("head", ">u2", 2), ("values", ">f2", dim)]))
+    return rows["values"].astype(np.float16)
