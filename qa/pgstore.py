@@ -97,7 +97,8 @@ def pool(url: str) -> Any:
 
 
 @atexit.register
-def _close_pools() -> None:
+def close_pools() -> None:
+    """Close this process's connections (at exit, or when a caller is done with its databases)."""
     with _POOLS_LOCK:
         for open_pool in _POOLS.values():
             open_pool.close()
