@@ -197,56 +197,72 @@ def _new_ids(connection: Any, table: str, count: int) -> list[int]:
 
 def _write(connection: Any, documents: list[Document], parts: list[Part], manifest: dict[str, Any]) -> None:
     """Delete what is gone or changed, insert the new parts, renumber positions, raise the generation."""
-    from pgvector import HalfVector
     from psycopg.types.json import Jsonb
 
-    wanted = [(doc.path, doc.sha256) for doc in documents]
-    position = {key: i for i, key in enumerate(wanted)}
-    stored = {(path, sha): id_ for id_, path, sha in connection.execute("SELECT id, path, sha256 FROM qa_documents").fetchall()}
-    gone = [id_ for key, id_ in stored.items() if key not in position]
+    position = {(doc.path, doc.sha256): i for i, doc in enumerate(documents)}
+    stored = connection.execute("SELECT id, path, sha256 FROM qa_documents").fetchall()
+    gone = [id_ for id_, path, sha in stored if (path, sha) not in position]
     if gone:
         connection.execute("UPDATE qa_terms t SET df = t.df - x.n FROM (SELECT p.term, count(*) AS n FROM qa_postings p "
                            "JOIN qa_chunks c ON c.id = p.chunk WHERE c.doc = ANY(%s) GROUP BY p.term) x WHERE t.term = x.term", (gone,))
         connection.execute("DELETE FROM qa_documents WHERE id = ANY(%s)", (gone,))
         connection.execute("DELETE FROM qa_terms WHERE df <= 0")
-    new_ids = dict(zip([(p.document.path, p.document.sha256) for p in parts], _new_ids(connection, "qa_documents", len(parts))))
+    _insert(connection, parts, [position[p.document.path, p.document.sha256] for p in parts])
+    connection.execute("UPDATE qa_documents d SET position = w.position - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS w(path, position) "
+                       "WHERE d.path = w.path AND d.position <> w.position - 1", ([doc.path for doc in documents],))
+    connection.execute(HNSW)  # built over the whole table the first time, kept up to date by inserts after
+    connection.execute("""UPDATE qa_state SET generation = generation + 1, manifest = %s,
+        chunks = (SELECT count(*) FROM qa_chunks), average_length = (SELECT coalesce(avg(length), 0) FROM qa_chunks)""",
+                       (Jsonb(manifest),))
+
+
+def _insert(connection: Any, parts: list[Part], positions: list[int]) -> None:
+    """The new documents' rows, one COPY per table; term counts go into qa_terms."""
+    from pgvector import HalfVector
+
+    doc_ids = _new_ids(connection, "qa_documents", len(parts))
     chunk_ids = iter(_new_ids(connection, "qa_chunks", sum(len(p.chunks) for p in parts)))
+    texts = [text for part in parts for text in part.lexical_texts()]
+    tokens = iter(tokenize(texts) if texts else [])
     frequencies: Counter[str] = Counter()
     with connection.cursor() as cursor:
         with cursor.copy("COPY qa_documents (id, position, path, source, sha256, title, page_starts, text) FROM STDIN") as copy:
-            for part in parts:
+            for doc_id, place, part in zip(doc_ids, positions, parts):
                 doc = part.document
-                copy.write_row((new_ids[doc.path, doc.sha256], position[doc.path, doc.sha256], doc.path, doc.source,
-                                doc.sha256, part.title, list(doc.page_starts), doc.text))
-        for part in parts:
-            doc_id = new_ids[part.document.path, part.document.sha256]
-            tokens = tokenize(part.lexical_texts()) if len(part.chunks) else []
-            with cursor.copy('COPY qa_chunks (id, doc, ordinal, start, "end", first_sentence, last_sentence, length, embedding) FROM STDIN') as copy:
-                ids = []
-                for ordinal, (row, chunk_tokens, vector) in enumerate(zip(part.chunks, tokens, part.chunk_vectors)):
-                    ids.append(next(chunk_ids))
-                    copy.write_row((ids[-1], doc_id, ordinal, int(row["start"]), int(row["end"]), int(row["first_sentence"]),
-                                    int(row["last_sentence"]), len(chunk_tokens), np.asarray(vector, dtype=np.float32)))
-            with cursor.copy('COPY qa_sentences (doc, ordinal, start, "end", embedding) FROM STDIN') as copy:
+                copy.write_row((doc_id, place, doc.path, doc.source, doc.sha256, part.title, list(doc.page_starts), doc.text))
+        with cursor.copy("COPY qa_sentences (doc, ordinal, start, \"end\", embedding) FROM STDIN") as copy:
+            for doc_id, part in zip(doc_ids, parts):
                 for ordinal, (row, vector) in enumerate(zip(part.sentences, part.sentence_vectors)):
                     copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), HalfVector(vector)))
-            with cursor.copy("COPY qa_postings (term, chunk, tf, length) FROM STDIN") as copy:
-                for chunk_id, chunk_tokens in zip(ids, tokens):
-                    for term, tf in Counter(chunk_tokens).items():
-                        copy.write_row((term, chunk_id, tf, len(chunk_tokens)))
+        postings = []
+        columns = "id, doc, ordinal, start, \"end\", first_sentence, last_sentence, length, embedding"
+        with cursor.copy(f"COPY qa_chunks ({columns}) FROM STDIN") as copy:
+            for doc_id, part in zip(doc_ids, parts):
+                for ordinal, (row, vector) in enumerate(zip(part.chunks, part.chunk_vectors)):
+                    chunk_id, chunk_tokens = next(chunk_ids), next(tokens)
+                    copy.write_row((chunk_id, doc_id, ordinal, int(row["start"]), int(row["end"]), int(row["first_sentence"]),
+                                    int(row["last_sentence"]), len(chunk_tokens), np.asarray(vector, dtype=np.float32)))
+                    postings += [(term, chunk_id, tf, len(chunk_tokens)) for term, tf in Counter(chunk_tokens).items()]
                     frequencies.update(set(chunk_tokens))
+        with cursor.copy("COPY qa_postings (term, chunk, tf, length) FROM STDIN") as copy:
+            for posting in postings:
+                copy.write_row(posting)
         cursor.execute("CREATE TEMPORARY TABLE qa_new_terms (term text, df integer) ON COMMIT DROP")
         with cursor.copy("COPY qa_new_terms FROM STDIN") as copy:
             for term, df in frequencies.items():
                 copy.write_row((term, df))
     connection.execute("INSERT INTO qa_terms SELECT term, df FROM qa_new_terms "
                        "ON CONFLICT (term) DO UPDATE SET df = qa_terms.df + excluded.df")
-    connection.execute("UPDATE qa_documents d SET position = w.position - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS w(path, position) "
-                       "WHERE d.path = w.path AND d.position <> w.position - 1", ([path for path, _ in wanted],))
-    connection.execute(HNSW)  # built over the whole table the first time, kept up to date by inserts after
-    connection.execute("""UPDATE qa_state SET generation = generation + 1, manifest = %s,
-        chunks = (SELECT count(*) FROM qa_chunks), average_length = (SELECT coalesce(avg(length), 0) FROM qa_chunks)""",
-                       (Jsonb(manifest),))
+
+
+def copy_in(url: str, parts: list[Part], manifest: dict[str, Any]) -> None:
+    """Make ``parts`` (vectors included: an index built elsewhere) the whole index in the database, in one transaction.
+
+    ``manifest`` gives the model, dim and settings the vectors were made with."""
+    with _writing(url) as connection:
+        _create_tables(connection, manifest["dim"])
+        _write(connection, [p.document for p in parts], parts, {**manifest, "format": FORMAT_VERSION, "store": PgVectorStore.kind})
+        connection.commit()
 
 
 def read_corpus(connection: Any, vectors: bool) -> tuple[Corpus, np.ndarray]:

@@ -48,8 +48,8 @@ def is_database_url(location: object) -> bool:
 
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    url = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
-    return re.sub(r"(password=)[^&]*", r"\1***", url)
+    url = re.sub(r"(://[^:/@?]*):[^@/?]+@", r"\1:***@", url)
+    return re.sub(r"(password=)[^&]+", r"\1***", url)
 
 
 def connect(url: str, **kwargs: Any) -> Any:

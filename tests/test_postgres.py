@@ -67,8 +67,9 @@ def test_wrong_password_and_missing_database_are_clear_errors(postgres_server, p
     original = hba.read_text()
     hba.write_text("local all qa_secret scram-sha-256\n" + original)
     admin(postgres_url, "SELECT pg_reload_conf()")
+    wrong = postgres_url.replace("postgres:@", "qa_secret:not-it@")
+    wait_until_refused(wrong)
     try:
-        wrong = postgres_url.replace("postgres:@", "qa_secret:not-it@")
         with pytest.raises(StoreError, match="wrong or missing password") as error:
             Index.build([SEED_FILE], wrong, embedder=FakeEmbedder())
         assert "not-it" not in str(error.value)  # the password is never shown
@@ -77,6 +78,17 @@ def test_wrong_password_and_missing_database_are_clear_errors(postgres_server, p
     finally:
         hba.write_text(original)
         admin(postgres_url, "SELECT pg_reload_conf()")
+
+
+def wait_until_refused(url: str) -> None:
+    """The server reloads pg_hba.conf a moment after pg_reload_conf() returns."""
+    for _ in range(100):
+        try:
+            psycopg.connect(url).close()
+        except psycopg.OperationalError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server kept accepting the wrong password")
 
 
 def test_missing_pgvector_extension_says_how_to_install_it(postgres_url):
