@@ -1,7 +1,7 @@
 """Run the benchmarks and write bench/RESULTS.md: ``python -m bench.run [SECTION ...] [--quick]``.
 
 Sections (all by default, in this order): scifact, xquad_retrieval, xquad_answers,
-build, latency, coldstart, scale. A run of some sections keeps the others' figures
+build, latency, coldstart, scale, postgres. A run of some sections keeps the others' figures
 from ``bench/results.json``. The full run takes about an hour on 2 cores the first
 time (the SciFact index is embedded once and kept under ``data/bench``).
 """
@@ -27,6 +27,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "latency": "bench.latency",
     "coldstart": "bench.coldstart",
     "scale": "bench.scale",
+    "postgres": "bench.postgres",
 }
 BENCH = Path(__file__).resolve().parent
 
