@@ -16,6 +16,7 @@ from .errors import (
     QAError,
     QuestionError,
     SourceError,
+    StoreError,
 )
 from .index import Index
 from .read import SUPPORTED_SUFFIXES
@@ -45,6 +46,7 @@ __all__ = [
     "Skipped",
     "SkippedFileWarning",
     "SourceError",
+    "StoreError",
     "ask",
     "open_index",
     "retrieve",

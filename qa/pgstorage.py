@@ -211,6 +211,7 @@ def _write(connection: Any, documents: list[Document], parts: list[Part], manife
     connection.execute("UPDATE qa_documents d SET position = w.position - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS w(path, position) "
                        "WHERE d.path = w.path AND d.position <> w.position - 1", ([doc.path for doc in documents],))
     connection.execute(HNSW)  # built over the whole table the first time, kept up to date by inserts after
+    connection.execute("ANALYZE qa_documents, qa_chunks, qa_sentences, qa_postings, qa_terms")  # plans for the new sizes
     connection.execute("""UPDATE qa_state SET generation = generation + 1, manifest = %s,
         chunks = (SELECT count(*) FROM qa_chunks), average_length = (SELECT coalesce(avg(length), 0) FROM qa_chunks)""",
                        (Jsonb(manifest),))
