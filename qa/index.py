@@ -135,11 +135,7 @@ class Index:
         settings = settings or Settings()
         index_dir = location(index_dir)
         if isinstance(index_dir, str):
-            from . import pgstorage
-
-            expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
-            stored = pgstorage.load(index_dir, expected, embedder.dim if embedder else None)
-            return cls(index_dir, settings, stored.corpus, stored.store, stored.lexical, embedder, generation=stored.generation)
+            return cls._from_database(index_dir, settings, embedder)
         folder = storage.current_folder(index_dir)
         expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
         manifest = storage.read_manifest(folder, index_dir, expected)
@@ -148,17 +144,27 @@ class Index:
             raise IndexMismatchError(f"The index in {index_dir} holds {manifest.get('dim')}-dimensional vectors, the model makes {embedder.dim}. " + rebuild_hint(index_dir))
         return cls(index_dir, settings, corpus, store, lexical, embedder, generation=folder.name)
 
+    @classmethod
+    def _from_database(cls, url: str, settings: Settings, embedder: Embedder | None, previous: Index | None = None) -> Index:
+        from . import pgstorage
+
+        expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
+        known = pgstorage.Stored(previous.corpus, previous.store, previous.lexical, 0, {}) if previous else None  # type: ignore[arg-type]
+        stored = pgstorage.load(url, expected, embedder.dim if embedder else None, known)
+        return cls(url, settings, stored.corpus, stored.store, stored.lexical, embedder, generation=stored.generation)
+
     def refreshed(self) -> Index:
         """This index, or the newer one another process (or build) has committed since it was loaded."""
+        embedder = self.retriever.loaded_embedder
         if isinstance(self.index_dir, str):
             from . import pgstorage
 
-            current: object = pgstorage.generation(self.index_dir)
-        else:
-            current = storage.current_folder(self.index_dir).name
-        if current == self.generation:
+            if pgstorage.generation(self.index_dir) == self.generation:
+                return self
+            return self._from_database(self.index_dir, self.settings, embedder, previous=self)  # reads only new documents
+        if storage.current_folder(self.index_dir).name == self.generation:
             return self
-        return Index.load(self.index_dir, settings=self.settings, embedder=self.retriever.loaded_embedder)
+        return Index.load(self.index_dir, settings=self.settings, embedder=embedder)
 
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""

@@ -128,9 +128,10 @@ class PgVectorStore:
 
     kind = "pgvector-hnsw"
 
-    def __init__(self, url: str, chunk_ids: np.ndarray, dim: int) -> None:
+    def __init__(self, url: str, chunk_ids: np.ndarray, doc_ids: np.ndarray, dim: int) -> None:
         self.url = url
-        self.chunk_ids = chunk_ids  # database id of each corpus row
+        self.chunk_ids = chunk_ids  # database id of each chunk row of the loaded corpus
+        self.doc_ids = doc_ids  # database id of each of its documents
         self.rows = {int(i): row for row, i in enumerate(chunk_ids.tolist())}
         self.dim = dim
 

@@ -12,12 +12,13 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from qa import Index, IndexLockedError, IndexMismatchError, QAError, pgstorage
+from qa import Index, IndexLockedError, IndexMismatchError, QAError, pgstore, pgstorage
 from qa.app import Library, Service
 from qa.errors import StoreError
 
@@ -29,8 +30,9 @@ HARBOUR = "The lighthouse keeper counted 41 zebrafish boats in the harbour. Fog 
 
 
 @pytest.fixture
-def url(postgres_url: str) -> str:
-    return new_schema(postgres_url, f"store_{time.monotonic_ns()}")
+def url(postgres_url: str) -> Iterator[str]:
+    yield new_schema(postgres_url, f"store_{time.monotonic_ns()}")
+    pgstore.close_pools()  # the server allows 100 connections: do not keep one pool per test
 
 
 def build(paths, url: str, embedder=None) -> Index:
@@ -212,3 +214,23 @@ def test_an_upload_through_one_service_is_answered_by_another(seed_corpus, tmp_p
     assert {row.source.name: row.passages > 0 for row in other.sources()}["lighthouse.md"]
     with pytest.raises(QAError, match="empty"):
         other.ask("   ")
+
+
+def test_reload_after_another_commit_reads_only_new_documents(seed_corpus, url, monkeypatch):
+    (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    reader = build([seed_corpus], url)
+    (seed_corpus / "harbour.txt").unlink()
+    (seed_corpus / "a-bakery.md").write_text("The bakery sells 300 loaves of rye bread.\n", encoding="utf-8")
+    written = build([seed_corpus], url)  # "another process" commits: one document gone, one new
+    read: list[object] = []
+    real = pgstorage.read_corpus
+    monkeypatch.setattr(pgstorage, "read_corpus", lambda *args, **kwargs: read.append(kwargs.get("only")) or real(*args, **kwargs))
+    fresh = reader.refreshed()
+    assert len(read) == 1 and len(read[0]) == 1  # only a-bakery.md (now first) was read from the database
+    assert fresh.generation == written.generation and fresh.documents == written.documents
+    assert fresh.corpus.titles == written.corpus.titles
+    for table in ("chunks", "sentences", "sentence_vectors"):
+        assert (getattr(fresh.corpus, table) == getattr(written.corpus, table)).all()
+    assert (fresh.store.chunk_ids == written.store.chunk_ids).all()
+    assert fresh.retrieve("rye loaves", k=1)[0].source == "a-bakery.md"
+    assert fresh.refreshed() is fresh
