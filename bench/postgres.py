@@ -38,6 +38,7 @@ from . import corpora, scifact
 from .common import REPO, Config, Section, Table, check_at_least, check_at_most, latencies_ms, p50_p95, stopwatch
 
 SYNTHETIC = 100_000
+REDUCED_DISTRACTORS = 1000  # without a cached full SciFact index (embedding all 5,183 abstracts takes most of an hour here)
 QUERIES = 200
 CLIENTS, QUESTIONS_EACH = 20, 25
 UPLOAD = ("tarrow-point.md", "# Tarrow Point\n\nThe Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n")
@@ -120,14 +121,25 @@ def ndcg_row(index: Index, retriever: Retriever, queries: list[tuple[str, str]],
     return float(np.mean([scifact.ndcg(r, data.qrels[qid]) for r, (qid, _) in zip(rankings, queries)]))
 
 
+def scifact_index(config: Config, data: scifact.SciFact) -> tuple[Index, str]:
+    """The full SciFact index when a run of the scifact section has cached it, else a reduced corpus built here."""
+    if config.quick or (config.cache_dir / "scifact-index" / "CURRENT").exists():
+        return scifact.build_index(config, data), "scifact_quick" if config.quick else "scifact"
+    ids = scifact.quick_ids(data, queries=len(data.queries), distractors=REDUCED_DISTRACTORS)
+    files = scifact.corpus_files(config, data, ids)
+    return Index.build(files, config.cache_dir / "scifact-reduced-index"), "scifact_reduced"
+
+
 def quality(config: Config, url: str, section: Section) -> None:
     data = scifact.load(config.eval_dir)
-    folder = scifact.build_index(config, data)
+    folder, schema = scifact_index(config, data)
     with stopwatch() as copy_time:
-        database = copy_index(folder, schema_url(url, "scifact_quick" if config.quick else "scifact"))
+        database = copy_index(folder, schema_url(url, schema))
     queries = list(data.queries.items())[: 50 if config.quick else None]
-    table = Table(f"SciFact test nDCG@10, {len(queries)} queries, {len(folder.documents):,} abstracts in {len(folder.chunks):,} "
-                  "chunks, the same vectors in both stores", ["store", "lexical scorer", "dense", "lexical", "hybrid (default)"])
+    corpus = "the full corpus" if schema == "scifact" else "a reduced corpus: every test query's relevant abstracts plus distractors"
+    table = Table(f"SciFact test nDCG@10, {len(queries)} queries, {len(folder.documents):,} abstracts ({corpus}) in "
+                  f"{len(folder.chunks):,} chunks, the same vectors in both stores",
+                  ["store", "lexical scorer", "dense", "lexical", "hybrid (default)"])
     systems: dict[str, tuple[Index, Retriever]] = {
         "folder: FAISS flat + bm25s": (folder, folder.retriever),
         "PostgreSQL: pgvector HNSW + BM25 in SQL (chosen)": (database, database.retriever),
