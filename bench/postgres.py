@@ -30,7 +30,7 @@ from urllib.parse import quote
 import numpy as np
 
 from qa import Index, pgstorage
-from qa.build import model_name
+from qa.build import embedder_fields
 from qa.pgstore import _rows, pool
 from qa.retrieve import Retriever
 
@@ -82,7 +82,7 @@ def copy_index(index: Index, url: str) -> Index:
     for doc, part in enumerate(parts):
         part.chunk_vectors = index.store.vectors(int(index.corpus.chunk_starts[doc]), int(index.corpus.chunk_starts[doc + 1]))
     settings = index.settings
-    manifest = {"model": model_name(settings, None), "settings": settings.manifest_fields(), "dim": parts[0].chunk_vectors.shape[1]}
+    manifest = {**embedder_fields(settings, None), "settings": settings.manifest_fields(), "dim": parts[0].chunk_vectors.shape[1]}
     pgstorage.copy_in(url, parts, manifest)
     return Index.load(url)
 
@@ -146,7 +146,7 @@ def quality(config: Config, url: str, section: Section) -> None:
     }
     for normalization in (0, 1):
         fts = FullTextSearch(database, normalization)
-        retriever = Retriever(database.store, fts, database.settings.retrieval, folder.embedder, database.settings.model_path)
+        retriever = Retriever(database.store, fts, database.settings, folder.embedder)
         systems[f"PostgreSQL: pgvector HNSW + ts_rank_cd (normalization {normalization})"] = (database, retriever)
     scores = {}
     for name, (index, retriever) in systems.items():

@@ -39,7 +39,8 @@ def answer_question(
         vector = vector + retriever.embed_question(question)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
     weights = word_weights(retriever.lexical, question, context)
-    candidates = score_candidates(corpus, hits, vector, weights, query, options)
+    embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
+    candidates = score_candidates(corpus, hits, vector, weights, query, options, embedder)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     if candidates[0].support < options.abstain_below:

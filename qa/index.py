@@ -22,7 +22,7 @@ import numpy as np
 
 from . import build as builder
 from . import storage
-from .build import BuildReport, model_name
+from .build import BuildReport, embedder_fields
 from .corpus import Corpus
 from .embed import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, QAError, rebuild_hint
@@ -53,7 +53,7 @@ class Index:
         self.store = store
         self.lexical = lexical
         self.report = report or BuildReport()
-        self.retriever = Retriever(store, lexical, settings.retrieval, embedder, settings.model_path)
+        self.retriever = Retriever(store, lexical, settings, embedder)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -118,7 +118,7 @@ class Index:
     def _manifest(self, dim: int, embedder: Embedder | None) -> dict[str, Any]:
         corpus = self.corpus
         return {
-            "model": model_name(self.settings, embedder),
+            **embedder_fields(self.settings, embedder),
             "dim": dim,
             "settings": self.settings.manifest_fields(),
             "store": self.store.kind,
@@ -137,7 +137,7 @@ class Index:
         if isinstance(index_dir, str):
             return cls._from_database(index_dir, settings, embedder)
         folder = storage.current_folder(index_dir)
-        expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
+        expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
         manifest = storage.read_manifest(folder, index_dir, expected)
         corpus, store, lexical = storage.read_index(folder, index_dir)
         if embedder is not None and embedder.dim != manifest.get("dim"):
@@ -148,7 +148,7 @@ class Index:
     def _from_database(cls, url: str, settings: Settings, embedder: Embedder | None, previous: Index | None = None) -> Index:
         from . import pgstorage
 
-        expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
+        expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
         known = pgstorage.Stored(previous.corpus, previous.store, previous.lexical, 0, {}) if previous else None  # type: ignore[arg-type]
         stored = pgstorage.load(url, expected, embedder.dim if embedder else None, known)
         return cls(url, settings, stored.corpus, stored.store, stored.lexical, embedder, generation=stored.generation)

@@ -98,7 +98,7 @@ def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: S
 def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: Embedder | None,
           progress: bool = False) -> tuple[Stored, BuildReport, Embedder | None]:
     """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
-    expected = {"format": FORMAT_VERSION, "model": builder.model_name(settings, embedder), "settings": settings.manifest_fields()}
+    expected = {"format": FORMAT_VERSION, **builder.embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
     with _writing(url) as connection:
         state = _state(connection)
         if state is not None:
@@ -189,7 +189,7 @@ def _create_tables(connection: Any, dim: int) -> None:
             UNIQUE (doc, ordinal));
         CREATE TABLE qa_sentences (doc bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,
             ordinal integer NOT NULL, start integer NOT NULL, "end" integer NOT NULL,
-            embedding halfvec({dim}) NOT NULL, PRIMARY KEY (doc, ordinal));
+            embedding halfvec({dim}), PRIMARY KEY (doc, ordinal));  -- NULL: Settings.sentence_vectors off
         CREATE TABLE qa_postings (term text NOT NULL, chunk bigint NOT NULL REFERENCES qa_chunks ON DELETE CASCADE,
             tf integer NOT NULL, length integer NOT NULL, PRIMARY KEY (term, chunk) INCLUDE (tf, length));
         CREATE INDEX qa_postings_chunk ON qa_postings (chunk);
@@ -241,8 +241,9 @@ def _insert(connection: Any, parts: list[Part], positions: list[int]) -> None:
                 copy.write_row((doc_id, place, doc.path, doc.source, doc.sha256, part.title, list(doc.page_starts), doc.text))
         with cursor.copy("COPY qa_sentences (doc, ordinal, start, \"end\", embedding) FROM STDIN") as copy:
             for doc_id, part in zip(doc_ids, parts):
-                for ordinal, (row, vector) in enumerate(zip(part.sentences, part.sentence_vectors)):
-                    copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), HalfVector(vector)))
+                vectors = part.sentence_vectors if part.sentence_vectors.size else [None] * len(part.sentences)
+                for ordinal, (row, vector) in enumerate(zip(part.sentences, vectors)):
+                    copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), None if vector is None else HalfVector(vector)))
         postings = []
         columns = "id, doc, ordinal, start, \"end\", first_sentence, last_sentence, length, embedding"
         with cursor.copy(f"COPY qa_chunks ({columns}) FROM STDIN") as copy:
@@ -306,7 +307,8 @@ def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -
     sentence_table = np.zeros(len(sentences), SENTENCE_FIELDS)
     sentence_table["doc"] = sentence_doc[sentence_order]
     sentence_table["start"], sentence_table["end"] = sentences[sentence_order, 2], sentences[sentence_order, 3]
-    sentence_vectors = _halfvecs([sentence_rows[i][4] for i in sentence_order]) if vectors and sentence_rows else np.zeros((0, 0), np.float16)
+    stored = vectors and sentence_rows and sentence_rows[0][4] is not None
+    sentence_vectors = _halfvecs([sentence_rows[i][4] for i in sentence_order]) if stored else np.zeros((0, 0), np.float16)
     documents = tuple(Document(r[1], r[2], r[3], r[4], tuple(r[5])) for r in docs)
     corpus = Corpus(documents, tuple(r[6] for r in docs), chunk_table, sentence_table, sentence_vectors)
     return corpus, chunks[chunk_order, 2], doc_ids
