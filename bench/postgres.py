@@ -168,7 +168,7 @@ def quality(config: Config, url: str, section: Section) -> None:
     section.checks.append(check_at_most("SciFact hybrid nDCG@10: folder minus PostgreSQL (BM25 in SQL)", default - chosen, 0.02,
                                         f"{default:.3f} vs {chosen:.3f}"))
     section.notes.append(f"Copying the SciFact index into the database (one transaction, HNSW built at the end) took "
-                         f"{copy_time[0]:.0f} s (0 when it was there from an earlier run).")
+                         f"{copy_time[0]:.0f} s (only a load when an earlier run had copied it).")
 
 
 def latency(config: Config, url: str, section: Section) -> None:
@@ -199,7 +199,7 @@ def latency(config: Config, url: str, section: Section) -> None:
     section.notes += [
         f"HNSW (pgvector defaults m=16, ef_construction=64; ef_search={128}) recall@10 against FAISS's exact search at "
         f"{len(folder.chunks):,} random vectors: {recall:.3f}.",
-        f"Copying the {len(folder.chunks):,}-chunk index into the database took {copy_time[0]:.0f} s (0 when it was there already).",
+        f"Copying the {len(folder.chunks):,}-chunk index into the database took {copy_time[0]:.0f} s (only a load when an earlier run had copied it).",
         "Random vectors have no neighbourhoods for HNSW to follow, so its recall here says nothing about real embeddings "
         "(see the SciFact recall row) and its search time is a pessimistic figure.",
     ]
