@@ -9,6 +9,7 @@ from .build import BuildReport, SkippedFileWarning
 from .errors import (
     EmptyCorpusError,
     IndexCorruptError,
+    IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
@@ -33,6 +34,7 @@ __all__ = [
     "EmptyCorpusError",
     "Index",
     "IndexCorruptError",
+    "IndexFolderError",
     "IndexLockedError",
     "IndexMismatchError",
     "IndexMissingError",

@@ -27,6 +27,10 @@ class IndexCorruptError(QAError):
     """The index files are damaged or inconsistent."""
 
 
+class IndexFolderError(QAError):
+    """The index folder cannot be created or written (a file stands there, no permission, disk full)."""
+
+
 class IndexLockedError(QAError):
     """Another process is writing the index right now."""
 

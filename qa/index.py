@@ -76,6 +76,7 @@ class Index:
         settings = settings or Settings()
         index_dir = Path(index_dir)
         with storage.writer_lock(index_dir):
+            storage.remove_stale(index_dir)  # what killed builds left behind (safe: we hold the lock)
             previous = cls._previous(index_dir, settings, embedder)
             plan = builder.plan(paths, previous.corpus if previous else None)
             if previous is not None and plan.unchanged:
@@ -94,7 +95,8 @@ class Index:
 
     @classmethod
     def _previous(cls, index_dir: Path, settings: Settings, embedder: Embedder | None) -> Index | None:
-        if not (index_dir / storage.CURRENT).exists():
+        pointer = index_dir / storage.CURRENT
+        if not pointer.exists() and not pointer.is_symlink():
             return None
         try:
             return cls.load(index_dir, settings=settings, embedder=embedder)

@@ -8,8 +8,10 @@ index in; questions asked meanwhile are answered by the previous one.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAErr
 
 from .library import Library, SourceFile
 
+log = logging.getLogger("qa.app")
 NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html or .pdf file, then ask again."
 
 
@@ -60,7 +63,11 @@ class Service:
     def start(cls, library: Library, index_dir: str | Path = "index", settings: Settings | None = None) -> Service:
         """Load the index, building it first when it is missing, stale or damaged (cheap when up to date)."""
         try:
-            index: Index | None = Index.build(library.paths(), index_dir, settings=settings)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                index: Index | None = Index.build(library.paths(), index_dir, settings=settings)
+            for warning in caught:  # skipped files, a damaged index being rebuilt: one line each
+                log.warning("%s", warning.message)
         except EmptyCorpusError:
             index = None
         except IndexLockedError:
