@@ -7,6 +7,7 @@ for a quoted answer. The chat app's own parts live in ``qa.app``.
 from .api import ask, open_index, retrieve
 from .build import BuildReport, SkippedFileWarning
 from .errors import (
+    ArgumentError,
     EmptyCorpusError,
     IndexCorruptError,
     IndexFolderError,
@@ -27,6 +28,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSettings",
+    "ArgumentError",
     "BuildReport",
     "ChunkSettings",
     "Citation",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from . import embed
 from .chunk import chunk_document
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embed import Embedder
-from .errors import EmptyCorpusError
+from .errors import ArgumentError, EmptyCorpusError, shown
 from .read import read_sources
 from .settings import Settings
 from .store import VectorStore
@@ -54,6 +54,19 @@ def model_name(settings: Settings, embedder: Embedder | None) -> str:
         return embedder.name
     name = os.path.basename(os.path.normpath(settings.model_path))
     return "all-MiniLM-L6-v2" if name == "model" else name
+
+
+def check_paths(paths: object) -> list[str | Path]:
+    """The files and folders to index as a list; one path alone is taken as a list of one."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, Mapping)) or not isinstance(paths, Iterable):
+        raise ArgumentError(f"paths must be a list of files and folders, such as [\"seeds\"]; got {shown(paths)}.")
+    paths = list(paths)
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise ArgumentError(f"Each path to index must be a file or folder name; got {shown(path)}.")
+    return paths
 
 
 def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:

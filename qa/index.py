@@ -20,9 +20,9 @@ from . import storage
 from .build import BuildReport, model_name
 from .corpus import Corpus
 from .embed import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, QAError, rebuild_hint
+from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
 from .lexical import LexicalIndex
-from .retrieve import Retriever, check_question
+from .retrieve import Retriever, check_k, check_question
 from .settings import Settings
 from .store import FaissStore, VectorStore
 from .types import Answer, Document, Passage
@@ -74,7 +74,8 @@ class Index:
     ) -> Index:
         """Index the files and folders in ``paths``; only new or changed files are embedded."""
         settings = settings or Settings()
-        index_dir = Path(index_dir)
+        index_dir = storage.index_path(index_dir)
+        paths = builder.check_paths(paths)
         with storage.writer_lock(index_dir):
             storage.remove_stale(index_dir)  # what killed builds left behind (safe: we hold the lock)
             previous = cls._previous(index_dir, settings, embedder)
@@ -122,7 +123,7 @@ class Index:
     def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
         """Open a built index; a missing, foreign or damaged one raises an error that says how to rebuild."""
         settings = settings or Settings()
-        index_dir = Path(index_dir)
+        index_dir = storage.index_path(index_dir)
         folder = storage.current_folder(index_dir)
         expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
         manifest = storage.read_manifest(folder, index_dir, expected)
@@ -139,8 +140,7 @@ class Index:
 
     def retrieve(self, question: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
         """The ``k`` passages that best match the question, best first."""
-        if k < 1:
-            raise QAError("k must be at least 1.")
+        k = check_k(k)
         question, _ = check_question(question, self.settings.max_question_chars)
         hits, _ = self.retriever.rank(question, k, mode)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]

@@ -34,12 +34,14 @@ import numpy as np
 
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
 from .errors import (
+    ArgumentError,
     IndexCorruptError,
     IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
     rebuild_hint,
+    shown,
 )
 from .lexical import LexicalIndex
 from .store import FaissStore, VectorStore
@@ -51,6 +53,15 @@ MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOCK_WAIT_SECONDS = 2.0
 CHECKSUM = "xxh3_128"  # checked on every load: 15-18% of Index.load; sha256 would be 60-70% (bench/ROBUSTNESS.md)
+
+
+def index_path(index_dir: object) -> Path:
+    """``index_dir`` as a Path, or an ArgumentError when it is not a path at all."""
+    if isinstance(index_dir, bytes):
+        index_dir = os.fsdecode(index_dir)
+    if not isinstance(index_dir, (str, os.PathLike)) or not str(index_dir).strip() or "\x00" in str(index_dir):
+        raise ArgumentError(f"index_dir must be the path of the index folder, such as \"index\"; got {shown(index_dir)}.")
+    return Path(index_dir)
 
 
 @contextmanager
