@@ -5,7 +5,7 @@ for a quoted answer. The chat app's own parts live in ``qa.app``.
 """
 
 from .api import ask, open_index, retrieve
-from .build import BuildReport, SkippedFileWarning
+from .build import BuildReport, SkippedFileWarning, check_source
 from .errors import (
     ArgumentError,
     EmptyCorpusError,
@@ -50,6 +50,7 @@ __all__ = [
     "SkippedFileWarning",
     "SourceError",
     "ask",
+    "check_source",
     "open_index",
     "retrieve",
 ]

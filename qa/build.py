@@ -20,7 +20,7 @@ from . import embed
 from .chunk import chunk_document
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embed import Embedder
-from .errors import ArgumentError, EmptyCorpusError, shown
+from .errors import ArgumentError, EmptyCorpusError, SourceError, shown
 from .read import read_sources
 from .settings import Settings
 from .store import VectorStore
@@ -67,6 +67,13 @@ def check_paths(paths: object) -> list[str | Path]:
         if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
             raise ArgumentError(f"Each path to index must be a file or folder name; got {shown(path)}.")
     return paths
+
+
+def check_source(path: str | Path) -> None:
+    """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text)."""
+    documents, skipped = read_sources([path])
+    if skipped:
+        raise SourceError(skipped[0].reason)
 
 
 def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:

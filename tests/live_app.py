@@ -23,11 +23,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(folder: Path, seeds: Path = REPO / "seeds") -> Iterator[str]:
-    """The URL of a live app serving ``seeds``; index, uploads and logs live in ``folder``."""
+def running_app(folder: Path, seeds: Path = REPO / "seeds", *, fake: bool = False) -> Iterator[str]:
+    """The URL of a live app serving ``seeds``; index, uploads and logs live in ``folder``.
+
+    ``fake``: the app runs with the fake embedder (tests/fake_app.py): no model, starts in seconds.
+    """
     port = free_port()
     log = folder / "app.log"
-    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--seeds", str(seeds),
+    program = REPO / "tests" / "fake_app.py" if fake else REPO / "app.py"
+    command = [sys.executable, str(program), "--port", str(port), "--seeds", str(seeds),
                "--index", str(folder / "index"), "--data", str(folder / "data")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     with open(log, "wb") as output:
