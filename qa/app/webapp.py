@@ -6,6 +6,7 @@ into a message on the page and logs anything unexpected: the page never shows a 
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,8 +52,22 @@ document.addEventListener("click", (event) => {
 Turn = dict[str, Any]  # one assistant message: question, answer text (for follow-ups), citation labels and panels
 
 
+class Page(gr.Blocks):
+    """The page's Blocks: a request with too few values gets a message saying so, not Gradio's empty error."""
+
+    def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
+        try:
+            super().validate_inputs(block_fn, inputs)
+        except ValueError as error:
+            try:
+                names = " (" + ", ".join(inspect.signature(block_fn.fn).parameters) + ")"
+            except (TypeError, ValueError):
+                names = ""
+            raise gr.Error(f"This endpoint takes {len(block_fn.inputs)} values{names}; the request had {len(inputs)}.") from error
+
+
 def build_app(service: Service) -> gr.Blocks:
-    with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    with Page(title="qa: ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])  # one Turn per assistant message, in order
         shown = gr.State({})  # the Turn whose sources are on screen
         gr.Markdown("## Ask your documents\nAnswers are verbatim quotes from your sources, numbered; "
