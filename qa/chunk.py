@@ -1,19 +1,26 @@
 """Sentence-aware chunking with overlap; every span is an offset into the original text.
 
 Sentences end at . ! ? when the next word does not start in lower case (and
-not after common abbreviations or initials), at blank lines, and at line breaks
-unless the next line plainly continues the sentence (it starts in lower case or
-with a digit, or the line breaks after a comma or hyphen, as in wrapped PDF text). Chunks are runs of whole sentences inside one section.
+not after common abbreviations or initials). A document with structure (blocks:
+HTML, Markdown, PDF, Word, EPUB) is split block by block: no sentence crosses a
+block, a line break inside a paragraph is only a wrapped line, a code block is
+one "sentence" marked as code, and headings and metadata are not sentences (the
+heading path goes in front of each chunk instead). Plain text has no blocks: its
+sentences also end at blank lines, and at line breaks unless the next line
+plainly continues the sentence (it starts in lower case or with a digit, or the
+line breaks after a comma or hyphen). Chunks are runs of whole sentences inside
+one section (under one heading, on one page).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .clean import content_sections, document_title
 from .settings import ChunkSettings
-from .types import Span
+from .types import Block, Span
 
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "col", "lt", "sgt", "capt", "gov",
@@ -27,15 +34,24 @@ _LINE_BREAK = re.compile(r"\n")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
 
 
+NOT_SENTENCES = {"heading", "meta"}
+
+
 @dataclass(frozen=True)
 class ChunkedDocument:
     title: str
     sentences: list[Span]
     chunks: list[tuple[int, int]]  # (first sentence, last sentence), inclusive
+    code: list[bool] | None = None  # per sentence: a code block (not quoted as an answer); None: no code
 
 
-def chunk_document(text: str, name: str, settings: ChunkSettings, breaks: tuple[int, ...] = ()) -> ChunkedDocument:
+def chunk_document(
+    text: str, name: str, settings: ChunkSettings, breaks: tuple[int, ...] = (), blocks: tuple[Block, ...] = (),
+    title: str = "",
+) -> ChunkedDocument:
     """Sentences and chunks of a document; ``breaks`` (page starts) also end sections."""
+    if blocks:
+        return chunk_blocks(text, blocks, settings, breaks, title or name)
     sections = split_at(content_sections(text, settings.min_chrome_words), breaks)
     sentences: list[Span] = []
     chunks: list[tuple[int, int]] = []
@@ -45,6 +61,29 @@ def chunk_document(text: str, name: str, settings: ChunkSettings, breaks: tuple[
             sentences.extend(cap_length(text, span, settings.max_chars))
         chunks.extend(window(sentences, first, len(sentences), settings))
     return ChunkedDocument(document_title(text, sections, name), sentences, chunks)
+
+
+def chunk_blocks(text: str, blocks: tuple[Block, ...], settings: ChunkSettings, breaks: tuple[int, ...], title: str) -> ChunkedDocument:
+    """Sentences block by block; chunks inside each run of blocks under one heading path and on one page."""
+    sentences: list[Span] = []
+    code: list[bool] = []
+    chunks: list[tuple[int, int]] = []
+    first = 0
+    previous: tuple[tuple[str, ...], int] | None = None
+    for block in blocks:
+        if block.kind in NOT_SENTENCES:
+            continue
+        place = (block.section, bisect_right(breaks, block.start))
+        if place != previous:
+            chunks.extend(window(sentences, first, len(sentences), settings))
+            first, previous = len(sentences), place
+        spans = [Span(block.start, block.end)] if block.kind == "code" else split_sentences(text, Span(block.start, block.end), lines=False)
+        for span in spans:
+            pieces = cap_length(text, span, settings.max_chars)
+            sentences.extend(pieces)
+            code.extend([block.kind == "code"] * len(pieces))
+    chunks.extend(window(sentences, first, len(sentences), settings))
+    return ChunkedDocument(title, sentences, chunks, code)
 
 
 def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
@@ -59,14 +98,16 @@ def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
     return result
 
 
-def split_sentences(text: str, section: Span) -> list[Span]:
-    """Sentence spans inside a section, trimmed of surrounding whitespace."""
+def split_sentences(text: str, section: Span, lines: bool = True) -> list[Span]:
+    """Sentence spans inside a section, trimmed of surrounding whitespace.
+
+    ``lines``: line breaks may end sentences (plain text); False inside a paragraph block."""
     cuts = [section.start]
     segment = text[section.start : section.end]
     for match in _END.finditer(segment):
         if not _is_abbreviation(segment[: match.end()].rstrip("\"'”’)]")):
             cuts.append(section.start + match.end())
-    for match in _LINE_BREAK.finditer(segment):
+    for match in _LINE_BREAK.finditer(segment if lines else ""):
         if _breaks_sentence(segment, match.start()):
             cuts.append(section.start + match.start())
     cuts.append(section.end)

@@ -1,8 +1,8 @@
 """Reading sources: the only module that opens source files.
 
 Supported: .txt and .md (UTF-8, text kept exactly as in the file), .html/.htm
-(visible text via BeautifulSoup), .pdf (text per page via pypdf, page offsets kept).
-Anything else, or a file that cannot be decoded, is skipped with a reason.
+(the page's content as blocks: ``qa.html``), .pdf (text per page via pypdf, page
+offsets kept). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import SourceError
+from .blocks import Written
 from .types import Document, Skipped
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -75,15 +76,22 @@ def read_document(path: Path, known: Document | None = None) -> Document:
     digest = hashlib.sha256(data).hexdigest()
     if known is not None and known.sha256 == digest:
         return known
+    written = parse(suffix, data, path.name)
+    if not written.text.strip():
+        raise SourceError("no text found in the file")
+    return Document(str(path), path.name, written.text, digest, written.page_starts, written.blocks, written.title)
+
+
+def parse(suffix: str, data: bytes, name: str) -> Written:
+    """The text to store for a file of this type, with its blocks when the format has structure."""
     if suffix in PDF_SUFFIXES:
         text, page_starts = pdf_text(data)
-    else:
-        text, page_starts = decode_text(data), ()
-        if suffix in HTML_SUFFIXES:
-            text = html_text(text)
-    if not text.strip():
-        raise SourceError("no text found in the file")
-    return Document(str(path), path.name, text, digest, page_starts)
+        return Written(text, (), "", page_starts)
+    if suffix in HTML_SUFFIXES:
+        from .html import read_html
+
+        return read_html(decode_text(data), name)
+    return Written(decode_text(data), ())
 
 
 def decode_text(data: bytes) -> str:
@@ -94,17 +102,6 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SourceError(f"not valid UTF-8 text (byte {error.start}); save it as UTF-8") from error
-
-
-def html_text(markup: str) -> str:
-    """Visible text of an HTML page, one block element per line."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "header", "footer", "form"]):
-        tag.decompose()
-    lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    return "\n\n".join(line for line in lines if line)
 
 
 def pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
