@@ -31,6 +31,8 @@ ABBREVIATIONS = {
 }
 _END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])""")  # the next sentence does not start in lower case
 _LINE_BREAK = re.compile(r"\n")
+# never cut inside inline code, a link's target or reference, or an autolink (Markdown keeps them in the text)
+_MARKUP = re.compile(r"`[^`]+`|\]\([^)]*\)|\]\[[^\]]*\]|<[a-z]+://[^>]*>")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
 
 
@@ -77,13 +79,25 @@ def chunk_blocks(text: str, blocks: tuple[Block, ...], settings: ChunkSettings, 
         if place != previous:
             chunks.extend(window(sentences, first, len(sentences), settings))
             first, previous = len(sentences), place
-        spans = [Span(block.start, block.end)] if block.kind == "code" else split_sentences(text, Span(block.start, block.end), lines=False)
+        spans = [Span(block.start, block.end)] if block.kind == "code" else join_short(text, split_sentences(text, Span(block.start, block.end), lines=False))
         for span in spans:
             pieces = cap_length(text, span, settings.max_chars)
             sentences.extend(pieces)
             code.extend([block.kind == "code"] * len(pieces))
     chunks.extend(window(sentences, first, len(sentences), settings))
     return ChunkedDocument(title, sentences, chunks, code)
+
+
+def join_short(text: str, spans: list[Span], min_words: int = 4) -> list[Span]:
+    """A piece of fewer than ``min_words`` words after a sentence of the same block joins it
+    ("... before giving up. **Default:** `4`" is one sentence to a reader)."""
+    joined: list[Span] = []
+    for span in spans:
+        if joined and len(text[span.start : span.end].split()) < min_words:
+            joined[-1] = Span(joined[-1].start, span.end)
+        else:
+            joined.append(span)
+    return joined
 
 
 def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
@@ -104,7 +118,10 @@ def split_sentences(text: str, section: Span, lines: bool = True) -> list[Span]:
     ``lines``: line breaks may end sentences (plain text); False inside a paragraph block."""
     cuts = [section.start]
     segment = text[section.start : section.end]
+    inside = [(m.start(), m.end()) for m in _MARKUP.finditer(segment)]
     for match in _END.finditer(segment):
+        if any(a < match.end() < b for a, b in inside):
+            continue
         if not _is_abbreviation(segment[: match.end()].rstrip("\"'”’)]")):
             cuts.append(section.start + match.end())
     for match in _LINE_BREAK.finditer(segment if lines else ""):

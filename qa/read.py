@@ -1,7 +1,8 @@
 """Reading sources: the only module that opens source files.
 
-Supported: .txt and .md (UTF-8, text kept exactly as in the file), .html/.htm
-(the page's content as blocks: ``qa.html``), .pdf (text per page via pypdf, page
+Supported: .txt (UTF-8, text kept exactly as in the file), .md (the file exactly,
+its structure from ``qa.markdown``), .html/.htm (the page's content as blocks:
+``qa.html``), .pdf (text per page via pypdf, page
 offsets kept). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
@@ -15,10 +16,11 @@ from .errors import SourceError
 from .blocks import Written
 from .types import Document, Skipped
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
 PAGE_SEPARATOR = "\n\n"
 
@@ -91,6 +93,10 @@ def parse(suffix: str, data: bytes, name: str) -> Written:
         from .html import read_html
 
         return read_html(decode_text(data), name)
+    if suffix in MARKDOWN_SUFFIXES:
+        from .markdown import read_markdown
+
+        return read_markdown(decode_text(data))
     return Written(decode_text(data), ())
 
 
