@@ -104,10 +104,11 @@ def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], 
 
 def chunk(doc: Document, settings: Settings) -> Part:
     """A document cut into sentences and chunks (not embedded yet)."""
-    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts)
+    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts, doc.blocks, doc.title)
     sentences = np.zeros(len(chunked.sentences), SENTENCE_FIELDS)
     sentences["start"] = [s.start for s in chunked.sentences]
     sentences["end"] = [s.end for s in chunked.sentences]
+    sentences["code"] = chunked.code or False
     chunks = np.zeros(len(chunked.chunks), CHUNK_FIELDS)
     first = np.array([a for a, _ in chunked.chunks], dtype=np.int64)
     last = np.array([b for _, b in chunked.chunks], dtype=np.int64)

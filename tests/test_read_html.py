@@ -82,7 +82,7 @@ def test_indexing_the_cargo_page_indexes_no_sidebar_entry(tmp_path, fake_embedde
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         index = Index.build([tmp_path / "profiles.html"], tmp_path / "index", embedder=fake_embedder)
-    passages = [index.passage(c, 0.0, 1).text for c in range(len(index.chunks))]
+    passages = [index.corpus.passage(c, 0.0, 1).text for c in range(len(index.corpus.chunks))]
     assert any("It is the default for build commands like cargo build" in p for p in passages)
     for passage in passages:
         for entry in SIDEBAR + CHROME:

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa import Answer, QAError, QuestionError
+from qa import SUPPORTED_SUFFIXES, Answer, QAError, QuestionError
 
 from .render import (
     answer_html,
@@ -37,7 +37,7 @@ EXAMPLES = [
 ]
 EMPTY_PROMPT = "Type a question about your sources, for example: “{}”"
 FAILED = "Something went wrong while answering. Please try again; the details are in the server log."
-UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf"]
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 # Remembers which [n] of a chat message was clicked, for the chat's select event (runs first: capture phase).
 CITE_CLICK_JS = """<script>
 document.addEventListener("click", (event) => {
