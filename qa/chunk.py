@@ -31,6 +31,7 @@ ABBREVIATIONS = {
 }
 _END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])""")  # the next sentence does not start in lower case
 _LINE_BREAK = re.compile(r"\n")
+_WORD = re.compile(r"[^\W\d_]{2}")
 # never cut inside inline code, a link's target or reference, or an autolink (Markdown keeps them in the text)
 _MARKUP = re.compile(r"`[^`]+`|\]\([^)]*\)|\]\[[^\]]*\]|<[a-z]+://[^>]*>")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
@@ -73,8 +74,8 @@ def chunk_blocks(text: str, blocks: tuple[Block, ...], settings: ChunkSettings, 
     first = 0
     previous: tuple[tuple[str, ...], int] | None = None
     for block in blocks:
-        if block.kind in NOT_SENTENCES:
-            continue
+        if block.kind in NOT_SENTENCES or (block.kind != "code" and not _WORD.search(text, block.start, block.end)):
+            continue  # a heading, metadata, or a stray "}", "F" or "32"
         place = (block.section, bisect_right(breaks, block.start))
         if place != previous:
             chunks.extend(window(sentences, first, len(sentences), settings))

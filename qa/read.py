@@ -2,7 +2,7 @@
 
 Supported: .txt (UTF-8, text kept exactly as in the file), .md (the file exactly,
 its structure from ``qa.markdown``), .html/.htm (the page's content as blocks:
-``qa.html``), .pdf (text per page via pypdf, page
+``qa.html``), .pdf (text per page via pypdfium2: ``qa.pdf``, page
 offsets kept). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
@@ -22,7 +22,6 @@ HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
-PAGE_SEPARATOR = "\n\n"
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -87,8 +86,9 @@ def read_document(path: Path, known: Document | None = None) -> Document:
 def parse(suffix: str, data: bytes, name: str) -> Written:
     """The text to store for a file of this type, with its blocks when the format has structure."""
     if suffix in PDF_SUFFIXES:
-        text, page_starts = pdf_text(data)
-        return Written(text, (), "", page_starts)
+        from .pdf import read_pdf
+
+        return read_pdf(data)
     if suffix in HTML_SUFFIXES:
         from .html import read_html
 
@@ -108,25 +108,3 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SourceError(f"not valid UTF-8 text (byte {error.start}); save it as UTF-8") from error
-
-
-def pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
-    """Text of each page joined by blank lines, with the offset where each page starts."""
-    import io
-    import logging
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise SourceError(f"cannot read the PDF: {error}") from error
-    starts: list[int] = []
-    offset = 0
-    for page in pages:
-        starts.append(offset)
-        offset += len(page) + len(PAGE_SEPARATOR)
-    return PAGE_SEPARATOR.join(pages), tuple(starts)
