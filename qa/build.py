@@ -64,7 +64,7 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
         warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
     if not documents:
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
-        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html or .pdf files and try again.")
+        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html, .pdf, .docx or .epub files and try again.")
     old = {(doc.path, doc.sha256) for doc in known.values()}
     report = BuildReport(
         embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),

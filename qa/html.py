@@ -53,17 +53,22 @@ _MAIN = ("//main", "//*[@role='main']", "//article")
 
 def read_html(markup: str, fallback_title: str = "") -> Written:
     """The page's visible content as blocks; its title is the page's first heading or ``<title>``."""
+    builder = TextBuilder()
+    title = add_html(builder, markup.encode("utf-8"))
+    return builder.result(builder.title or title or fallback_title)
+
+
+def add_html(builder: TextBuilder, markup: bytes) -> str:
+    """Add a page's content to ``builder`` (an EPUB adds its chapters one by one); returns its ``<title>``."""
     import lxml.html
     from lxml.etree import ParserError
 
     try:
-        root = lxml.html.document_fromstring(markup.encode("utf-8"))
+        root = lxml.html.document_fromstring(markup)
     except (ParserError, ValueError):
-        return TextBuilder().result(fallback_title)
-    title = squeeze(root.findtext(".//title") or "")
-    builder = TextBuilder()
+        return ""
     _Walker(builder).visit(content_root(root))
-    return builder.result(builder.title or title or fallback_title)
+    return squeeze(root.findtext(".//title") or "")
 
 
 def content_root(root):

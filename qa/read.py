@@ -3,7 +3,7 @@
 Supported: .txt (UTF-8, text kept exactly as in the file), .md (the file exactly,
 its structure from ``qa.markdown``), .html/.htm (the page's content as blocks:
 ``qa.html``), .pdf (text per page via pypdfium2: ``qa.pdf``, page
-offsets kept). Anything else, or a file that cannot be decoded, is skipped with a reason.
+offsets kept), .docx and .epub (``qa.office``). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ TEXT_SUFFIXES = {".txt"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+BOOK_SUFFIXES = {".docx", ".epub"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
@@ -66,7 +67,7 @@ def read_sources(
 def read_document(path: Path, known: Document | None = None) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .pdf")
+        raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .pdf, .docx or .epub")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -93,6 +94,14 @@ def parse(suffix: str, data: bytes, name: str) -> Written:
         from .html import read_html
 
         return read_html(decode_text(data), name)
+    if suffix == ".docx":
+        from .office import read_docx
+
+        return read_docx(data)
+    if suffix == ".epub":
+        from .office import read_epub
+
+        return read_epub(data)
     if suffix in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown
 
