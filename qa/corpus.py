@@ -49,8 +49,8 @@ class Part:
     def heading(self, offset: int) -> str:
         """The document title and the heading path at ``offset``: "Profiles › Profile settings › opt-level"."""
         path = self.document.section_at(offset)
-        if path == self.title or path.startswith(self.title + SECTION_JOIN):
-            return path
+        if not self.title or path == self.title or path.startswith(self.title + SECTION_JOIN):
+            return path or self.title
         return f"{self.title}{SECTION_JOIN}{path}" if path else self.title
 
     def embed_texts(self) -> list[str]:
