@@ -137,6 +137,12 @@ class Corpus:
         row = self.sentences[sentence]
         return self.documents[int(row["doc"])].text[int(row["start"]) : int(row["end"])]
 
+    def sentence_heading(self, sentence: int) -> str:
+        """The heading the sentence sits right under ("emitter.once(eventName, listener)"), or ""."""
+        row = self.sentences[sentence]
+        block = self.documents[int(row["doc"])].block_at(int(row["start"]))
+        return block.section[-1] if block is not None and block.section else ""
+
     def is_code(self, sentence: int) -> bool:
         return bool(self.sentences["code"][sentence])
 

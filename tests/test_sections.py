@@ -92,3 +92,15 @@ def test_code_is_quoted_only_when_no_prose_answers():
     assert prose_first(_Corpus({0}), [code, prose], abstain_below=1.0) == [prose]
     assert prose_first(_Corpus({0}), [code, weak], abstain_below=1.0) == [code, weak]
     assert prose_first(_Corpus(set()), [code, prose], abstain_below=1.0) == [code, prose]
+
+
+def test_the_heading_a_sentence_sits_under_counts_as_its_words(tmp_path, fake_embedder):
+    (tmp_path / "ferry.md").write_text(
+        "# Ferry\n\n## `ferry.depart(hour)`\n\nLeaves the harbour at the given hour.\n\n"
+        "## `ferry.paint()`\n\nThe ferry is painted blue every spring.\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = Index.build([tmp_path / "ferry.md"], tmp_path / "index", embedder=fake_embedder)
+    first = index.answer("What does ferry.depart do?").citations[0]
+    assert first.quote == "Leaves the harbour at the given hour."
+    assert first.section == "Ferry › ferry.depart(hour)"
