@@ -1,7 +1,8 @@
 """Sentence-aware chunking with overlap; every span is an offset into the original text.
 
-Sentences end at . ! ? when the next word does not start in lower case (and
-not after common abbreviations or initials). A document with structure (blocks:
+Sentences end at . ! ? when the next word does not start in lower case or is a
+code identifier ("dns.lookup() uses", "rerun-if-env-changed is"), and not after
+common abbreviations or initials ("etc." is not one: it mostly ends a sentence). A document with structure (blocks:
 HTML, Markdown, PDF, Word, EPUB) is split block by block: no sentence crosses a
 block, a line break inside a paragraph is only a wrapped line, a code block is
 one "sentence" marked as code, and headings and metadata are not sentences (the
@@ -24,12 +25,13 @@ from .types import Block, Span
 
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "col", "lt", "sgt", "capt", "gov",
-    "sen", "rep", "rev", "hon", "pres", "inc", "ltd", "co", "corp", "vs", "etc", "no", "nos", "fig",
+    "sen", "rep", "rev", "hon", "pres", "inc", "ltd", "co", "corp", "vs", "no", "nos", "fig",
     "figs", "eq", "al", "approx", "dept", "est", "vol", "pp", "ed", "eds", "e.g", "i.e", "cf", "u.s",
     "u.k", "u.n", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "mt", "ft", "ave", "blvd",
 }
-_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])""")  # the next sentence does not start in lower case
+_END = re.compile(  # the next sentence does not start in lower case, or starts with a code identifier
+    r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])|(?<=[a-z]{2})[.!?]["'”’)\]]*(?=\s+[a-z_]\w*(?:[.:(]|-\w|_))""")
 _LINE_BREAK = re.compile(r"\n")
 _WORD = re.compile(r"[^\W\d_]{2}")
 # never cut inside inline code, a link's target or reference, or an autolink (Markdown keeps them in the text)
