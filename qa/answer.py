@@ -41,7 +41,8 @@ def answer_question(
         vector = vector + retriever.embed_question(question)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
     weights = word_weights(retriever.lexical, question, context)
-    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options), options.abstain_below)
+    embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
+    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.abstain_below)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     if candidates[0].support < options.abstain_below:

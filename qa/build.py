@@ -8,7 +8,6 @@ chunks the new ones and embeds them in one batched pass. Writing the result is
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,10 +49,14 @@ class Plan:
 
 def model_name(settings: Settings, embedder: Embedder | None) -> str:
     """The name recorded in the manifest: the embedder's, or the model folder's."""
-    if embedder is not None:
-        return embedder.name
-    name = os.path.basename(os.path.normpath(settings.model_path))
-    return "all-MiniLM-L6-v2" if name == "model" else name
+    return embedder.name if embedder is not None else embed.model_name(settings.model_path)
+
+
+def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, str]:
+    """What the manifest records about the vectors' maker. An index is only queried by the same model
+    and backend: int8 ONNX and torch vectors are close (cosine >= 0.99) but not equal, so a backend
+    change rebuilds the index rather than mixing the two (bench/RESULTS.md, onnx section)."""
+    return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
 
 
 def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
@@ -118,18 +121,20 @@ def chunk(doc: Document, settings: Settings) -> Part:
 
 
 def embed_new(parts: list[Part], settings: Settings, embedder: Embedder | None, progress: bool) -> Embedder | None:
-    """Embed the chunks and sentences of the parts that have no vectors yet, in one batched pass."""
+    """Embed the chunks (and, with ``Settings.sentence_vectors``, the sentences) of the parts that
+    have no vectors yet, in one batched pass."""
     new = [p for p in parts if not p.embedded]
     if not new:
         return embedder
-    embedder = embedder or embed.load_embedder(settings.model_path)
+    embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
     chunk_texts = [text for p in new for text in p.embed_texts()]
-    sentence_texts = [text for p in new for text in p.sentence_texts()]
+    sentence_texts = [text for p in new for text in p.sentence_texts()] if settings.sentence_vectors else []
     vectors = embedder.embed(chunk_texts + sentence_texts, batch_size=settings.batch_size, progress=progress)
     chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
     c = s = 0
     for part in new:
         part.chunk_vectors = chunk_vectors[c : c + len(part.chunks)]
-        part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)].astype(np.float16)
+        if settings.sentence_vectors:
+            part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)].astype(np.float16)
         c, s = c + len(part.chunks), s + len(part.sentences)
     return embedder
