@@ -67,7 +67,7 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
         warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
     if not documents:
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
-        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html or .pdf files and try again.")
+        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html, .pdf, .docx or .epub files and try again.")
     old = {(doc.path, doc.sha256) for doc in known.values()}
     report = BuildReport(
         embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),
@@ -107,10 +107,11 @@ def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], 
 
 def chunk(doc: Document, settings: Settings) -> Part:
     """A document cut into sentences and chunks (not embedded yet)."""
-    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts)
+    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts, doc.blocks, doc.title)
     sentences = np.zeros(len(chunked.sentences), SENTENCE_FIELDS)
     sentences["start"] = [s.start for s in chunked.sentences]
     sentences["end"] = [s.end for s in chunked.sentences]
+    sentences["code"] = chunked.code or False
     chunks = np.zeros(len(chunked.chunks), CHUNK_FIELDS)
     first = np.array([a for a, _ in chunked.chunks], dtype=np.int64)
     last = np.array([b for _, b in chunked.chunks], dtype=np.int64)
