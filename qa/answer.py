@@ -4,7 +4,8 @@ A question goes down the stages: the retriever ranks passages (``retrieve``), th
 reader scores their sentences (``judge``), the best ones are quoted (``quotes``),
 or the answer says the sources do not answer, listing the closest sentences as
 not an answer. Quotes are sliced from the document text by offset, so they are
-verbatim by construction.
+verbatim by construction; the answer text shows them with wrapped lines joined
+(``clean.display_text``). Code sentences are quoted only when no prose answers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .corpus import Corpus
-from .judge import score_candidates, word_weights
+from .clean import display_text
+from .judge import Candidate, score_candidates, word_weights
 from .kinds import answer_span, is_follow_up
 from .quotes import Quote, closest_sentences, select_quotes
 from .errors import QuestionError, shown
@@ -45,7 +47,8 @@ def answer_question(
         vector = vector + retriever.embed_question(question)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
     weights = word_weights(retriever.lexical, question, context)
-    candidates = score_candidates(corpus, hits, vector, weights, query, options)
+    embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
+    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.abstain_below)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     if candidates[0].support < options.abstain_below:
@@ -55,7 +58,7 @@ def answer_question(
         return Answer(question, False, text, citations, truncated)
     chosen = select_quotes(corpus, candidates, weights, options)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
-    text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
+    text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
 
 
@@ -76,6 +79,12 @@ def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
     return pairs
 
 
+def prose_first(corpus: Corpus, candidates: list[Candidate], abstain_below: float) -> list[Candidate]:
+    """Code sentences are kept with their prose but quoted only when no prose sentence answers."""
+    prose = [c for c in candidates if not corpus.is_code(c.sentence)]
+    return prose if prose and prose[0].support >= abstain_below else candidates
+
+
 def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: bool) -> Citation:
     """Citation ``n`` for a chosen quote, with the passage it was taken from."""
     candidate, start, end = chosen.candidate, chosen.start, chosen.end
@@ -88,5 +97,5 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
         n, doc.source, doc.path, start, end, quote, round(candidate.support, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
-        doc.text[p_start:p_end],
+        doc.text[p_start:p_end], doc.section_at(start),
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import build as builder
 from . import storage
-from .build import BuildReport, model_name
+from .build import BuildReport, embedder_fields
 from .corpus import Corpus
 from .embed import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
@@ -45,7 +45,7 @@ class Index:
         self.store = store
         self.lexical = lexical
         self.report = report or BuildReport()
-        self.retriever = Retriever(store, lexical, settings.retrieval, embedder, settings.model_path)
+        self.retriever = Retriever(store, lexical, settings, embedder)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -108,7 +108,7 @@ class Index:
     def _manifest(self, dim: int, embedder: Embedder | None) -> dict[str, Any]:
         corpus = self.corpus
         return {
-            "model": model_name(self.settings, embedder),
+            **embedder_fields(self.settings, embedder),
             "dim": dim,
             "settings": self.settings.manifest_fields(),
             "store": self.store.kind,
@@ -125,7 +125,7 @@ class Index:
         settings = settings or Settings()
         index_dir = storage.index_path(index_dir)
         folder = storage.current_folder(index_dir)
-        expected = {"model": model_name(settings, embedder), "settings": settings.manifest_fields()}
+        expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
         manifest = storage.read_manifest(folder, index_dir, expected)
         corpus, store, lexical = storage.read_index(folder, index_dir)
         if embedder is not None and embedder.dim != manifest.get("dim"):

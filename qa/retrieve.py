@@ -15,7 +15,7 @@ from . import embed
 from .embed import Embedder
 from .errors import ArgumentError, QuestionError, shown
 from .lexical import LexicalIndex
-from .settings import RetrievalSettings
+from .settings import Settings
 from .store import VectorStore
 
 MODES = ("hybrid", "dense", "lexical")
@@ -64,13 +64,12 @@ def check_mode(mode: object) -> str:
 class Retriever:
     """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
 
-    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: RetrievalSettings,
-                 embedder: Embedder | None, model_path: str) -> None:
+    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: Settings, embedder: Embedder | None) -> None:
         self.store = store
         self.lexical = lexical
-        self.settings = settings
+        self.settings = settings.retrieval
         self._embedder = embedder
-        self._model_path = model_path
+        self._model = (settings.model_path, settings.backend, settings.device)  # the index's manifest was checked against these
         self._loading = threading.Lock()
 
     @property
@@ -79,7 +78,7 @@ class Retriever:
         if self._embedder is None:
             with self._loading:
                 if self._embedder is None:
-                    self._embedder = embed.load_embedder(self._model_path)
+                    self._embedder = embed.load_embedder(*self._model)
         return self._embedder
 
     @property
@@ -88,8 +87,8 @@ class Retriever:
         return self._embedder
 
     def embed_question(self, question: str) -> np.ndarray:
-        text = self.embedder.truncate(question)
-        return self.embedder.embed([text], batch_size=1, threads=self.settings.query_threads)[0]
+        """The question's vector (the embedder reads its first 256 word pieces; tokenised once)."""
+        return self.embedder.embed([question], batch_size=1, threads=self.settings.query_threads)[0]
 
     def rank(self, question: str, k: int, mode: str | None = None) -> tuple[Hits, np.ndarray | None]:
         """The best ``k`` chunks, and the question's vector (None in lexical mode)."""

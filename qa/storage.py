@@ -7,7 +7,8 @@ Layout of ``index_dir``::
     gen-<time>-<pid>/        one complete index
         manifest.json        format version, model, dimension, chunk settings, per-document hashes,
                              the size and xxh3-128 checksum of every other file (checked on load)
-        documents.jsonl      one document per line: path, source, sha256, title, page starts, text
+        documents.jsonl      one document per line: path, source, sha256, title, page starts, text,
+                             and its structure: the reader's title, heading paths, blocks
         chunks.npy           table of chunks: doc, start, end, first_sentence, last_sentence (qa.corpus)
         sentences.npy        table of sentences: doc, start, end
         sentence_vectors.npy float16 unit vectors of the sentences (for choosing quotes)
@@ -45,7 +46,7 @@ from .errors import (
 )
 from .lexical import LexicalIndex
 from .store import FaissStore, VectorStore
-from .types import Document
+from .types import Block, Document
 
 FORMAT_VERSION = 3  # 2: named table fields, BM25 document frequencies; 3: a checksum per file in the manifest
 CURRENT = "CURRENT"
@@ -109,7 +110,7 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
             for doc, title in zip(corpus.documents, corpus.titles):
                 row = {"path": doc.path, "source": doc.source, "sha256": doc.sha256, "title": title,
-                       "page_starts": list(doc.page_starts), "text": doc.text}
+                       "page_starts": list(doc.page_starts), "text": doc.text, **_structure(doc)}
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(folder / "chunks.npy", corpus.chunks)
         np.save(folder / "sentences.npy", corpus.sentences)
@@ -125,7 +126,7 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
     try:
         with open(folder / "documents.jsonl", encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle]
-        documents = tuple(Document(r["path"], r["source"], r["text"], r["sha256"], tuple(r["page_starts"])) for r in rows)
+        documents = tuple(_document(r) for r in rows)
         corpus = Corpus(documents, tuple(r["title"] for r in rows), np.load(folder / "chunks.npy"),
                         np.load(folder / "sentences.npy"), np.load(folder / "sentence_vectors.npy"))
         store = FaissStore.load(folder)
@@ -137,6 +138,20 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
     if len(corpus.chunks) != len(store):
         raise IndexCorruptError(f"The index in {index_dir} has {len(store)} vectors for {len(corpus.chunks)} passages. " + rebuild_hint(index_dir))
     return corpus, store, lexical
+
+
+def _structure(doc: Document) -> dict[str, Any]:
+    """A document's blocks for documents.jsonl: each heading path once, blocks as [start, end, kind, path number]."""
+    paths = list(dict.fromkeys(block.section for block in doc.blocks))
+    number = {path: i for i, path in enumerate(paths)}
+    blocks = [[b.start, b.end, b.kind, number[b.section]] for b in doc.blocks]
+    return {"doc_title": doc.title, "sections": [list(p) for p in paths], "blocks": blocks}
+
+
+def _document(row: dict[str, Any]) -> Document:
+    paths = [tuple(path) for path in row["sections"]]
+    blocks = tuple(Block(start, end, kind, paths[path]) for start, end, kind, path in row["blocks"])
+    return Document(row["path"], row["source"], row["text"], row["sha256"], tuple(row["page_starts"]), blocks, row["doc_title"])
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], write_files: Callable[[Path], None]) -> Path:

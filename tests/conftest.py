@@ -33,8 +33,11 @@ class FakeEmbedder:
     embedded, so tests can check what a build sent to the model.
     """
 
-    def __init__(self, name: str = "fake-hash", dim: int = 64, max_tokens: int = 256) -> None:
+    def __init__(self, name: str = "fake-hash", dim: int = 64, max_tokens: int = 256, backend: str | None = None) -> None:
+        from qa.settings import default_backend
+
         self.name = name
+        self.backend = backend or default_backend()  # the manifest records it; loading checks it
         self.dim = dim
         self.max_tokens = max_tokens
         self.calls: list[list[str]] = []
@@ -105,7 +108,7 @@ def fake_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_embedde
     model_dir = tmp_path / fake_embedder.name
     model_dir.mkdir()
     monkeypatch.setenv("QA_MODEL_PATH", str(model_dir))
-    monkeypatch.setattr(qa.embed, "load_embedder", lambda path: fake_embedder)
+    monkeypatch.setattr(qa.embed, "load_embedder", lambda *args, **kwargs: fake_embedder)
     return fake_embedder
 
 

@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     import qa.embed
 
     fake = FakeEmbedder()
-    qa.embed.load_embedder = lambda path: fake
+    qa.embed.load_embedder = lambda *args, **kwargs: fake
     if argv[:1] == ["app"]:
         return int(runpy.run_path(str(TESTS.parent / "app.py"))["main"](argv[1:]))
     if argv[:1] == ["cli"]:

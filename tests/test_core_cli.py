@@ -299,3 +299,11 @@ def test_installed_entry_point_retrieves(model_index_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     passages = json.loads(result.stdout)
     assert len(passages) == 2 and set(passages[0]) == PASSAGE_KEYS and "2,000" in passages[0]["text"]
+
+
+def test_another_backend_flag_is_refused_with_a_rebuild_hint(cli_index, fake_model_env, capsys, monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", fake_model_env.backend)  # restored afterwards: the flag sets it for the process
+    other = "torch" if fake_model_env.backend == "onnx" else "onnx"
+    code, _, err = run(capsys, "retrieve", "peacekeepers", "--index", str(cli_index), "--backend", other)
+    assert code == 1
+    assert_one_error_line(err, f"backend='{fake_model_env.backend}'", f"uses '{other}'", "qa index")

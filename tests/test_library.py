@@ -17,7 +17,7 @@ def library(tmp_path: Path) -> Library:
     (seeds / "nested").mkdir(parents=True)
     (seeds / "a.txt").write_text("Alpha.", encoding="utf-8")
     (seeds / "nested" / "b.md").write_text("Beta.", encoding="utf-8")
-    (seeds / "notes.docx").write_bytes(b"not supported")
+    (seeds / "notes.xlsx").write_bytes(b"not supported")
     (seeds / ".hidden.txt").write_text("Hidden.", encoding="utf-8")
     return Library(seeds, tmp_path / "data", max_upload_bytes=100)
 
@@ -105,5 +105,5 @@ def test_the_last_source_cannot_be_removed(library: Library) -> None:
 def test_removing_an_unknown_source_says_so(library: Library, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"elsewhere\.txt is not in the library"):
         library.remove(tmp_path / "elsewhere.txt")
-    with pytest.raises(SourceError, match=r"notes\.docx is not in the library"):
-        library.remove(library.seeds / "notes.docx")
+    with pytest.raises(SourceError, match=r"notes\.xlsx is not in the library"):
+        library.remove(library.seeds / "notes.xlsx")

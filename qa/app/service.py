@@ -21,7 +21,7 @@ from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAErr
 from .library import Library, SourceFile, Staged
 
 log = logging.getLogger("qa.app")
-NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html or .pdf file, then ask again."
+NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html, .pdf, .docx or .epub file, then ask again."
 
 
 @dataclass(frozen=True)

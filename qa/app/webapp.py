@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa import Answer, QAError, QuestionError
+from qa import SUPPORTED_SUFFIXES, Answer, QAError, QuestionError
 
 from .render import (
     answer_html,
@@ -40,7 +40,7 @@ EXAMPLES = [
 ]
 EMPTY_PROMPT = "Type a question about your sources, for example: “{}”"
 FAILED = "Something went wrong while answering. Please try again; the details are in the server log."
-UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf"]
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 # Remembers which [n] of a chat message was clicked, for the chat's select event (runs first: capture phase).
 CITE_CLICK_JS = """<script>
 document.addEventListener("click", (event) => {
@@ -167,7 +167,7 @@ def select_turn(chat: list[dict], turns: list[Turn], cited: float | None, event:
 
 def library_tab(service: Service) -> None:
     limit = service.library.max_upload_bytes / 2**20
-    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf; up to {limit:.0f} MiB each)",
+    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf, .docx, .epub; up to {limit:.0f} MiB each)",
                      file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
     hint = f"Added files are stored in {service.library.uploads} and can be asked about once indexed."
     status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
