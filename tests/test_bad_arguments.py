@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import qa
-from qa import ArgumentError, Index, QAError, QuestionError
+from qa import ArgumentError, Index, QuestionError
 from qa.cli import main
 
 from conftest import REPO

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import warnings
