@@ -10,7 +10,7 @@ verbatim by construction; the answer text shows them with wrapped lines joined
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -19,11 +19,16 @@ from .clean import display_text
 from .judge import Candidate, score_candidates, word_weights
 from .kinds import answer_span, is_follow_up
 from .quotes import Quote, closest_sentences, select_quotes
-from .retrieve import Retriever, check_question
+from .errors import QuestionError, shown
+from .retrieve import Retriever, check_question, clip
 from .settings import Settings
 from .types import Answer, Citation
 
 NOT_ANSWERED = "The sources do not answer this question."
+HISTORY_HELP = (
+    "The conversation (history) must be a list of [question, answer] pairs of text, such as "
+    '[["Who brokered the cease-fire?", "Russia."]], or empty; got {}.'
+)
 
 
 def answer_question(
@@ -32,6 +37,7 @@ def answer_question(
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
     options = settings.answer
     question, truncated = check_question(question, settings.max_question_chars)
+    history = check_history(history, settings.max_question_chars)
     context = history[-1][0] if history and is_follow_up(question) else ""
     query = f"{context} {question}".strip()
     hits, vector = retriever.rank(query, options.passages)
@@ -54,6 +60,23 @@ def answer_question(
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
+
+
+def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
+    """The earlier (question, answer) pairs, checked; each earlier question cut like the question."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Sequence):
+        raise QuestionError(HISTORY_HELP.format(shown(history)))
+    pairs = []
+    for n, turn in enumerate(history, start=1):
+        if isinstance(turn, (str, bytes)) or not isinstance(turn, Sequence) or len(turn) != 2 \
+                or not all(isinstance(text, str) for text in turn):
+            raise QuestionError(HISTORY_HELP.format(f"turn {n} is {shown(turn)}"))
+        earlier, _ = clip(turn[0], max_chars, f"Question {n} of the conversation")
+        reply, _ = clip(turn[1], max_chars, f"Answer {n} of the conversation")
+        pairs.append((earlier, reply))
+    return pairs
 
 
 def prose_first(corpus: Corpus, candidates: list[Candidate], abstain_below: float) -> list[Candidate]:

@@ -17,7 +17,7 @@ _LOCK = threading.Lock()
 
 def open_index(index_dir: str | Path = "index") -> Index:
     """The index in ``index_dir``, cached; a newer build on disk replaces the cached one."""
-    key = Path(index_dir).resolve()
+    key = storage.index_path(index_dir).resolve()
     with _LOCK:
         generation = storage.current_folder(key).name
         cached = _CACHE.get(key)

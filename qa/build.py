@@ -8,8 +8,9 @@ chunks the new ones and embeds them in one batched pass. Writing the result is
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from . import embed
 from .chunk import chunk_document
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embed import Embedder
-from .errors import EmptyCorpusError
+from .errors import ArgumentError, EmptyCorpusError, SourceError, shown
 from .read import read_sources
 from .settings import Settings
 from .store import VectorStore
@@ -57,6 +58,26 @@ def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, 
     and backend: int8 ONNX and torch vectors are close (cosine >= 0.99) but not equal, so a backend
     change rebuilds the index rather than mixing the two (bench/RESULTS.md, onnx section)."""
     return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
+
+
+def check_paths(paths: object) -> list[str | Path]:
+    """The files and folders to index as a list; one path alone is taken as a list of one."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, Mapping)) or not isinstance(paths, Iterable):
+        raise ArgumentError(f"paths must be a list of files and folders, such as [\"seeds\"]; got {shown(paths)}.")
+    paths = list(paths)
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise ArgumentError(f"Each path to index must be a file or folder name; got {shown(path)}.")
+    return paths
+
+
+def check_source(path: str | Path) -> None:
+    """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text)."""
+    documents, skipped = read_sources([path])
+    if skipped:
+        raise SourceError(skipped[0].reason)
 
 
 def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:

@@ -20,9 +20,9 @@ from . import storage
 from .build import BuildReport, embedder_fields
 from .corpus import Corpus
 from .embed import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, QAError, rebuild_hint
+from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
 from .lexical import LexicalIndex
-from .retrieve import Retriever, check_question
+from .retrieve import Retriever, check_k, check_question
 from .settings import Settings
 from .store import FaissStore, VectorStore
 from .types import Answer, Document, Passage
@@ -74,8 +74,10 @@ class Index:
     ) -> Index:
         """Index the files and folders in ``paths``; only new or changed files are embedded."""
         settings = settings or Settings()
-        index_dir = Path(index_dir)
+        index_dir = storage.index_path(index_dir)
+        paths = builder.check_paths(paths)
         with storage.writer_lock(index_dir):
+            storage.remove_stale(index_dir)  # what killed builds left behind (safe: we hold the lock)
             previous = cls._previous(index_dir, settings, embedder)
             plan = builder.plan(paths, previous.corpus if previous else None)
             if previous is not None and plan.unchanged:
@@ -94,7 +96,8 @@ class Index:
 
     @classmethod
     def _previous(cls, index_dir: Path, settings: Settings, embedder: Embedder | None) -> Index | None:
-        if not (index_dir / storage.CURRENT).exists():
+        pointer = index_dir / storage.CURRENT
+        if not pointer.exists() and not pointer.is_symlink():
             return None
         try:
             return cls.load(index_dir, settings=settings, embedder=embedder)
@@ -120,7 +123,7 @@ class Index:
     def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
         """Open a built index; a missing, foreign or damaged one raises an error that says how to rebuild."""
         settings = settings or Settings()
-        index_dir = Path(index_dir)
+        index_dir = storage.index_path(index_dir)
         folder = storage.current_folder(index_dir)
         expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
         manifest = storage.read_manifest(folder, index_dir, expected)
@@ -137,8 +140,7 @@ class Index:
 
     def retrieve(self, question: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
         """The ``k`` passages that best match the question, best first."""
-        if k < 1:
-            raise QAError("k must be at least 1.")
+        k = check_k(k)
         question, _ = check_question(question, self.settings.max_question_chars)
         hits, _ = self.retriever.rank(question, k, mode)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]

@@ -8,7 +8,9 @@ offsets kept), .docx and .epub (``qa.office``). Anything else, or a file that ca
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -29,9 +31,9 @@ def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Files named directly, and every file under the folders named, in a stable order."""
     for given in paths:
         path = Path(given).expanduser()
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-        elif path.exists():
+        if path.is_dir():  # every entry but folders: pipes and broken links are reported, not silently left out
+            yield from sorted(p for p in path.rglob("*") if not _hidden(p, path) and (p.is_symlink() or not p.is_dir()))
+        elif path.exists() or path.is_symlink():
             yield path
         else:
             raise SourceError(f"No such file or folder: {path}. Check the path and try again.")
@@ -53,7 +55,11 @@ def read_sources(
     skipped: list[Skipped] = []
     seen: set[Path] = set()
     for path in iter_source_files(paths):
-        resolved = path.resolve()
+        try:
+            resolved = check_file_kind(path)
+        except SourceError as error:
+            skipped.append(Skipped(str(path.absolute()), str(error)))
+            continue
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -62,6 +68,28 @@ def read_sources(
         except SourceError as error:
             skipped.append(Skipped(str(resolved), str(error)))
     return documents, skipped
+
+
+def check_file_kind(path: Path) -> Path:
+    """The resolved path of a regular file with a UTF-8 name, or a SourceError saying why it is skipped."""
+    try:
+        resolved = path.resolve(strict=True)
+        mode = resolved.stat().st_mode
+    except RuntimeError as error:  # what Python 3.11 raises for a symbolic link loop
+        raise SourceError("a symbolic link that loops back to itself") from error
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise SourceError("a symbolic link that loops back to itself") from error
+        if isinstance(error, FileNotFoundError) and path.is_symlink():
+            raise SourceError("a broken symbolic link: what it points to does not exist") from error
+        raise SourceError(f"cannot read the file: {error.strerror or error}") from error
+    if not stat.S_ISREG(mode):  # reading a named pipe would wait forever
+        raise SourceError("not a regular file (a named pipe, socket or device)")
+    try:
+        str(resolved).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise SourceError("the file name is not valid UTF-8; rename the file") from error
+    return resolved
 
 
 def read_document(path: Path, known: Document | None = None) -> Document:

@@ -33,7 +33,8 @@ def test_sources_are_supported_visible_seeds_then_uploads(library: Library, tmp_
     library.add(upload(tmp_path, "c.html", "<p>Gamma.</p>"))
     sources = library.sources()
     assert [(s.name, s.kind) for s in sources] == [("a.txt", "seed"), ("b.md", "seed"), ("c.html", "upload")]
-    assert sources[0] == SourceFile("a.txt", str((library.seeds / "a.txt").resolve()), "seed", 6)
+    assert sources[0] == SourceFile("a.txt", str((library.seeds / "a.txt").resolve()), "seed", 6, "a.txt")
+    assert sources[1].relative == "nested/b.md" and sources[2].relative == "c.html"
     assert library.paths() == [s.path for s in sources]
     assert Path(sources[2].path).parent == (tmp_path / "data" / "uploads").resolve()
 
