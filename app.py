@@ -40,16 +40,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging()
-    data = Path(args.data).resolve()
-    # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
-    os.environ["GRADIO_TEMP_DIR"] = str(data / "tmp")
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
     from qa import QAError
     from qa.app import Library, Service
 
-    library = Library(Path(args.seeds), data)
+    library = Library(Path(args.seeds), Path(args.data).resolve())
+    # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
+    os.environ["GRADIO_TEMP_DIR"] = str(library.incoming)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
     try:
         service = Service.start(library, args.index)
     except QAError as error:

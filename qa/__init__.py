@@ -5,10 +5,12 @@ for a quoted answer. The chat app's own parts live in ``qa.app``.
 """
 
 from .api import ask, open_index, retrieve
-from .build import BuildReport, SkippedFileWarning
+from .build import BuildReport, SkippedFileWarning, check_source
 from .errors import (
+    ArgumentError,
     EmptyCorpusError,
     IndexCorruptError,
+    IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
@@ -27,6 +29,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSettings",
+    "ArgumentError",
     "BuildReport",
     "ChunkSettings",
     "Citation",
@@ -34,6 +37,7 @@ __all__ = [
     "EmptyCorpusError",
     "Index",
     "IndexCorruptError",
+    "IndexFolderError",
     "IndexLockedError",
     "IndexMismatchError",
     "IndexMissingError",
@@ -48,6 +52,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "ask",
+    "check_source",
     "open_index",
     "retrieve",
 ]

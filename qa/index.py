@@ -25,10 +25,10 @@ from . import storage
 from .build import BuildReport, embedder_fields
 from .corpus import Corpus
 from .embed import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, QAError, rebuild_hint
+from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
 from .lexical import LexicalIndex, LexicalSearch
 from .pgstore import is_database_url
-from .retrieve import Retriever, check_question
+from .retrieve import Retriever, check_k, check_question
 from .settings import Settings
 from .store import FaissStore, VectorStore
 from .types import Answer, Document, Passage
@@ -83,12 +83,14 @@ class Index:
         """Index the files and folders in ``paths``; only new or changed files are embedded."""
         settings = settings or Settings()
         index_dir = location(index_dir)
+        paths = builder.check_paths(paths)
         if isinstance(index_dir, str):
             from . import pgstorage
 
             stored, report, embedder = pgstorage.build(paths, index_dir, settings, embedder, progress)
             return cls(index_dir, settings, stored.corpus, stored.store, stored.lexical, embedder, report, stored.generation)
         with storage.writer_lock(index_dir):
+            storage.remove_stale(index_dir)  # what killed builds left behind (safe: we hold the lock)
             previous = cls._previous(index_dir, settings, embedder)
             plan = builder.plan(paths, previous.corpus if previous else None)
             if previous is not None and plan.unchanged:
@@ -107,7 +109,8 @@ class Index:
 
     @classmethod
     def _previous(cls, index_dir: Path, settings: Settings, embedder: Embedder | None) -> Index | None:
-        if not (index_dir / storage.CURRENT).exists():
+        pointer = index_dir / storage.CURRENT
+        if not pointer.exists() and not pointer.is_symlink():
             return None
         try:
             return cls.load(index_dir, settings=settings, embedder=embedder)
@@ -174,8 +177,7 @@ class Index:
 
     def retrieve(self, question: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
         """The ``k`` passages that best match the question, best first."""
-        if k < 1:
-            raise QAError("k must be at least 1.")
+        k = check_k(k)
         question, _ = check_question(question, self.settings.max_question_chars)
         hits, _ = self.retriever.rank(question, k, mode)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
@@ -187,6 +189,6 @@ class Index:
         return answer_question(self.corpus, self.retriever, self.settings, question, history)
 
 
-def location(index: str | Path) -> Path | str:
-    """A database URL as given, anything else as a folder path."""
-    return index if is_database_url(index) else Path(index)
+def location(index: object) -> Path | str:
+    """A database URL as given, anything else as a folder path (an ArgumentError when it is not one)."""
+    return index if isinstance(index, str) and is_database_url(index) else storage.index_path(index)

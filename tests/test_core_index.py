@@ -27,8 +27,11 @@ from qa import (
     Settings,
     storage,
 )
+from qa.settings import CHUNKER_VERSION
 
 from conftest import SEED_FILE, FakeEmbedder, folder_only
+
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
 
 HARBOUR = (
     "Harbour report from the northern quay\n\n"
@@ -80,7 +83,7 @@ def test_index_folder_layout(fake_index, tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == storage.FORMAT_VERSION
     assert manifest["model"] == "fake-hash" and manifest["dim"] == 64 and manifest["backend"] == fake_index.embedder.backend
-    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4}, "chunker": 2,
+    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4}, "chunker": CHUNKER_VERSION,
                                     "sentence_vectors": True}
     (doc,) = fake_index.documents
     assert manifest["documents"] == [{"path": doc.path, "sha256": doc.sha256, "chunks": len(fake_index.chunks)}]

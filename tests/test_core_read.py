@@ -12,6 +12,8 @@ from qa.read import read_document, read_sources
 
 from conftest import SEED_FILE
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 
 def file_text(path: Path) -> str:
     with open(path, encoding="utf-8", newline="") as handle:
@@ -31,7 +33,7 @@ def assert_exact_offsets(index: Index) -> None:
         passage = index.corpus.passage(chunk_id, 0.0, 1)
         assert passage.text == index.documents[doc_id].text[start:end]
         assert passage.text == passage.text.strip() and passage.text
-    for doc_id, start, end in index.corpus.sentences.tolist():
+    for doc_id, start, end in index.corpus.sentences[["doc", "start", "end"]].tolist():
         sentence = index.documents[doc_id].text[start:end]
         assert sentence and sentence == sentence.strip()
 
@@ -160,13 +162,16 @@ BAD_FILES = {
     "binary.txt": b"PK\x03\x04\x00\x00binary\x00data",
     "latin1.txt": "Caf\xe9 cr\xe8me, a sentence in Latin-1.".encode("latin-1"),
     "report.docx": b"PK\x03\x04 pretend this is a Word file",
+    "sheet.xlsx": b"PK\x03\x04 a spreadsheet",
+    "book.epub": b"PK\x03\x04 not really a book",
     "empty.txt": b"",
 }
 
 
 @pytest.mark.parametrize(
     ("name", "reason"),
-    [("binary.txt", "binary"), ("latin1.txt", "UTF-8"), ("report.docx", "unsupported"), ("empty.txt", "no text")],
+    [("binary.txt", "binary"), ("latin1.txt", "UTF-8"), ("report.docx", "cannot read the Word document"),
+     ("sheet.xlsx", "unsupported"), ("book.epub", "cannot read the EPUB"), ("empty.txt", "no text")],
 )
 def test_bad_file_is_a_source_error(tmp_path, name, reason):
     path = tmp_path / name

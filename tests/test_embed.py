@@ -21,6 +21,8 @@ from qa.errors import IndexMismatchError, ModelError
 
 from conftest import REPO, SEED_FILE, FakeEmbedder
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 COSINE_TOLERANCE = 0.99
 
 TEXTS = [
