@@ -18,6 +18,7 @@ from .errors import (
     QAError,
     QuestionError,
     SourceError,
+    StoreError,
 )
 from .index import Index
 from .read import SUPPORTED_SUFFIXES
@@ -49,6 +50,7 @@ __all__ = [
     "Skipped",
     "SkippedFileWarning",
     "SourceError",
+    "StoreError",
     "ask",
     "check_source",
     "open_index",

@@ -110,12 +110,17 @@ def make_parts(
     """Every document's part: carried over from ``previous`` when unchanged, else chunked and embedded."""
     carried = _carried_parts(*previous) if previous else {}
     parts = [carried.get((doc.path, doc.sha256)) or chunk(doc, settings) for doc in plan.documents]
-    if not any(len(part.chunks) for part in parts):
+    require_sentences(sum(len(part.chunks) for part in parts))
+    return parts, embed_new(parts, settings, embedder, progress)
+
+
+def require_sentences(chunks: int) -> None:
+    """A clear error when the documents to index hold no chunk at all."""
+    if not chunks:
         raise EmptyCorpusError(
             "Nothing to index: the files hold no sentences, only short lines such as menus or page numbers. "
             "Add documents with running text and try again."
         )
-    return parts, embed_new(parts, settings, embedder, progress)
 
 
 def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], Part]:

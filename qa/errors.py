@@ -35,6 +35,10 @@ class IndexLockedError(QAError):
     """Another process is writing the index right now."""
 
 
+class StoreError(QAError):
+    """The database that holds the index cannot be reached or used."""
+
+
 class ModelError(QAError):
     """The embedding model cannot be found or loaded."""
 

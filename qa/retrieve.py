@@ -14,7 +14,7 @@ import numpy as np
 from . import embed
 from .embed import Embedder
 from .errors import ArgumentError, QuestionError, shown
-from .lexical import LexicalIndex
+from .lexical import LexicalSearch
 from .settings import Settings
 from .store import VectorStore
 
@@ -64,7 +64,7 @@ def check_mode(mode: object) -> str:
 class Retriever:
     """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
 
-    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: Settings, embedder: Embedder | None) -> None:
+    def __init__(self, store: VectorStore, lexical: LexicalSearch, settings: Settings, embedder: Embedder | None) -> None:
         self.store = store
         self.lexical = lexical
         self.settings = settings.retrieval

@@ -213,15 +213,19 @@ def read_manifest(folder: Path, index_dir: Path, expected: dict[str, Any]) -> di
         raise IndexCorruptError(f"The index manifest in {index_dir} is unreadable. " + rebuild_hint(index_dir)) from error
     if not isinstance(manifest, dict):
         raise IndexCorruptError(f"The index manifest in {index_dir} is not a manifest (a JSON object). " + rebuild_hint(index_dir))
-    for key, wanted in {"format": FORMAT_VERSION, **expected}.items():
-        found = manifest.get(key)
-        if found != wanted:
-            raise IndexMismatchError(
-                f"The index in {index_dir} was built with {key}={found!r}, but this program uses {wanted!r}. "
-                + rebuild_hint(index_dir)
-            )
+    check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, index_dir)
     check_files(folder, index_dir, manifest.get("files"))
     return manifest
+
+
+def check_manifest(manifest: dict[str, Any], wanted: dict[str, Any], where: object) -> None:
+    """An IndexMismatchError naming the first manifest field that differs from what this program uses."""
+    for key, value in wanted.items():
+        found = manifest.get(key)
+        if found != value:
+            raise IndexMismatchError(
+                f"The index in {where} was built with {key}={found!r}, but this program uses {value!r}. " + rebuild_hint(where)
+            )
 
 
 def check_files(folder: Path, index_dir: Path, recorded: object) -> None:

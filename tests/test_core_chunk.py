@@ -11,6 +11,8 @@ from qa.clean import content_sections, document_title, is_chrome
 from qa.settings import ChunkSettings
 from qa.types import Span
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 CAPTIONS = [
     "FILE - A view shows the area, which came under the control of Azerbaijan's troops following a military "
     "conflict over Nagorno-Karabakh against ethnic Armenian forces and a further signing of a cease-fire deal, "

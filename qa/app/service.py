@@ -3,7 +3,9 @@
 One ``Service`` per process keeps the loaded ``Index`` in memory. Adding or removing a
 source rebuilds the index with ``Index.build`` over the whole library (incremental: only new
 files are embedded, and ``Index.build`` holds the index's writer lock), then swaps the new
-index in; questions asked meanwhile are answered by the previous one.
+index in; questions asked meanwhile are answered by the previous one. Each request first
+checks whether another process has committed a newer build (several app processes can share
+one PostgreSQL store, and then one ``data`` folder) and loads it if so.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
+from qa.index import location
 
 from .library import Library, SourceFile, Staged
 
@@ -54,7 +57,7 @@ class Change:
 class Service:
     def __init__(self, library: Library, index_dir: str | Path, index: Index | None, settings: Settings | None = None) -> None:
         self.library = library
-        self.index_dir = Path(index_dir)
+        self.index_dir = location(index_dir)  # a folder, or a database URL
         self.settings = settings
         self._index = index
         self._writing = threading.Lock()
@@ -78,9 +81,19 @@ class Service:
 
     @property
     def index(self) -> Index:
-        if self._index is None:
+        index = self._current()
+        if index is None:
             raise QAError(NO_SOURCES)
-        return self._index
+        return index
+
+    def _current(self) -> Index | None:
+        """The loaded index, replaced first by a newer build another process has committed."""
+        index = self._index  # read once: a rebuild may swap it meanwhile
+        if index is not None:
+            fresh = index.refreshed()
+            if fresh is not index:
+                self._index = index = fresh
+        return index
 
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question does not wait for it."""
@@ -96,7 +109,7 @@ class Service:
         return self.index.retrieve(question, k)
 
     def sources(self) -> list[SourceRow]:
-        index = self._index  # one index for the whole list, even if a rebuild swaps it meanwhile
+        index = self._current()  # one index for the whole list, even if a rebuild swaps it meanwhile
         counts: dict[str, int] = {}
         if index is not None:
             for doc in index.chunks["doc"].tolist():
