@@ -8,8 +8,9 @@ chunks the new ones and embeds them in one batched pass. Writing the result is
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from . import embed
 from .chunk import chunk_document
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embed import Embedder
-from .errors import EmptyCorpusError
+from .errors import ArgumentError, EmptyCorpusError, SourceError, shown
 from .read import read_sources
 from .settings import Settings
 from .store import VectorStore
@@ -59,6 +60,26 @@ def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, 
     return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
 
 
+def check_paths(paths: object) -> list[str | Path]:
+    """The files and folders to index as a list; one path alone is taken as a list of one."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, Mapping)) or not isinstance(paths, Iterable):
+        raise ArgumentError(f"paths must be a list of files and folders, such as [\"seeds\"]; got {shown(paths)}.")
+    paths = list(paths)
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise ArgumentError(f"Each path to index must be a file or folder name; got {shown(path)}.")
+    return paths
+
+
+def check_source(path: str | Path) -> None:
+    """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text)."""
+    documents, skipped = read_sources([path])
+    if skipped:
+        raise SourceError(skipped[0].reason)
+
+
 def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
     """Read the sources (unchanged files are not parsed again) and compare them with ``previous``."""
     known = {doc.path: doc for doc in previous.documents} if previous else {}
@@ -67,7 +88,7 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
         warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
     if not documents:
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
-        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html or .pdf files and try again.")
+        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html, .pdf, .docx or .epub files and try again.")
     old = {(doc.path, doc.sha256) for doc in known.values()}
     report = BuildReport(
         embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),
@@ -89,12 +110,17 @@ def make_parts(
     """Every document's part: carried over from ``previous`` when unchanged, else chunked and embedded."""
     carried = _carried_parts(*previous) if previous else {}
     parts = [carried.get((doc.path, doc.sha256)) or chunk(doc, settings) for doc in plan.documents]
-    if not any(len(part.chunks) for part in parts):
+    require_sentences(sum(len(part.chunks) for part in parts))
+    return parts, embed_new(parts, settings, embedder, progress)
+
+
+def require_sentences(chunks: int) -> None:
+    """A clear error when the documents to index hold no chunk at all."""
+    if not chunks:
         raise EmptyCorpusError(
             "Nothing to index: the files hold no sentences, only short lines such as menus or page numbers. "
             "Add documents with running text and try again."
         )
-    return parts, embed_new(parts, settings, embedder, progress)
 
 
 def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], Part]:
@@ -107,10 +133,11 @@ def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], 
 
 def chunk(doc: Document, settings: Settings) -> Part:
     """A document cut into sentences and chunks (not embedded yet)."""
-    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts)
+    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts, doc.blocks, doc.title)
     sentences = np.zeros(len(chunked.sentences), SENTENCE_FIELDS)
     sentences["start"] = [s.start for s in chunked.sentences]
     sentences["end"] = [s.end for s in chunked.sentences]
+    sentences["code"] = chunked.code or False
     chunks = np.zeros(len(chunked.chunks), CHUNK_FIELDS)
     first = np.array([a for a, _ in chunked.chunks], dtype=np.int64)
     last = np.array([b for _, b in chunked.chunks], dtype=np.int64)

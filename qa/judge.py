@@ -4,6 +4,7 @@ Each sentence of the top passages gets a support score:
 
     cosine(question, sentence)                      the embedder's judgement
   + overlap_weight x idf-weighted share of the question's words in the sentence
+                     (and in the heading it sits right under, for structured documents)
   + rank_prior / passage rank                       the retriever's judgement
   + type_bonus when the question asks for a number, date, person or place
     and the sentence holds one
@@ -97,7 +98,8 @@ def score_candidates(
     for sentence, cosine in zip(ids.tolist(), cosines.tolist()):
         text = corpus.sentence_text(sentence)
         rank, chunk = first_rank[sentence]
-        support = cosine + settings.overlap_weight * overlap(weights, text)
+        # the heading a sentence sits under is part of what it says ("emitter.once(...)": "Adds a one-time listener")
+        support = cosine + settings.overlap_weight * overlap(weights, f"{corpus.sentence_heading(sentence)} {text}")
         score = support + settings.rank_prior / rank
         if any(holds(kind, text, query) for kind in kinds):
             score += settings.type_bonus

@@ -13,8 +13,8 @@ import numpy as np
 
 from . import embed
 from .embed import Embedder
-from .errors import QAError, QuestionError
-from .lexical import LexicalIndex
+from .errors import ArgumentError, QuestionError, shown
+from .lexical import LexicalSearch
 from .settings import Settings
 from .store import VectorStore
 
@@ -24,24 +24,47 @@ Hits = list[tuple[int, float]]  # (chunk id, score), best first
 
 def check_question(question: object, max_chars: int) -> tuple[str, bool]:
     """The question stripped and cut to ``max_chars``; True when it was cut."""
-    if not isinstance(question, str) or not question.strip():
+    if question is None or (isinstance(question, str) and not question.strip()):
         raise QuestionError("The question is empty. Type a question about your sources.")
-    question = " ".join(question.split())
-    if len(question) > max_chars:
-        return question[:max_chars].rsplit(" ", 1)[0] or question[:max_chars], True
-    return question, False
+    if not isinstance(question, str):
+        raise QuestionError(f"The question must be text (a str), not {type(question).__name__}. Pass it as a string.")
+    return clip(question, max_chars, "The question")
 
 
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise QAError(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}.")
+def clip(text: str, max_chars: int, what: str) -> tuple[str, bool]:
+    """``text`` with its whitespace collapsed, cut at a word boundary to ``max_chars``; True when it was cut."""
+    text = " ".join(text.split())
+    cut = len(text) > max_chars
+    if cut:
+        text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:  # lone surrogates: bytes that were not UTF-8 (argv, a bad client)
+            raise QuestionError(
+                f"{what} holds characters that are not valid text (undecodable bytes at position {error.start}). "
+                "Type it again as plain UTF-8 text."
+            ) from error
+    return text, cut
+
+
+def check_k(k: object) -> int:
+    """``k`` as a whole number of at least 1."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ArgumentError(f"k must be a whole number of at least 1, such as k=5; got {shown(k)}.")
+    return int(k)
+
+
+def check_mode(mode: object) -> str:
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ArgumentError(f"Unknown retrieval mode {shown(mode)}; use one of {', '.join(MODES)}.")
     return mode
 
 
 class Retriever:
     """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
 
-    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: Settings, embedder: Embedder | None) -> None:
+    def __init__(self, store: VectorStore, lexical: LexicalSearch, settings: Settings, embedder: Embedder | None) -> None:
         self.store = store
         self.lexical = lexical
         self.settings = settings.retrieval

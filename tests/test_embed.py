@@ -21,6 +21,8 @@ from qa.errors import IndexMismatchError, ModelError
 
 from conftest import REPO, SEED_FILE, FakeEmbedder
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 COSINE_TOLERANCE = 0.99
 
 TEXTS = [
@@ -246,16 +248,16 @@ def test_building_with_another_backend_embeds_everything_again(seed_corpus: Path
 # ----- the sentence-vector switch -------------------------------------------------------
 
 
-def test_without_sentence_vectors_only_chunks_are_embedded_and_answers_stay(seed_corpus: Path, tmp_path: Path):
+def test_without_sentence_vectors_only_chunks_are_embedded_and_answers_stay(seed_corpus: Path, new_location):
     with_vectors, without = FakeEmbedder(), FakeEmbedder()
-    full = Index.build([seed_corpus], tmp_path / "full", embedder=with_vectors)
+    full = Index.build([seed_corpus], new_location("full"), embedder=with_vectors)
     lean_settings = Settings(sentence_vectors=False)
-    lean = Index.build([seed_corpus], tmp_path / "lean", embedder=without, settings=lean_settings)
+    lean = Index.build([seed_corpus], new_location("lean"), embedder=without, settings=lean_settings)
     assert len(without.embedded_texts) == len(lean.chunks) < len(with_vectors.embedded_texts)
     assert lean.corpus.sentence_vectors.size == 0
-    reloaded = Index.load(tmp_path / "lean", settings=lean_settings, embedder=without)
+    reloaded = Index.load(new_location("lean"), settings=lean_settings, embedder=without)
     for question in QUESTIONS:
         a, b = full.answer(question), reloaded.answer(question)
         assert (a.answered, [c.quote for c in a.citations]) == (b.answered, [c.quote for c in b.citations]), question
     with pytest.raises(IndexMismatchError, match="sentence_vectors"):
-        Index.load(tmp_path / "lean", embedder=without)  # default settings want sentence vectors
+        Index.load(new_location("lean"), embedder=without)  # default settings want sentence vectors
