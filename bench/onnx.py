@@ -34,7 +34,7 @@ from qa import Index, Settings
 from . import corpora, probe, scifact, xquad_retrieval
 from .common import Config, Section, Table, check_at_least, check_at_most, p50_p95, wall_and_cpu_ms, pct, stopwatch, write_corpus
 
-BACKENDS = ("onnx", "torch")
+BACKENDS = ("onnx", "onnx-dynamic", "torch")
 DISTRACTORS = 500  # SciFact abstracts besides the relevant ones
 BUILD_ROUNDS, BUILD_DOCUMENTS = 3, 30  # abstracts per round and configuration
 LATENCY_CHUNKS = 10_000
@@ -80,6 +80,7 @@ def quality(config: Config, section: Section) -> None:
     for label, (x_index, s_index), embedder in (
         ("torch (today)", indexes["torch"], None),
         ("onnx int8 (default)", indexes["onnx"], None),
+        ("onnx-dynamic (int8 arithmetic)", indexes["onnx-dynamic"], None),
         ("torch index, onnx questions (mixed)", indexes["torch"], indexes["onnx"][0].embedder),
     ):
         if embedder is not None:
@@ -92,6 +93,9 @@ def quality(config: Config, section: Section) -> None:
     torch_scores, onnx_scores = scores["torch (today)"], scores["onnx int8 (default)"]
     r1_drop = 100 * (torch_scores[0] - onnx_scores[0])
     ndcg_drop = torch_scores[2] - onnx_scores[2]
+    dynamic = scores["onnx-dynamic (int8 arithmetic)"]
+    section.notes.append(f"onnx-dynamic against torch: XQuAD hybrid R@1 {100 * (dynamic[0] - torch_scores[0]):+.1f} points, "
+                         f"SciFact hybrid nDCG@10 {dynamic[2] - torch_scores[2]:+.4f}.")
     section.checks += [
         check_at_most("XQuAD hybrid R@1 lost by the onnx backend (points)", r1_drop, TARGETS["r1_drop"], f"{r1_drop:+.1f}"),
         check_at_most("SciFact hybrid nDCG@10 lost by the onnx backend", ndcg_drop, TARGETS["ndcg_drop"], f"{ndcg_drop:+.4f}"),
@@ -115,6 +119,7 @@ CONFIGURATIONS = {  # what the build-speed tables compare; the first is the base
     "torch, chunks + sentences (today's main)": Settings(backend="torch"),
     "onnx, chunks + sentences": Settings(backend="onnx"),
     "onnx, chunks only (sentence_vectors=False)": lean("onnx"),
+    "onnx-dynamic, chunks + sentences": Settings(backend="onnx-dynamic"),
 }
 
 
@@ -206,8 +211,9 @@ def latency(config: Config, section: Section, data: scifact.SciFact, size: int, 
                   ["index", "chunks", "embed question", "retrieve", "answer"])
     answer = {}
     for label, settings in (("onnx, sentence vectors stored", Settings(backend="onnx")),
-                            ("onnx, no sentence vectors (reader embeds them)", lean("onnx"))):
-        index = Index.load(latency_index(config, data, size, settings, "onnx"), settings=settings)
+                            ("onnx, no sentence vectors (reader embeds them)", lean("onnx")),
+                            ("onnx-dynamic, sentence vectors stored", Settings(backend="onnx-dynamic"))):
+        index = Index.load(latency_index(config, data, size, settings, settings.backend), settings=settings)
         cells = []
         for call in (index.retriever.embed_question, lambda q: index.retrieve(q, k=5), index.answer):
             wall, cpu = wall_and_cpu_ms(call, questions)
