@@ -6,12 +6,14 @@ embedding retrievers, a reciprocal-rank-fusion joiner, the question embedded by
 systems get the same units: our chunks (title + 3 sentences), so recall compares
 the pipelines, not the chunking. For each question both are timed, in alternating
 order, on one thread (torch set to 1 thread once, before timing; our question path
-is single-threaded). Recall@1: the top passage comes from the paragraph holding the answer.
+is single-threaded); a third system, ours with the onnx-dynamic backend, rotates in.
+Recall@1: the top passage comes from the paragraph holding the answer.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from qa import Index, Settings
 
@@ -63,6 +65,7 @@ def run(config: Config) -> Section:
     files = write_corpus(scratch / "docs", data.paragraphs.items())
     with stopwatch() as ours_build:
         index = Index.build(files, scratch / "index", settings=settings)
+    fast = Index.build(files, scratch / "index-dynamic", settings=replace(settings, backend="onnx-dynamic"))
     parts = index.corpus.parts()
     texts = [text for part in parts for text in part.embed_texts()]
     sources = [part.document.source for part in parts for _ in range(len(part.chunks))]
@@ -70,41 +73,59 @@ def run(config: Config) -> Section:
     torch.set_num_threads(1)  # once, before the questions: both sides answer on one thread
 
     def ours(question: str) -> str:
-        top = index.retrieve(question, k=5)[0]
-        return top.source
+        return index.retrieve(question, k=5)[0].source
+
+    def ours_dynamic(question: str) -> str:
+        return fast.retrieve(question, k=5)[0].source
 
     def theirs(question: str) -> str:
         result = pipeline.run({"text_embedder": {"text": question}, "bm25": {"query": question}})  # type: ignore[attr-defined]
         return result["joiner"]["documents"][0].meta["source"]
 
     for question in questions[:10]:  # warm-up, untimed
-        ours(question.text), theirs(question.text)
-    times: dict[str, list[float]] = {"ours": [], "haystack": []}
-    hits: dict[str, list[bool]] = {"ours": [], "haystack": []}
+        ours(question.text), theirs(question.text), ours_dynamic(question.text)
+    systems = [("ours", ours), ("haystack", theirs), ("dynamic", ours_dynamic)]
+    times: dict[str, list[float]] = {name: [] for name, _ in systems}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in systems}
+    hits: dict[str, list[bool]] = {name: [] for name, _ in systems}
     for number, question in enumerate(questions):
-        order = (("ours", ours), ("haystack", theirs)) if number % 2 == 0 else (("haystack", theirs), ("ours", ours))
+        order = systems[number % 3 :] + systems[: number % 3]  # rotate who goes first
         for name, call in order:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             source = call(question.text)
+            cpu[name].append(1000 * (time.thread_time() - start_cpu))
             times[name].append(1000 * (time.perf_counter() - start))
             hits[name].append(source == question.paragraph)
 
     section = Section("haystack", "Side by side: Haystack's hybrid pipeline and ours on XQuAD")
     table = Table(f"{len(questions)} XQuAD questions over {len(texts):,} chunks of {len(data.paragraphs)} paragraphs, "
                   "interleaved per question, 1 thread; ms per question (retrieve the top 5)",
-                  ["system", "p50 ms", "p95 ms", "R@1", "indexing s"])
+                  ["system", "p50 ms", "p95 ms", "CPU p50 ms", "CPU p95 ms", "R@1", "indexing s"])
     (o50, o95), (h50, h95) = p50_p95(times["ours"]), p50_p95(times["haystack"])
+    (oc50, oc95), (hc50, hc95) = p50_p95(cpu["ours"]), p50_p95(cpu["haystack"])
+    (d50, d95), (dc50, dc95) = p50_p95(times["dynamic"]), p50_p95(cpu["dynamic"])
     recall = {name: sum(found) / len(found) for name, found in hits.items()}
     table.add(f"qa (hybrid, {settings.backend} backend, {settings.retrieval.candidates} candidates per retriever)",
-              o50, o95, pct(recall["ours"]), ours_build[0])
+              o50, o95, oc50, oc95, pct(recall["ours"]), ours_build[0])
     table.add(f"Haystack 3.4.1 (BM25 + embedding top {TOP_K} each, RRF joiner, sentence-transformers)",
-              h50, h95, pct(recall["haystack"]), haystack_build)
-    table.add("ratio Haystack / qa", h50 / o50, h95 / o95, f"{100 * (recall['ours'] - recall['haystack']):+.1f} points",
+              h50, h95, hc50, hc95, pct(recall["haystack"]), haystack_build)
+    table.add("ratio Haystack / qa", h50 / o50, h95 / o95, hc50 / oc50, hc95 / oc95,
+              f"{100 * (recall['ours'] - recall['haystack']):+.1f} points",
               haystack_build / ours_build[0])
+    table.add("qa with the onnx-dynamic backend (int8 arithmetic)", d50, d95, dc50, dc95, pct(recall["dynamic"]), "")
+    table.add("ratio Haystack / qa onnx-dynamic", h50 / d50, h95 / d95, hc50 / dc50, hc95 / dc95,
+              f"{100 * (recall['dynamic'] - recall['haystack']):+.1f} points", "")
     section.tables.append(table)
     section.checks += [
-        check_at_least("retrieve p50 speed-up over Haystack's hybrid pipeline", h50 / o50, SPEED_TARGET, f"{h50 / o50:.1f}×",
-                       "embedding the question is most of our time (see the latency section)"),
+        check_at_least("retrieve p50 speed-up over Haystack's hybrid pipeline (wall clock)", h50 / o50, SPEED_TARGET,
+                       f"{h50 / o50:.1f}×", f"a shared machine: {hc50 / oc50:.1f}× in CPU time of the asking thread; waiting "
+                       "for a core adds milliseconds to each question whatever its length, which shrinks the ratio"),
+        check_at_least("retrieve p50 speed-up over Haystack's hybrid pipeline (CPU time)", hc50 / oc50, SPEED_TARGET,
+                       f"{hc50 / oc50:.1f}×", "embedding the question is most of our time (see the onnx_latency section)"),
+        check_at_least("retrieve p50 speed-up over Haystack, onnx-dynamic backend (wall clock)", h50 / d50, SPEED_TARGET,
+                       f"{h50 / d50:.1f}×", "embedding the question"),
+        check_at_least("R@1 of qa onnx-dynamic minus Haystack's (points)", 100 * (recall["dynamic"] - recall["haystack"]), 0.0,
+                       f"{100 * (recall['dynamic'] - recall['haystack']):+.1f}"),
         check_at_least("R@1 of qa minus Haystack's (points)", 100 * (recall["ours"] - recall["haystack"]), 0.0,
                        f"{100 * (recall['ours'] - recall['haystack']):+.1f}"),
     ]
@@ -113,5 +134,7 @@ def run(config: Config) -> Section:
         "the same chunk texts with sentence-transformers and writing them to its in-memory store (it reads no files and "
         "embeds no sentences); both on all cores.",
         f"Timing order alternates per question; the machine's other load hits both sides alike. {fmt(len(questions))} questions.",
+        "CPU ms: the asking thread's CPU time (time.thread_time), which leaves out waiting for a core on a shared machine. "
+        "Both sides compute in the asking thread (torch and onnxruntime at one intra-op thread, FAISS and BM25 single-threaded).",
     ]
     return section

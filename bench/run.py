@@ -1,8 +1,8 @@
 """Run the benchmarks and write bench/RESULTS.md: ``python -m bench.run [SECTION ...] [--quick]``.
 
 Sections (all by default, in this order): scifact, xquad_retrieval, xquad_answers,
-build, latency, coldstart, scale, haystack (needs the `bench` extra), onnx, onnx_docs, postgres. A run of some sections
-keeps the others' figures
+build, latency, coldstart, scale, haystack (needs the `bench` extra), onnx, onnx_latency,
+onnx_docs, postgres. A run of some sections keeps the others' figures
 from ``bench/results.json``. The full run takes about an hour on 2 cores the first
 time (the SciFact index is embedded once and kept under ``data/bench``).
 """
@@ -30,6 +30,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "scale": "bench.scale",
     "haystack": "bench.haystack",
     "onnx": "bench.onnx",
+    "onnx_latency": "bench.onnx:run_latency",
     "onnx_docs": "bench.onnx:run_docs",
     "postgres": "bench.postgres",
 }

@@ -7,6 +7,8 @@ model and backend made its vectors.
 - ``onnx`` (default): the int8 ONNX file of all-MiniLM-L6-v2 on onnxruntime
   (``qa.embed_onnx``); no torch import, so a new process answers its first question
   in about 2 s (15 s with torch).
+- ``onnx-dynamic``: that file requantised for int8 arithmetic (made once, cached):
+  questions embed 2-3x faster, vectors at cosine ~0.995 to ``onnx``'s.
 - ``torch``: the sentence-transformers model in full precision.
 """
 
@@ -26,7 +28,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-BACKENDS = ("onnx", "torch")
+BACKENDS = ("onnx", "onnx-dynamic", "torch")
 DEVICES = ("cpu", "cuda", "auto")
 
 
@@ -102,13 +104,13 @@ def resolve_device(device: str, backend: str) -> str:
         return device
     found = _cuda_available(backend)
     if device == "cuda" and not found:
-        hint = "onnxruntime-gpu" if backend == "onnx" else "a CUDA build of torch"
+        hint = "a CUDA build of torch" if backend == "torch" else "onnxruntime-gpu"
         raise ModelError(f"No GPU is usable by the {backend} backend (it needs {hint}). Use --device cpu or auto.")
     return "cuda" if found else "cpu"
 
 
 def _cuda_available(backend: str) -> bool:
-    if backend == "onnx":
+    if backend != "torch":
         from .embed_onnx import cuda_available
 
         return cuda_available()
@@ -143,4 +145,4 @@ def _load(model_path: str, backend: str, device: str) -> Embedder:
     from .embed_onnx import OnnxEmbedder
 
     _check_folder(model_path)
-    return OnnxEmbedder(model_path, model_name(model_path), device=device)
+    return OnnxEmbedder(model_path, model_name(model_path), device=device, dynamic=backend == "onnx-dynamic")

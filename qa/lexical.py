@@ -83,7 +83,8 @@ class LexicalIndex:
         tokens = tokenize([query])
         if self.size == 0 or not tokens[0]:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        ids, scores = self.retriever.retrieve(tokens, k=min(k, self.size), show_progress=False, n_threads=1)
+        # n_threads=0 scores in this thread (any other value starts a thread pool per search)
+        ids, scores = self.retriever.retrieve(tokens, k=min(k, self.size), show_progress=False, n_threads=0)
         keep = scores[0] > 0
         return scores[0][keep].astype(np.float32), ids[0][keep].astype(np.int64)
 

@@ -112,7 +112,7 @@ class AnswerSettings:
 @dataclass(frozen=True)
 class Settings:
     model_path: str = field(default_factory=default_model_path)
-    backend: str = field(default_factory=default_backend)  # "onnx" or "torch"; recorded in the manifest
+    backend: str = field(default_factory=default_backend)  # "onnx", "onnx-dynamic" or "torch"; recorded in the manifest
     device: str = field(default_factory=default_device)  # "cpu", "cuda" or "auto"; where batches are embedded
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
@@ -127,8 +127,9 @@ class Settings:
     def __post_init__(self) -> None:
         from .errors import ModelError
 
-        if self.backend not in ("onnx", "torch"):
-            raise ModelError(f"Unknown embedding backend {self.backend!r}; use onnx or torch (QA_BACKEND or --backend).")
+        if self.backend not in ("onnx", "onnx-dynamic", "torch"):
+            raise ModelError(f"Unknown embedding backend {self.backend!r}; use onnx, onnx-dynamic or torch "
+                             "(QA_BACKEND or --backend).")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ModelError(f"Unknown device {self.device!r}; use cpu, cuda or auto (QA_DEVICE or --device).")
 

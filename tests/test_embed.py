@@ -85,6 +85,24 @@ def test_backends_give_the_same_vectors_within_tolerance(backends):
 
 
 @pytest.mark.model
+def test_the_dynamic_int8_backend_stays_close(backends, tmp_path, monkeypatch):
+    """onnx-dynamic trades a little precision for int8 arithmetic: cosine >= 0.95 on every text (short and
+    empty texts move most), >= 0.99 on the median, and the same passages on the seed."""
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))  # the requantised file is made here once
+    from qa.embed_onnx import OnnxEmbedder
+
+    dynamic = OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2", dynamic=True)
+    assert dynamic.backend == "onnx-dynamic" and len(list((tmp_path / "cache").glob("*.onnx"))) == 1
+    cosines = np.sum(dynamic.embed(TEXTS) * backends[1].embed(TEXTS), axis=1)
+    assert cosines.min() >= 0.95 and np.median(cosines) >= 0.99, dict(zip(TEXTS, cosines.round(4)))
+    settings = Settings(backend="onnx-dynamic")
+    fast = Index.build([SEED_FILE], tmp_path / "dynamic", settings=settings, embedder=dynamic)
+    plain = Index.build([SEED_FILE], tmp_path / "plain", embedder=backends[0])
+    for question in QUESTIONS:
+        assert fast.retrieve(question, k=1)[0].start == plain.retrieve(question, k=1)[0].start, question
+
+
+@pytest.mark.model
 def test_onnx_batching_and_the_question_session_agree(backends):
     onnx, _ = backends
     whole = onnx.embed(TEXTS, batch_size=64)
