@@ -1,0 +1,69 @@
+"""How the reader's signals become one probability that a sentence answers the question.
+
+A logistic regression over a few signals per candidate sentence (``FEATURES``): the
+cross-encoder's logit, the embedder's cosine, the idf-weighted share of the question's
+words in the sentence, whether the question asks for a kind of thing (number, date,
+person, place) that the sentence does not hold, and the retriever's rank prior. Its weights,
+and the probability under which the bot declines, live in ``combiner.json`` beside the
+reader model; ``training/combiner.py`` fits them on SQuAD 2.0, cross-validated by article.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+
+COMBINER_FILE = "combiner.json"
+FEATURES = ("reader", "cosine", "overlap", "kind_missing", "rank_prior")
+_LOCK = threading.Lock()
+
+
+def features(reader: np.ndarray, cosine: np.ndarray, overlap: np.ndarray, kind_missing: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate (``rank``: the passage rank, 1 = best)."""
+    columns = (reader, cosine, overlap, kind_missing, 1.0 / np.asarray(rank, dtype=np.float32))
+    return np.stack([np.asarray(c, dtype=np.float32) for c in columns], axis=1)
+
+
+@dataclass(frozen=True)
+class Combiner:
+    weights: tuple[float, ...]  # one per feature in ``FEATURES``; 0 for a feature left out
+    bias: float
+    answer_at: float  # answer when the best sentence's probability is at least this
+    further_at: float  # a further quote needs at least this
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.weights, dtype=np.float32) + self.bias)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias,
+                "answer_at": self.answer_at, "further_at": self.further_at}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Combiner:
+        named = dict(zip(data["features"], data["weights"]))  # type: ignore[arg-type]
+        return cls(tuple(float(named.get(f, 0.0)) for f in FEATURES), float(data["bias"]),  # type: ignore[arg-type]
+                   float(data["answer_at"]), float(data["further_at"]))  # type: ignore[arg-type]
+
+
+def load_combiner(folder: str) -> Combiner:
+    """The combiner stored beside the reader model in ``folder``, read once per process."""
+    with _LOCK:
+        return _load(os.path.abspath(folder))
+
+
+@functools.cache
+def _load(folder: str) -> Combiner:
+    path = os.path.join(folder, COMBINER_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return Combiner.from_json(json.load(handle))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelError(f"Cannot read the reader's {COMBINER_FILE} in {folder} ({error}). "
+                         "Reinstall qa, or rebuild it with `python training/combiner.py`.") from error
