@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa import Service
+    from qa.app import Service
 
 CONCURRENCY = 2  # questions answered at once (the machine has few cores)
 QUEUE_SIZE = 32  # requests waiting beyond that are turned away with a "busy" message
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from qa import Library, QAError, Service
+    from qa import QAError
+    from qa.app import Library, Service
 
     library = Library(Path(args.seeds), data)
     try:
@@ -70,8 +71,8 @@ def configure_logging() -> None:
 
 def serve(service: Service, host: str, port: int) -> None:
     """Build the page, start its queue (bounded) and serve it until interrupted."""
-    from qa.render import CSS
-    from qa.webapp import CITE_CLICK_JS, build_app
+    from qa.app.render import CSS
+    from qa.app.webapp import CITE_CLICK_JS, build_app
 
     demo = build_app(service)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

@@ -20,7 +20,7 @@ import numpy as np
 
 from qa import Index, Settings
 from qa.chunk import chunk_document
-from qa.index import model_name
+from qa.build import model_name
 
 from . import scifact
 from .common import Config, write_corpus
@@ -49,7 +49,7 @@ class RandomEmbedder:
 
 def documents_for_chunks(base: Index, chunks: int) -> int:
     """How many of ``base``'s first documents hold at least ``chunks`` chunks."""
-    per_document = np.bincount(base.chunks[:, 0], minlength=len(base.documents))
+    per_document = np.bincount(base.chunks["doc"], minlength=len(base.documents))
     return min(int(np.searchsorted(np.cumsum(per_document), chunks)) + 1, len(base.documents))
 
 

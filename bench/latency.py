@@ -92,7 +92,7 @@ def stage_timings(index: Index, questions: list[str]) -> dict[str, tuple[float, 
     """p50 and p95 of each stage of ``Index.rank``, and of the raw library call for the question embedding."""
     k = index.settings.retrieval.candidates
     model = index.embedder.model  # type: ignore[attr-defined]
-    vectors = {q: index.embed_question(q) for q in questions}
+    vectors = {q: index.retriever.embed_question(q) for q in questions}
     dense = {q: index.store.search(vectors[q][None, :], k) for q in questions}
     lexical = {q: index.lexical.search(q, k) for q in questions}
 
@@ -100,7 +100,7 @@ def stage_timings(index: Index, questions: list[str]) -> dict[str, tuple[float, 
         return model.encode([question], batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
 
     calls: dict[str, Callable[[str], object]] = {
-        "embed": index.embed_question,
+        "embed": index.retriever.embed_question,
         "raw": raw_encode,
         "faiss": lambda q: index.store.search(vectors[q][None, :], k),
         "bm25": lambda q: index.lexical.search(q, k),

@@ -33,7 +33,7 @@ RECALL_TARGET = 0.95
 def real_vectors(config: Config) -> tuple[np.ndarray, np.ndarray]:
     """(pool, queries): the SciFact index's chunk and sentence vectors, and embedded claims."""
     index = scifact.build_index(config, scifact.load(config.eval_dir))
-    pool = np.vstack([index.store.vectors(0, len(index.store)), index.sentence_vectors.astype(np.float32)])
+    pool = np.vstack([index.store.vectors(0, len(index.store)), index.corpus.sentence_vectors.astype(np.float32)])
     pool /= np.linalg.norm(pool, axis=1, keepdims=True)
     queries = index.embedder.embed(scifact.claims(config.eval_dir)[:QUERIES], batch_size=64)
     return pool, queries

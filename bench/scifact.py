@@ -116,7 +116,7 @@ def documents_of(index: Index, chunk_ids: Sequence[int]) -> list[str]:
     """Document ids in order of their best chunk (a document's score is its best chunk's)."""
     seen: dict[str, None] = {}
     for chunk in chunk_ids:
-        source = index.documents[int(index.chunks[chunk, 0])].source
+        source = index.documents[int(index.chunks["doc"][chunk])].source
         seen.setdefault(source.removesuffix(".txt"), None)
     return list(seen)
 
@@ -142,8 +142,8 @@ def run(config: Config) -> Section:
                   f"in {len(index.chunks):,} chunks", ["system", "nDCG@10", "recall@100", "comparison"])
     scores: dict[str, tuple[float, float]] = {}
     for mode in ("dense", "lexical", "hybrid"):
-        top = [documents_of(index, [c for c, _ in index.rank(q, NDCG_DEPTH, mode)[0]]) for _, q in queries]
-        deep = [documents_of(index, [c for c, _ in index.rank(q, RECALL_DEPTH, mode)[0]]) for _, q in queries]
+        top = [documents_of(index, [c for c, _ in index.retriever.rank(q, NDCG_DEPTH, mode)[0]]) for _, q in queries]
+        deep = [documents_of(index, [c for c, _ in index.retriever.rank(q, RECALL_DEPTH, mode)[0]]) for _, q in queries]
         scores[mode] = (_mean(ndcg, top, queries, data), _mean(recall, deep, queries, data))
     labels = {"dense": "qa dense (MiniLM, chunks)", "lexical": "qa BM25 (bm25s, stemmed)", "hybrid": "qa hybrid (default)"}
     for mode, (n, r) in scores.items():
@@ -189,7 +189,7 @@ def fusion_table(index: Index, queries: list[tuple[str, str]], data: SciFact) ->
                   "for recall@100); the product uses min-max with dense weight 0.5", ["fusion", "nDCG@10", "recall@100"])
     lists = []
     for _, question in queries:
-        vector = index.embed_question(question)
+        vector = index.retriever.embed_question(question)
         dense = index.store.search(vector[None, :], RECALL_DEPTH)
         lists.append(((dense[0][0], dense[1][0]), index.lexical.search(question, RECALL_DEPTH)))
 

@@ -59,10 +59,10 @@ def build_index(config: Config, data: XQuAD) -> Index:
 
 
 def paragraph_ranking(index: Index, question: str, mode: str) -> list[str]:
-    hits, _ = index.rank(question, DEPTH, mode)
+    hits, _ = index.retriever.rank(question, DEPTH, mode)
     seen: dict[str, None] = {}
     for chunk, _ in hits:
-        seen.setdefault(index.documents[int(index.chunks[chunk, 0])].source, None)
+        seen.setdefault(index.documents[int(index.chunks["doc"][chunk])].source, None)
     return list(seen)
 
 

@@ -1,6 +1,11 @@
-"""qa: offline question answering over your own documents, with verbatim quoted citations."""
+"""qa: offline question answering over your own documents, with verbatim quoted citations.
+
+The library API: build or load an ``Index``, then ``retrieve`` passages or ``ask``
+for a quoted answer. The chat app's own parts live in ``qa.app``.
+"""
 
 from .api import ask, open_index, retrieve
+from .build import BuildReport, SkippedFileWarning
 from .errors import (
     EmptyCorpusError,
     IndexCorruptError,
@@ -12,17 +17,16 @@ from .errors import (
     QuestionError,
     SourceError,
 )
-from .index import BuildReport, Index, SkippedFileWarning
-from .library import Library, SourceFile
-from .service import Change, Reply, Service, SourceRow
+from .index import Index
+from .read import SUPPORTED_SUFFIXES
 from .settings import AnswerSettings, ChunkSettings, RetrievalSettings, Settings
 from .types import Answer, Citation, Document, Passage, Skipped
 
 __all__ = [
+    "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSettings",
     "BuildReport",
-    "Change",
     "ChunkSettings",
     "Citation",
     "Document",
@@ -32,20 +36,15 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexMissingError",
-    "Library",
     "ModelError",
     "Passage",
     "QAError",
     "QuestionError",
-    "Reply",
     "RetrievalSettings",
-    "Service",
     "Settings",
     "Skipped",
     "SkippedFileWarning",
-    "SourceFile",
     "SourceError",
-    "SourceRow",
     "ask",
     "open_index",
     "retrieve",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import storage
+from .answer import answer_question
 from .index import Index
 from .types import Answer, Passage
 
@@ -31,5 +32,6 @@ def retrieve(question: str, k: int = 5, index_dir: str | Path = "index") -> list
 
 
 def ask(question: str, history: Sequence[tuple[str, str]] | None = None, index_dir: str | Path = "index") -> Answer:
-    """A quoted answer from the index in ``index_dir`` (see ``Index.answer``)."""
-    return open_index(index_dir).answer(question, history)
+    """A quoted answer from the index in ``index_dir`` (see ``qa.answer``)."""
+    index = open_index(index_dir)
+    return answer_question(index.corpus, index.retriever, index.settings, question, history)

@@ -9,9 +9,6 @@ import warnings
 from dataclasses import asdict
 from typing import Any
 
-PASSAGE_FIELDS = ("rank", "source", "path", "start", "end", "text", "score")
-CITATION_FIELDS = ("n", "source", "path", "start", "end", "quote", "score")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
@@ -60,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from .index import Index
+    from . import Index
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -77,11 +74,11 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _retrieve(args: argparse.Namespace) -> int:
-    from .api import open_index
+    from . import open_index
 
     passages = open_index(args.index).retrieve(args.question, args.k, mode=args.mode)
     if args.json:
-        _print_json([{name: getattr(p, name) for name in PASSAGE_FIELDS} for p in passages])
+        _print_json([asdict(p) for p in passages])
         return 0
     for p in passages:
         where = f"page {p.page}" if p.page else f"line {p.line}"
@@ -91,16 +88,11 @@ def _retrieve(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .api import open_index
+    from . import ask
 
-    answer = open_index(args.index).answer(args.question)
+    answer = ask(args.question, index_dir=args.index)
     if args.json:
-        _print_json({
-            "question": answer.question,
-            "answered": answer.answered,
-            "answer": answer.text,
-            "citations": [{name: getattr(c, name) for name in CITATION_FIELDS} for c in answer.citations],
-        })
+        _print_json(answer.to_dict())
         return 0
     print(answer.text)
     if answer.citations:
@@ -112,7 +104,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .api import open_index
+    from . import open_index
     from .evaluate import evaluate_file
 
     report = evaluate_file(open_index(args.index), args.file)

@@ -8,6 +8,8 @@ model made its vectors.
 from __future__ import annotations
 
 import os
+import threading
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -79,11 +81,15 @@ class SentenceTransformerEmbedder:
         return text if len(offsets) <= limit else text[: offsets[limit - 1][1]]
 
 
-_LOADED: dict[str, SentenceTransformerEmbedder] = {}
+_LOADING = threading.Lock()
 
 
 def load_embedder(model_path: str) -> SentenceTransformerEmbedder:
-    """One model instance per path and process (loading takes seconds)."""
-    if model_path not in _LOADED:
-        _LOADED[model_path] = SentenceTransformerEmbedder(model_path)
-    return _LOADED[model_path]
+    """One model instance per path and process (loading takes seconds; two first uses at once load it once)."""
+    with _LOADING:
+        return _load(model_path)
+
+
+@cache
+def _load(model_path: str) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(model_path)

@@ -1,15 +1,22 @@
 """Lexical retrieval: BM25 via bm25s, with English stemming and stop words.
 
-Stemming added 1.6 nDCG points on SciFact here (../shared/FINDINGS.md).
+Stemming added 1.6 nDCG points on SciFact here (../shared/FINDINGS.md). The
+document frequency of every token is counted at build time and stored beside the
+bm25s index (``bm25/document_frequencies.json``), for weighting question words.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 LEXICAL_FOLDER = "bm25"
+FREQUENCIES = "document_frequencies.json"
 
 
 def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
@@ -19,57 +26,55 @@ def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-_STEMMER = None
+@cache
+def _stemmer() -> Any:
+    import Stemmer
 
-
-def _stemmer():  # type: ignore[no-untyped-def]
-    global _STEMMER
-    if _STEMMER is None:
-        import Stemmer
-
-        _STEMMER = Stemmer.Stemmer("english")
-    return _STEMMER
+    return Stemmer.Stemmer("english")
 
 
 class LexicalIndex:
-    def __init__(self, retriever: object, size: int) -> None:
-        self.retriever = retriever
-        self.size = size
-        self._df: np.ndarray | None = None
+    def __init__(self, retriever: Any, size: int, frequencies: dict[str, int]) -> None:
+        self.retriever = retriever  # a bm25s.BM25
+        self.size = size  # number of chunks
+        self.frequencies = frequencies  # token -> number of chunks holding it
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25()
+        tokens = tokenize(texts)
         if texts:
-            retriever.index(tokenize(texts), show_progress=False)
-        return cls(retriever, len(texts))
+            retriever.index(tokens, show_progress=False)
+        frequencies = Counter(token for chunk in tokens for token in set(chunk))
+        return cls(retriever, len(texts), dict(frequencies))
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder / LEXICAL_FOLDER), show_progress=False), size)
+        retriever = bm25s.BM25.load(str(folder / LEXICAL_FOLDER), show_progress=False)
+        frequencies = json.loads((folder / LEXICAL_FOLDER / FREQUENCIES).read_text(encoding="utf-8"))
+        if not isinstance(frequencies, dict):
+            raise ValueError(f"{FREQUENCIES} is not a table of token counts")
+        return cls(retriever, size, frequencies)
 
     def save(self, folder: Path) -> None:
-        self.retriever.save(str(folder / LEXICAL_FOLDER), show_progress=False)  # type: ignore[attr-defined]
+        self.retriever.save(str(folder / LEXICAL_FOLDER), show_progress=False)
+        text = json.dumps(self.frequencies, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        (folder / LEXICAL_FOLDER / FREQUENCIES).write_text(text, encoding="utf-8")
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the best ``k`` chunks with a positive score, best first."""
         tokens = tokenize([query])
         if self.size == 0 or not tokens[0]:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        ids, scores = self.retriever.retrieve(tokens, k=min(k, self.size), show_progress=False, n_threads=1)  # type: ignore[attr-defined]
+        ids, scores = self.retriever.retrieve(tokens, k=min(k, self.size), show_progress=False, n_threads=1)
         keep = scores[0] > 0
         return scores[0][keep].astype(np.float32), ids[0][keep].astype(np.int64)
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a (stemmed) token; unknown tokens get the highest."""
-        if self._df is None:
-            indptr = np.asarray(self.retriever.scores["indptr"])  # type: ignore[attr-defined]
-            nnz = len(self.retriever.scores["data"])  # type: ignore[attr-defined]
-            self._df = np.diff(np.append(indptr, nnz))
-        token_id = self.retriever.vocab_dict.get(token) if self.size else None  # type: ignore[attr-defined]
-        df = int(self._df[token_id]) if token_id is not None and token_id < len(self._df) else 0
+        df = self.frequencies.get(token, 0)
         return float(np.log(1.0 + (self.size - df + 0.5) / (df + 0.5)))

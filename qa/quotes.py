@@ -13,25 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from .clean import normalise
+from .corpus import Corpus
+from .judge import Candidate, overlap
 from .settings import AnswerSettings
-
-if TYPE_CHECKING:
-    from .index import Index
 
 _CLAUSE_END = re.compile(r"[,;:]\s+|\s+[–—-]\s+|\s+(?=\()")
 MIN_CLAUSE_CHARS = 30
-
-
-@dataclass(frozen=True)
-class Candidate:
-    sentence: int  # row in index.sentences
-    passage_rank: int
-    chunk: int
-    score: float  # ranking score: support + rank prior + answer-type bonus
-    support: float  # evidence alone: cosine + weighted word overlap (decides abstention)
 
 
 @dataclass(frozen=True)
@@ -41,32 +30,25 @@ class Quote:
     end: int
 
 
-def sentence_text(index: Index, sentence: int) -> str:
-    doc, start, end = (int(v) for v in index.sentences[sentence])
-    return index.documents[doc].text[start:end]
-
-
-def closest_sentences(index: Index, candidates: list[Candidate], limit: int) -> list[Quote]:
+def closest_sentences(corpus: Corpus, candidates: list[Candidate], limit: int) -> list[Quote]:
     """The best distinct sentences, whole (shown as the closest passages after abstaining)."""
-    return _pick(index, candidates, limit, budget=10**9, min_support=float("-inf"), weigh=None)
+    return _pick(corpus, candidates, limit, budget=10**9, min_support=float("-inf"), weigh=None)
 
 
-def select_quotes(index: Index, candidates: list[Candidate], weights: dict[str, float], settings: AnswerSettings) -> list[Quote]:
-    from .answer import overlap
-
+def select_quotes(corpus: Corpus, candidates: list[Candidate], weights: dict[str, float], settings: AnswerSettings) -> list[Quote]:
     best, rest = candidates[0], candidates[1:]
-    doc = index.sentences[best.sentence, 0]
+    doc = corpus.sentences["doc"][best.sentence]
 
     def key(c: Candidate) -> float:
-        follows = c.sentence == best.sentence + 1 and index.sentences[c.sentence, 0] == doc
+        follows = c.sentence == best.sentence + 1 and corpus.sentences["doc"][c.sentence] == doc
         return -(c.score + (settings.next_sentence_bonus if follows else 0.0))
 
     ordered = [best, *sorted(rest, key=key)]
-    return _pick(index, ordered, settings.max_quotes, settings.max_quote_chars,
+    return _pick(corpus, ordered, settings.max_quotes, settings.max_quote_chars,
                  settings.abstain_below - settings.extra_quote_slack, lambda text: overlap(weights, text))
 
 
-def _pick(index: Index, candidates: list[Candidate], limit: int, budget: int, min_support: float,
+def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, min_support: float,
           weigh: Callable[[str], float] | None) -> list[Quote]:
     chosen: list[Quote] = []
     seen: list[set[str]] = []
@@ -76,8 +58,9 @@ def _pick(index: Index, candidates: list[Candidate], limit: int, budget: int, mi
             break
         if chosen and candidate.support < min_support:
             continue
-        _, start, end = (int(v) for v in index.sentences[candidate.sentence])
-        text = sentence_text(index, candidate.sentence)
+        row = corpus.sentences[candidate.sentence]
+        start, end = int(row["start"]), int(row["end"])
+        text = corpus.sentence_text(candidate.sentence)
         words = set(normalise(text).split())
         if any(len(words & other) >= 0.8 * min(len(words), len(other)) for other in seen):
             continue

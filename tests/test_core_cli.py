@@ -7,18 +7,20 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 import qa
+from qa import Answer, Citation, Passage
 from qa.cli import main
 
 from conftest import SEED_FILE
 
-PASSAGE_KEYS = {"rank", "source", "path", "start", "end", "text", "score"}
-CITATION_KEYS = {"n", "source", "path", "start", "end", "quote", "score"}
-ANSWER_KEYS = {"question", "answered", "answer", "citations"}
+PASSAGE_KEYS = {f.name for f in fields(Passage)}
+CITATION_KEYS = {f.name for f in fields(Citation)}
+ANSWER_KEYS = {f.name for f in fields(Answer)}  # Answer.to_dict(): the same shape as the app's /ask
 REPORT_KEYS = {
     "questions", "answerable", "unanswerable", "answered_rate", "first_quote_correct", "any_quote_correct",
     "abstention_rate", "citation_validity", "mean_quote_chars",
@@ -117,7 +119,7 @@ def test_ask_json_shape(cli_index, capsys):
     answer = json.loads(out)
     assert set(answer) == ANSWER_KEYS
     assert answer["question"] == "What total military death toll did Azerbaijan report?"
-    assert isinstance(answer["answered"], bool) and isinstance(answer["answer"], str)
+    assert isinstance(answer["answered"], bool) and isinstance(answer["text"], str)
     text = SEED_FILE.read_text(encoding="utf-8")
     assert answer["citations"]
     for n, c in enumerate(answer["citations"], start=1):
@@ -259,7 +261,7 @@ def test_ask_json_with_the_model(model_index_dir, capsys):
     code, out, _ = run(capsys, "ask", "Who won the 2018 FIFA World Cup?", "--index", str(model_index_dir), "--json")
     assert code == 0
     answer = json.loads(out)
-    assert answer["answered"] is False and "do not answer" in answer["answer"] and answer["citations"]
+    assert answer["answered"] is False and "do not answer" in answer["text"] and answer["citations"]
 
 
 @pytest.mark.model

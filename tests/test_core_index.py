@@ -4,7 +4,6 @@ crash safety, the writer lock, retrieval modes, and question checks (all with th
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from pathlib import Path
 
@@ -55,10 +54,10 @@ def sources(passages) -> list[str]:
 def test_save_load_round_trip(fake_index, tmp_path, fake_embedder):
     loaded = Index.load(tmp_path / "index", embedder=fake_embedder)
     assert loaded.documents == fake_index.documents
-    assert loaded.titles == fake_index.titles
+    assert loaded.corpus.titles == fake_index.corpus.titles
     assert np.array_equal(loaded.chunks, fake_index.chunks)
-    assert np.array_equal(loaded.sentences, fake_index.sentences)
-    assert np.array_equal(loaded.sentence_vectors, fake_index.sentence_vectors)
+    assert np.array_equal(loaded.corpus.sentences, fake_index.corpus.sentences)
+    assert np.array_equal(loaded.corpus.sentence_vectors, fake_index.corpus.sentence_vectors)
     assert len(loaded.store) == len(fake_index.store) == len(fake_index.chunks)
     for question in ("How many Russian peacekeepers were deployed?", "Hadrut violations", "death toll Armenia"):
         for mode in ("hybrid", "dense", "lexical"):
@@ -117,7 +116,7 @@ def test_changed_file_is_the_only_one_embedded_again(seed_corpus, tmp_path, fake
     # The carried vectors give exactly what a fresh build of the same files gives.
     fresh = build(seed_corpus, tmp_path / "fresh", FakeEmbedder())
     assert np.array_equal(index.chunks, fresh.chunks)
-    assert np.array_equal(index.sentence_vectors, fresh.sentence_vectors)
+    assert np.array_equal(index.corpus.sentence_vectors, fresh.corpus.sentence_vectors)
     for mode in ("hybrid", "dense", "lexical"):
         question = "Russian peacekeepers and the bakery bread"
         assert [(p.source, p.start, p.end, p.score) for p in index.retrieve(question, k=8, mode=mode)] == [
@@ -157,7 +156,7 @@ def test_other_chunk_settings_rebuild_everything_with_a_warning(fake_index, seed
     with pytest.warns(UserWarning, match="rebuilding the whole index"):
         index = Index.build([seed_corpus], tmp_path / "index", settings=settings, embedder=counting)
     assert counting.calls and index.report.embedded
-    assert all(last - first <= 1 for first, last in index.chunks[:, 3:5].tolist())
+    assert all(last - first <= 1 for first, last in zip(index.chunks["first_sentence"], index.chunks["last_sentence"]))
     Index.load(tmp_path / "index", settings=settings, embedder=counting)
     with pytest.raises(IndexMismatchError):
         Index.load(tmp_path / "index", embedder=counting)
@@ -245,7 +244,7 @@ def test_damaged_index_is_rebuilt_by_the_next_build(fake_index, seed_corpus, tmp
 # ----- crash safety and the writer lock ------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["qa.lexical.LexicalIndex.save", "qa.storage._fsync_tree", "qa.index.np.save"])
+@pytest.mark.parametrize("target", ["qa.lexical.LexicalIndex.save", "qa.storage._fsync_tree", "qa.storage.np.save"])
 def test_crash_mid_build_leaves_the_previous_index(fake_index, seed_corpus, tmp_path, monkeypatch, target):
     index_dir = tmp_path / "index"
     before = generations(index_dir)
@@ -311,14 +310,15 @@ def test_empty_question_is_refused(fake_index, question):
         fake_index.answer(question)
 
 
-def test_huge_question_is_truncated_and_fast(fake_index):
+def test_huge_question_is_cut_before_anything_reads_it(fake_index, fake_embedder):
     question = "How many Russian peacekeepers were deployed to the conflict zone? " * 16_000  # about 1 MB
     assert len(question) > 1_000_000
-    started = time.perf_counter()
+    fake_embedder.calls.clear()
     passages = fake_index.retrieve(question, k=3)
     answer = fake_index.answer(question)
-    assert time.perf_counter() - started < 5
     assert passages and answer.truncated is True
+    embedded = fake_embedder.embedded_texts
+    assert embedded and max(len(text) for text in embedded) <= fake_index.settings.max_question_chars
     assert len(answer.question) <= fake_index.settings.max_question_chars
     assert fake_index.answer("How many Russian peacekeepers were deployed?").truncated is False
 

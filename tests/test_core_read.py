@@ -28,10 +28,10 @@ def build_quietly(paths, index_dir, embedder):
 
 def assert_exact_offsets(index: Index) -> None:
     for chunk_id, (doc_id, start, end, _, _) in enumerate(index.chunks.tolist()):
-        passage = index.passage(chunk_id, 0.0, 1)
+        passage = index.corpus.passage(chunk_id, 0.0, 1)
         assert passage.text == index.documents[doc_id].text[start:end]
         assert passage.text == passage.text.strip() and passage.text
-    for doc_id, start, end in index.sentences.tolist():
+    for doc_id, start, end in index.corpus.sentences.tolist():
         sentence = index.documents[doc_id].text[start:end]
         assert sentence and sentence == sentence.strip()
 
@@ -51,7 +51,7 @@ def test_seed_text_is_the_file_as_decoded(fake_index, seed_corpus):
 def test_every_seed_chunk_and_passage_has_exact_offsets(fake_index, seed_text):
     assert len(fake_index.chunks) > 3
     for chunk_id, (doc_id, start, end, _, _) in enumerate(fake_index.chunks.tolist()):
-        passage = fake_index.passage(chunk_id, 0.5, 1)
+        passage = fake_index.corpus.passage(chunk_id, 0.5, 1)
         assert (passage.start, passage.end) == (start, end)
         assert seed_text[start:end] == passage.text
         assert passage.line == seed_text.count("\n", 0, start) + 1
@@ -77,7 +77,7 @@ def test_crlf_and_non_breaking_space_are_kept(tmp_path, fake_embedder):
     assert by_name["crlf.txt"].text == file_text(corpus / "crlf.txt") == raw
     assert by_name["notes.md"].text == file_text(corpus / "notes.md")
     assert_exact_offsets(index)
-    texts = [index.documents[d].text[s:e] for d, s, e in index.sentences.tolist()]
+    texts = [index.corpus.sentence_text(i) for i in range(len(index.corpus.sentences))]
     assert "The lighthouse keeper counted 41\xa0ships in the harbour." in texts
     assert "Gulls nested on the old pier, near the\r\nfish market." in texts  # a wrapped line continues the sentence
     assert not any(text.endswith("\r") for text in texts)
@@ -144,7 +144,7 @@ def test_pdf_passages_report_their_page(tmp_path, fake_embedder):
     assert doc.page_at(doc.text.index("bakery")) == 2
     index, _ = build_quietly([path], tmp_path / "index", fake_embedder)
     assert_exact_offsets(index)
-    texts = [index.documents[d].text[s:e] for d, s, e in index.chunks[:, :3].tolist()]
+    texts = [index.documents[d].text[s:e] for d, s, e, _, _ in index.chunks.tolist()]
     assert not any("Page 1" in text or "Page 2" in text for text in texts)  # page numbers are chrome
     bakery = index.retrieve("bakery loaves rye bread", k=1, mode="lexical")[0]
     assert "300 loaves" in bakery.text and bakery.page == 2

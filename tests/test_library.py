@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import Library, SourceError, SourceFile
-from qa.library import upload_name
+from qa import SourceError
+from qa.app import Library, SourceFile
+from qa.app.library import upload_name
 
 
 @pytest.fixture

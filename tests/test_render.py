@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from qa import Answer, Citation, Passage, SourceFile, SourceRow
-from qa.render import answer_html, citation_label, notice_html, passage_html, question_html, sources_table_html
+from qa import Answer, Citation
+from qa.app import SourceFile, SourceRow
+from qa.app.render import answer_html, citation_label, notice_html, passage_html, question_html, sources_table_html
 
 TEXT = "Intro line.\nThe <b>fleet</b> had 12 ships & 3 boats.\nLast line."
 QUOTE = "The <b>fleet</b> had 12 ships & 3 boats."
@@ -17,11 +18,7 @@ SPAN = TEXT.index("12")
 
 def citation(n: int = 1, supports: bool = True, page: int | None = None, span: bool = True) -> Citation:
     return Citation(n, "fleet<1>.txt", "/docs/fleet<1>.txt", START, END, QUOTE, 0.9, page, 2, 0, len(TEXT),
-                    SPAN if span else None, SPAN + 2 if span else None, supports)
-
-
-def passage() -> Passage:
-    return Passage(1, 0.9, "fleet<1>.txt", "/docs/fleet<1>.txt", 0, len(TEXT), TEXT, None, 1)
+                    SPAN if span else None, SPAN + 2 if span else None, supports, TEXT)
 
 
 def visible(html: str) -> str:
@@ -54,7 +51,7 @@ def test_a_cut_question_gets_a_notice() -> None:
 
 
 def test_passage_marks_exactly_the_quote_and_bolds_the_answer() -> None:
-    html = passage_html(citation(), passage())
+    html = passage_html(citation())
     marked = re.search(r"<mark>(.*)</mark>", html, re.S)
     assert marked and visible(marked.group(1)) == QUOTE
     assert "<strong class=\"qa-span\">12</strong>" in marked.group(1)
@@ -65,7 +62,7 @@ def test_passage_marks_exactly_the_quote_and_bolds_the_answer() -> None:
 
 
 def test_closest_passage_card_says_it_is_not_an_answer() -> None:
-    html = passage_html(citation(supports=False, span=False), passage())
+    html = passage_html(citation(supports=False, span=False))
     assert "qa-closest" in html and "closest passage, not an answer" in html and "<strong" not in html.split("<mark>")[1]
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import IndexLockedError, Library, QAError, Service
+from qa import Index, IndexLockedError, QAError
+from qa.app import Library, Service
 from qa.storage import writer_lock
 
 UPLOAD = "The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n"
@@ -100,26 +101,34 @@ def test_a_locked_index_leaves_the_library_and_the_live_index_as_they_were(servi
     assert [s.kind for s in service.library.sources()] == ["seed"]
 
 
-def test_replies_carry_the_passage_around_each_quote(service, seed_text) -> None:
-    reply = service.ask("How many Russian peacekeepers were deployed?")
-    data = json.loads(json.dumps(reply.to_dict()))
+def test_answers_carry_the_passage_around_each_quote(service, seed_text) -> None:
+    answer = service.ask("How many Russian peacekeepers were deployed?")
+    data = json.loads(json.dumps(answer.to_dict()))
     assert data["question"] == "How many Russian peacekeepers were deployed?" and data["citations"]
-    for citation, passage in zip(data["citations"], reply.passages):
-        assert citation["passage"] == passage.text == seed_text[passage.start : passage.end]
-        assert passage.start <= citation["start"] < citation["end"] <= passage.end
-        assert passage.line == seed_text.count("\n", 0, passage.start) + 1
+    for citation in data["citations"]:
+        start, end = citation["passage_start"], citation["passage_end"]
+        assert citation["passage"] == seed_text[start:end]
+        assert start <= citation["start"] < citation["end"] <= end
 
 
 def test_an_uploaded_pdf_is_cited_by_page(service, tmp_path) -> None:
     from test_core_read import PDF_PAGES, make_pdf
 
-    from qa.render import citation_label
+    from qa.app.render import citation_label
 
     path = tmp_path / "incoming" / "harbour.pdf"
     path.parent.mkdir()
     make_pdf(path, PDF_PAGES)
     assert service.add([(path, "harbour.pdf")]).added == ("harbour.pdf",)
-    reply = service.ask("How many loaves of rye bread does the bakery on the quay sell?")
-    cited = [c for c in reply.answer.citations if "300 loaves" in c.quote]
+    answer = service.ask("How many loaves of rye bread does the bakery on the quay sell?")
+    cited = [c for c in answer.citations if "300 loaves" in c.quote]
     assert cited and cited[0].page == 2 and cited[0].source == "harbour.pdf"
     assert citation_label(cited[0]).startswith(f"[{cited[0].n}] harbour.pdf, page 2, line ")
+
+
+def test_warm_up_loads_the_model_before_the_first_question(library, tmp_path, fake_model_env) -> None:
+    Service.start(library, tmp_path / "index")  # builds (and embeds) once
+    started = Service(library, tmp_path / "index", Index.load(tmp_path / "index"))
+    fake_model_env.calls.clear()
+    started.warm_up()
+    assert fake_model_env.calls == [["warm up"]]

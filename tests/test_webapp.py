@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from qa import Answer, Change, Citation, IndexLockedError, Library, Passage, QAError, Reply
+from qa import Answer, Citation, IndexLockedError, QAError
+from qa.app import Change, Library
 
 gr = pytest.importorskip("gradio")
-webapp = pytest.importorskip("qa.webapp")
+webapp = pytest.importorskip("qa.app.webapp")
 
 pytestmark = pytest.mark.app
 
@@ -23,15 +24,15 @@ class StubIndex:
 
 
 class StubService:
-    """Answers from a script: a Reply, or an exception to raise."""
+    """Answers from a script: an Answer, or an exception to raise."""
 
-    def __init__(self, outcome: Reply | Exception, tmp_path: Path) -> None:
+    def __init__(self, outcome: Answer | Exception, tmp_path: Path) -> None:
         self.outcome = outcome
         self.index = StubIndex()
         self.library = Library(tmp_path / "seeds", tmp_path / "data")
         self.asked: list[tuple[str, list]] = []
 
-    def ask(self, question: str, history=None) -> Reply:
+    def ask(self, question: str, history=None) -> Answer:
         self.asked.append((question, list(history or [])))
         if isinstance(self.outcome, Exception):
             raise self.outcome
@@ -44,11 +45,11 @@ class StubService:
         return []
 
 
-def reply() -> Reply:
+def reply() -> Answer:
     start = TEXT.index(QUOTE)
-    citation = Citation(1, "fleet.txt", "/d/fleet.txt", start, start + len(QUOTE), QUOTE, 1.5, None, 1, 0, len(TEXT))
-    return Reply(Answer("How many ships?", True, f"“{QUOTE}” [1]", (citation,)),
-                 (Passage(1, 1.5, "fleet.txt", "/d/fleet.txt", 0, len(TEXT), TEXT),))
+    citation = Citation(1, "fleet.txt", "/d/fleet.txt", start, start + len(QUOTE), QUOTE, 1.5, None, 1, 0, len(TEXT),
+                        passage=TEXT)
+    return Answer("How many ships?", True, f"“{QUOTE}” [1]", (citation,))
 
 
 def test_an_answer_adds_the_question_the_quotes_and_its_sources(tmp_path) -> None:

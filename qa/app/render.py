@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
+from qa import Answer, Citation, Passage
+
 from .service import SourceRow
-from .types import Answer, Citation, Passage
 
 CSS = """
 .qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
@@ -100,10 +101,10 @@ def question_html(question: str, limit: int = 600) -> str:
     return _lines(shown)
 
 
-def passage_html(citation: Citation, passage: Passage) -> str:
+def passage_html(citation: Citation) -> str:
     """A citation's source, location and surrounding passage, with the quote marked."""
-    a, b = citation.start - passage.start, citation.end - passage.start
-    text = passage.text
+    a, b = citation.start - citation.passage_start, citation.end - citation.passage_start
+    text = citation.passage
     quote = _quote(citation)
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
     return (

@@ -11,32 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .errors import EmptyCorpusError, IndexLockedError, QAError, SourceError
-from .index import Index
+from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
+
 from .library import Library, SourceFile
-from .settings import Settings
-from .types import Answer, Citation, Passage, Skipped
 
 NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html or .pdf file, then ask again."
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An answer and, for each citation, the passage around its quote (same order)."""
-
-    answer: Answer
-    passages: tuple[Passage, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable data: the ``Answer`` fields, each citation with its ``passage`` text."""
-        data = asdict(self.answer)
-        for citation, passage in zip(data["citations"], self.passages):
-            citation["passage"] = passage.text
-        return data
 
 
 @dataclass(frozen=True)
@@ -94,23 +76,22 @@ class Service:
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question does not wait for it."""
         if self._index is not None:
-            self._index.embed_question("warm up")
+            self._index.retriever.embed_question("warm up")
 
     # ----- asking ------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Reply:
-        index = self.index  # one index for the whole answer, even if a rebuild swaps it meanwhile
-        answer = index.answer(question, history)
-        return Reply(answer, tuple(surrounding(index, c) for c in answer.citations))
+    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
+        return self.index.answer(question, history)  # one index for the whole answer, even if a rebuild swaps it
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
         return self.index.retrieve(question, k)
 
     def sources(self) -> list[SourceRow]:
+        index = self._index  # one index for the whole list, even if a rebuild swaps it meanwhile
         counts: dict[str, int] = {}
-        if self._index is not None:
-            for doc in self._index.chunks[:, 0].tolist():
-                path = self._index.documents[doc].path
+        if index is not None:
+            for doc in index.chunks["doc"].tolist():
+                path = index.documents[doc].path
                 counts[path] = counts.get(path, 0) + 1
         return [SourceRow(source, counts.get(source.path, 0)) for source in self.library.sources()]
 
@@ -157,13 +138,3 @@ class Service:
             self._index = index
             return Change((), (source.name,), (), time.monotonic() - started)
 
-
-def surrounding(index: Index, citation: Citation) -> Passage:
-    """The passage a quote was taken from (widened to hold the whole quote), for showing it in context."""
-    doc = index.document(citation.path)
-    if doc is None:
-        raise LookupError(f"{citation.path} is not in the index")
-    start = min(citation.passage_start, citation.start)
-    end = max(citation.passage_end, citation.end)
-    return Passage(citation.n, citation.score, doc.source, doc.path, start, end, doc.text[start:end],
-                   doc.page_at(start), doc.line_at(start))

@@ -13,7 +13,8 @@ from typing import Any
 
 import gradio as gr
 
-from .errors import QAError, QuestionError
+from qa import Answer, QAError, QuestionError
+
 from .render import (
     answer_html,
     citation_label,
@@ -23,7 +24,7 @@ from .render import (
     question_html,
     sources_table_html,
 )
-from .service import Reply, Service
+from .service import Service
 
 log = logging.getLogger("qa.app")
 
@@ -100,9 +101,9 @@ def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]
     try:
         if not question:
             raise QuestionError(EMPTY_PROMPT.format(EXAMPLES[0]))
-        reply = service.ask(question, history)
-        turn = make_turn(question, reply)
-        content = answer_html(reply.answer, service.index.settings.max_question_chars)
+        answer = service.ask(question, history)
+        turn = make_turn(question, answer)
+        content = answer_html(answer, service.index.settings.max_question_chars)
     except QuestionError as error:
         turn, content = {"question": question}, notice_html(str(error))
     except QAError as error:
@@ -114,13 +115,12 @@ def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]
     return "", chat, [*turns, turn], turn, *sources_view(turn)
 
 
-def make_turn(question: str, reply: Reply) -> Turn:
-    citations = reply.answer.citations
+def make_turn(question: str, answer: Answer) -> Turn:
     return {
         "question": question,
-        "text": reply.answer.text,
-        "labels": [(citation_label(c), c.n) for c in citations],
-        "panels": {c.n: passage_html(c, p) for c, p in zip(citations, reply.passages)},
+        "text": answer.text,
+        "labels": [(citation_label(c), c.n) for c in answer.citations],
+        "panels": {c.n: passage_html(c) for c in answer.citations},
     }
 
 

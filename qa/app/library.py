@@ -7,7 +7,7 @@
   to ``data/excluded.txt`` and it is left out of the index. Delete that line (or the file)
   to bring it back.
 
-This module only lists, copies and deletes files; ``qa.read`` reads them and ``qa.index`` indexes them.
+This module only lists, copies and deletes files; ``qa.Index.build`` reads and indexes them.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
-from .read import SUPPORTED_SUFFIXES
+from qa import SUPPORTED_SUFFIXES, SourceError
 
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_NAME_CHARS = 120

@@ -1,0 +1,134 @@
+"""Building a corpus incrementally: which files changed, reading and chunking them, embedding what is new.
+
+``plan`` reads the sources and compares them with the previous corpus by content
+hash; ``make_parts`` keeps the parts (vectors included) of unchanged documents,
+chunks the new ones and embeds them in one batched pass. Writing the result is
+``storage``'s job, searching it the index's.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import embed
+from .chunk import chunk_document
+from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
+from .embed import Embedder
+from .errors import EmptyCorpusError
+from .read import read_sources
+from .settings import Settings
+from .store import VectorStore
+from .types import Document, Skipped
+
+
+class SkippedFileWarning(UserWarning):
+    """A source file was left out of the index (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    embedded: tuple[str, ...] = ()  # paths chunked and embedded in this build
+    reused: tuple[str, ...] = ()  # unchanged paths whose vectors were kept
+    removed: tuple[str, ...] = ()  # paths in the previous index but not in this one
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The documents to index now, and how they differ from the previous corpus."""
+
+    documents: list[Document]
+    report: BuildReport
+    unchanged: bool  # the same documents, in the same order, with the same contents
+
+
+def model_name(settings: Settings, embedder: Embedder | None) -> str:
+    """The name recorded in the manifest: the embedder's, or the model folder's."""
+    if embedder is not None:
+        return embedder.name
+    name = os.path.basename(os.path.normpath(settings.model_path))
+    return "all-MiniLM-L6-v2" if name == "model" else name
+
+
+def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
+    """Read the sources (unchanged files are not parsed again) and compare them with ``previous``."""
+    known = {doc.path: doc for doc in previous.documents} if previous else {}
+    documents, skipped = read_sources(paths, known)
+    for item in skipped:
+        warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
+    if not documents:
+        reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
+        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html or .pdf files and try again.")
+    old = {(doc.path, doc.sha256) for doc in known.values()}
+    report = BuildReport(
+        embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),
+        reused=tuple(doc.path for doc in documents if (doc.path, doc.sha256) in old),
+        removed=tuple(sorted(set(known) - {doc.path for doc in documents})),
+        skipped=tuple(skipped),
+    )
+    unchanged = previous is not None and not report.embedded and not report.removed and tuple(documents) == previous.documents
+    return Plan(documents, report, unchanged)
+
+
+def make_parts(
+    plan: Plan,
+    previous: tuple[Corpus, VectorStore] | None,
+    settings: Settings,
+    embedder: Embedder | None,
+    progress: bool = False,
+) -> tuple[list[Part], Embedder | None]:
+    """Every document's part: carried over from ``previous`` when unchanged, else chunked and embedded."""
+    carried = _carried_parts(*previous) if previous else {}
+    parts = [carried.get((doc.path, doc.sha256)) or chunk(doc, settings) for doc in plan.documents]
+    if not any(len(part.chunks) for part in parts):
+        raise EmptyCorpusError(
+            "Nothing to index: the files hold no sentences, only short lines such as menus or page numbers. "
+            "Add documents with running text and try again."
+        )
+    return parts, embed_new(parts, settings, embedder, progress)
+
+
+def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], Part]:
+    parts = corpus.parts()
+    for doc, part in enumerate(parts):
+        start, stop = int(corpus.chunk_starts[doc]), int(corpus.chunk_starts[doc + 1])
+        part.chunk_vectors = store.vectors(start, stop)
+    return {(part.document.path, part.document.sha256): part for part in parts}
+
+
+def chunk(doc: Document, settings: Settings) -> Part:
+    """A document cut into sentences and chunks (not embedded yet)."""
+    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts)
+    sentences = np.zeros(len(chunked.sentences), SENTENCE_FIELDS)
+    sentences["start"] = [s.start for s in chunked.sentences]
+    sentences["end"] = [s.end for s in chunked.sentences]
+    chunks = np.zeros(len(chunked.chunks), CHUNK_FIELDS)
+    first = np.array([a for a, _ in chunked.chunks], dtype=np.int64)
+    last = np.array([b for _, b in chunked.chunks], dtype=np.int64)
+    chunks["first_sentence"], chunks["last_sentence"] = first, last
+    chunks["start"], chunks["end"] = sentences["start"][first], sentences["end"][last]
+    return Part(doc, chunked.title, sentences, chunks)
+
+
+def embed_new(parts: list[Part], settings: Settings, embedder: Embedder | None, progress: bool) -> Embedder | None:
+    """Embed the chunks and sentences of the parts that have no vectors yet, in one batched pass."""
+    new = [p for p in parts if not p.embedded]
+    if not new:
+        return embedder
+    embedder = embedder or embed.load_embedder(settings.model_path)
+    chunk_texts = [text for p in new for text in p.embed_texts()]
+    sentence_texts = [text for p in new for text in p.sentence_texts()]
+    vectors = embedder.embed(chunk_texts + sentence_texts, batch_size=settings.batch_size, progress=progress)
+    chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
+    c = s = 0
+    for part in new:
+        part.chunk_vectors = chunk_vectors[c : c + len(part.chunks)]
+        part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)].astype(np.float16)
+        c, s = c + len(part.chunks), s + len(part.sentences)
+    return embedder

@@ -1,0 +1,139 @@
+"""The stored corpus: documents as read, and the tables of their chunks and sentences.
+
+Both tables are numpy structured arrays, so code names the field it reads
+(``corpus.chunks["first_sentence"][c]``) instead of remembering column numbers:
+
+- ``chunks``:    ``doc``, ``start``, ``end``, ``first_sentence``, ``last_sentence`` (inclusive)
+- ``sentences``: ``doc``, ``start``, ``end``
+
+``doc`` is a position in ``documents``; ``start``/``end`` are character offsets into
+that document's text; sentence ids are rows of ``sentences``. Rows are grouped by
+document, in document order. ``Part`` is one document's share, with sentence ids
+local to the document, as the builder makes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .types import Document, Passage
+
+CHUNK_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64),
+                         ("first_sentence", np.int64), ("last_sentence", np.int64)])
+SENTENCE_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64)])
+
+
+def empty_vectors(dtype: type = np.float32) -> np.ndarray:
+    return np.zeros((0, 0), dtype=dtype)
+
+
+@dataclass
+class Part:
+    """One document's chunks and sentences (sentence ids local to it), and their vectors once embedded."""
+
+    document: Document
+    title: str
+    sentences: np.ndarray  # SENTENCE_FIELDS, doc = 0
+    chunks: np.ndarray  # CHUNK_FIELDS, doc = 0, local sentence ids
+    chunk_vectors: np.ndarray = field(default_factory=empty_vectors)
+    sentence_vectors: np.ndarray = field(default_factory=lambda: empty_vectors(np.float16))
+
+    @property
+    def embedded(self) -> bool:
+        return self.chunk_vectors.size > 0 or not len(self.chunks)
+
+    def embed_texts(self) -> list[str]:
+        """What the embedder reads for each chunk: the document title, then the chunk."""
+        texts = (self.document.text[start:end] for start, end in zip(self.chunks["start"], self.chunks["end"]))
+        return [text if text.startswith(self.title) else f"{self.title}\n{text}" for text in texts]
+
+    def lexical_texts(self) -> list[str]:
+        """What BM25 reads for each chunk: the document title and the chunk."""
+        return [f"{self.title} {self.document.text[start:end]}" for start, end in zip(self.chunks["start"], self.chunks["end"])]
+
+    def sentence_texts(self) -> list[str]:
+        return [self.document.text[start:end] for start, end in zip(self.sentences["start"], self.sentences["end"])]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    documents: tuple[Document, ...]
+    titles: tuple[str, ...]
+    chunks: np.ndarray  # CHUNK_FIELDS
+    sentences: np.ndarray  # SENTENCE_FIELDS
+    sentence_vectors: np.ndarray  # float16 unit vectors, one row per sentence
+
+    @classmethod
+    def from_parts(cls, parts: list[Part]) -> Corpus:
+        chunks, sentences = [], []
+        sentence_base = 0
+        for doc, part in enumerate(parts):
+            chunk_rows = part.chunks.copy()
+            chunk_rows["doc"] = doc
+            chunk_rows["first_sentence"] += sentence_base
+            chunk_rows["last_sentence"] += sentence_base
+            sentence_rows = part.sentences.copy()
+            sentence_rows["doc"] = doc
+            chunks.append(chunk_rows)
+            sentences.append(sentence_rows)
+            sentence_base += len(part.sentences)
+        vectors = [p.sentence_vectors for p in parts if p.sentence_vectors.size]
+        return cls(
+            tuple(p.document for p in parts),
+            tuple(p.title for p in parts),
+            np.concatenate(chunks) if chunks else np.zeros(0, CHUNK_FIELDS),
+            np.concatenate(sentences) if sentences else np.zeros(0, SENTENCE_FIELDS),
+            np.vstack(vectors).astype(np.float16) if vectors else empty_vectors(np.float16),
+        )
+
+    def parts(self) -> list[Part]:
+        """Each document's share again (without chunk vectors: those live in the vector store)."""
+        chunk_bounds = np.searchsorted(self.chunks["doc"], np.arange(len(self.documents) + 1))
+        sentence_bounds = np.searchsorted(self.sentences["doc"], np.arange(len(self.documents) + 1))
+        parts = []
+        for doc, (document, title) in enumerate(zip(self.documents, self.titles)):
+            base = int(sentence_bounds[doc])
+            rows = slice(base, int(sentence_bounds[doc + 1]))
+            chunks = self.chunks[chunk_bounds[doc] : chunk_bounds[doc + 1]].copy()
+            chunks["doc"] = 0
+            chunks["first_sentence"] -= base
+            chunks["last_sentence"] -= base
+            sentences = self.sentences[rows].copy()
+            sentences["doc"] = 0
+            vectors = self.sentence_vectors[rows] if self.sentence_vectors.size else empty_vectors(np.float16)
+            parts.append(Part(document, title, sentences, chunks, sentence_vectors=vectors))
+        return parts
+
+    @cached_property
+    def chunk_starts(self) -> np.ndarray:
+        """Row of each document's first chunk, plus the total (``chunk_starts[d]:chunk_starts[d + 1]``)."""
+        return np.searchsorted(self.chunks["doc"], np.arange(len(self.documents) + 1))
+
+    @cached_property
+    def _by_path(self) -> dict[str, int]:
+        return {doc.path: i for i, doc in enumerate(self.documents)}
+
+    def document(self, path: str) -> Document | None:
+        """The document with this absolute path, if any."""
+        position = self._by_path.get(path)
+        return None if position is None else self.documents[position]
+
+    def sentence_text(self, sentence: int) -> str:
+        row = self.sentences[sentence]
+        return self.documents[int(row["doc"])].text[int(row["start"]) : int(row["end"])]
+
+    def sentence_document(self, sentence: int) -> Document:
+        return self.documents[int(self.sentences["doc"][sentence])]
+
+    def chunk_sentences(self, chunk: int) -> range:
+        row = self.chunks[chunk]
+        return range(int(row["first_sentence"]), int(row["last_sentence"]) + 1)
+
+    def passage(self, chunk: int, score: float, rank: int) -> Passage:
+        row = self.chunks[chunk]
+        doc, start, end = self.documents[int(row["doc"])], int(row["start"]), int(row["end"])
+        return Passage(rank, round(float(score), 6), doc.source, doc.path, start, end, doc.text[start:end],
+                       doc.page_at(start), doc.line_at(start))
