@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .corpus import Corpus
-from .judge import score_candidates, word_weights
+from .judge import load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, is_follow_up
 from .quotes import Quote, closest_sentences, select_quotes
 from .retrieve import Retriever, check_question
@@ -42,12 +42,15 @@ def answer_question(
     candidates = score_candidates(corpus, hits, vector, weights, query, options)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
-    if candidates[0].support < options.abstain_below:
-        closest = closest_sentences(corpus, candidates, options.max_quotes)
+    reader = load_reader(options.reader)
+    judged = read(corpus, candidates, query, reader)
+    if judged[0].answers < reader.combiner.answer_at:
+        closest = closest_sentences(corpus, judged, options.max_quotes)
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    chosen = select_quotes(corpus, candidates, weights, options)
+    following = read_next(corpus, judged[0], candidates, judged, query, reader)
+    chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
@@ -62,7 +65,7 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
     chunk = corpus.chunks[candidate.chunk]
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
     return Citation(
-        n, doc.source, doc.path, start, end, quote, round(candidate.support, 4), doc.page_at(start), doc.line_at(start),
+        n, doc.source, doc.path, start, end, quote, round(candidate.answers, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
         doc.text[p_start:p_end],

@@ -37,19 +37,20 @@ class Combiner:
     bias: float
     answer_at: float  # answer when the best sentence's probability is at least this
     further_at: float  # a further quote needs at least this
+    judged: int = 8  # candidate sentences the cross-encoder reads (the best by the cheap score)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.weights, dtype=np.float32) + self.bias)))
 
     def to_json(self) -> dict[str, object]:
         return {"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias,
-                "answer_at": self.answer_at, "further_at": self.further_at}
+                "answer_at": self.answer_at, "further_at": self.further_at, "judged": self.judged}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Combiner:
         named = dict(zip(data["features"], data["weights"]))  # type: ignore[arg-type]
         return cls(tuple(float(named.get(f, 0.0)) for f in FEATURES), float(data["bias"]),  # type: ignore[arg-type]
-                   float(data["answer_at"]), float(data["further_at"]))  # type: ignore[arg-type]
+                   float(data["answer_at"]), float(data["further_at"]), int(data.get("judged", 8)))  # type: ignore[arg-type]
 
 
 def load_combiner(folder: str) -> Combiner:

@@ -27,16 +27,12 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .settings import default_reader_path
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "reader.json"  # max_tokens and how the model was made, written by training/reader.py
 _LOCK = threading.Lock()
-
-
-def default_reader_path() -> str:
-    """The shipped reader (``models/reader`` beside the package), or $QA_READER_PATH when set."""
-    return os.environ.get("QA_READER_PATH") or str(Path(__file__).resolve().parent.parent / "models" / "reader")
 
 
 def pair_text(title: str, sentence: str) -> str:

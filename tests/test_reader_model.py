@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from qa.combiner import FEATURES, Combiner, features, load_combiner
-from qa.crossencoder import default_reader_path, load_cross_encoder, pair_text
+from qa.crossencoder import load_cross_encoder, pair_text
+from qa.settings import default_reader_path
 from qa.errors import ModelError
 
 REPO = Path(__file__).resolve().parent.parent

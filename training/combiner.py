@@ -20,6 +20,7 @@ import json
 import pickle
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,11 @@ sys.path.insert(0, str(REPO))
 
 from bench import squad2  # noqa: E402
 from qa.combiner import COMBINER_FILE, FEATURES, Combiner, features  # noqa: E402
-from qa.crossencoder import load_cross_encoder, pair_text  # noqa: E402
+from qa.crossencoder import load_cross_encoder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
 
 ANSWERED = 0.87  # share of answerable questions answered at the chosen threshold (the target is 85%)
+FURTHER_PRECISION = 0.7  # further quotes (of answered questions) that hold a gold answer, on the training folds
 JUDGED = 8  # candidate sentences the cross-encoder reads per question (best by today's cheap score)
 VARIANTS = {  # name -> features used (the others get weight 0)
     "today: cosine + overlap": ("cosine", "overlap"),
@@ -42,38 +44,31 @@ VARIANTS = {  # name -> features used (the others get weight 0)
 }
 
 
-def candidate_rows(index, item: squad2.Item, reader, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Features and labels (sentence holds a gold answer) of the question's top candidates."""
-    from qa.answer import holds, overlap, question_kinds, score_candidates, word_weights
-    from qa.quotes import sentence_text
+def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Features and labels (the sentence holds a gold answer) of the question's best candidates, as the product reads them."""
+    from qa.judge import reader_features, score_candidates, word_weights
 
-    hits, vector = index.rank(item.question, index.settings.answer.passages)
-    weights = word_weights(index, item.question, "")
-    candidates = score_candidates(index, hits, vector, weights, item.question)[:judged]
+    settings = index.settings.answer
+    hits, vector = index.retriever.rank(item.question, settings.passages)
+    weights = word_weights(index.lexical, item.question, "")
+    candidates = score_candidates(index.corpus, hits, vector, weights, item.question, settings)[:judged]
     if not candidates:
         return np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, bool)
-    texts = [sentence_text(index, c.sentence) for c in candidates]
-    ids = np.array([c.sentence for c in candidates])
-    cosine = index.sentence_vectors[ids].astype(np.float32) @ vector
-    kinds = question_kinds(item.question)
-    missing = np.array([bool(kinds) and not any(holds(k, t, item.question) for k in kinds) for t in texts])
-    titles = [index.titles[int(index.sentences[s, 0])] for s in ids]
-    logits = reader.score(item.question, [pair_text(title, t) for title, t in zip(titles, texts)])
-    rows = features(logits, cosine, np.array([overlap(weights, t) for t in texts]), missing, np.array([c.passage_rank for c in candidates]))
-    return rows, np.array([contains_answer(t, item.answers) for t in texts])
+    rows = reader_features(index.corpus, candidates, item.question, model)
+    return rows, np.array([contains_answer(index.corpus.sentence_text(c.sentence), item.answers) for c in candidates])
 
 
 def collect(eval_dir: Path, folds_dir: Path, judged: int) -> list[dict]:
     index = squad2.build_index(eval_dir, REPO / "data" / "squad2")
     records = []
     for item in squad2.items(squad2.load(eval_dir)):
-        reader = load_cross_encoder(str(folds_dir / f"fold{item.fold}"))
-        rows, labels = candidate_rows(index, item, reader, judged)
+        model = load_cross_encoder(str(folds_dir / f"fold{item.fold}"))
+        rows, labels = candidate_rows(index, item, model, judged)
         records.append({"fold": item.fold, "answerable": bool(item.answers), "rows": rows, "labels": labels})
     return records
 
 
-def fit(records: list[dict], used: tuple[str, ...], answered: float = ANSWERED) -> Combiner:
+def fit(records: list[dict], used: tuple[str, ...], judged: int, answered: float = ANSWERED) -> Combiner:
     from sklearn.linear_model import LogisticRegression
 
     columns = [FEATURES.index(f) for f in used]
@@ -81,10 +76,27 @@ def fit(records: list[dict], used: tuple[str, ...], answered: float = ANSWERED) 
     labels = np.concatenate([r["labels"] for r in records])
     model = LogisticRegression(C=1.0, max_iter=1000).fit(rows, labels)
     weights = dict(zip(used, model.coef_[0].tolist()))
-    combiner = Combiner(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(model.intercept_[0]), 0.0, 0.0)
-    best = np.array([combiner.probability(r["rows"]).max() for r in records if r["answerable"] and len(r["rows"])])
+    combiner = Combiner(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(model.intercept_[0]), 0.0, 0.0, judged)
+    best = np.array([combiner.probability(r["rows"]).max() if len(r["rows"]) else 0.0 for r in records if r["answerable"]])
     cut = float(np.quantile(best, 1 - answered))
-    return Combiner(combiner.weights, combiner.bias, cut, cut)
+    return replace(combiner, answer_at=cut, further_at=further_bar(records, combiner, cut))
+
+
+def further_bar(records: list[dict], combiner: Combiner, answer_at: float) -> float:
+    """The lowest probability (at least ``answer_at``) at which further quotes hold a gold answer ``FURTHER_PRECISION`` of the time."""
+    seconds = []
+    for r in records:
+        p = combiner.probability(r["rows"]) if len(r["rows"]) else np.zeros(0)
+        if len(p) > 1 and p.max() >= answer_at:
+            order = np.argsort(-p)
+            seconds += [(float(p[i]), bool(r["answerable"] and r["labels"][i])) for i in order[1:3]]
+    seconds.sort(reverse=True)
+    right, bar = 0, 1.0
+    for n, (p, holds) in enumerate(seconds, start=1):
+        right += holds
+        if right / n >= FURTHER_PRECISION:
+            bar = p
+    return max(bar, answer_at)
 
 
 def figures(records: list[dict], combiner: Combiner) -> dict[str, float]:
@@ -113,10 +125,10 @@ def figures(records: list[dict], combiner: Combiner) -> dict[str, float]:
             "further_quotes_per_answer": extra / max(answered, 1), "further_quotes_holding_answer": extra_right / max(extra, 1)}
 
 
-def cross_validate(records: list[dict], used: tuple[str, ...]) -> dict[str, float]:
+def cross_validate(records: list[dict], used: tuple[str, ...], judged: int) -> dict[str, float]:
     per_fold = []
     for k in sorted({r["fold"] for r in records}):
-        combiner = fit([r for r in records if r["fold"] != k], used)
+        combiner = fit([r for r in records if r["fold"] != k], used, judged)
         per_fold.append((sum(r["fold"] == k for r in records), figures([r for r in records if r["fold"] == k], combiner)))
     total = sum(n for n, _ in per_fold)
     return {key: sum(n * f[key] for n, f in per_fold) / total for key in per_fold[0][1]}
@@ -140,10 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     for judged in args.judge:
         cut = [{**r, "rows": r["rows"][:judged], "labels": r["labels"][:judged]} for r in records]
         for name, used in VARIANTS.items():
-            report[f"{name}, {judged} judged"] = cross_validate(cut, used)
+            report[f"{name}, {judged} judged"] = cross_validate(cut, used, judged)
             print(f"{name}, {judged} judged: " + ", ".join(f"{k} {v:.3f}" for k, v in report[f'{name}, {judged} judged'].items()), flush=True)
     shipped = [{**r, "rows": r["rows"][:JUDGED], "labels": r["labels"][:JUDGED]} for r in records]
-    combiner = fit(shipped, FEATURES)
+    combiner = fit(shipped, FEATURES, JUDGED)
     (args.out / COMBINER_FILE).write_text(json.dumps({**combiner.to_json(), "judged": JUDGED, "answered_share": ANSWERED,
                                                       "cross_validated": report}, indent=2) + "\n")
     print(f"wrote {args.out / COMBINER_FILE} in {time.perf_counter() - started:.0f} s: {combiner.to_json()}")
