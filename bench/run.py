@@ -27,6 +27,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "latency": "bench.latency",
     "coldstart": "bench.coldstart",
     "scale": "bench.scale",
+    "reader": "bench.reader",
 }
 BENCH = Path(__file__).resolve().parent
 

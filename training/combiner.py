@@ -7,8 +7,9 @@ question's article out (``data/reader-folds/foldK``, from ``training/reader.py -
 every reader score here is on an article its model never saw.
 
 Nested cross-validation by fold: the held-out figures of fold k come from a combiner and a
-threshold fitted on the other folds' questions only. The shipped ``combiner.json`` is fitted
-on all folds; its threshold answers ``ANSWERED`` of the answerable questions.
+threshold fitted on the other folds' questions only (also written to each fold's folder, for
+bench/reader.py). The shipped ``combiner.json`` is fitted on all folds; its threshold answers
+``ANSWERED`` of the answerable questions.
 
 Run: python training/combiner.py [--judge N] [--out models/reader]   (needs the fold models)
 """
@@ -155,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             report[f"{name}, {judged} judged"] = cross_validate(cut, used, judged)
             print(f"{name}, {judged} judged: " + ", ".join(f"{k} {v:.3f}" for k, v in report[f'{name}, {judged} judged'].items()), flush=True)
     shipped = [{**r, "rows": r["rows"][:JUDGED], "labels": r["labels"][:JUDGED]} for r in records]
+    for k in sorted({r["fold"] for r in records}):  # for bench/reader.py: fold k's combiner never saw fold k
+        held_out = fit([r for r in shipped if r["fold"] != k], FEATURES, JUDGED)
+        (args.folds_dir / f"fold{k}" / COMBINER_FILE).write_text(json.dumps(held_out.to_json(), indent=2) + "\n")
     combiner = fit(shipped, FEATURES, JUDGED)
     (args.out / COMBINER_FILE).write_text(json.dumps({**combiner.to_json(), "judged": JUDGED, "answered_share": ANSWERED,
                                                       "cross_validated": report}, indent=2) + "\n")

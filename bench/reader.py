@@ -1,0 +1,128 @@
+"""The reader (issue 11): SQuAD 2.0 adversarial questions end to end, and what reading costs.
+
+SQuAD 2.0: the 8 articles of ``../shared/eval/squad2`` indexed as ONE corpus with the real model
+(bench/squad2.py). Every question is asked with ``Index.answer``; questions of fold k are answered
+with the reader of fold k: the cross-encoder trained without fold k's articles and the combiner
+fitted without its questions (``data/reader-folds/foldK``, made by ``python training/reader.py
+--folds`` then ``python training/combiner.py``; about an hour on 2 shared cores, so this section
+reuses them when they are there and says so when they are not). Nothing here was tuned on the
+questions it answers.
+
+Cost: the reader's own time per question (the cross-encoder over the judged candidates plus
+the combiner), one thread, timed apart from retrieval on the same questions.
+
+XQuAD figures with the shipped reader are in the xquad_answers section (bench/xquad_answers.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from qa import AnswerSettings, Index, Settings
+from qa.evaluate import contains_answer
+from qa.judge import load_reader, read, score_candidates, word_weights
+
+from . import squad2
+from .common import REPO, Check, Config, Section, Table, latencies_ms, p50_p95, pct
+
+FOLDS_DIR = REPO / "data" / "reader-folds"
+TARGETS = {"answered": 0.85, "quote_holds_answer": 0.92, "adversarial_declined": 0.40}
+REFERENCE = {"answered": 0.97, "quote_holds_answer": 0.91, "adversarial_declined": 0.077}  # issue 11, main before the reader
+
+
+def answer_fold(index_dir: Path, fold: int, items: list[squad2.Item]) -> list[tuple[squad2.Item, object]]:
+    settings = Settings(answer=replace(AnswerSettings(), reader=str(FOLDS_DIR / f"fold{fold}")))
+    index = Index.load(index_dir, settings=settings)
+    return [(item, index.answer(item.question)) for item in items if item.fold == fold]
+
+
+def figures(answered: list[tuple[squad2.Item, object]]) -> dict[str, float]:
+    answerable = [(i, a) for i, a in answered if i.answers]
+    adversarial = [a for i, a in answered if not i.answers]
+    said = [(i, a) for i, a in answerable if a.answered]  # type: ignore[attr-defined]
+    holds = [any(contains_answer(c.quote, i.answers) for c in a.citations) for i, a in said]  # type: ignore[attr-defined]
+    first = [contains_answer(a.citations[0].quote, i.answers) for i, a in said]  # type: ignore[attr-defined]
+    return {
+        "answered": len(said) / len(answerable),
+        "quote_holds_answer": sum(holds) / max(len(said), 1),
+        "first_quote_holds_answer": sum(first) / max(len(said), 1),
+        "adversarial_declined": sum(not a.answered for a in adversarial) / len(adversarial),  # type: ignore[attr-defined]
+        "quotes_per_answer": sum(len(a.citations) for _, a in said) / max(len(said), 1),  # type: ignore[attr-defined]
+        "questions": len(answered),
+    }
+
+
+def reader_cost(index: Index, questions: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(p50, p95) ms of the reader step alone, and of a whole answer, on the same questions."""
+    options = index.settings.answer
+    reader = load_reader(options.reader)
+    prepared = {}
+    for q in questions:
+        hits, vector = index.retriever.rank(q, options.passages)
+        prepared[q] = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, q, ""), q, options)
+    reading = latencies_ms(lambda q: read(index.corpus, prepared[q], q, reader), questions)
+    answering = latencies_ms(index.answer, questions)
+    return p50_p95(reading), p50_p95(answering)
+
+
+def run(config: Config) -> Section:
+    section = Section("reader", "The reader: SQuAD 2.0 adversarial questions, cross-validated by article, and its cost")
+    started = time.perf_counter()
+    index = squad2.build_index(config.eval_dir, config.cache_dir / "squad2")
+    build_seconds = time.perf_counter() - started
+    items = squad2.items(squad2.load(config.eval_dir))
+    if config.quick:
+        items = items[::10]
+    folds = sorted({i.fold for i in items})
+    missing = [k for k in folds if not (FOLDS_DIR / f"fold{k}" / "combiner.json").exists()]
+    if missing:
+        section.notes.append(f"No fold readers in {FOLDS_DIR} (folds {missing}): run `python training/reader.py --folds` "
+                             "and `python training/combiner.py` first (about an hour on 2 cores).")
+        return section
+    table = Table(f"SQuAD 2.0, 8 articles as one corpus ({len(index.corpus.chunks):,} chunks), every question through "
+                  "Index.answer, each fold's reader trained and calibrated without that fold's articles",
+                  ["held-out articles", "questions", "answered (answerable)", "a quote holds the answer (of answered)",
+                   "first quote holds it (of answered)", "adversarial declined", "quotes per answer"])
+    every = []
+    for k in folds:
+        answered = answer_fold(index.index_dir, k, items)
+        every += answered
+        f = figures(answered)
+        articles = ", ".join(sorted({i.article for i, _ in answered}))
+        table.add(f"fold {k}: {articles}", f["questions"], pct(f["answered"]), pct(f["quote_holds_answer"]),
+                  pct(f["first_quote_holds_answer"]), pct(f["adversarial_declined"]), f["quotes_per_answer"])
+    total = figures(every)
+    table.add("all folds", total["questions"], pct(total["answered"]), pct(total["quote_holds_answer"]),
+              pct(total["first_quote_holds_answer"]), pct(total["adversarial_declined"]), total["quotes_per_answer"])
+    table.add("main before the reader (issue 11, the other 8 articles)", "", pct(REFERENCE["answered"]),
+              pct(REFERENCE["quote_holds_answer"]), "", pct(REFERENCE["adversarial_declined"]), "")
+    section.tables.append(table)
+    for name, target in TARGETS.items():
+        value = total[name]
+        section.checks.append(Check(f"SQuAD 2.0 {name.replace('_', ' ')}", pct(value), f"≥ {pct(target)}", value >= target,
+                                    "" if value >= target else LIMITS[name]))
+    shipped = Index.load(index.index_dir)
+    questions = [i.question for i in items[:: max(1, len(items) // 210)]][:210]
+    (r50, r95), (a50, a95) = reader_cost(shipped, questions)
+    cost = Table(f"Time per question, one thread, {len(questions) - 10} SQuAD 2.0 questions (ms, p50 / p95), shipped reader",
+                 ["step", "p50", "p95"])
+    cost.add("reader: cross-encoder over the judged candidates + combiner", r50, r95)
+    cost.add(f"whole answer ({len(index.corpus.chunks):,} chunks)", a50, a95)
+    section.tables.append(cost)
+    section.notes += [
+        f"Index built or reused in {build_seconds:.0f} s. Fold readers from {FOLDS_DIR.relative_to(REPO)}.",
+        "Answer latency at 10,000 chunks = retrieval (the latency section; the reader does not depend on corpus size) "
+        "+ the reader row above.",
+    ]
+    return section
+
+
+LIMITS = {
+    "answered": "the threshold is set on the other folds to answer 87% of their answerable questions",
+    "quote_holds_answer": "the reader's top sentence is wrong for about one answered question in five in product conditions "
+                          "(candidates from the whole corpus); further quotes are only added when judged to answer",
+    "adversarial_declined": "a 3-layer cross-encoder trained on ~2.2k questions per fold separates adversarial from "
+                            "answerable questions only partly (held-out AUROC in models/reader/MODEL_CARD.md)",
+}
