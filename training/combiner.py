@@ -33,6 +33,7 @@ from bench import squad2  # noqa: E402
 from qa.combiner import COMBINER_FILE, FEATURES, Combiner, features  # noqa: E402
 from qa.crossencoder import load_cross_encoder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
+from training.reader import FOLDS  # noqa: E402
 
 ANSWERED = 0.87  # share of answerable questions answered at the chosen threshold (the target is 85%)
 FURTHER_PRECISION = 0.7  # further quotes (of answered questions) that hold a gold answer, on the training folds
@@ -59,13 +60,19 @@ def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.nda
     return rows, np.array([contains_answer(index.corpus.sentence_text(c.sentence), item.answers) for c in candidates])
 
 
-def collect(eval_dir: Path, folds_dir: Path, judged: int) -> list[dict]:
+def collect(eval_dir: Path, folds_dir: Path, judged: int, fold: int) -> list[dict]:
+    """Candidate features of fold ``fold``'s questions, read by that fold's model (cached in its folder)."""
+    cache = folds_dir / f"fold{fold}" / f"features-{judged}.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
     index = squad2.build_index(eval_dir, REPO / "data" / "squad2")
+    model = load_cross_encoder(str(folds_dir / f"fold{fold}"))
     records = []
     for item in squad2.items(squad2.load(eval_dir)):
-        model = load_cross_encoder(str(folds_dir / f"fold{item.fold}"))
-        rows, labels = candidate_rows(index, item, model, judged)
-        records.append({"fold": item.fold, "answerable": bool(item.answers), "rows": rows, "labels": labels})
+        if item.fold == fold:
+            rows, labels = candidate_rows(index, item, model, judged)
+            records.append({"fold": item.fold, "answerable": bool(item.answers), "rows": rows, "labels": labels})
+    cache.write_bytes(pickle.dumps(records))
     return records
 
 
@@ -141,14 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
     parser.add_argument("--judge", type=int, nargs="+", default=[4, 6, JUDGED, 12], help="candidates the reader reads")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
+    parser.add_argument("--fold", type=int, nargs="*", help="only collect these folds' features (while others train)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    cache = args.folds_dir / f"combiner-features-{max(args.judge)}.pkl"
-    if cache.exists():
-        records = pickle.loads(cache.read_bytes())
-    else:
-        records = collect(args.eval_dir, args.folds_dir, max(args.judge))
-        cache.write_bytes(pickle.dumps(records))
+    records = [r for k in args.fold or range(FOLDS) for r in collect(args.eval_dir, args.folds_dir, max(args.judge), k)]
+    if args.fold:  # only collecting some folds' features
+        return 0
     report: dict[str, dict] = {}
     for judged in args.judge:
         cut = [{**r, "rows": r["rows"][:judged], "labels": r["labels"][:judged]} for r in records]
