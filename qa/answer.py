@@ -44,7 +44,7 @@ def answer_question(
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     reader = load_reader(options.reader)
     judged = read(corpus, candidates, query, reader)
-    if judged[0].answers < reader.combiner.answer_at:
+    if max(c.confidence for c in judged) < reader.combiner.answer_at:
         closest = closest_sentences(corpus, judged, options.max_quotes)
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."

@@ -1,11 +1,17 @@
-"""How the reader's signals become one probability that a sentence answers the question.
+"""How the reader's signals become the probability that a sentence answers the question.
 
-A logistic regression over a few signals per candidate sentence (``FEATURES``): the
+Two logistic regressions over a few signals per candidate sentence (``FEATURES``): the
 cross-encoder's logit, the embedder's cosine, the idf-weighted share of the question's
 words in the sentence, whether the question asks for a kind of thing (number, date,
-person, place) that the sentence does not hold, and the retriever's rank prior. Its weights,
-and the probability under which the bot declines, live in ``combiner.json`` beside the
-reader model; ``training/combiner.py`` fits them on SQuAD 2.0, cross-validated by article.
+person, place) that the sentence does not hold, and the retriever's rank prior.
+
+- ``rank`` orders the sentences: which one answers (it may use every signal).
+- ``decide`` says whether any does: the bot declines when no sentence reaches ``answer_at``.
+  Word overlap ranks well but cannot tell an answer from a sentence written to share the
+  question's words, so this one may use fewer signals (chosen by measurement).
+
+Weights and thresholds live in ``combiner.json`` beside the reader model;
+``training/combiner.py`` fits them on SQuAD 2.0, cross-validated by article.
 """
 
 from __future__ import annotations
@@ -32,25 +38,37 @@ def features(reader: np.ndarray, cosine: np.ndarray, overlap: np.ndarray, kind_m
 
 
 @dataclass(frozen=True)
-class Combiner:
+class Linear:
     weights: tuple[float, ...]  # one per feature in ``FEATURES``; 0 for a feature left out
     bias: float
-    answer_at: float  # answer when the best sentence's probability is at least this
-    further_at: float  # a further quote needs at least this
-    judged: int = 8  # candidate sentences the cross-encoder reads (the best by the cheap score)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.weights, dtype=np.float32) + self.bias)))
 
     def to_json(self) -> dict[str, object]:
-        return {"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias,
-                "answer_at": self.answer_at, "further_at": self.further_at, "judged": self.judged}
+        return {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias}
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Combiner:
-        named = dict(zip(data["features"], data["weights"]))  # type: ignore[arg-type]
-        return cls(tuple(float(named.get(f, 0.0)) for f in FEATURES), float(data["bias"]),  # type: ignore[arg-type]
-                   float(data["answer_at"]), float(data["further_at"]), int(data.get("judged", 8)))  # type: ignore[arg-type]
+    def from_json(cls, data: dict) -> Linear:  # type: ignore[type-arg]
+        return cls(tuple(float(data["weights"].get(f, 0.0)) for f in FEATURES), float(data["bias"]))
+
+
+@dataclass(frozen=True)
+class Combiner:
+    rank: Linear  # the probability that a sentence holds the answer: orders the quotes
+    decide: Linear  # the same question for deciding whether any sentence answers
+    answer_at: float  # answer when some sentence's ``decide`` probability is at least this
+    further_at: float  # a further quote needs a ``rank`` probability of at least this
+    judged: int = 6  # candidate sentences the cross-encoder reads (the best by the cheap score)
+
+    def to_json(self) -> dict[str, object]:
+        return {"rank": self.rank.to_json(), "decide": self.decide.to_json(), "answer_at": self.answer_at,
+                "further_at": self.further_at, "judged": self.judged}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Combiner:  # type: ignore[type-arg]
+        return cls(Linear.from_json(data["rank"]), Linear.from_json(data["decide"]), float(data["answer_at"]),
+                   float(data["further_at"]), int(data["judged"]))
 
 
 def load_combiner(folder: str) -> Combiner:

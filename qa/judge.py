@@ -11,8 +11,10 @@ Two steps. First every sentence of the top passages gets today's cheap score:
 Then the reader (``read``) takes the best ``judged`` of them by that score and asks
 the cross-encoder (``qa/crossencoder.py``) how well each answers the question; the
 combiner (``qa/combiner.py``) turns its logit, the cosine, the overlap, a missing
-answer kind and the rank prior into one probability, ``Candidate.answers``. The
-answer declines when no sentence reaches the combiner's ``answer_at``. Cosine and
+answer kind and the rank prior into the probability that the sentence answers
+(``Candidate.answers``, which orders the quotes) and the one that decides whether
+any does (``Candidate.confidence``): the answer declines when no sentence's
+confidence reaches the combiner's ``answer_at``. Cosine and
 overlap alone cannot tell an answer from a sentence that only shares the question's
 words (AUROC about 0.5 on SQuAD 2.0's adversarial questions); figures in
 bench/RESULTS.md.
@@ -46,6 +48,7 @@ class Candidate:
     overlap: float = 0.0
     kind_missing: bool = False  # the question asks for a number, date, person or place the sentence lacks
     answers: float = 0.0  # the reader's probability that the sentence answers the question (0: not read)
+    confidence: float = 0.0  # the same, as judged for deciding whether any sentence answers (combiner's ``decide``)
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,9 @@ def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Rea
     top = candidates[: reader.combiner.judged]
     if not top:
         return []
-    probabilities = reader.combiner.probability(reader_features(corpus, top, question, reader.model))
-    judged = [replace(c, answers=float(p)) for c, p in zip(top, probabilities)]
+    rows = reader_features(corpus, top, question, reader.model)
+    ranked, decided = reader.combiner.rank.probability(rows), reader.combiner.decide.probability(rows)
+    judged = [replace(c, answers=float(p), confidence=float(d)) for c, p, d in zip(top, ranked, decided)]
     return sorted(judged, key=lambda c: (-c.answers, c.sentence))
 
 

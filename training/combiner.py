@@ -21,7 +21,6 @@ import json
 import pickle
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,20 +29,23 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import squad2  # noqa: E402
-from qa.combiner import COMBINER_FILE, FEATURES, Combiner, features  # noqa: E402
+from qa.combiner import COMBINER_FILE, FEATURES, Combiner, Linear  # noqa: E402
 from qa.crossencoder import load_cross_encoder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
 from training.reader import FOLDS  # noqa: E402
 
 ANSWERED = 0.87  # share of answerable questions answered at the chosen threshold (the target is 85%)
-FURTHER_PRECISION = 0.7  # further quotes (of answered questions) that hold a gold answer, on the training folds
-JUDGED = 8  # candidate sentences the cross-encoder reads per question (best by today's cheap score)
-VARIANTS = {  # name -> features used (the others get weight 0)
-    "today: cosine + overlap": ("cosine", "overlap"),
-    "reader alone": ("reader",),
-    "reader + cosine": ("reader", "cosine"),
-    "reader + all signals": FEATURES,
+FURTHER_PRECISION = 0.5  # further quotes (of answered questions) that hold a gold answer, on the training folds
+JUDGED = 6  # candidate sentences the cross-encoder reads per question (best by today's cheap score)
+VARIANTS = {  # name -> (features of ``rank``, features of ``decide``); the others get weight 0
+    "today's signals: cosine + overlap": (("cosine", "overlap"), ("cosine", "overlap")),
+    "reader alone": (("reader",), ("reader",)),
+    "every signal, both": (FEATURES, FEATURES),
+    "rank: every signal; decide: reader + cosine": (FEATURES, ("reader", "cosine")),
+    "rank: every signal; decide: reader + cosine + kind": (FEATURES, ("reader", "cosine", "kind_missing")),
+    "rank: reader + cosine + overlap; decide: reader + cosine": (("reader", "cosine", "overlap"), ("reader", "cosine")),
 }
+SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best of VARIANTS on held-out folds
 
 
 def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -76,7 +78,8 @@ def collect(eval_dir: Path, folds_dir: Path, judged: int, fold: int) -> list[dic
     return records
 
 
-def fit(records: list[dict], used: tuple[str, ...], judged: int, answered: float = ANSWERED) -> Combiner:
+def linear(records: list[dict], used: tuple[str, ...]) -> Linear:
+    """A logistic regression on the chosen features: does the sentence hold a gold answer?"""
     from sklearn.linear_model import LogisticRegression
 
     columns = [FEATURES.index(f) for f in used]
@@ -84,59 +87,67 @@ def fit(records: list[dict], used: tuple[str, ...], judged: int, answered: float
     labels = np.concatenate([r["labels"] for r in records])
     model = LogisticRegression(C=1.0, max_iter=1000).fit(rows, labels)
     weights = dict(zip(used, model.coef_[0].tolist()))
-    combiner = Combiner(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(model.intercept_[0]), 0.0, 0.0, judged)
-    best = np.array([combiner.probability(r["rows"]).max() if len(r["rows"]) else 0.0 for r in records if r["answerable"]])
-    cut = float(np.quantile(best, 1 - answered))
-    return replace(combiner, answer_at=cut, further_at=further_bar(records, combiner, cut))
+    return Linear(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(model.intercept_[0]))
 
 
-def further_bar(records: list[dict], combiner: Combiner, answer_at: float) -> float:
-    """The lowest probability (at least ``answer_at``) at which further quotes hold a gold answer ``FURTHER_PRECISION`` of the time."""
+def fit(records: list[dict], variant: tuple[tuple[str, ...], tuple[str, ...]], judged: int) -> Combiner:
+    rank, decide = linear(records, variant[0]), linear(records, variant[1])
+    best = np.array([decide.probability(r["rows"]).max() if len(r["rows"]) else 0.0 for r in records if r["answerable"]])
+    answer_at = float(np.quantile(best, 1 - ANSWERED))
+    return Combiner(rank, decide, answer_at, further_bar(records, rank, decide, answer_at), judged)
+
+
+def further_bar(records: list[dict], rank: Linear, decide: Linear, answer_at: float) -> float:
+    """The lowest ``rank`` probability at which further quotes of answered questions hold a gold answer
+    ``FURTHER_PRECISION`` of the time (1.0: none)."""
     seconds = []
     for r in records:
-        p = combiner.probability(r["rows"]) if len(r["rows"]) else np.zeros(0)
-        if len(p) > 1 and p.max() >= answer_at:
-            order = np.argsort(-p)
-            seconds += [(float(p[i]), bool(r["answerable"] and r["labels"][i])) for i in order[1:3]]
+        if len(r["rows"]) > 1 and decide.probability(r["rows"]).max() >= answer_at:
+            p = rank.probability(r["rows"])
+            seconds += [(float(p[i]), bool(r["answerable"] and r["labels"][i])) for i in np.argsort(-p)[1:3]]
     seconds.sort(reverse=True)
     right, bar = 0, 1.0
     for n, (p, holds) in enumerate(seconds, start=1):
         right += holds
         if right / n >= FURTHER_PRECISION:
             bar = p
-    return max(bar, answer_at)
+    return bar
 
 
 def figures(records: list[dict], combiner: Combiner) -> dict[str, float]:
-    """As the product would answer: decline under ``answer_at``, else quote the most probable sentence."""
-    answered = first = extra = extra_right = 0
-    declined, best, kinds = 0, [], []
+    """As the product would answer: decline under ``answer_at``, else quote the most probable sentence and
+    the next two that reach ``further_at``."""
+    from sklearn.metrics import roc_auc_score
+
+    answered = first = any_holds = extra = extra_right = declined = 0
+    best, kinds = [], []
     for r in records:
-        p = combiner.probability(r["rows"]) if len(r["rows"]) else np.zeros(1)
-        best.append(float(p.max()))
+        confidence = combiner.decide.probability(r["rows"]).max() if len(r["rows"]) else 0.0
+        best.append(float(confidence))
         kinds.append(r["answerable"])
-        if p.max() < combiner.answer_at:
+        if confidence < combiner.answer_at:
             declined += not r["answerable"]
             continue
         if r["answerable"]:
+            p = combiner.rank.probability(r["rows"])
             order = np.argsort(-p)
+            further = [i for i in order[1:3] if p[i] >= combiner.further_at]
             answered += 1
             first += bool(r["labels"][order[0]])
-            further = [i for i in order[1:3] if p[i] >= combiner.further_at]
+            any_holds += bool(r["labels"][[order[0], *further]].any())
             extra += len(further)
             extra_right += sum(bool(r["labels"][i]) for i in further)
-    from sklearn.metrics import roc_auc_score
-
     n_answerable, n_adversarial = sum(kinds), len(kinds) - sum(kinds)
-    return {"answered": answered / n_answerable, "first_quote_holds_answer_of_answered": first / max(answered, 1),
-            "adversarial_declined": declined / n_adversarial, "auroc_best": float(roc_auc_score(kinds, best)),
-            "further_quotes_per_answer": extra / max(answered, 1), "further_quotes_holding_answer": extra_right / max(extra, 1)}
+    return {"answered": answered / n_answerable, "first_holds_answer": first / max(answered, 1),
+            "a_quote_holds_answer": any_holds / max(answered, 1), "adversarial_declined": declined / n_adversarial,
+            "auroc_decide": float(roc_auc_score(kinds, best)), "further_per_answer": extra / max(answered, 1),
+            "further_holding_answer": extra_right / max(extra, 1)}
 
 
-def cross_validate(records: list[dict], used: tuple[str, ...], judged: int) -> dict[str, float]:
+def cross_validate(records: list[dict], variant: tuple[tuple[str, ...], tuple[str, ...]], judged: int) -> dict[str, float]:
     per_fold = []
     for k in sorted({r["fold"] for r in records}):
-        combiner = fit([r for r in records if r["fold"] != k], used, judged)
+        combiner = fit([r for r in records if r["fold"] != k], variant, judged)
         per_fold.append((sum(r["fold"] == k for r in records), figures([r for r in records if r["fold"] == k], combiner)))
     total = sum(n for n, _ in per_fold)
     return {key: sum(n * f[key] for n, f in per_fold) / total for key in per_fold[0][1]}
@@ -146,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
-    parser.add_argument("--judge", type=int, nargs="+", default=[4, 6, JUDGED, 12], help="candidates the reader reads")
+    parser.add_argument("--judge", type=int, nargs="+", default=[4, 6, 8, 12], help="candidates the reader reads")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
     parser.add_argument("--fold", type=int, nargs="*", help="only collect these folds' features (while others train)")
     args = parser.parse_args(argv)
@@ -157,16 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, dict] = {}
     for judged in args.judge:
         cut = [{**r, "rows": r["rows"][:judged], "labels": r["labels"][:judged]} for r in records]
-        for name, used in VARIANTS.items():
-            report[f"{name}, {judged} judged"] = cross_validate(cut, used, judged)
+        for name, variant in VARIANTS.items():
+            report[f"{name}, {judged} judged"] = cross_validate(cut, variant, judged)
             print(f"{name}, {judged} judged: " + ", ".join(f"{k} {v:.3f}" for k, v in report[f'{name}, {judged} judged'].items()), flush=True)
     shipped = [{**r, "rows": r["rows"][:JUDGED], "labels": r["labels"][:JUDGED]} for r in records]
     for k in sorted({r["fold"] for r in records}):  # for bench/reader.py: fold k's combiner never saw fold k
-        held_out = fit([r for r in shipped if r["fold"] != k], FEATURES, JUDGED)
+        held_out = fit([r for r in shipped if r["fold"] != k], VARIANTS[SHIPPED], JUDGED)
         (args.folds_dir / f"fold{k}" / COMBINER_FILE).write_text(json.dumps(held_out.to_json(), indent=2) + "\n")
-    combiner = fit(shipped, FEATURES, JUDGED)
-    (args.out / COMBINER_FILE).write_text(json.dumps({**combiner.to_json(), "judged": JUDGED, "answered_share": ANSWERED,
-                                                      "cross_validated": report}, indent=2) + "\n")
+    combiner = fit(shipped, VARIANTS[SHIPPED], JUDGED)
+    (args.out / COMBINER_FILE).write_text(json.dumps({**combiner.to_json(), "variant": SHIPPED, "answered_share": ANSWERED,
+                                                      "further_precision": FURTHER_PRECISION, "cross_validated": report},
+                                                     indent=2) + "\n")
     print(f"wrote {args.out / COMBINER_FILE} in {time.perf_counter() - started:.0f} s: {combiner.to_json()}")
     return 0
 
