@@ -54,16 +54,18 @@ def test_reader_ranks_judged_candidates_by_probability(fake_index: Index) -> Non
 
 
 def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
-    combiner = load_reader(fake_index.settings.answer.reader).combiner
-    for question, _ in ANSWERED:
+    options = fake_index.settings.answer
+    reader = load_reader(options.reader)
+    for question, _ in ANSWERED + [(q, "") for q in DECLINED]:
         answer = fake_index.answer(question)
         check_answer(fake_index, answer)
-        scores = [c.score for c in answer.citations]
+        hits, vector = fake_index.retriever.rank(question, options.passages)
+        weights = word_weights(fake_index.lexical, question, "")
+        judged = read(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question, reader)
+        assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
+        assert answer.citations[0].score == round(judged[0].answers, 4)  # the most probable sentence comes first
         if answer.answered:
-            assert scores[0] >= combiner.answer_at - 1e-4
-            assert all(s >= combiner.further_at - 1e-4 for s in scores[1:])
-        else:
-            assert scores and scores[0] < combiner.answer_at
+            assert all(c.score >= round(reader.combiner.further_at, 4) for c in answer.citations[1:])
 
 
 def test_off_topic_question_is_declined_with_the_closest_sentences(fake_index: Index) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.combiner import FEATURES, Combiner, features, load_combiner
+from qa.combiner import FEATURES, Combiner, Linear, features, load_combiner
 from qa.crossencoder import load_cross_encoder, pair_text
 from qa.settings import default_reader_path
 from qa.errors import ModelError
@@ -48,10 +48,11 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
 
 
 def test_combiner_weighs_features_by_name_and_round_trips() -> None:
-    combiner = Combiner(tuple(float(i) for i in range(len(FEATURES))), -1.0, 0.4, 0.5)
-    again = Combiner.from_json(json.loads(json.dumps(combiner.to_json())))
-    assert again == combiner
-    partial = Combiner.from_json({"features": ["reader"], "weights": [2.0], "bias": 0.0, "answer_at": 0.5, "further_at": 0.5})
+    rank = Linear(tuple(float(i) for i in range(len(FEATURES))), -1.0)
+    combiner = Combiner(rank, Linear((2.0,) + (0.0,) * (len(FEATURES) - 1), 0.0), 0.4, 0.5, 6)
+    assert Combiner.from_json(json.loads(json.dumps(combiner.to_json()))) == combiner
+    partial = Linear.from_json({"weights": {"reader": 2.0}, "bias": 0.0})  # features left out weigh 0
+    assert partial == combiner.decide
     rows = features(np.array([1.0, -1.0]), np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2))
     assert partial.probability(rows) == pytest.approx(1 / (1 + np.exp([-2.0, 2.0])))
 
