@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
-    parser.add_argument("--judge", type=int, nargs="+", default=[4, 6, 8, 12], help="candidates the reader reads")
+    parser.add_argument("--judge", type=int, nargs="+", default=[4, 5, 6, 8, 12], help="candidates the reader reads")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
     parser.add_argument("--fold", type=int, nargs="*", help="only collect these folds' features (while others train)")
     args = parser.parse_args(argv)
