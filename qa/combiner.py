@@ -59,7 +59,7 @@ class Combiner:
     decide: Linear  # the same question for deciding whether any sentence answers
     answer_at: float  # answer when some sentence's ``decide`` probability is at least this
     further_at: float  # a further quote needs a ``rank`` probability of at least this
-    judged: int = 6  # candidate sentences the cross-encoder reads (the best by the cheap score)
+    judged: int = 4  # candidate sentences the cross-encoder reads (the best by the cheap score)
 
     def to_json(self) -> dict[str, object]:
         return {"rank": self.rank.to_json(), "decide": self.decide.to_json(), "answer_at": self.answer_at,
