@@ -70,6 +70,69 @@ def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[st
     return {name: p50_p95(samples) for name, samples in times.items()}
 
 
+def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, bool]], list[float]]:
+    """The shipped reader on XQuAD: (decision probability, first quote holds the answer) of each answerable question,
+    and the decision probability of each question asked of an index without its article (as bench/xquad_answers.py)."""
+    import shutil
+    import warnings
+
+    from .xquad_answers import load_xquad, questions, write_corpus
+
+    articles = load_xquad(eval_dir)
+    files = write_corpus(articles, folder / "corpus")
+    index = Index.build([f for group in files.values() for f in group], folder / "index")
+
+    def judged(idx: Index, question: str) -> list:  # type: ignore[type-arg]
+        options = idx.settings.answer
+        hits, vector = idx.retriever.rank(question, options.passages)
+        candidates = score_candidates(idx.corpus, hits, vector, word_weights(idx.lexical, question, ""), question, options)
+        return read(idx.corpus, candidates, question, load_reader(options.reader))
+
+    answerable = []
+    for question, answers in (item for article in articles for item in questions(article)):
+        best = judged(index, question)
+        answerable.append((max(c.confidence for c in best), contains_answer(index.corpus.sentence_text(best[0].sentence), answers)))
+    off_topic = []
+    for article in articles:
+        reduced = folder / "reduced"
+        shutil.rmtree(reduced, ignore_errors=True)
+        shutil.copytree(folder / "index", reduced)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            smaller = Index.build([f for title, group in files.items() if title != article["title"] for f in group], reduced)
+        off_topic += [max(c.confidence for c in judged(smaller, q)) for q, _ in questions(article)]
+    return answerable, off_topic
+
+
+def operating_points(config: Config) -> Table:
+    """The same reader at other thresholds: SQuAD 2.0 (simulated from the cached fold features, nested
+    cross-validation) against XQuAD (the shipped model with the threshold fitted on all folds at that share)."""
+    import numpy as np
+
+    from training import combiner as fitting
+
+    records = [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, 12, k)]
+    records = [{**r, "rows": r["rows"][: fitting.JUDGED], "labels": r["labels"][: fitting.JUDGED]} for r in records]
+    answerable, off_topic = xquad_confidences(config.eval_dir, config.scratch("reader-xquad"))
+    conf = np.array([c for c, _ in answerable])
+    right = np.array([ok for _, ok in answerable])
+    table = Table("Operating points: the share of SQuAD 2.0 answerable questions the threshold is fitted to answer "
+                  "(shipped: 86%), and what it does on held-out SQuAD 2.0 folds and on XQuAD",
+                  ["answer share fitted", "SQuAD 2.0 answered", "SQuAD 2.0 adversarial declined",
+                   "XQuAD answered", "XQuAD first quote holds the answer", "XQuAD off-topic declined"])
+    saved = fitting.ANSWERED
+    try:
+        for share in (0.86, 0.90, 0.93, 0.95, 0.97):
+            fitting.ANSWERED = share
+            cv = fitting.cross_validate(records, fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED)
+            cut = fitting.fit(records, fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED).answer_at
+            table.add(pct(share), pct(cv["answered"]), pct(cv["adversarial_declined"]), pct(float(np.mean(conf >= cut))),
+                      pct(float(np.mean((conf >= cut) & right))), pct(float(np.mean(np.array(off_topic) < cut))))
+    finally:
+        fitting.ANSWERED = saved
+    return table
+
+
 def run(config: Config) -> Section:
     section = Section("reader", "The reader: SQuAD 2.0 adversarial questions, cross-validated by article, and its cost")
     started = time.perf_counter()
@@ -115,6 +178,7 @@ def run(config: Config) -> Section:
     cost.add("reader: cross-encoder over the judged candidates + combiner", r50, r95)
     cost.add(f"whole answer ({len(index.corpus.chunks):,} chunks)", a50, a95)
     section.tables.append(cost)
+    section.tables.append(operating_points(config))
     section.notes += [
         f"Index built or reused in {build_seconds:.0f} s. Fold readers from {FOLDS_DIR.relative_to(REPO)}.",
         "Answer latency at 10,000 chunks = retrieval (the latency section; the reader does not depend on corpus size) "

@@ -5,7 +5,8 @@ cross-encoder's logit, the embedder's cosine, the idf-weighted share of the ques
 words in the sentence, whether the question asks for a kind of thing (number, date,
 person, place) that the sentence does not hold, and the retriever's rank prior.
 
-- ``rank`` orders the sentences: which one answers (it may use every signal).
+- ``rank``: does this sentence hold the answer? It admits further quotes (it did not order
+  the sentences better than the cheap score, which keeps the order).
 - ``decide`` says whether any does: the bot declines when no sentence reaches ``answer_at``.
   Word overlap ranks well but cannot tell an answer from a sentence written to share the
   question's words, so this one may use fewer signals (chosen by measurement).
@@ -55,7 +56,7 @@ class Linear:
 
 @dataclass(frozen=True)
 class Combiner:
-    rank: Linear  # the probability that a sentence holds the answer: orders the quotes
+    rank: Linear  # the probability that a sentence holds the answer: admits further quotes
     decide: Linear  # the same question for deciding whether any sentence answers
     answer_at: float  # answer when some sentence's ``decide`` probability is at least this
     further_at: float  # a further quote needs a ``rank`` probability of at least this

@@ -12,8 +12,8 @@ Then the reader (``read``) takes the best ``judged`` of them by that score and a
 the cross-encoder (``qa/crossencoder.py``) how well each answers the question; the
 combiner (``qa/combiner.py``) turns its logit, the cosine, the overlap, a missing
 answer kind and the rank prior into the probability that the sentence answers
-(``Candidate.answers``, which orders the quotes) and the one that decides whether
-any does (``Candidate.confidence``): the answer declines when no sentence's
+(``Candidate.answers``, which admits further quotes) and the one that decides
+whether any does (``Candidate.confidence``): the answer declines when no sentence's
 confidence reaches the combiner's ``answer_at``. Cosine and
 overlap alone cannot tell an answer from a sentence that only shares the question's
 words (AUROC about 0.5 on SQuAD 2.0's adversarial questions); figures in
@@ -133,14 +133,15 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
 
 
 def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Reader) -> list[Candidate]:
-    """The best ``judged`` candidates by the cheap score, with the reader's probability, most probable first."""
+    """The best ``judged`` candidates by the cheap score (in that order), with the reader's probabilities."""
     top = candidates[: reader.combiner.judged]
     if not top:
         return []
     rows = reader_features(corpus, top, question, reader.model)
     ranked, decided = reader.combiner.rank.probability(rows), reader.combiner.decide.probability(rows)
-    judged = [replace(c, answers=float(p), confidence=float(d)) for c, p, d in zip(top, ranked, decided)]
-    return sorted(judged, key=lambda c: (-c.answers, c.sentence))
+    # Kept in the cheap score's order: ordering by ``answers`` put the answer first no more often
+    # (77.4% against 78.0% of held-out SQuAD 2.0 questions; the cheap score was tuned on XQuAD).
+    return [replace(c, answers=float(p), confidence=float(d)) for c, p, d in zip(top, ranked, decided)]
 
 
 def read_next(corpus: Corpus, best: Candidate, candidates: list[Candidate], read_ones: list[Candidate], question: str,

@@ -48,7 +48,7 @@ RANKED_FIRST = [pair for pair in ALL if pair[1]]
 # ----- the contract, with the fake embedder and the shipped reader ----------------------------------
 
 
-def test_reader_ranks_judged_candidates_by_probability(fake_index: Index) -> None:
+def test_reader_judges_the_best_candidates_in_the_cheap_order(fake_index: Index) -> None:
     question = "How many soldiers did Azerbaijan lose in the latest fighting overall?"
     options = fake_index.settings.answer
     reader = load_reader(options.reader)
@@ -56,9 +56,8 @@ def test_reader_ranks_judged_candidates_by_probability(fake_index: Index) -> Non
     candidates = score_candidates(fake_index.corpus, hits, vector, word_weights(fake_index.lexical, question, ""), question, options)
     judged = read(fake_index.corpus, candidates, question, reader)
     assert 0 < len(judged) <= reader.combiner.judged
-    assert {c.sentence for c in judged} == {c.sentence for c in candidates[: reader.combiner.judged]}
-    assert [c.answers for c in judged] == sorted((c.answers for c in judged), reverse=True)
-    assert all(0.0 < c.answers < 1.0 for c in judged)
+    assert [c.sentence for c in judged] == [c.sentence for c in candidates[: reader.combiner.judged]]  # the cheap order kept
+    assert all(0.0 < c.answers < 1.0 and 0.0 < c.confidence < 1.0 for c in judged)
 
 
 def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:

@@ -104,7 +104,7 @@ def further_bar(records: list[dict], rank: Linear, decide: Linear, answer_at: fl
     for r in records:
         if len(r["rows"]) > 1 and decide.probability(r["rows"]).max() >= answer_at:
             p = rank.probability(r["rows"])
-            seconds += [(float(p[i]), bool(r["answerable"] and r["labels"][i])) for i in np.argsort(-p)[1:3]]
+            seconds += [(float(p[i]), bool(r["answerable"] and r["labels"][i])) for i in range(1, len(p))]
     seconds.sort(reverse=True)
     right, bar = 0, 1.0
     for n, (p, holds) in enumerate(seconds, start=1):
@@ -115,8 +115,8 @@ def further_bar(records: list[dict], rank: Linear, decide: Linear, answer_at: fl
 
 
 def figures(records: list[dict], combiner: Combiner) -> dict[str, float]:
-    """As the product would answer: decline under ``answer_at``, else quote the most probable sentence and
-    the next two that reach ``further_at``."""
+    """As the product would answer: decline under ``answer_at``, else quote the cheap score's best sentence
+    and at most two more that reach ``further_at``."""
     from sklearn.metrics import roc_auc_score
 
     answered = first = any_holds = extra = extra_right = declined = 0
@@ -129,12 +129,11 @@ def figures(records: list[dict], combiner: Combiner) -> dict[str, float]:
             declined += not r["answerable"]
             continue
         if r["answerable"]:
-            p = combiner.rank.probability(r["rows"])
-            order = np.argsort(-p)
-            further = [i for i in order[1:3] if p[i] >= combiner.further_at]
+            p = combiner.rank.probability(r["rows"])  # the product quotes the cheap score's best first
+            further = [i for i in range(1, len(p)) if p[i] >= combiner.further_at][:2]
             answered += 1
-            first += bool(r["labels"][order[0]])
-            any_holds += bool(r["labels"][[order[0], *further]].any())
+            first += bool(r["labels"][0])
+            any_holds += bool(r["labels"][[0, *further]].any())
             extra += len(further)
             extra_right += sum(bool(r["labels"][i]) for i in further)
     n_answerable, n_adversarial = sum(kinds), len(kinds) - sum(kinds)
