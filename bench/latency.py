@@ -88,15 +88,25 @@ def run(config: Config) -> Section:
     return section
 
 
+def raw_model(index: Index) -> object:
+    """The plain SentenceTransformer for the baseline column, on one torch thread (set once, here)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(1)
+    model = getattr(index.embedder, "model", None)  # the torch backend's own model
+    return model if model is not None else SentenceTransformer(index.settings.model_path, device="cpu")
+
+
 def stage_timings(index: Index, questions: list[str]) -> dict[str, tuple[float, float]]:
     """p50 and p95 of each stage of ``Index.rank``, and of the raw library call for the question embedding."""
     k = index.settings.retrieval.candidates
-    model = index.embedder.model  # type: ignore[attr-defined]
+    model = raw_model(index)
     vectors = {q: index.retriever.embed_question(q) for q in questions}
     dense = {q: index.store.search(vectors[q][None, :], k) for q in questions}
     lexical = {q: index.lexical.search(q, k) for q in questions}
 
-    def raw_encode(question: str) -> object:  # embed_question has set torch to query_threads threads
+    def raw_encode(question: str) -> object:
         return model.encode([question], batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
 
     calls: dict[str, Callable[[str], object]] = {

@@ -9,6 +9,7 @@ resident memory after each.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -37,10 +38,12 @@ class Probe:
         return self.rss_load_mib - self.rss_import_mib
 
 
-def measure(index_dir: Path, question: str) -> Probe:
+def measure(index_dir: Path, question: str, backend: str | None = None) -> Probe:
+    """Start a probe process (with ``QA_BACKEND=backend`` when given) and time it to its first answer."""
+    env = {**os.environ, "QA_BACKEND": backend} if backend else None
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "bench.probe", str(index_dir), question], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert child.stdout is not None
     line = child.stdout.readline()
     wall = time.perf_counter() - start

@@ -13,6 +13,8 @@ HEADER = """# Benchmark results
 Reproduce with `make bench` (or `python -m bench.run`; `python -m bench.run scifact latency` re-runs
 some sections, `--quick` is a smoke check that writes under `data/bench/` instead).
 Evaluation data is read in place from `{eval_dir}`; nothing is downloaded.
+The PostgreSQL store's figures are in [RESULTS-postgres.md](RESULTS-postgres.md)
+(`python -m bench.run postgres --output bench/RESULTS-postgres.md`).
 """
 
 

@@ -1,7 +1,8 @@
 """Run the benchmarks and write bench/RESULTS.md: ``python -m bench.run [SECTION ...] [--quick]``.
 
 Sections (all by default, in this order): scifact, xquad_retrieval, xquad_answers,
-build, latency, coldstart, scale. A run of some sections keeps the others' figures
+build, latency, coldstart, scale, haystack (needs the `bench` extra), onnx, onnx_docs, postgres. A run of some sections
+keeps the others' figures
 from ``bench/results.json``. The full run takes about an hour on 2 cores the first
 time (the SciFact index is embedded once and kept under ``data/bench``).
 """
@@ -27,6 +28,10 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "latency": "bench.latency",
     "coldstart": "bench.coldstart",
     "scale": "bench.scale",
+    "haystack": "bench.haystack",
+    "onnx": "bench.onnx",
+    "onnx_docs": "bench.onnx:run_docs",
+    "postgres": "bench.postgres",
     "reader": "bench.reader",
 }
 BENCH = Path(__file__).resolve().parent
@@ -52,7 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_section(name: str, config: Config) -> Section:
     start, load = time.perf_counter(), os.getloadavg()[0]
     try:
-        section = importlib.import_module(SECTIONS[name]).run(config)
+        module, _, function = SECTIONS[name].partition(":")
+        section = getattr(importlib.import_module(module), function or "run")(config)
     except Exception as error:  # a broken section is reported, the others still run
         traceback.print_exc()
         section = Section(name, f"{name}: failed", notes=[f"The benchmark raised {type(error).__name__}: {error}"])

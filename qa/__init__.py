@@ -5,10 +5,12 @@ for a quoted answer. The chat app's own parts live in ``qa.app``.
 """
 
 from .api import ask, open_index, retrieve
-from .build import BuildReport, SkippedFileWarning
+from .build import BuildReport, SkippedFileWarning, check_source
 from .errors import (
+    ArgumentError,
     EmptyCorpusError,
     IndexCorruptError,
+    IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
@@ -16,6 +18,7 @@ from .errors import (
     QAError,
     QuestionError,
     SourceError,
+    StoreError,
 )
 from .index import Index
 from .read import SUPPORTED_SUFFIXES
@@ -26,6 +29,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSettings",
+    "ArgumentError",
     "BuildReport",
     "ChunkSettings",
     "Citation",
@@ -33,6 +37,7 @@ __all__ = [
     "EmptyCorpusError",
     "Index",
     "IndexCorruptError",
+    "IndexFolderError",
     "IndexLockedError",
     "IndexMismatchError",
     "IndexMissingError",
@@ -45,7 +50,9 @@ __all__ = [
     "Skipped",
     "SkippedFileWarning",
     "SourceError",
+    "StoreError",
     "ask",
+    "check_source",
     "open_index",
     "retrieve",
 ]

@@ -4,24 +4,31 @@ A question goes down the stages: the retriever ranks passages (``retrieve``), th
 reader scores their sentences (``judge``), the best ones are quoted (``quotes``),
 or the answer says the sources do not answer, listing the closest sentences as
 not an answer. Quotes are sliced from the document text by offset, so they are
-verbatim by construction.
+verbatim by construction; the answer text shows them with wrapped lines joined
+(``clean.display_text``). Code sentences are quoted only when no prose answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .corpus import Corpus
-from .judge import load_reader, read, read_next, score_candidates, word_weights
+from .clean import display_text
+from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, is_follow_up
 from .quotes import Quote, closest_sentences, select_quotes
-from .retrieve import Retriever, check_question
+from .errors import QuestionError, shown
+from .retrieve import Retriever, check_question, clip
 from .settings import Settings
 from .types import Answer, Citation
 
 NOT_ANSWERED = "The sources do not answer this question."
+HISTORY_HELP = (
+    "The conversation (history) must be a list of [question, answer] pairs of text, such as "
+    '[["Who brokered the cease-fire?", "Russia."]], or empty; got {}.'
+)
 
 
 def answer_question(
@@ -30,6 +37,7 @@ def answer_question(
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
     options = settings.answer
     question, truncated = check_question(question, settings.max_question_chars)
+    history = check_history(history, settings.max_question_chars)
     context = history[-1][0] if history and is_follow_up(question) else ""
     query = f"{context} {question}".strip()
     hits, vector = retriever.rank(query, options.passages)
@@ -39,7 +47,8 @@ def answer_question(
         vector = vector + retriever.embed_question(question)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
     weights = word_weights(retriever.lexical, question, context)
-    candidates = score_candidates(corpus, hits, vector, weights, query, options)
+    embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
+    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.prose_at)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     reader = load_reader(options.reader)
@@ -52,8 +61,31 @@ def answer_question(
     following = read_next(corpus, judged[0], candidates, judged, query, reader)
     chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
-    text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
+    text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
+
+
+def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
+    """The earlier (question, answer) pairs, checked; each earlier question cut like the question."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Sequence):
+        raise QuestionError(HISTORY_HELP.format(shown(history)))
+    pairs = []
+    for n, turn in enumerate(history, start=1):
+        if isinstance(turn, (str, bytes)) or not isinstance(turn, Sequence) or len(turn) != 2 \
+                or not all(isinstance(text, str) for text in turn):
+            raise QuestionError(HISTORY_HELP.format(f"turn {n} is {shown(turn)}"))
+        earlier, _ = clip(turn[0], max_chars, f"Question {n} of the conversation")
+        reply, _ = clip(turn[1], max_chars, f"Answer {n} of the conversation")
+        pairs.append((earlier, reply))
+    return pairs
+
+
+def prose_first(corpus: Corpus, candidates: list[Candidate], prose_at: float) -> list[Candidate]:
+    """Code sentences are kept with their prose but quoted only when no prose sentence's cheap support reaches ``prose_at``."""
+    prose = [c for c in candidates if not corpus.is_code(c.sentence)]
+    return prose if prose and prose[0].support >= prose_at else candidates
 
 
 def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: bool) -> Citation:
@@ -68,5 +100,5 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
         n, doc.source, doc.path, start, end, quote, round(candidate.answers, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
-        doc.text[p_start:p_end],
+        doc.text[p_start:p_end], doc.section_at(start),
     )

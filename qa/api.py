@@ -6,24 +6,22 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import storage
 from .answer import answer_question
-from .index import Index
+from .index import Index, location
 from .types import Answer, Passage
 
-_CACHE: dict[Path, tuple[str, Index]] = {}
+_CACHE: dict[Path | str, Index] = {}
 _LOCK = threading.Lock()
 
 
 def open_index(index_dir: str | Path = "index") -> Index:
-    """The index in ``index_dir``, cached; a newer build on disk replaces the cached one."""
-    key = Path(index_dir).resolve()
+    """The index in ``index_dir`` (a folder or a database URL), cached; a newer build replaces the cached one."""
+    place = location(index_dir)
+    key = place if isinstance(place, str) else place.resolve()
     with _LOCK:
-        generation = storage.current_folder(key).name
         cached = _CACHE.get(key)
-        if cached is None or cached[0] != generation:
-            _CACHE[key] = (generation, Index.load(key))
-        return _CACHE[key][1]
+        _CACHE[key] = Index.load(key) if cached is None else cached.refreshed()
+        return _CACHE[key]
 
 
 def retrieve(question: str, k: int = 5, index_dir: str | Path = "index") -> list[Passage]:

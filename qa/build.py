@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from . import embed
 from .chunk import chunk_document
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embed import Embedder
-from .errors import EmptyCorpusError
+from .errors import ArgumentError, EmptyCorpusError, SourceError, shown
 from .read import read_sources
 from .settings import Settings
 from .store import VectorStore
@@ -50,10 +50,34 @@ class Plan:
 
 def model_name(settings: Settings, embedder: Embedder | None) -> str:
     """The name recorded in the manifest: the embedder's, or the model folder's."""
-    if embedder is not None:
-        return embedder.name
-    name = os.path.basename(os.path.normpath(settings.model_path))
-    return "all-MiniLM-L6-v2" if name == "model" else name
+    return embedder.name if embedder is not None else embed.model_name(settings.model_path)
+
+
+def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, str]:
+    """What the manifest records about the vectors' maker. An index is only queried by the same model
+    and backend: int8 ONNX and torch vectors are close (cosine >= 0.99) but not equal, so a backend
+    change rebuilds the index rather than mixing the two (bench/RESULTS.md, onnx section)."""
+    return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
+
+
+def check_paths(paths: object) -> list[str | Path]:
+    """The files and folders to index as a list; one path alone is taken as a list of one."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, Mapping)) or not isinstance(paths, Iterable):
+        raise ArgumentError(f"paths must be a list of files and folders, such as [\"seeds\"]; got {shown(paths)}.")
+    paths = list(paths)
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise ArgumentError(f"Each path to index must be a file or folder name; got {shown(path)}.")
+    return paths
+
+
+def check_source(path: str | Path) -> None:
+    """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text)."""
+    documents, skipped = read_sources([path])
+    if skipped:
+        raise SourceError(skipped[0].reason)
 
 
 def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
@@ -64,7 +88,7 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
         warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
     if not documents:
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
-        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html or .pdf files and try again.")
+        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html, .pdf, .docx or .epub files and try again.")
     old = {(doc.path, doc.sha256) for doc in known.values()}
     report = BuildReport(
         embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),
@@ -86,12 +110,17 @@ def make_parts(
     """Every document's part: carried over from ``previous`` when unchanged, else chunked and embedded."""
     carried = _carried_parts(*previous) if previous else {}
     parts = [carried.get((doc.path, doc.sha256)) or chunk(doc, settings) for doc in plan.documents]
-    if not any(len(part.chunks) for part in parts):
+    require_sentences(sum(len(part.chunks) for part in parts))
+    return parts, embed_new(parts, settings, embedder, progress)
+
+
+def require_sentences(chunks: int) -> None:
+    """A clear error when the documents to index hold no chunk at all."""
+    if not chunks:
         raise EmptyCorpusError(
             "Nothing to index: the files hold no sentences, only short lines such as menus or page numbers. "
             "Add documents with running text and try again."
         )
-    return parts, embed_new(parts, settings, embedder, progress)
 
 
 def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], Part]:
@@ -104,10 +133,11 @@ def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], 
 
 def chunk(doc: Document, settings: Settings) -> Part:
     """A document cut into sentences and chunks (not embedded yet)."""
-    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts)
+    chunked = chunk_document(doc.text, doc.source, settings.chunk, doc.page_starts, doc.blocks, doc.title)
     sentences = np.zeros(len(chunked.sentences), SENTENCE_FIELDS)
     sentences["start"] = [s.start for s in chunked.sentences]
     sentences["end"] = [s.end for s in chunked.sentences]
+    sentences["code"] = chunked.code or False
     chunks = np.zeros(len(chunked.chunks), CHUNK_FIELDS)
     first = np.array([a for a, _ in chunked.chunks], dtype=np.int64)
     last = np.array([b for _, b in chunked.chunks], dtype=np.int64)
@@ -117,18 +147,20 @@ def chunk(doc: Document, settings: Settings) -> Part:
 
 
 def embed_new(parts: list[Part], settings: Settings, embedder: Embedder | None, progress: bool) -> Embedder | None:
-    """Embed the chunks and sentences of the parts that have no vectors yet, in one batched pass."""
+    """Embed the chunks (and, with ``Settings.sentence_vectors``, the sentences) of the parts that
+    have no vectors yet, in one batched pass."""
     new = [p for p in parts if not p.embedded]
     if not new:
         return embedder
-    embedder = embedder or embed.load_embedder(settings.model_path)
+    embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
     chunk_texts = [text for p in new for text in p.embed_texts()]
-    sentence_texts = [text for p in new for text in p.sentence_texts()]
+    sentence_texts = [text for p in new for text in p.sentence_texts()] if settings.sentence_vectors else []
     vectors = embedder.embed(chunk_texts + sentence_texts, batch_size=settings.batch_size, progress=progress)
     chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
     c = s = 0
     for part in new:
         part.chunk_vectors = chunk_vectors[c : c + len(part.chunks)]
-        part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)].astype(np.float16)
+        if settings.sentence_vectors:
+            part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)].astype(np.float16)
         c, s = c + len(part.chunks), s + len(part.sentences)
     return embedder

@@ -1,30 +1,45 @@
 """Sentence-aware chunking with overlap; every span is an offset into the original text.
 
-Sentences end at . ! ? when the next word does not start in lower case (and
-not after common abbreviations or initials), at blank lines, and at line breaks
-unless the next line plainly continues the sentence (it starts in lower case or
-with a digit, or the line breaks after a comma or hyphen, as in wrapped PDF text). Chunks are runs of whole sentences inside one section.
+Sentences end at . ! ? when the next word does not start in lower case or is a
+code identifier ("dns.lookup() uses", "rerun-if-env-changed is"), and not after
+common abbreviations or initials ("etc." is not one: it mostly ends a sentence). A document with structure (blocks:
+HTML, Markdown, PDF, Word, EPUB) is split block by block: no sentence crosses a
+block, a line break inside a paragraph is only a wrapped line, a code block is
+one "sentence" marked as code, and headings and metadata are not sentences (the
+heading path goes in front of each chunk instead). Plain text has no blocks: its
+sentences also end at blank lines, and at line breaks unless the next line
+plainly continues the sentence (it starts in lower case or with a digit, or the
+line breaks after a comma or hyphen). Chunks are runs of whole sentences inside
+one section (under one heading, on one page).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .clean import content_sections, document_title
 from .settings import ChunkSettings
-from .types import Span
+from .types import Block, Span
 
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "col", "lt", "sgt", "capt", "gov",
-    "sen", "rep", "rev", "hon", "pres", "inc", "ltd", "co", "corp", "vs", "etc", "no", "nos", "fig",
+    "sen", "rep", "rev", "hon", "pres", "inc", "ltd", "co", "corp", "vs", "no", "nos", "fig",
     "figs", "eq", "al", "approx", "dept", "est", "vol", "pp", "ed", "eds", "e.g", "i.e", "cf", "u.s",
     "u.k", "u.n", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "mt", "ft", "ave", "blvd",
 }
-_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])""")  # the next sentence does not start in lower case
+_END = re.compile(  # the next sentence does not start in lower case, or starts with a code identifier
+    r"""[.!?…]+["'”’)\]]*(?=\s+[^\s.…a-z])|(?<=[a-z]{2})[.!?]["'”’)\]]*(?=\s+[a-z_]\w*(?:[.:(]|-\w|_))""")
 _LINE_BREAK = re.compile(r"\n")
+_WORD = re.compile(r"[^\W\d_]{2}")
+# never cut inside inline code, a link's target or reference, or an autolink (Markdown keeps them in the text)
+_MARKUP = re.compile(r"`[^`]+`|\]\([^)]*\)|\]\[[^\]]*\]|<[a-z]+://[^>]*>")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
+
+
+NOT_SENTENCES = {"heading", "meta"}
 
 
 @dataclass(frozen=True)
@@ -32,10 +47,16 @@ class ChunkedDocument:
     title: str
     sentences: list[Span]
     chunks: list[tuple[int, int]]  # (first sentence, last sentence), inclusive
+    code: list[bool] | None = None  # per sentence: a code block (not quoted as an answer); None: no code
 
 
-def chunk_document(text: str, name: str, settings: ChunkSettings, breaks: tuple[int, ...] = ()) -> ChunkedDocument:
+def chunk_document(
+    text: str, name: str, settings: ChunkSettings, breaks: tuple[int, ...] = (), blocks: tuple[Block, ...] = (),
+    title: str = "",
+) -> ChunkedDocument:
     """Sentences and chunks of a document; ``breaks`` (page starts) also end sections."""
+    if blocks:
+        return chunk_blocks(text, blocks, settings, breaks, title or name)
     sections = split_at(content_sections(text, settings.min_chrome_words), breaks)
     sentences: list[Span] = []
     chunks: list[tuple[int, int]] = []
@@ -45,6 +66,41 @@ def chunk_document(text: str, name: str, settings: ChunkSettings, breaks: tuple[
             sentences.extend(cap_length(text, span, settings.max_chars))
         chunks.extend(window(sentences, first, len(sentences), settings))
     return ChunkedDocument(document_title(text, sections, name), sentences, chunks)
+
+
+def chunk_blocks(text: str, blocks: tuple[Block, ...], settings: ChunkSettings, breaks: tuple[int, ...], title: str) -> ChunkedDocument:
+    """Sentences block by block; chunks inside each run of blocks under one heading path and on one page."""
+    sentences: list[Span] = []
+    code: list[bool] = []
+    chunks: list[tuple[int, int]] = []
+    first = 0
+    previous: tuple[tuple[str, ...], int] | None = None
+    for block in blocks:
+        if block.kind in NOT_SENTENCES or (block.kind != "code" and not _WORD.search(text, block.start, block.end)):
+            continue  # a heading, metadata, or a stray "}", "F" or "32"
+        place = (block.section, bisect_right(breaks, block.start))
+        if place != previous:
+            chunks.extend(window(sentences, first, len(sentences), settings))
+            first, previous = len(sentences), place
+        spans = [Span(block.start, block.end)] if block.kind == "code" else join_short(text, split_sentences(text, Span(block.start, block.end), lines=False))
+        for span in spans:
+            pieces = cap_length(text, span, settings.max_chars)
+            sentences.extend(pieces)
+            code.extend([block.kind == "code"] * len(pieces))
+    chunks.extend(window(sentences, first, len(sentences), settings))
+    return ChunkedDocument(title, sentences, chunks, code)
+
+
+def join_short(text: str, spans: list[Span], min_words: int = 4) -> list[Span]:
+    """A piece of fewer than ``min_words`` words after a sentence of the same block joins it
+    ("... before giving up. **Default:** `4`" is one sentence to a reader)."""
+    joined: list[Span] = []
+    for span in spans:
+        if joined and len(text[span.start : span.end].split()) < min_words:
+            joined[-1] = Span(joined[-1].start, span.end)
+        else:
+            joined.append(span)
+    return joined
 
 
 def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
@@ -59,14 +115,19 @@ def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
     return result
 
 
-def split_sentences(text: str, section: Span) -> list[Span]:
-    """Sentence spans inside a section, trimmed of surrounding whitespace."""
+def split_sentences(text: str, section: Span, lines: bool = True) -> list[Span]:
+    """Sentence spans inside a section, trimmed of surrounding whitespace.
+
+    ``lines``: line breaks may end sentences (plain text); False inside a paragraph block."""
     cuts = [section.start]
     segment = text[section.start : section.end]
+    inside = [(m.start(), m.end()) for m in _MARKUP.finditer(segment)]
     for match in _END.finditer(segment):
+        if any(a < match.end() < b for a, b in inside):
+            continue
         if not _is_abbreviation(segment[: match.end()].rstrip("\"'”’)]")):
             cuts.append(section.start + match.end())
-    for match in _LINE_BREAK.finditer(segment):
+    for match in _LINE_BREAK.finditer(segment if lines else ""):
         if _breaks_sentence(segment, match.start()):
             cuts.append(section.start + match.start())
     cuts.append(section.end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from dataclasses import asdict
@@ -14,6 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     from .errors import QAError
+
+    # The flags set what Settings() reads by default, so the library code below needs no extra arguments.
+    for flag, variable in (("backend", "QA_BACKEND"), ("device", "QA_DEVICE")):
+        if getattr(args, flag, None):
+            os.environ[variable] = getattr(args, flag)
 
     try:
         return int(args.handler(args) or 0)
@@ -28,36 +34,47 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions of your own documents, offline, with quoted citations.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument("--backend", choices=("onnx", "torch"), default=None,
+                       help="embedding backend (default: $QA_BACKEND or onnx); an index is queried with the backend that built it")
 
-    index = commands.add_parser("index", help="build or update the index from files and folders")
+    index = commands.add_parser("index", parents=[model], help="build or update the index from files and folders")
     index.add_argument("paths", nargs="*", default=["seeds"], help="files or folders to index (default: seeds)")
-    index.add_argument("--index", default="index", help="index folder (default: index)")
+    _location_option(index)
+    index.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
+                       help="where to embed: auto uses a GPU when one is usable (default: $QA_DEVICE or cpu)")
     index.set_defaults(handler=_index)
 
-    retrieve = commands.add_parser("retrieve", help="show the passages that best match a question")
+    retrieve = commands.add_parser("retrieve", parents=[model], help="show the passages that best match a question")
     retrieve.add_argument("question")
     retrieve.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     retrieve.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default=None)
-    retrieve.add_argument("--index", default="index")
+    _location_option(retrieve)
     retrieve.add_argument("--json", action="store_true", help="print JSON")
     retrieve.set_defaults(handler=_retrieve)
 
-    ask = commands.add_parser("ask", help="answer a question with verbatim quotes")
+    ask = commands.add_parser("ask", parents=[model], help="answer a question with verbatim quotes")
     ask.add_argument("question")
-    ask.add_argument("--index", default="index")
+    _location_option(ask)
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(handler=_ask)
 
-    evaluate = commands.add_parser("eval", help="score answers against a JSONL file of questions and gold answers")
+    evaluate = commands.add_parser("eval", parents=[model], help="score answers against a JSONL file of questions and gold answers")
     evaluate.add_argument("file", help='JSONL lines {"question": ..., "answers": [...]} ([] = unanswerable)')
-    evaluate.add_argument("--index", default="index")
+    _location_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(handler=_eval)
     return parser
 
 
+def _location_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", "--store", dest="index", default=os.environ.get("QA_STORE", "index"),
+                        help="index folder, or a PostgreSQL URL postgresql://USER@HOST/DB (default: $QA_STORE, else index)")
+
+
 def _index(args: argparse.Namespace) -> int:
     from . import Index
+    from .pgstore import redact
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -66,7 +83,7 @@ def _index(args: argparse.Namespace) -> int:
         print(f"qa: warning: {warning.message}", file=sys.stderr)
     report = index.report
     print(
-        f"Indexed {len(index.documents)} documents, {len(index.chunks)} passages into {args.index} "
+        f"Indexed {len(index.documents)} documents, {len(index.chunks)} passages into {redact(args.index)} "
         f"({len(report.embedded)} embedded, {len(report.reused)} unchanged, {len(report.removed)} removed, "
         f"{len(report.skipped)} skipped)."
     )

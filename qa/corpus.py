@@ -4,7 +4,7 @@ Both tables are numpy structured arrays, so code names the field it reads
 (``corpus.chunks["first_sentence"][c]``) instead of remembering column numbers:
 
 - ``chunks``:    ``doc``, ``start``, ``end``, ``first_sentence``, ``last_sentence`` (inclusive)
-- ``sentences``: ``doc``, ``start``, ``end``
+- ``sentences``: ``doc``, ``start``, ``end``, ``code`` (a code block: quoted only when no prose answers)
 
 ``doc`` is a position in ``documents``; ``start``/``end`` are character offsets into
 that document's text; sentence ids are rows of ``sentences``. Rows are grouped by
@@ -19,11 +19,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .types import Document, Passage
+from .clean import display_text
+from .types import SECTION_JOIN, Document, Passage
 
 CHUNK_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64),
                          ("first_sentence", np.int64), ("last_sentence", np.int64)])
-SENTENCE_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64)])
+SENTENCE_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64), ("code", np.bool_)])
 
 
 def empty_vectors(dtype: type = np.float32) -> np.ndarray:
@@ -45,14 +46,25 @@ class Part:
     def embedded(self) -> bool:
         return self.chunk_vectors.size > 0 or not len(self.chunks)
 
+    def heading(self, offset: int) -> str:
+        """The document title and the heading path at ``offset``: "Profiles › Profile settings › opt-level"."""
+        path = self.document.section_at(offset)
+        if not self.title or path == self.title or path.startswith(self.title + SECTION_JOIN):
+            return path or self.title
+        return f"{self.title}{SECTION_JOIN}{path}" if path else self.title
+
     def embed_texts(self) -> list[str]:
-        """What the embedder reads for each chunk: the document title, then the chunk."""
-        texts = (self.document.text[start:end] for start, end in zip(self.chunks["start"], self.chunks["end"]))
-        return [text if text.startswith(self.title) else f"{self.title}\n{text}" for text in texts]
+        """What the embedder reads for each chunk: the title and heading path, then the chunk as displayed."""
+        texts = (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"]))
+        return [text if text.startswith(heading) else f"{heading}\n{text}" for heading, text in texts]
 
     def lexical_texts(self) -> list[str]:
-        """What BM25 reads for each chunk: the document title and the chunk."""
-        return [f"{self.title} {self.document.text[start:end]}" for start, end in zip(self.chunks["start"], self.chunks["end"])]
+        """What BM25 reads for each chunk: the title, the heading path and the chunk."""
+        return [f"{heading} {text}" for heading, text in
+                (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"]))]
+
+    def _chunk_text(self, start: int, end: int) -> tuple[str, str]:
+        return self.heading(int(start)), display_text(self.document.text[start:end])
 
     def sentence_texts(self) -> list[str]:
         return [self.document.text[start:end] for start, end in zip(self.sentences["start"], self.sentences["end"])]
@@ -125,6 +137,15 @@ class Corpus:
         row = self.sentences[sentence]
         return self.documents[int(row["doc"])].text[int(row["start"]) : int(row["end"])]
 
+    def sentence_heading(self, sentence: int) -> str:
+        """The heading the sentence sits right under ("emitter.once(eventName, listener)"), or ""."""
+        row = self.sentences[sentence]
+        block = self.documents[int(row["doc"])].block_at(int(row["start"]))
+        return block.section[-1] if block is not None and block.section else ""
+
+    def is_code(self, sentence: int) -> bool:
+        return bool(self.sentences["code"][sentence])
+
     def sentence_document(self, sentence: int) -> Document:
         return self.documents[int(self.sentences["doc"][sentence])]
 
@@ -136,4 +157,4 @@ class Corpus:
         row = self.chunks[chunk]
         doc, start, end = self.documents[int(row["doc"])], int(row["start"]), int(row["end"])
         return Passage(rank, round(float(score), 6), doc.source, doc.path, start, end, doc.text[start:end],
-                       doc.page_at(start), doc.line_at(start))
+                       doc.page_at(start), doc.line_at(start), doc.section_at(start))

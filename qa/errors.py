@@ -27,8 +27,16 @@ class IndexCorruptError(QAError):
     """The index files are damaged or inconsistent."""
 
 
+class IndexFolderError(QAError):
+    """The index folder cannot be created or written (a file stands there, no permission, disk full)."""
+
+
 class IndexLockedError(QAError):
     """Another process is writing the index right now."""
+
+
+class StoreError(QAError):
+    """The database that holds the index cannot be reached or used."""
 
 
 class ModelError(QAError):
@@ -36,7 +44,17 @@ class ModelError(QAError):
 
 
 class QuestionError(QAError):
-    """The question is empty or otherwise unusable."""
+    """The question (or the conversation before it) is empty or otherwise unusable."""
+
+
+class ArgumentError(QAError):
+    """A library call got an argument it cannot use (``k``, ``mode``, ``paths``, ``index_dir``); the message says what to pass."""
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A short, printable picture of a bad argument for an error message (ASCII: safe on any terminal)."""
+    text = ascii(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def rebuild_hint(index_dir: object) -> str:

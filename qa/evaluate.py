@@ -62,6 +62,8 @@ class EvalReport:
 def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
     items: list[tuple[str, list[str]]] = []
     try:
+        if not Path(path).is_file():  # a folder, or a named pipe that would never end
+            raise QAError(f"{path} is not a file. Give a UTF-8 JSONL file of questions.")
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise QAError(f"Cannot read {path}: {error}. Give a UTF-8 JSONL file.") from error
@@ -71,7 +73,7 @@ def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
         try:
             row = json.loads(line)
             items.append((str(row["question"]), [str(a) for a in row.get("answers", [])]))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise QAError(f'{path}, line {number}: expected {{"question": ..., "answers": [...]}} ({error}).') from error
     if not items:
         raise QAError(f"{path} holds no questions.")

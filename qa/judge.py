@@ -4,6 +4,7 @@ Two steps. First every sentence of the top passages gets today's cheap score:
 
     cosine(question, sentence)                      the embedder's judgement
   + overlap_weight x idf-weighted share of the question's words in the sentence
+                     (and in the heading it sits right under, for structured documents)
   + rank_prior / passage rank                       the retriever's judgement
   + type_bonus when the question asks for a number, date, person or place
     and the sentence holds one
@@ -31,6 +32,7 @@ import numpy as np
 from .combiner import Combiner, features, load_combiner
 from .corpus import Corpus
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
+from .embed import Embedder
 from .kinds import NAME, holds, question_kinds
 from .lexical import LexicalIndex, tokenize
 from .retrieve import Hits
@@ -96,8 +98,18 @@ def overlap(weights: dict[str, float], sentence: str) -> float:
     return math.fsum(weights.get(token, 0.0) for token in set(tokenize([sentence], "en_plus")[0])) / total
 
 
+def sentence_vectors(corpus: Corpus, ids: np.ndarray, embedder: Embedder | None) -> np.ndarray:
+    """The sentences' vectors: stored at build time, or embedded now (``Settings.sentence_vectors=False``)."""
+    if corpus.sentence_vectors.size or not len(ids):
+        return corpus.sentence_vectors[ids].astype(np.float32)
+    if embedder is None:
+        raise ValueError("this index stores no sentence vectors: pass the embedder to score sentences")
+    return embedder.embed([corpus.sentence_text(i) for i in ids.tolist()], batch_size=len(ids), threads=1)
+
+
 def score_candidates(
-    corpus: Corpus, hits: Hits, vector: np.ndarray, weights: dict[str, float], query: str, settings: AnswerSettings
+    corpus: Corpus, hits: Hits, vector: np.ndarray, weights: dict[str, float], query: str, settings: AnswerSettings,
+    embedder: Embedder | None = None,
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages with its support score, best first."""
     kinds = question_kinds(query)
@@ -108,12 +120,13 @@ def score_candidates(
     if not first_rank:
         return []
     ids = np.fromiter(first_rank, dtype=np.int64)
-    cosines = corpus.sentence_vectors[ids].astype(np.float32) @ vector.astype(np.float32)
+    cosines = sentence_vectors(corpus, ids, embedder) @ vector.astype(np.float32)
     scored = []
     for sentence, cosine in zip(ids.tolist(), cosines.tolist()):
         text = corpus.sentence_text(sentence)
         rank, chunk = first_rank[sentence]
-        shared = overlap(weights, text)
+        # the heading a sentence sits under is part of what it says ("emitter.once(...)": "Adds a one-time listener")
+        shared = overlap(weights, f"{corpus.sentence_heading(sentence)} {text}")
         support = cosine + settings.overlap_weight * shared
         score = support + settings.rank_prior / rank
         held = any(holds(kind, text, query) for kind in kinds)

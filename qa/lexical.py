@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,6 +31,19 @@ def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+class LexicalSearch(Protocol):
+    """What the retriever and the reader need of a lexical index (this BM25, or one in a database)."""
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def idf(self, token: str) -> float: ...
+
+
+def bm25_idf(df: int, size: int) -> float:
+    """BM25 (Lucene) inverse document frequency of a token held by ``df`` of ``size`` chunks."""
+    return float(np.log(1.0 + (size - df + 0.5) / (df + 0.5)))
 
 
 class LexicalIndex:
@@ -76,5 +89,4 @@ class LexicalIndex:
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a (stemmed) token; unknown tokens get the highest."""
-        df = self.frequencies.get(token, 0)
-        return float(np.log(1.0 + (self.size - df + 0.5) / (df + 0.5)))
+        return bm25_idf(self.frequencies.get(token, 0), self.size)

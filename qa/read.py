@@ -1,34 +1,39 @@
 """Reading sources: the only module that opens source files.
 
-Supported: .txt and .md (UTF-8, text kept exactly as in the file), .html/.htm
-(visible text via BeautifulSoup), .pdf (text per page via pypdf, page offsets kept).
-Anything else, or a file that cannot be decoded, is skipped with a reason.
+Supported: .txt (UTF-8, text kept exactly as in the file), .md (the file exactly,
+its structure from ``qa.markdown``), .html/.htm (the page's content as blocks:
+``qa.html``), .pdf (text per page via pypdfium2: ``qa.pdf``, page
+offsets kept), .docx and .epub (``qa.office``). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import SourceError
+from .blocks import Written
 from .types import Document, Skipped
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+BOOK_SUFFIXES = {".docx", ".epub"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
-PAGE_SEPARATOR = "\n\n"
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Files named directly, and every file under the folders named, in a stable order."""
     for given in paths:
         path = Path(given).expanduser()
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-        elif path.exists():
+        if path.is_dir():  # every entry but folders: pipes and broken links are reported, not silently left out
+            yield from sorted(p for p in path.rglob("*") if not _hidden(p, path) and (p.is_symlink() or not p.is_dir()))
+        elif path.exists() or path.is_symlink():
             yield path
         else:
             raise SourceError(f"No such file or folder: {path}. Check the path and try again.")
@@ -50,7 +55,11 @@ def read_sources(
     skipped: list[Skipped] = []
     seen: set[Path] = set()
     for path in iter_source_files(paths):
-        resolved = path.resolve()
+        try:
+            resolved = check_file_kind(path)
+        except SourceError as error:
+            skipped.append(Skipped(str(path.absolute()), str(error)))
+            continue
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -61,10 +70,32 @@ def read_sources(
     return documents, skipped
 
 
+def check_file_kind(path: Path) -> Path:
+    """The resolved path of a regular file with a UTF-8 name, or a SourceError saying why it is skipped."""
+    try:
+        resolved = path.resolve(strict=True)
+        mode = resolved.stat().st_mode
+    except RuntimeError as error:  # what Python 3.11 raises for a symbolic link loop
+        raise SourceError("a symbolic link that loops back to itself") from error
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise SourceError("a symbolic link that loops back to itself") from error
+        if isinstance(error, FileNotFoundError) and path.is_symlink():
+            raise SourceError("a broken symbolic link: what it points to does not exist") from error
+        raise SourceError(f"cannot read the file: {error.strerror or error}") from error
+    if not stat.S_ISREG(mode):  # reading a named pipe would wait forever
+        raise SourceError("not a regular file (a named pipe, socket or device)")
+    try:
+        str(resolved).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise SourceError("the file name is not valid UTF-8; rename the file") from error
+    return resolved
+
+
 def read_document(path: Path, known: Document | None = None) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .pdf")
+        raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .pdf, .docx or .epub")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -75,15 +106,35 @@ def read_document(path: Path, known: Document | None = None) -> Document:
     digest = hashlib.sha256(data).hexdigest()
     if known is not None and known.sha256 == digest:
         return known
-    if suffix in PDF_SUFFIXES:
-        text, page_starts = pdf_text(data)
-    else:
-        text, page_starts = decode_text(data), ()
-        if suffix in HTML_SUFFIXES:
-            text = html_text(text)
-    if not text.strip():
+    written = parse(suffix, data, path.name)
+    if not written.text.strip():
         raise SourceError("no text found in the file")
-    return Document(str(path), path.name, text, digest, page_starts)
+    return Document(str(path), path.name, written.text, digest, written.page_starts, written.blocks, written.title)
+
+
+def parse(suffix: str, data: bytes, name: str) -> Written:
+    """The text to store for a file of this type, with its blocks when the format has structure."""
+    if suffix in PDF_SUFFIXES:
+        from .pdf import read_pdf
+
+        return read_pdf(data)
+    if suffix in HTML_SUFFIXES:
+        from .html import read_html
+
+        return read_html(decode_text(data), name)
+    if suffix == ".docx":
+        from .office import read_docx
+
+        return read_docx(data)
+    if suffix == ".epub":
+        from .office import read_epub
+
+        return read_epub(data)
+    if suffix in MARKDOWN_SUFFIXES:
+        from .markdown import read_markdown
+
+        return read_markdown(decode_text(data))
+    return Written(decode_text(data), ())
 
 
 def decode_text(data: bytes) -> str:
@@ -94,36 +145,3 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SourceError(f"not valid UTF-8 text (byte {error.start}); save it as UTF-8") from error
-
-
-def html_text(markup: str) -> str:
-    """Visible text of an HTML page, one block element per line."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "header", "footer", "form"]):
-        tag.decompose()
-    lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    return "\n\n".join(line for line in lines if line)
-
-
-def pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
-    """Text of each page joined by blank lines, with the offset where each page starts."""
-    import io
-    import logging
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise SourceError(f"cannot read the PDF: {error}") from error
-    starts: list[int] = []
-    offset = 0
-    for page in pages:
-        starts.append(offset)
-        offset += len(page) + len(PAGE_SEPARATOR)
-    return PAGE_SEPARATOR.join(pages), tuple(starts)

@@ -13,9 +13,9 @@ import numpy as np
 
 from . import embed
 from .embed import Embedder
-from .errors import QAError, QuestionError
-from .lexical import LexicalIndex
-from .settings import RetrievalSettings
+from .errors import ArgumentError, QuestionError, shown
+from .lexical import LexicalSearch
+from .settings import Settings
 from .store import VectorStore
 
 MODES = ("hybrid", "dense", "lexical")
@@ -24,30 +24,52 @@ Hits = list[tuple[int, float]]  # (chunk id, score), best first
 
 def check_question(question: object, max_chars: int) -> tuple[str, bool]:
     """The question stripped and cut to ``max_chars``; True when it was cut."""
-    if not isinstance(question, str) or not question.strip():
+    if question is None or (isinstance(question, str) and not question.strip()):
         raise QuestionError("The question is empty. Type a question about your sources.")
-    question = " ".join(question.split())
-    if len(question) > max_chars:
-        return question[:max_chars].rsplit(" ", 1)[0] or question[:max_chars], True
-    return question, False
+    if not isinstance(question, str):
+        raise QuestionError(f"The question must be text (a str), not {type(question).__name__}. Pass it as a string.")
+    return clip(question, max_chars, "The question")
 
 
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise QAError(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}.")
+def clip(text: str, max_chars: int, what: str) -> tuple[str, bool]:
+    """``text`` with its whitespace collapsed, cut at a word boundary to ``max_chars``; True when it was cut."""
+    text = " ".join(text.split())
+    cut = len(text) > max_chars
+    if cut:
+        text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:  # lone surrogates: bytes that were not UTF-8 (argv, a bad client)
+            raise QuestionError(
+                f"{what} holds characters that are not valid text (undecodable bytes at position {error.start}). "
+                "Type it again as plain UTF-8 text."
+            ) from error
+    return text, cut
+
+
+def check_k(k: object) -> int:
+    """``k`` as a whole number of at least 1."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ArgumentError(f"k must be a whole number of at least 1, such as k=5; got {shown(k)}.")
+    return int(k)
+
+
+def check_mode(mode: object) -> str:
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ArgumentError(f"Unknown retrieval mode {shown(mode)}; use one of {', '.join(MODES)}.")
     return mode
 
 
 class Retriever:
     """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
 
-    def __init__(self, store: VectorStore, lexical: LexicalIndex, settings: RetrievalSettings,
-                 embedder: Embedder | None, model_path: str) -> None:
+    def __init__(self, store: VectorStore, lexical: LexicalSearch, settings: Settings, embedder: Embedder | None) -> None:
         self.store = store
         self.lexical = lexical
-        self.settings = settings
+        self.settings = settings.retrieval
         self._embedder = embedder
-        self._model_path = model_path
+        self._model = (settings.model_path, settings.backend, settings.device)  # the index's manifest was checked against these
         self._loading = threading.Lock()
 
     @property
@@ -56,7 +78,7 @@ class Retriever:
         if self._embedder is None:
             with self._loading:
                 if self._embedder is None:
-                    self._embedder = embed.load_embedder(self._model_path)
+                    self._embedder = embed.load_embedder(*self._model)
         return self._embedder
 
     @property
@@ -65,8 +87,8 @@ class Retriever:
         return self._embedder
 
     def embed_question(self, question: str) -> np.ndarray:
-        text = self.embedder.truncate(question)
-        return self.embedder.embed([text], batch_size=1, threads=self.settings.query_threads)[0]
+        """The question's vector (the embedder reads its first 256 word pieces; tokenised once)."""
+        return self.embedder.embed([question], batch_size=1, threads=self.settings.query_threads)[0]
 
     def rank(self, question: str, k: int, mode: str | None = None) -> tuple[Hits, np.ndarray | None]:
         """The best ``k`` chunks, and the question's vector (None in lexical mode)."""

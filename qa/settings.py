@@ -25,7 +25,17 @@ def default_reader_path() -> str:
     return os.environ.get("QA_READER_PATH") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "reader")
 
 
-CHUNKER_VERSION = 2  # bump when sentence splitting or cleaning changes, so old indexes are rebuilt
+def default_backend() -> str:
+    """$QA_BACKEND when set, else "onnx" (the int8 model: same retrieval quality, see bench/RESULTS.md)."""
+    return os.environ.get("QA_BACKEND", "onnx")
+
+
+def default_device() -> str:
+    """$QA_DEVICE when set, else "cpu"; "auto" embeds batches on a GPU when one is usable."""
+    return os.environ.get("QA_DEVICE", "cpu")
+
+
+CHUNKER_VERSION = 3  # bump when sentence splitting or cleaning changes, so old indexes are rebuilt
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,10 @@ class RetrievalSettings:
       mode; BM25 gets the rest. Weighted score fusion beat reciprocal rank fusion
       on SciFact by about 2 nDCG points here (see bench/RESULTS.md).
     - ``candidates``: how many hits each retriever contributes before fusion.
-    - ``query_threads``: torch threads for embedding one question (1 is the
-      fastest and steadiest for a single short query on a small machine).
+    - ``query_threads``: threads for embedding one question. 1 (the default) runs
+      it in the asking thread on the ONNX backend's single-threaded session: the
+      steadiest on a small machine, and it leaves the other cores to concurrent
+      questions. The torch backend ignores it (torch's thread count is process-wide).
     """
 
     mode: str = "hybrid"
@@ -78,6 +90,9 @@ class AnswerSettings:
       ``overlap_weight`` x idf-weighted question-word overlap + ``rank_prior`` /
       passage rank + ``type_bonus`` when the question asks for a number, date, person
       or place and the sentence holds one (tuned on XQuAD; bench/RESULTS.md).
+    - ``prose_at``: code sentences are quoted only when no prose sentence's cheap
+      support (cosine + weighted overlap) reaches this (the abstention threshold
+      before the reader, calibrated on XQuAD).
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated
@@ -90,19 +105,33 @@ class AnswerSettings:
     overlap_weight: float = 1.5
     rank_prior: float = 0.2
     type_bonus: float = 0.2
+    prose_at: float = 0.98
     reader: str = field(default_factory=default_reader_path)
 
 
 @dataclass(frozen=True)
 class Settings:
     model_path: str = field(default_factory=default_model_path)
+    backend: str = field(default_factory=default_backend)  # "onnx" or "torch"; recorded in the manifest
+    device: str = field(default_factory=default_device)  # "cpu", "cuda" or "auto"; where batches are embedded
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     batch_size: int = 64
+    # Embed every sentence at build time (for the reader's cosine; about half the build's embedding work).
+    # False: only chunks are embedded and the reader embeds a question's candidate sentences when asked.
+    sentence_vectors: bool = True
     max_question_chars: int = 2000
     ann_threshold: int = 200_000  # above this many chunks FAISS uses HNSW instead of flat search
 
+    def __post_init__(self) -> None:
+        from .errors import ModelError
+
+        if self.backend not in ("onnx", "torch"):
+            raise ModelError(f"Unknown embedding backend {self.backend!r}; use onnx or torch (QA_BACKEND or --backend).")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ModelError(f"Unknown device {self.device!r}; use cpu, cuda or auto (QA_DEVICE or --device).")
+
     def manifest_fields(self) -> dict[str, object]:
         """Settings that change what is stored in the index (with the chunker's version)."""
-        return {"chunk": asdict(self.chunk), "chunker": CHUNKER_VERSION}
+        return {"chunk": asdict(self.chunk), "chunker": CHUNKER_VERSION, "sentence_vectors": self.sentence_vectors}

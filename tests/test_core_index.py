@@ -1,5 +1,9 @@
 """The index: save/load round trip, incremental rebuilds, refusing foreign or damaged indexes,
-crash safety, the writer lock, retrieval modes, and question checks (all with the fake embedder)."""
+crash safety, the writer lock, retrieval modes, and question checks (all with the fake embedder).
+
+Tests that take ``index_location`` or ``fake_index`` run on both stores (a folder and
+PostgreSQL); ``@folder_only`` ones check the folder format itself (tests/test_postgres.py
+has the database's own)."""
 
 from __future__ import annotations
 
@@ -23,8 +27,11 @@ from qa import (
     Settings,
     storage,
 )
+from qa.settings import CHUNKER_VERSION
 
-from conftest import SEED_FILE, FakeEmbedder
+from conftest import SEED_FILE, FakeEmbedder, folder_only
+
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
 
 HARBOUR = (
     "Harbour report from the northern quay\n\n"
@@ -51,8 +58,8 @@ def sources(passages) -> list[str]:
 # ----- round trip ----------------------------------------------------------------------
 
 
-def test_save_load_round_trip(fake_index, tmp_path, fake_embedder):
-    loaded = Index.load(tmp_path / "index", embedder=fake_embedder)
+def test_save_load_round_trip(fake_index, index_location, fake_embedder):
+    loaded = Index.load(index_location, embedder=fake_embedder)
     assert loaded.documents == fake_index.documents
     assert loaded.corpus.titles == fake_index.corpus.titles
     assert np.array_equal(loaded.chunks, fake_index.chunks)
@@ -65,6 +72,7 @@ def test_save_load_round_trip(fake_index, tmp_path, fake_embedder):
         assert loaded.answer(question) == fake_index.answer(question)
 
 
+@folder_only
 def test_index_folder_layout(fake_index, tmp_path):
     index_dir = tmp_path / "index"
     folder = storage.current_folder(index_dir)
@@ -74,8 +82,9 @@ def test_index_folder_layout(fake_index, tmp_path):
     assert names == {"manifest.json", "documents.jsonl", "chunks.npy", "sentences.npy", "sentence_vectors.npy", "vectors.faiss", "bm25"}
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == storage.FORMAT_VERSION
-    assert manifest["model"] == "fake-hash" and manifest["dim"] == 64
-    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4}, "chunker": 2}
+    assert manifest["model"] == "fake-hash" and manifest["dim"] == 64 and manifest["backend"] == fake_index.embedder.backend
+    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4}, "chunker": CHUNKER_VERSION,
+                                    "sentence_vectors": True}
     (doc,) = fake_index.documents
     assert manifest["documents"] == [{"path": doc.path, "sha256": doc.sha256, "chunks": len(fake_index.chunks)}]
 
@@ -83,29 +92,28 @@ def test_index_folder_layout(fake_index, tmp_path):
 # ----- incremental rebuilds ------------------------------------------------------------
 
 
-def test_rebuild_with_nothing_changed_embeds_nothing(seed_corpus, tmp_path, fake_embedder):
+def test_rebuild_with_nothing_changed_embeds_nothing(seed_corpus, index_location, fake_embedder):
     (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
-    first = build(seed_corpus, tmp_path / "index", fake_embedder)
+    first = build(seed_corpus, index_location, fake_embedder)
     assert len(first.report.embedded) == 2 and len(fake_embedder.calls) == 1
-    before = generations(tmp_path / "index")
 
     counting = FakeEmbedder()
-    again = build(seed_corpus, tmp_path / "index", counting)
+    again = build(seed_corpus, index_location, counting)
     assert counting.calls == []
     assert again.report.embedded == () and again.report.removed == ()
     assert sorted(again.report.reused) == sorted(doc.path for doc in first.documents)
-    assert generations(tmp_path / "index") == before  # nothing rewritten
+    assert again.generation == first.generation == Index.load(index_location, embedder=counting).generation  # nothing rewritten
     assert again.retrieve("lighthouse keeper", k=3) == first.retrieve("lighthouse keeper", k=3)
 
 
-def test_changed_file_is_the_only_one_embedded_again(seed_corpus, tmp_path, fake_embedder):
+def test_changed_file_is_the_only_one_embedded_again(seed_corpus, new_location, fake_embedder):
     harbour = seed_corpus / "harbour.txt"
     harbour.write_text(HARBOUR, encoding="utf-8")
-    build(seed_corpus, tmp_path / "index", fake_embedder)
+    build(seed_corpus, new_location("index"), fake_embedder)
 
     harbour.write_text(HARBOUR + BAKERY, encoding="utf-8")
     counting = FakeEmbedder()
-    index = build(seed_corpus, tmp_path / "index", counting)
+    index = build(seed_corpus, new_location("index"), counting)
     assert index.report.embedded == (str(harbour.resolve()),)
     assert index.report.reused == (str((seed_corpus / SEED_FILE.name).resolve()),)
     embedded = counting.embedded_texts
@@ -114,7 +122,7 @@ def test_changed_file_is_the_only_one_embedded_again(seed_corpus, tmp_path, fake
     assert "300 loaves" in index.retrieve("bakery loaves rye bread", k=1)[0].text
 
     # The carried vectors give exactly what a fresh build of the same files gives.
-    fresh = build(seed_corpus, tmp_path / "fresh", FakeEmbedder())
+    fresh = build(seed_corpus, new_location("fresh"), FakeEmbedder())
     assert np.array_equal(index.chunks, fresh.chunks)
     assert np.array_equal(index.corpus.sentence_vectors, fresh.corpus.sentence_vectors)
     for mode in ("hybrid", "dense", "lexical"):
@@ -124,49 +132,50 @@ def test_changed_file_is_the_only_one_embedded_again(seed_corpus, tmp_path, fake
         ]
 
 
-def test_deleted_file_is_dropped_and_new_file_added(seed_corpus, tmp_path, fake_embedder):
+def test_deleted_file_is_dropped_and_new_file_added(seed_corpus, index_location, fake_embedder):
     harbour = seed_corpus / "harbour.txt"
     harbour.write_text(HARBOUR, encoding="utf-8")
-    index = build(seed_corpus, tmp_path / "index", fake_embedder)
+    index = build(seed_corpus, index_location, fake_embedder)
     assert "harbour.txt" in sources(index.retrieve("lighthouse zebrafish boats", k=3, mode="lexical"))
 
     harbour.unlink()
     counting = FakeEmbedder()
-    index = build(seed_corpus, tmp_path / "index", counting)
+    index = build(seed_corpus, index_location, counting)
     assert counting.calls == []  # dropping a file embeds nothing
     assert index.report.removed == (str(harbour.resolve()),)
     assert [doc.source for doc in index.documents] == [SEED_FILE.name]
     for mode in ("hybrid", "dense", "lexical"):
         assert "harbour.txt" not in sources(index.retrieve("lighthouse zebrafish boats", k=10, mode=mode))
-    reloaded = Index.load(tmp_path / "index", embedder=counting)
+    reloaded = Index.load(index_location, embedder=counting)
     assert [doc.source for doc in reloaded.documents] == [SEED_FILE.name]
     assert not any("zebrafish" in p.text for p in reloaded.retrieve("zebrafish", k=10))
 
     (seed_corpus / "bakery.md").write_text(BAKERY, encoding="utf-8")
-    index = build(seed_corpus, tmp_path / "index", counting)
+    index = build(seed_corpus, index_location, counting)
     assert index.report.embedded == (str((seed_corpus / "bakery.md").resolve()),)
     assert not any("Azerbaijan" in text for text in counting.embedded_texts)
     assert index.retrieve("bakery rye loaves", k=1)[0].source == "bakery.md"
-    assert len(generations(tmp_path / "index")) == 1  # older generations are cleaned up
+    if isinstance(index_location, Path):
+        assert len(generations(index_location)) == 1  # older generations are cleaned up
 
 
-def test_other_chunk_settings_rebuild_everything_with_a_warning(fake_index, seed_corpus, tmp_path):
+def test_other_chunk_settings_rebuild_everything_with_a_warning(fake_index, seed_corpus, index_location):
     settings = Settings(chunk=ChunkSettings(sentences=2, overlap=0))
     counting = FakeEmbedder()
     with pytest.warns(UserWarning, match="rebuilding the whole index"):
-        index = Index.build([seed_corpus], tmp_path / "index", settings=settings, embedder=counting)
+        index = Index.build([seed_corpus], index_location, settings=settings, embedder=counting)
     assert counting.calls and index.report.embedded
     assert all(last - first <= 1 for first, last in zip(index.chunks["first_sentence"], index.chunks["last_sentence"]))
-    Index.load(tmp_path / "index", settings=settings, embedder=counting)
+    Index.load(index_location, settings=settings, embedder=counting)
     with pytest.raises(IndexMismatchError):
-        Index.load(tmp_path / "index", embedder=counting)
+        Index.load(index_location, embedder=counting)
 
 
 # ----- refusing foreign, damaged and missing indexes -----------------------------------
 
 
-def test_missing_index(tmp_path, fake_embedder):
-    for index_dir in (tmp_path / "nowhere", tmp_path):
+def test_missing_index(index_location, tmp_path, fake_embedder):
+    for index_dir in (index_location, tmp_path if isinstance(index_location, Path) else index_location):
         with pytest.raises(IndexMissingError, match="qa index"):
             Index.load(index_dir, embedder=fake_embedder)
 
@@ -181,12 +190,13 @@ def test_missing_index(tmp_path, fake_embedder):
         (lambda: {"embedder": FakeEmbedder(), "settings": Settings(chunk=ChunkSettings(max_chars=500))}, "chunk"),
     ],
 )
-def test_mismatched_index_is_refused(fake_index, tmp_path, make, what):
+def test_mismatched_index_is_refused(fake_index, index_location, make, what):
     with pytest.raises(IndexMismatchError, match=what) as error:
-        Index.load(tmp_path / "index", **make())
+        Index.load(index_location, **make())
     assert "qa index" in str(error.value)
 
 
+@folder_only
 def test_other_format_version_is_refused(fake_index, tmp_path, fake_embedder):
     manifest_path = storage.current_folder(tmp_path / "index") / storage.MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -204,6 +214,7 @@ def _garble(path: Path) -> None:
     path.write_bytes(b"\x07" * path.stat().st_size)  # same size: only reading it can tell
 
 
+@folder_only
 @pytest.mark.parametrize(
     ("name", "damage"),
     [
@@ -225,6 +236,7 @@ def test_corrupt_index_is_refused(fake_index, tmp_path, fake_embedder, name, dam
         Index.load(tmp_path / "index", embedder=fake_embedder)
 
 
+@folder_only
 @pytest.mark.parametrize("pointer", ["gen-19990101T000000-000000000-1", "../elsewhere", "", "\x00\x01garbage"])
 def test_current_naming_a_missing_folder_is_corrupt(fake_index, tmp_path, fake_embedder, pointer):
     (tmp_path / "index" / "CURRENT").write_text(pointer, encoding="utf-8")
@@ -232,6 +244,7 @@ def test_current_naming_a_missing_folder_is_corrupt(fake_index, tmp_path, fake_e
         Index.load(tmp_path / "index", embedder=fake_embedder)
 
 
+@folder_only
 def test_damaged_index_is_rebuilt_by_the_next_build(fake_index, seed_corpus, tmp_path):
     _garble(storage.current_folder(tmp_path / "index") / "vectors.faiss")
     counting = FakeEmbedder()
@@ -244,6 +257,7 @@ def test_damaged_index_is_rebuilt_by_the_next_build(fake_index, seed_corpus, tmp
 # ----- crash safety and the writer lock ------------------------------------------------
 
 
+@folder_only
 @pytest.mark.parametrize("target", ["qa.lexical.LexicalIndex.save", "qa.storage._fsync_tree", "qa.storage.np.save"])
 def test_crash_mid_build_leaves_the_previous_index(fake_index, seed_corpus, tmp_path, monkeypatch, target):
     index_dir = tmp_path / "index"
@@ -267,6 +281,7 @@ def test_crash_mid_build_leaves_the_previous_index(fake_index, seed_corpus, tmp_
     assert rebuilt.report.embedded == (str((seed_corpus / "harbour.txt").resolve()),)
 
 
+@folder_only
 def test_second_writer_gets_index_locked_error(fake_index, seed_corpus, tmp_path, monkeypatch, fake_embedder):
     monkeypatch.setattr(storage, "LOCK_WAIT_SECONDS", 0.05)
     index_dir = tmp_path / "index"
@@ -326,8 +341,8 @@ def test_huge_question_is_cut_before_anything_reads_it(fake_index, fake_embedder
 # ----- module-level API: load once, reload after a rebuild -----------------------------
 
 
-def test_module_retrieve_caches_and_reloads(fake_model_env, seed_corpus, tmp_path):
-    index_dir = tmp_path / "index"
+def test_module_retrieve_caches_and_reloads(fake_model_env, seed_corpus, index_location):
+    index_dir = index_location
     build(seed_corpus, index_dir, fake_model_env)
     passages = qa.retrieve("Russian peacekeepers", k=2, index_dir=index_dir)
     assert len(passages) == 2
@@ -346,18 +361,18 @@ def test_module_retrieve_caches_and_reloads(fake_model_env, seed_corpus, tmp_pat
     assert qa.ask("How many zebrafish boats did the lighthouse keeper count?", index_dir=index_dir).question
 
 
-def test_module_retrieve_without_index(tmp_path):
+def test_module_retrieve_without_index(index_location):
     with pytest.raises(IndexMissingError, match="qa index"):
-        qa.retrieve("anything", index_dir=tmp_path / "none")
+        qa.retrieve("anything", index_dir=index_location)
 
 
-def test_file_that_turns_unreadable_is_dropped_with_a_warning(seed_corpus, tmp_path, fake_embedder):
+def test_file_that_turns_unreadable_is_dropped_with_a_warning(seed_corpus, index_location, fake_embedder):
     harbour = seed_corpus / "harbour.txt"
     harbour.write_text(HARBOUR, encoding="utf-8")
-    build(seed_corpus, tmp_path / "index", fake_embedder)
+    build(seed_corpus, index_location, fake_embedder)
     harbour.write_bytes(HARBOUR.encode("utf-16"))  # no longer UTF-8
     with pytest.warns(qa.SkippedFileWarning, match="harbour.txt"):
-        index = Index.build([seed_corpus], tmp_path / "index", embedder=fake_embedder)
+        index = Index.build([seed_corpus], index_location, embedder=fake_embedder)
     assert index.report.removed == (str(harbour.resolve()),)
     assert [Path(s.path).name for s in index.report.skipped] == ["harbour.txt"]
     assert "harbour.txt" not in sources(index.retrieve("lighthouse zebrafish", k=10))

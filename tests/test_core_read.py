@@ -12,6 +12,8 @@ from qa.read import read_document, read_sources
 
 from conftest import SEED_FILE
 
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
 
 def file_text(path: Path) -> str:
     with open(path, encoding="utf-8", newline="") as handle:
@@ -31,7 +33,7 @@ def assert_exact_offsets(index: Index) -> None:
         passage = index.corpus.passage(chunk_id, 0.0, 1)
         assert passage.text == index.documents[doc_id].text[start:end]
         assert passage.text == passage.text.strip() and passage.text
-    for doc_id, start, end in index.corpus.sentences.tolist():
+    for doc_id, start, end in index.corpus.sentences[["doc", "start", "end"]].tolist():
         sentence = index.documents[doc_id].text[start:end]
         assert sentence and sentence == sentence.strip()
 
@@ -60,7 +62,7 @@ def test_every_seed_chunk_and_passage_has_exact_offsets(fake_index, seed_text):
             assert seed_text[passage.start : passage.end] == passage.text
 
 
-def test_crlf_and_non_breaking_space_are_kept(tmp_path, fake_embedder):
+def test_crlf_and_non_breaking_space_are_kept(tmp_path, index_location, fake_embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     raw = (
@@ -71,7 +73,7 @@ def test_crlf_and_non_breaking_space_are_kept(tmp_path, fake_embedder):
     )
     (corpus / "crlf.txt").write_bytes(raw.encode("utf-8"))
     (corpus / "notes.md").write_bytes("# Notes\n\nThe ferry\xa0leaves at noon. It returns at 5 p.m.\n".encode("utf-8"))
-    index, skipped = build_quietly([corpus], tmp_path / "index", fake_embedder)
+    index, skipped = build_quietly([corpus], index_location, fake_embedder)
     assert skipped == []
     by_name = {doc.source: doc for doc in index.documents}
     assert by_name["crlf.txt"].text == file_text(corpus / "crlf.txt") == raw
@@ -135,14 +137,14 @@ PDF_PAGES = [
 ]
 
 
-def test_pdf_passages_report_their_page(tmp_path, fake_embedder):
+def test_pdf_passages_report_their_page(tmp_path, index_location, fake_embedder):
     path = tmp_path / "harbour.pdf"
     make_pdf(path, PDF_PAGES)
     doc = read_document(path)
     assert len(doc.page_starts) == 2 and doc.page_starts[0] == 0
     assert doc.page_at(doc.text.index("lighthouse")) == 1
     assert doc.page_at(doc.text.index("bakery")) == 2
-    index, _ = build_quietly([path], tmp_path / "index", fake_embedder)
+    index, _ = build_quietly([path], index_location, fake_embedder)
     assert_exact_offsets(index)
     texts = [index.documents[d].text[s:e] for d, s, e, _, _ in index.chunks.tolist()]
     assert not any("Page 1" in text or "Page 2" in text for text in texts)  # page numbers are chrome
@@ -160,13 +162,16 @@ BAD_FILES = {
     "binary.txt": b"PK\x03\x04\x00\x00binary\x00data",
     "latin1.txt": "Caf\xe9 cr\xe8me, a sentence in Latin-1.".encode("latin-1"),
     "report.docx": b"PK\x03\x04 pretend this is a Word file",
+    "sheet.xlsx": b"PK\x03\x04 a spreadsheet",
+    "book.epub": b"PK\x03\x04 not really a book",
     "empty.txt": b"",
 }
 
 
 @pytest.mark.parametrize(
     ("name", "reason"),
-    [("binary.txt", "binary"), ("latin1.txt", "UTF-8"), ("report.docx", "unsupported"), ("empty.txt", "no text")],
+    [("binary.txt", "binary"), ("latin1.txt", "UTF-8"), ("report.docx", "cannot read the Word document"),
+     ("sheet.xlsx", "unsupported"), ("book.epub", "cannot read the EPUB"), ("empty.txt", "no text")],
 )
 def test_bad_file_is_a_source_error(tmp_path, name, reason):
     path = tmp_path / name
@@ -238,12 +243,12 @@ def test_corpus_of_page_chrome_only_raises_empty_corpus_error(tmp_path, fake_mod
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 
-def test_document_without_passages_beside_others(seed_corpus, tmp_path, fake_embedder):
+def test_document_without_passages_beside_others(seed_corpus, tmp_path, index_location, fake_embedder):
     (seed_corpus / "menu.txt").write_text("Accessibility links\n\nXS\nSM\nMD\nLG\n", encoding="utf-8")
-    index, _ = build_quietly([seed_corpus], tmp_path / "index", fake_embedder)
+    index, _ = build_quietly([seed_corpus], index_location, fake_embedder)
     assert sorted(doc.source for doc in index.documents) == sorted(["menu.txt", SEED_FILE.name])
-    loaded = Index.load(tmp_path / "index", embedder=fake_embedder)
+    loaded = Index.load(index_location, embedder=fake_embedder)
     assert loaded.retrieve("Russian peacekeepers", k=3) == index.retrieve("Russian peacekeepers", k=3)
     (seed_corpus / "menu.txt").unlink()
-    rebuilt, _ = build_quietly([seed_corpus], tmp_path / "index", fake_embedder)
+    rebuilt, _ = build_quietly([seed_corpus], index_location, fake_embedder)
     assert [doc.source for doc in rebuilt.documents] == [SEED_FILE.name]

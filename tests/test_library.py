@@ -17,7 +17,7 @@ def library(tmp_path: Path) -> Library:
     (seeds / "nested").mkdir(parents=True)
     (seeds / "a.txt").write_text("Alpha.", encoding="utf-8")
     (seeds / "nested" / "b.md").write_text("Beta.", encoding="utf-8")
-    (seeds / "notes.docx").write_bytes(b"not supported")
+    (seeds / "notes.xlsx").write_bytes(b"not supported")
     (seeds / ".hidden.txt").write_text("Hidden.", encoding="utf-8")
     return Library(seeds, tmp_path / "data", max_upload_bytes=100)
 
@@ -33,7 +33,8 @@ def test_sources_are_supported_visible_seeds_then_uploads(library: Library, tmp_
     library.add(upload(tmp_path, "c.html", "<p>Gamma.</p>"))
     sources = library.sources()
     assert [(s.name, s.kind) for s in sources] == [("a.txt", "seed"), ("b.md", "seed"), ("c.html", "upload")]
-    assert sources[0] == SourceFile("a.txt", str((library.seeds / "a.txt").resolve()), "seed", 6)
+    assert sources[0] == SourceFile("a.txt", str((library.seeds / "a.txt").resolve()), "seed", 6, "a.txt")
+    assert sources[1].relative == "nested/b.md" and sources[2].relative == "c.html"
     assert library.paths() == [s.path for s in sources]
     assert Path(sources[2].path).parent == (tmp_path / "data" / "uploads").resolve()
 
@@ -104,5 +105,5 @@ def test_the_last_source_cannot_be_removed(library: Library) -> None:
 def test_removing_an_unknown_source_says_so(library: Library, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"elsewhere\.txt is not in the library"):
         library.remove(tmp_path / "elsewhere.txt")
-    with pytest.raises(SourceError, match=r"notes\.docx is not in the library"):
-        library.remove(library.seeds / "notes.docx")
+    with pytest.raises(SourceError, match=r"notes\.xlsx is not in the library"):
+        library.remove(library.seeds / "notes.xlsx")

@@ -100,8 +100,8 @@ def test_clicking_an_earlier_answer_or_its_number_shows_its_sources(tmp_path) ->
 
 
 def test_a_locked_index_is_a_friendly_upload_message_and_the_temp_file_goes(tmp_path) -> None:
-    upload = tmp_path / "gradio-tmp" / "notes.md"
-    upload.parent.mkdir()
+    upload = tmp_path / "data" / "tmp" / "0123abcd" / "notes.md"  # where Gradio stores it (Library.incoming)
+    upload.parent.mkdir(parents=True)
     upload.write_text("Notes.", encoding="utf-8")
     cleared, status, table, _ = webapp.add_files(StubService(reply(), tmp_path), [str(upload)], lambda *a, **k: None)
     assert cleared is None and 'class="qa-error"' in status and "Another process is writing the index" in status
@@ -109,6 +109,8 @@ def test_a_locked_index_is_a_friendly_upload_message_and_the_temp_file_goes(tmp_
     assert "No sources yet" in table
 
 
-def test_api_data_never_has_a_path_key_that_gradio_client_would_download() -> None:
-    data = webapp.client_safe({"path": "/d/fleet.txt", "source": "fleet.txt"})
-    assert data == {"file_path": "/d/fleet.txt", "source": "fleet.txt"}
+def test_api_data_never_has_a_path_key_or_a_server_path() -> None:
+    shown = {"/srv/qa/seeds/notes/fleet.txt": "notes/fleet.txt"}
+    data = webapp.client_safe({"path": "/srv/qa/seeds/notes/fleet.txt", "source": "fleet.txt"}, shown)
+    assert data == {"file_path": "notes/fleet.txt", "source": "fleet.txt"}
+    assert webapp.client_safe({"path": "/srv/gone/old.txt"}, shown) == {"file_path": "old.txt"}

@@ -1,7 +1,9 @@
 """The set of sources the app indexes: the files in ``seeds/`` plus uploads under ``data/uploads/``.
 
-- Uploads are checked (type, size, name) and copied into ``data/uploads/``; nothing is stored
-  anywhere else. Uploading a file with the name of an earlier upload replaces it.
+- Uploads are checked (type, size, name, readable text) and copied into ``data/uploads/``; nothing
+  is stored anywhere else. Uploading a file with the name of an earlier upload replaces it, but
+  only once the new one is indexed: until then the earlier one is kept aside (``stage``,
+  then ``commit`` or ``rollback``), and ``recover`` puts it back after a crash.
 - Removing an upload deletes its stored copy.
 - Removing a seed never deletes the user's file: its path (relative to ``seeds/``) is written
   to ``data/excluded.txt`` and it is left out of the index. Delete that line (or the file)
@@ -19,12 +21,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import SUPPORTED_SUFFIXES, SourceError
+from qa import SUPPORTED_SUFFIXES, SourceError, check_source
 
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_NAME_CHARS = 120
 UPLOADS = "uploads"
+INCOMING = "tmp"
 EXCLUDED = "excluded.txt"
+STAGING = ".upload-"  # an upload being copied and checked (hidden: never listed or indexed)
+PREVIOUS = ".previous-"  # the earlier upload of a name, kept aside until the new one is indexed
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
 
 
@@ -36,6 +41,15 @@ class SourceFile:
     path: str  # absolute path (what the index records)
     kind: str  # "seed" (a file in seeds/) or "upload" (a copy under data/uploads/)
     size: int  # bytes
+    relative: str  # path inside its library folder (seeds/ or data/uploads/): what the API shows
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An upload in place under its name, with the file it replaced kept aside (None: the name was free)."""
+
+    source: SourceFile
+    previous: Path | None
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,11 @@ class Library:
         return self.data / UPLOADS
 
     @property
+    def incoming(self) -> Path:
+        """Where the web server puts uploads before they are checked (app.py points GRADIO_TEMP_DIR here)."""
+        return self.data / INCOMING
+
+    @property
     def excluded_file(self) -> Path:
         return self.data / EXCLUDED
 
@@ -59,12 +78,16 @@ class Library:
     def sources(self) -> list[SourceFile]:
         """Every source to index: seeds not excluded, then uploads; each group sorted by name."""
         excluded = self.excluded()
-        seeds = [p for p in _files(self.seeds) if _relative(p, self.seeds) not in excluded]
-        return [_source(p, "seed") for p in seeds] + [_source(p, "upload") for p in _files(self.uploads)]
+        seeds = [source for source in _sources(self.seeds, "seed") if source.relative not in excluded]
+        return seeds + _sources(self.uploads, "upload")
 
     def paths(self) -> list[str]:
         """The absolute paths of ``sources()``, for ``Index.build``."""
         return [source.path for source in self.sources()]
+
+    def relative_paths(self) -> dict[str, str]:
+        """Each source's absolute path (what the index records) -> its path inside its library folder."""
+        return {source.path: source.relative for source in self.sources()}
 
     def excluded(self) -> set[str]:
         """Seed paths (relative to the seeds folder) left out of the index."""
@@ -101,6 +124,17 @@ class Library:
 
     def add(self, file: str | Path, name: str | None = None) -> SourceFile:
         """Copy an uploaded ``file`` into the uploads folder as ``name`` (default: its own name)."""
+        staged = self.stage(file, name)
+        self.commit(staged)
+        return staged.source
+
+    def stage(self, file: str | Path, name: str | None = None) -> Staged:
+        """Put an upload in place as ``name``, keeping the earlier upload of that name aside until
+        ``commit`` (drop it) or ``rollback`` (put it back): an upload never destroys what was there.
+
+        The copy is checked first (type, size, name, and that its text can be read), so a
+        file that cannot be indexed is refused before anything is replaced.
+        """
         file = Path(file)
         try:
             size = file.stat().st_size
@@ -108,15 +142,50 @@ class Library:
             raise SourceError(f"Cannot read the uploaded file {file.name}: {error.strerror or error}.") from error
         target = self.uploads / self.check_upload(name or file.name, size)
         self.uploads.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.uploads, prefix=".upload-")
+        handle, copy = tempfile.mkstemp(dir=self.uploads, prefix=STAGING, suffix="-" + target.name)
         os.close(handle)
+        backup = self.uploads / (PREVIOUS + target.name)
         try:
-            shutil.copyfile(file, temporary)
-            os.replace(temporary, target)
+            shutil.copyfile(file, copy)
+            check_source(copy)
+            if target.exists():
+                _keep_aside(target, backup)
+            os.replace(copy, target)
+        except SourceError as error:
+            raise SourceError(f"{target.name}: {error}") from error
         except OSError as error:
-            Path(temporary).unlink(missing_ok=True)
             raise SourceError(f"Cannot store {target.name}: {error.strerror or error}.") from error
-        return _source(target, "upload")
+        finally:
+            Path(copy).unlink(missing_ok=True)
+        return Staged(self._source(target), backup if backup.exists() else None)
+
+    def commit(self, staged: Staged) -> None:
+        """Keep a staged upload: the earlier file of that name is dropped."""
+        if staged.previous is not None:
+            staged.previous.unlink(missing_ok=True)
+
+    def rollback(self, staged: Staged) -> None:
+        """Undo a staged upload: the earlier file of that name is back, or the name is free again."""
+        if staged.previous is not None:
+            os.replace(staged.previous, staged.source.path)
+        else:
+            Path(staged.source.path).unlink(missing_ok=True)
+
+    def recover(self) -> list[str]:
+        """After a crash mid-upload: put back the files kept aside and delete staging copies (names restored)."""
+        if not self.uploads.is_dir():
+            return []
+        restored = []
+        for path in self.uploads.iterdir():
+            if path.name.startswith(PREVIOUS) and path.is_file():
+                os.replace(path, self.uploads / path.name[len(PREVIOUS) :])
+                restored.append(path.name[len(PREVIOUS) :])
+            elif path.name.startswith(STAGING) and path.is_file():
+                path.unlink(missing_ok=True)
+        return restored
+
+    def _source(self, target: Path) -> SourceFile:
+        return SourceFile(target.name, str(target.resolve()), "upload", target.stat().st_size, target.name)
 
     def remove(self, path: str | Path) -> SourceFile:
         """Take a source out of the library: delete an upload, exclude a seed. The last one stays."""
@@ -127,7 +196,7 @@ class Library:
             Path(source.path).unlink(missing_ok=True)
         else:
             self.data.mkdir(parents=True, exist_ok=True)
-            excluded = sorted(self.excluded() | {_relative(Path(source.path), self.seeds)})
+            excluded = sorted(self.excluded() | {source.relative})
             self.excluded_file.write_text("".join(f"{line}\n" for line in excluded), encoding="utf-8")
         return source
 
@@ -136,6 +205,11 @@ def upload_name(name: str) -> str:
     """A safe file name for an upload: no folders, no hidden files, only plain characters."""
     base = Path(name.replace("\\", "/")).name
     stem, suffix = os.path.splitext(base)
+    if not suffix and stem.startswith(".") and stem[stem.rindex(".") :].lower() in SUPPORTED_SUFFIXES:  # ".txt", "..md"
+        raise SourceError(
+            f"{base!r} is only a file type, with no name before it. Rename the file (for example notes{stem[stem.rindex('.'):]}) "
+            "and upload it again."
+        )
     stem = _UNSAFE.sub("_", stem).strip(" ._")[: MAX_NAME_CHARS - len(suffix)]
     suffix = _UNSAFE.sub("", suffix).lower()
     if not stem:
@@ -143,18 +217,35 @@ def upload_name(name: str) -> str:
     return stem + suffix
 
 
-def _files(folder: Path) -> list[Path]:
-    """Supported, non-hidden files under ``folder`` (resolved), sorted by path."""
+def _sources(folder: Path, kind: str) -> list[SourceFile]:
+    """Supported, non-hidden files under ``folder``, sorted by path.
+
+    A file may be a symbolic link to one kept elsewhere: its ``path`` is where the link
+    points (what the index records), its ``relative`` name is the link's place in ``folder``.
+    """
     if not folder.is_dir():
         return []
     root = folder.resolve()
-    found = (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(root).parts))
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.suffix.lower() in SUPPORTED_SUFFIXES and not any(part.startswith(".") for part in relative.parts):
+            try:
+                if path.is_file():
+                    found.append(SourceFile(path.name, str(path.resolve()), kind, path.stat().st_size, relative.as_posix()))
+            except (OSError, RuntimeError):  # removed meanwhile, or a link loop: not a source
+                continue
+    return found
 
 
-def _relative(path: Path, folder: Path) -> str:
-    return Path(path).resolve().relative_to(folder.resolve()).as_posix()
+def _keep_aside(target: Path, backup: Path) -> None:
+    """A second name for the file at ``target`` (a hard link, or a copy where links are not supported).
 
-
-def _source(path: Path, kind: str) -> SourceFile:
-    return SourceFile(path.name, str(path.resolve()), kind, path.stat().st_size)
+    A backup left by a crash is the last upload that was indexed: it is kept, not overwritten.
+    """
+    if backup.exists():
+        return
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copyfile(target, backup)

@@ -6,9 +6,11 @@ The class names (``qa-answer``, ``qa-abstain``, ``qa-cite``, ``qa-passage`` ...)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from qa import Answer, Citation, Passage
+from qa.clean import join_lines
 
 from .service import SourceRow
 
@@ -32,6 +34,7 @@ CSS = """
 .qa-card-head { display: flex; gap: .5em; align-items: baseline; flex-wrap: wrap; margin-bottom: .5em; }
 .qa-badge { font-weight: 700; background: var(--color-accent); color: white; border-radius: 4px; padding: 0 .4em; }
 .qa-where { opacity: .75; font-size: .9em; }
+.qa-section { font-weight: 600; }
 .qa-passage { white-space: pre-wrap; line-height: 1.6; margin: 0; font-family: var(--font); }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 1px 0; }
 .qa-closest .qa-passage mark { background: #e5e7eb; }
@@ -47,16 +50,21 @@ def location(citation: Citation | Passage) -> str:
     return f"page {citation.page}, line {citation.line}" if citation.page else f"line {citation.line}"
 
 
+def source_title(citation: Citation | Passage) -> str:
+    """The source with the section the quote sits under: "cargo-features.html › Features › Feature unification"."""
+    return f"{citation.source} › {citation.section}" if citation.section else citation.source
+
+
 def citation_label(citation: Citation) -> str:
     """The label of a citation in the sources panel's chooser."""
-    return f"[{citation.n}] {citation.source}, {location(citation)}"
+    return f"[{citation.n}] {source_title(citation)}, {location(citation)}"
 
 
 def answer_html(answer: Answer, max_question_chars: int) -> str:
     """The chat message for an answer, or a clearly different notice for an abstention."""
     if answer.answered:
         quotes = "".join(
-            f'<p class="qa-quote">“{_quote(c)}” <span class="qa-cite" title="Show the passage">[{c.n}]</span></p>'
+            f'<p class="qa-quote">“{_quote(c, join_lines)}” <span class="qa-cite" title="Show the passage">[{c.n}]</span></p>'
             for c in answer.citations
         )
         body = f'<div class="qa-answer">{quotes}{_refs(answer.citations, "Sources")}'
@@ -73,19 +81,23 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
     return body + "</div>"
 
 
-def _quote(citation: Citation) -> str:
-    """The quote, escaped, with the likely answer inside it in bold."""
+def _quote(citation: Citation, join: Callable[[str], str] | None = None) -> str:
+    """The quote, escaped, with the likely answer inside it in bold; ``join`` reads its wrapped lines as one."""
     text = citation.quote
+
+    def show(piece: str) -> str:
+        return _lines(join(piece) if join else piece)
+
     if citation.answer_start is None or citation.answer_end is None:
-        return _lines(text)
+        return show(text)
     a, b = citation.answer_start - citation.start, citation.answer_end - citation.start
-    return f'{_lines(text[:a])}<strong class="qa-span">{_lines(text[a:b])}</strong>{_lines(text[b:])}'
+    return f'{show(text[:a])}<strong class="qa-span">{show(text[a:b])}</strong>{show(text[b:])}'
 
 
 def _refs(citations: tuple[Citation, ...], title: str) -> str:
     if not citations:
         return ""
-    items = "; ".join(f"[{c.n}] {escape(c.source)}, {location(c)}" for c in citations)
+    items = "; ".join(f"[{c.n}] {escape(source_title(c))}, {location(c)}" for c in citations)
     return f'<p class="qa-refs"><span class="qa-refs-title">{escape(title)}:</span> {items}</p>'
 
 
@@ -110,10 +122,14 @@ def passage_html(citation: Citation) -> str:
     return (
         f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}">'
         f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
-        f'<strong class="qa-source">{escape(citation.source)}</strong>'
+        f'<strong class="qa-source">{escape(citation.source)}</strong>{_section(citation)}'
         f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>'
         f'<p class="qa-passage">{escape(text[:a])}<mark>{quote}</mark>{escape(text[b:])}</p></div>'
     )
+
+
+def _section(citation: Citation) -> str:
+    return f'<span class="qa-section">› {escape(citation.section)}</span>' if citation.section else ""
 
 
 def empty_sources_html(text: str = "Ask a question: the passages behind its answer appear here.") -> str:

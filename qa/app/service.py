@@ -3,22 +3,28 @@
 One ``Service`` per process keeps the loaded ``Index`` in memory. Adding or removing a
 source rebuilds the index with ``Index.build`` over the whole library (incremental: only new
 files are embedded, and ``Index.build`` holds the index's writer lock), then swaps the new
-index in; questions asked meanwhile are answered by the previous one.
+index in; questions asked meanwhile are answered by the previous one. Each request first
+checks whether another process has committed a newer build (several app processes can share
+one PostgreSQL store, and then one ``data`` folder) and loads it if so.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
+from qa.index import location
 
-from .library import Library, SourceFile
+from .library import Library, SourceFile, Staged
 
-NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html or .pdf file, then ask again."
+log = logging.getLogger("qa.app")
+NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html, .pdf, .docx or .epub file, then ask again."
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class Change:
 class Service:
     def __init__(self, library: Library, index_dir: str | Path, index: Index | None, settings: Settings | None = None) -> None:
         self.library = library
-        self.index_dir = Path(index_dir)
+        self.index_dir = location(index_dir)  # a folder, or a database URL
         self.settings = settings
         self._index = index
         self._writing = threading.Lock()
@@ -59,8 +65,14 @@ class Service:
     @classmethod
     def start(cls, library: Library, index_dir: str | Path = "index", settings: Settings | None = None) -> Service:
         """Load the index, building it first when it is missing, stale or damaged (cheap when up to date)."""
+        for name in library.recover():
+            log.warning("an upload of %s was cut short; the earlier %s is back", name, name)
         try:
-            index: Index | None = Index.build(library.paths(), index_dir, settings=settings)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                index: Index | None = Index.build(library.paths(), index_dir, settings=settings)
+            for warning in caught:  # skipped files, a damaged index being rebuilt: one line each
+                log.warning("%s", warning.message)
         except EmptyCorpusError:
             index = None
         except IndexLockedError:
@@ -69,9 +81,19 @@ class Service:
 
     @property
     def index(self) -> Index:
-        if self._index is None:
+        index = self._current()
+        if index is None:
             raise QAError(NO_SOURCES)
-        return self._index
+        return index
+
+    def _current(self) -> Index | None:
+        """The loaded index, replaced first by a newer build another process has committed."""
+        index = self._index  # read once: a rebuild may swap it meanwhile
+        if index is not None:
+            fresh = index.refreshed()
+            if fresh is not index:
+                self._index = index = fresh
+        return index
 
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question does not wait for it."""
@@ -87,7 +109,7 @@ class Service:
         return self.index.retrieve(question, k)
 
     def sources(self) -> list[SourceRow]:
-        index = self._index  # one index for the whole list, even if a rebuild swaps it meanwhile
+        index = self._current()  # one index for the whole list, even if a rebuild swaps it meanwhile
         counts: dict[str, int] = {}
         if index is not None:
             for doc in index.chunks["doc"].tolist():
@@ -98,31 +120,40 @@ class Service:
     # ----- changing the library ----------------------------------------------------
 
     def add(self, files: Sequence[tuple[str | Path, str]], *, progress: bool = False) -> Change:
-        """Store uploads (file, original name) and index them; refused files are reported, not raised."""
+        """Store uploads (file, original name) and index them; refused files are reported, not raised.
+
+        Each upload is staged (checked, put in place, the earlier file of its name kept aside),
+        the library indexed, and only then committed: when indexing fails, or leaves an upload
+        out, the earlier file comes back and the live index is the one that holds it.
+        """
         with self._writing:
             started = time.monotonic()
-            stored: list[SourceFile] = []
+            staged: list[Staged] = []
             rejected: list[Skipped] = []
             for file, name in files:
                 try:
-                    stored.append(self.library.add(file, name))
+                    staged.append(self.library.stage(file, name))
                 except SourceError as error:
                     rejected.append(Skipped(name, str(error)))
-            if not stored:
+            if not staged:
                 return Change(rejected=tuple(rejected))
             try:
                 index = Index.build(self.library.paths(), self.index_dir, settings=self.settings, progress=progress)
-            except QAError:
-                for source in stored:  # leave the library as it was
-                    Path(source.path).unlink(missing_ok=True)
+            except BaseException:
+                for upload in reversed(staged):  # leave the library as it was
+                    self.library.rollback(upload)
                 raise
             skipped = {item.path: item.reason for item in index.report.skipped}
-            for source in stored:
-                if source.path in skipped:
-                    Path(source.path).unlink(missing_ok=True)
-                    rejected.append(Skipped(source.name, f"{source.name}: {skipped[source.path]}"))
+            for upload in staged:
+                if upload.source.path in skipped:  # read when staged, unreadable now: changed meanwhile
+                    self.library.rollback(upload)
+                    rejected.append(Skipped(upload.source.name, f"{upload.source.name}: {skipped[upload.source.path]}"))
+                else:
+                    self.library.commit(upload)
+            if any(upload.source.path in skipped and upload.previous for upload in staged):
+                index = Index.build(self.library.paths(), self.index_dir, settings=self.settings)  # the earlier files again
             self._index = index
-            added = tuple(s.name for s in stored if s.path not in skipped)
+            added = tuple(s.source.name for s in staged if s.source.path not in skipped)
             return Change(added, (), tuple(rejected), time.monotonic() - started)
 
     def remove(self, path: str | Path) -> Change:

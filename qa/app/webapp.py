@@ -6,14 +6,17 @@ into a message on the page and logs anything unexpected: the page never shows a 
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qa import Answer, QAError, QuestionError
+from qa import SUPPORTED_SUFFIXES, Answer, QAError, QuestionError
 
 from .render import (
     answer_html,
@@ -37,7 +40,7 @@ EXAMPLES = [
 ]
 EMPTY_PROMPT = "Type a question about your sources, for example: “{}”"
 FAILED = "Something went wrong while answering. Please try again; the details are in the server log."
-UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf"]
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 # Remembers which [n] of a chat message was clicked, for the chat's select event (runs first: capture phase).
 CITE_CLICK_JS = """<script>
 document.addEventListener("click", (event) => {
@@ -49,8 +52,22 @@ document.addEventListener("click", (event) => {
 Turn = dict[str, Any]  # one assistant message: question, answer text (for follow-ups), citation labels and panels
 
 
+class Page(gr.Blocks):
+    """The page's Blocks: a request with too few values gets a message saying so, not Gradio's empty error."""
+
+    def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
+        try:
+            super().validate_inputs(block_fn, inputs)
+        except ValueError as error:
+            try:
+                names = " (" + ", ".join(inspect.signature(block_fn.fn).parameters) + ")"
+            except (TypeError, ValueError):
+                names = ""
+            raise gr.Error(f"This endpoint takes {len(block_fn.inputs)} values{names}; the request had {len(inputs)}.") from error
+
+
 def build_app(service: Service) -> gr.Blocks:
-    with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    with Page(title="qa: ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])  # one Turn per assistant message, in order
         shown = gr.State({})  # the Turn whose sources are on screen
         gr.Markdown("## Ask your documents\nAnswers are verbatim quotes from your sources, numbered; "
@@ -150,7 +167,7 @@ def select_turn(chat: list[dict], turns: list[Turn], cited: float | None, event:
 
 def library_tab(service: Service) -> None:
     limit = service.library.max_upload_bytes / 2**20
-    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf; up to {limit:.0f} MiB each)",
+    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf, .docx, .epub; up to {limit:.0f} MiB each)",
                      file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
     hint = f"Added files are stored in {service.library.uploads} and can be asked about once indexed."
     status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
@@ -161,16 +178,18 @@ def library_tab(service: Service) -> None:
     outputs = [upload, status, table, choice]
     upload.upload(lambda files, progress=gr.Progress(track_tqdm=True): add_files(service, files, progress),
                   upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1,
-                  show_progress_on=status)
+                  show_progress_on=status, preprocess=False)
     remove.click(lambda path: remove_source(service, path), choice, outputs,
                  api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
 
 
-def add_files(service: Service, files: list[str] | None, progress: gr.Progress) -> tuple:
-    files = files or []
-    progress(0.0, desc=f"Indexing {len(files)} file(s)…")
+def add_files(service: Service, files: list[dict | str] | None, progress: gr.Progress) -> tuple:
+    """Index uploaded files. ``files``: Gradio's file data (not preprocessed: no empty temp file is left
+    per upload, and our own checks give the messages); each temporary copy is deleted whatever happens."""
+    received = [uploaded(item) for item in files or []]
+    progress(0.0, desc=f"Indexing {len(received)} file(s)…")
     try:
-        change = service.add([(f, Path(f).name) for f in files], progress=True)
+        change = service.add(received, progress=True)
         kind = "error" if change.rejected and not change.added else "notice"
         message = notice_html(change.summary(), kind if change.rejected else "ok")
     except QAError as error:
@@ -179,9 +198,33 @@ def add_files(service: Service, files: list[str] | None, progress: gr.Progress) 
         log.exception("indexing uploads failed")
         message = notice_html("Indexing the upload failed; the details are in the server log.", "error")
     finally:
-        for file in files:  # the copy under data/uploads/ is what is kept
-            Path(file).unlink(missing_ok=True)
+        for path, _ in received:  # the copy under data/uploads/ is what is kept
+            discard(path, service.library.incoming)
     return None, message, sources_table_html(service.sources()), gr.update(choices=source_choices(service), value=None)
+
+
+def uploaded(item: dict | str) -> tuple[Path, str]:
+    """(temporary path, the name the user gave the file) of one uploaded file."""
+    if isinstance(item, dict):
+        path = Path(str(item.get("path") or ""))
+        name = item.get("orig_name")
+        return path, name if isinstance(name, str) and name.strip() else path.name
+    return Path(item), Path(item).name
+
+
+def discard(path: Path, incoming: Path) -> None:
+    """Delete an upload's temporary copy, and Gradio's folder around it once empty; nothing outside ``incoming``."""
+    root = incoming.resolve()
+    path = path.absolute()
+    if not path.resolve().is_relative_to(root) or path.resolve() == root:
+        return
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    if folder.resolve() != root and folder.resolve().is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # other files still in it
+            pass
 
 
 def remove_source(service: Service, path: str | None) -> tuple:
@@ -205,27 +248,49 @@ def source_choices(service: Service) -> list[tuple[str, str]]:
 
 
 def api(service: Service) -> None:
-    """Named endpoints for scripts: `/ask` and `/retrieve` return plain JSON data."""
+    """Named endpoints for scripts: `/ask` and `/retrieve` return plain JSON data.
+
+    Every failure reaches the client as a message that says what was wrong (a ``gr.Error``),
+    never Gradio's generic one; paths are shown inside their library folder, never as server paths.
+    """
 
     def ask(question: str, history: list[list[str]] | None = None) -> dict:
         """Answer `question` with verbatim quotes. `history`: earlier [question, answer] pairs, for follow-ups."""
-        try:
-            data = service.ask(question, [(q, a) for q, a in history or []]).to_dict()
-            return {**data, "citations": [client_safe(c) for c in data["citations"]]}
-        except QAError as error:
-            raise gr.Error(str(error)) from error
+        with api_errors("answering"):
+            data = service.ask(question, history).to_dict()
+            shown = service.library.relative_paths()
+            return {**data, "citations": [client_safe(c, shown) for c in data["citations"]]}
 
     def retrieve(question: str, k: int = 5) -> list[dict]:
         """The `k` passages that best match `question`, best first."""
-        try:
-            return [client_safe(asdict(passage)) for passage in service.retrieve(question, int(k))]
-        except QAError as error:
-            raise gr.Error(str(error)) from error
+        with api_errors("retrieving"):
+            passages = service.retrieve(question, whole_number(k))
+            shown = service.library.relative_paths()
+            return [client_safe(asdict(passage), shown) for passage in passages]
 
     gr.api(ask, api_name="ask", concurrency_id="answer")
     gr.api(retrieve, api_name="retrieve", concurrency_id="answer")
 
 
-def client_safe(row: dict[str, Any]) -> dict[str, Any]:
-    """``path`` renamed ``file_path``: gradio_client takes any dict with a ``path`` for a file to download."""
-    return {("file_path" if key == "path" else key): value for key, value in row.items()}
+@contextmanager
+def api_errors(doing: str) -> Iterator[None]:
+    """A QAError becomes its own message for the client; anything else is logged and gets FAILED."""
+    try:
+        yield
+    except QAError as error:
+        raise gr.Error(str(error)) from error
+    except Exception as error:  # noqa: BLE001: a bug; the client gets a message, the log the details
+        log.exception("%s failed", doing)
+        raise gr.Error(FAILED) from error
+
+
+def whole_number(k: Any) -> Any:
+    """JSON has one number type: 5.0 is 5. Anything else is passed on for ``retrieve`` to refuse clearly."""
+    return int(k) if isinstance(k, float) and k.is_integer() else k
+
+
+def client_safe(row: dict[str, Any], shown: dict[str, str]) -> dict[str, Any]:
+    """The row with ``path`` (the server's absolute path) replaced by ``file_path``, the source's path inside
+    its library folder (``path`` would make gradio_client download it as a file)."""
+    data = {key: value for key, value in row.items() if key != "path"}
+    return {**data, "file_path": shown.get(row["path"], Path(row["path"]).name)}

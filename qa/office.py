@@ -1,0 +1,62 @@
+"""Reading Word (.docx) and EPUB documents, with their headings.
+
+Word: python-docx gives the body's paragraphs and tables in order; a paragraph
+styled "Title" or "Heading N" is a heading, a list style makes a list item, each
+table row is a block (its cells joined by " | "). EPUB: ebooklib gives the
+chapters in reading (spine) order; each is XHTML, read like any HTML page
+(``qa.html``), the headings running on from chapter to chapter.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from .blocks import TextBuilder, Written, squeeze
+from .errors import SourceError
+from .html import add_html
+
+_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+
+
+def read_docx(data: bytes) -> Written:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
+        raise SourceError(f"cannot read the Word document: {error}") from error
+    builder = TextBuilder()
+    for part in document.iter_inner_content():
+        if isinstance(part, Table):
+            for row in part.rows:
+                builder.add("table", " | ".join(dict.fromkeys(squeeze(cell.text) for cell in row.cells if cell.text.strip())))
+            continue
+        style = (part.style.name if part.style is not None else "") or ""
+        level = 0 if style.lower() == "title" else int(m.group(1)) if (m := _HEADING_STYLE.match(style)) else None
+        if level is not None:  # the title (level 0) stays above the Heading 1 sections
+            builder.heading(level, part.text)
+        else:
+            builder.add("item" if "list" in style.lower() else "text", squeeze(part.text))
+    return builder.result(squeeze(document.core_properties.title or ""))
+
+
+def read_epub(data: bytes) -> Written:
+    import ebooklib
+    from ebooklib import epub
+
+    try:
+        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
+    except (zipfile.BadZipFile, KeyError, ValueError, epub.EpubException) as error:
+        raise SourceError(f"cannot read the EPUB: {error}") from error
+    builder = TextBuilder()
+    for idref, _ in book.spine:
+        item = book.get_item_with_id(idref)
+        if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
+            continue  # the book's own table of contents is navigation
+        add_html(builder, item.get_content())
+    titles = book.get_metadata("DC", "title")
+    return builder.result(squeeze(titles[0][0]) if titles else "")

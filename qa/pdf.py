@@ -1,0 +1,142 @@
+"""Reading PDF: the text of each page line by line, without its running headers and footers.
+
+pypdfium2 (Google's PDFium) extracts each page's text; measured on the Texinfo
+manual in ``../shared/eval/docs`` (``bench/pdf_readers.py``, bench/READING.md) it
+was 12x faster than pypdf and 50x faster than pdfplumber, read the two-column
+index column by column (pdfplumber interleaves the columns), and is the only one
+that marks words hyphenated at a line end (U+FFFE). Its text runs have positions:
+a page with a gutter that almost no run crosses is read column by column, even
+when the PDF writes its lines row by row.
+
+The stored text keeps the page's lines (a word hyphenated at a line end is kept
+as "en\\u00ad\\ncoding", a soft hyphen then the line break), so offsets and the
+source view follow the page; ``clean.display_text`` joins them for showing. Left out:
+running headers and footers (a page's first or last line that, digits aside,
+repeats on other pages, or is only a page number) and table-of-contents or index
+lines ("Porting . . . . . 1"). Lines are grouped into paragraphs: a line that ends a
+sentence well short of the page's width ends one, a bullet starts an item, and
+a numbered line such as "2.1 ASN.1 syntax" is a heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .blocks import TextBuilder, Written
+from .errors import SourceError
+
+SOFT_HYPHEN = "\u00ad"
+PAGE_SEPARATOR = "\n\n"
+_LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # a table of contents or index entry
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[\divxlc]+(?:\s*(?:/|of)\s*\d+)?\s*$", re.IGNORECASE)
+_HEADING = re.compile(r"^(?:(\d+(?:\.\d+)*)|Appendix ([A-Z](?:\.\d+)*)):?\s+[A-Z].*[^.!?:,;]$")
+_BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
+_ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
+
+
+def read_pdf(data: bytes) -> Written:
+    """The pages' text; its title is the PDF's Title field, else its first line."""
+    title, pages = page_lines(data)
+    chrome = running_lines(pages)
+    builder = TextBuilder()
+    starts: list[int] = []
+    for lines in pages:
+        if builder.parts:
+            builder.write(PAGE_SEPARATOR)
+        starts.append(builder.length)
+        kept = [line for i, line in enumerate(lines) if not _left_out(line, i, len(lines), chrome)]
+        add_paragraphs(builder, kept)
+    first = next((line for lines in pages for line in lines), "")
+    return builder.result(title or (first.strip() if len(first) < 100 else ""), tuple(starts))
+
+
+def page_lines(data: bytes) -> tuple[str, list[list[str]]]:
+    """The PDF's title and each page's text lines (a line-end hyphen made a soft hyphen before the line break)."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        raise SourceError(f"cannot read the PDF: {error}") from error
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            text = page_text(pdf[i])
+            text = text.replace("\ufffe", SOFT_HYPHEN + "\n").replace("\r\n", "\n").replace("\r", "\n")
+            pages.append([line.rstrip() for line in text.split("\n") if line.strip()])
+        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages
+    finally:
+        pdf.close()
+
+
+def page_text(page) -> str:
+    """A page's text in reading order: a page in two columns is read column by column."""
+    textpage = page.get_textpage()
+    width, height = page.get_size()
+    gutter = find_gutter([textpage.get_rect(i) for i in range(textpage.count_rects())], width)
+    if gutter is None:
+        return textpage.get_text_range()
+    return textpage.get_text_bounded(0, 0, gutter, height) + "\r\n" + textpage.get_text_bounded(gutter, 0, width, height)
+
+
+def find_gutter(rects: list[tuple[float, float, float, float]], width: float) -> float | None:
+    """The x in the page's middle third that fewest text runs cross (at most 5% of them, with at least
+    a quarter of them on each side), nearest the middle; None for a page in one column."""
+    best: tuple[int, float, float] | None = None
+    for step in range(21):
+        x = width * (1 / 3 + step / 60)
+        crossing = sum(left < x < right for left, _, right, _ in rects)
+        sides = min(sum(right <= x for _, _, right, _ in rects), sum(left >= x for left, _, _, _ in rects))
+        if len(rects) >= 4 and crossing <= 0.05 * len(rects) and sides >= 0.25 * len(rects):
+            best = min(best or (crossing, abs(x - width / 2), x), (crossing, abs(x - width / 2), x))
+    return best[2] if best else None
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
+
+
+def running_lines(pages: list[list[str]]) -> set[str]:
+    """First and last lines that repeat (digits aside) on at least two pages: running headers and footers."""
+    edges = Counter(_key(line) for lines in pages for line in {*lines[:1], *lines[-1:]})
+    return {key for key, count in edges.items() if count >= 2}
+
+
+def _left_out(line: str, position: int, count: int, chrome: set[str]) -> bool:
+    edge = position == 0 or position == count - 1
+    return bool(_LEADERS.search(line)) or (edge and (_key(line) in chrome or bool(_PAGE_NUMBER.match(line))))
+
+
+def add_paragraphs(builder: TextBuilder, lines: list[str]) -> None:
+    """Group a page's lines into headings, list items and paragraphs."""
+    width = max((len(line) for line in lines), default=0)
+    current: list[str] = []
+    kind = "text"
+
+    def flush() -> None:
+        if current:
+            builder.add(kind, "\n".join(current))
+            current.clear()
+
+    for line in lines:
+        heading = _HEADING.match(line)
+        if heading and len(line) < 70:
+            flush()
+            number = heading.group(1) or heading.group(2)
+            builder.heading(number.count(".") + 1, line)
+            kind = "text"
+            continue
+        if _BULLET.match(line) or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
+            flush()
+            kind = "item" if _BULLET.match(line) else "text"
+        current.append(line)
+        if _ENDS_SENTENCE.search(line) and len(line) < 0.85 * width:
+            flush()
+            kind = "text"
+    flush()
+
+
+def _short(line: str, width: int) -> bool:
+    """A short line that ends no sentence or clause: a line of code, a usage line, a label."""
+    return len(line) < 0.6 * width and not re.search(r"[.,;:!?(\-]$", line)

@@ -1,0 +1,108 @@
+"""Reading the corpus out of the database's tables, and merging a reload into the corpus already held.
+
+``read_corpus`` turns the rows of ``qa_documents``, ``qa_chunks`` and ``qa_sentences`` (sentence
+ordinals within each document) into a ``Corpus`` (positions and sentence rows across the corpus).
+``merge`` assembles a corpus from pieces read at different times, so a process that follows
+another's commit reads only the documents it lacks. Both are plain numpy over the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
+from .types import Document
+
+
+def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -> tuple[Corpus, np.ndarray, np.ndarray]:
+    """The corpus (of the documents with ids ``only``, or all), its chunks' and its documents' database ids.
+
+    Sentence vectors are read only when ``vectors``."""
+    where = "" if only is None else " WHERE {} = ANY(%s)"
+    params = () if only is None else (only,)
+    docs = connection.execute("SELECT id, path, source, text, sha256, page_starts, title FROM qa_documents"
+                              + where.format("id") + " ORDER BY position", params).fetchall()
+    doc_ids = np.array([row[0] for row in docs], dtype=np.int64)
+    order = np.argsort(doc_ids)
+
+    def positions(ids: np.ndarray) -> np.ndarray:  # database document ids -> corpus positions
+        return order[np.searchsorted(doc_ids[order], ids)] if len(ids) else ids
+
+    chunks = np.array(connection.execute('SELECT doc, ordinal, id, start, "end", first_sentence, last_sentence FROM qa_chunks'
+                                         + where.format("doc"), params).fetchall(), dtype=np.int64).reshape(-1, 7)
+    embedding = ", halfvec_send(embedding)" if vectors else ""
+    sentence_rows = connection.execute(f'SELECT doc, ordinal, start, "end"{embedding} FROM qa_sentences' + where.format("doc"), params).fetchall()
+    sentences = np.array([row[:4] for row in sentence_rows], dtype=np.int64).reshape(-1, 4)
+    chunk_doc, sentence_doc = positions(chunks[:, 0]), positions(sentences[:, 0])
+    chunk_order, sentence_order = np.lexsort((chunks[:, 1], chunk_doc)), np.lexsort((sentences[:, 1], sentence_doc))
+    base = _starts(sentence_doc, len(docs))
+
+    chunk_table = np.zeros(len(chunks), CHUNK_FIELDS)
+    chunk_table["doc"] = chunk_doc[chunk_order]
+    for column, name in ((3, "start"), (4, "end"), (5, "first_sentence"), (6, "last_sentence")):
+        chunk_table[name] = chunks[chunk_order, column]
+    chunk_table["first_sentence"] += base[chunk_table["doc"]]
+    chunk_table["last_sentence"] += base[chunk_table["doc"]]
+    sentence_table = np.zeros(len(sentences), SENTENCE_FIELDS)
+    sentence_table["doc"] = sentence_doc[sentence_order]
+    sentence_table["start"], sentence_table["end"] = sentences[sentence_order, 2], sentences[sentence_order, 3]
+    stored = vectors and sentence_rows and sentence_rows[0][4] is not None
+    sentence_vectors = _halfvecs([sentence_rows[i][4] for i in sentence_order]) if stored else np.zeros((0, 0), np.float16)
+    documents = tuple(Document(r[1], r[2], r[3], r[4], tuple(r[5])) for r in docs)
+    corpus = Corpus(documents, tuple(r[6] for r in docs), chunk_table, sentence_table, sentence_vectors)
+    return corpus, chunks[chunk_order, 2], doc_ids
+
+
+def _starts(doc: np.ndarray, documents: int) -> np.ndarray:
+    """Row where each document's rows begin, in a table grouped by document."""
+    return np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=documents))[:-1]]).astype(np.int64)
+
+
+def merge(pieces: list[tuple[Corpus, np.ndarray, np.ndarray]], order: list[int]) -> tuple[Corpus, np.ndarray]:
+    """One corpus of the documents with database ids ``order``, taken from ``pieces`` (corpus, chunk ids, document ids).
+
+    A reload keeps the documents it holds already and reads only the new ones; rows of documents
+    not in ``order`` are dropped."""
+    position = {doc_id: i for i, doc_id in enumerate(order)}
+    documents: list[Any] = [None] * len(order)
+    titles: list[Any] = [None] * len(order)
+    chunk_parts, sentence_parts, vector_parts, id_parts = [], [], [], []
+    for corpus, chunk_ids, doc_ids in pieces:
+        moved = np.array([position.get(int(i), -1) for i in doc_ids] + [-1], dtype=np.int64)  # old position -> new
+        for old, new in enumerate(moved[:-1].tolist()):
+            if new >= 0:
+                documents[new], titles[new] = corpus.documents[old], corpus.titles[old]
+        base = _starts(corpus.sentences["doc"], len(doc_ids))
+        keep = moved[corpus.chunks["doc"]] >= 0
+        chunks = corpus.chunks[keep].copy()
+        chunks["first_sentence"] -= base[chunks["doc"]]  # sentence ordinals within the document again
+        chunks["last_sentence"] -= base[chunks["doc"]]
+        chunks["doc"] = moved[chunks["doc"]]
+        kept = moved[corpus.sentences["doc"]] >= 0
+        sentences = corpus.sentences[kept].copy()
+        sentences["doc"] = moved[sentences["doc"]]
+        chunk_parts.append(chunks), sentence_parts.append(sentences), id_parts.append(chunk_ids[keep])
+        vector_parts.append(corpus.sentence_vectors[kept] if corpus.sentence_vectors.size else corpus.sentence_vectors)
+    chunks, sentences = np.concatenate(chunk_parts), np.concatenate(sentence_parts)
+    chunk_order, sentence_order = np.argsort(chunks["doc"], kind="stable"), np.argsort(sentences["doc"], kind="stable")
+    chunks, sentences = chunks[chunk_order], sentences[sentence_order]
+    base = _starts(sentences["doc"], len(order))
+    chunks["first_sentence"] += base[chunks["doc"]]
+    chunks["last_sentence"] += base[chunks["doc"]]
+    vectors = [v for v in vector_parts if v.size]
+    sentence_vectors = np.vstack(vectors)[sentence_order] if vectors else np.zeros((0, 0), np.float16)
+    corpus = Corpus(tuple(documents), tuple(titles), chunks, sentences, sentence_vectors)
+    return corpus, np.concatenate(id_parts)[chunk_order]
+
+
+def _table(connection: Any, query: str, width: int) -> np.ndarray:
+    return np.array(connection.execute(query).fetchall(), dtype=np.int64).reshape(-1, width)
+
+
+def _halfvecs(blobs: list[bytes]) -> np.ndarray:
+    """pgvector's binary halfvec values (dim, unused, then big-endian float16s) as one float16 matrix."""
+    dim = int.from_bytes(blobs[0][:2], "big")
+    rows = np.frombuffer(b"".join(blobs), dtype=np.dtype([("head", ">u2", 2), ("values", ">f2", dim)]))
+    return rows["values"].astype(np.float16)

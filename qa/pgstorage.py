@@ -1,0 +1,277 @@
+"""The index in a PostgreSQL database: its tables, incremental builds in one transaction, and loading.
+
+Tables, in the connection's schema (pick one with ``?options=-csearch_path%3Dteam,public``)::
+
+    qa_state      one row: format, generation (raised by every build that changes something),
+                  manifest (model, dim, chunk settings), chunk count, average chunk length in tokens
+    qa_documents  id, position (order in the corpus), path, source, sha256, title, page_starts, text
+    qa_chunks     id, doc, ordinal, start, end, first_sentence, last_sentence (sentence ordinals
+                  within the document), length (BM25 tokens), embedding vector(dim) + HNSW index
+    qa_sentences  doc, ordinal, start, end, embedding halfvec(dim)
+    qa_postings   term, chunk, tf, length: each chunk's stemmed tokens (qa.lexical), for BM25
+    qa_terms      term, df: how many chunks hold the term
+
+A build runs in one transaction: it takes an advisory lock (a second writer waits
+``LOCK_WAIT_SECONDS``, then gets IndexLockedError), compares the files with the stored
+documents by content hash, deletes removed and changed documents (their rows cascade),
+inserts and embeds only the new ones, raises the generation and commits. A crash before
+the commit leaves the previous index whole; readers never wait for the writer. This
+module sits beside ``storage`` (the folder format) and uses ``build`` for planning; ``pgcorpus``
+turns the rows back into a ``Corpus``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import build as builder
+from .build import BuildReport
+from .corpus import Corpus, Part
+from .embed import Embedder
+from .errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
+from .lexical import tokenize
+from .pgcorpus import merge, read_corpus
+from .pgstore import PgLexicalIndex, PgVectorStore, connect, pool, redact, register_types
+from .settings import Settings
+from .storage import check_manifest
+from .types import Document
+
+FORMAT_VERSION = 1
+LOCK_WAIT_SECONDS = 2.0
+LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart
+TABLES = ("qa_postings", "qa_terms", "qa_sentences", "qa_chunks", "qa_documents", "qa_state")
+HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops)"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One generation of the index as loaded: the corpus in memory, the searches in the database."""
+
+    corpus: Corpus
+    store: PgVectorStore
+    lexical: PgLexicalIndex
+    generation: int
+    manifest: dict[str, Any]
+
+
+def generation(url: str) -> int | None:
+    """The number of the committed generation (None when there is no index): one cheap query."""
+    with pool(url).connection() as connection:
+        if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+            return None
+        row = connection.execute("SELECT generation FROM qa_state").fetchone()
+        return None if row is None else int(row[0])
+
+
+def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: Stored | None = None) -> Stored:
+    """The committed index, read in one snapshot; a missing or foreign one raises a clear error.
+
+    With ``previous`` (an earlier load of the same database), only documents it lacks are read."""
+    with pool(url).connection() as connection, connection.transaction():
+        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        state = _state(connection)
+        if state is None:
+            raise IndexMissingError(f"No index in the database {redact(url)}. " + rebuild_hint(redact(url)))
+        manifest = state["manifest"]
+        check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, redact(url))
+        if dim is not None and dim != manifest["dim"]:
+            raise IndexMismatchError(f"The index in {redact(url)} holds {manifest['dim']}-dimensional vectors, "
+                                     f"the model makes {dim}. " + rebuild_hint(redact(url)))
+        if previous is None:
+            corpus, chunk_ids, doc_ids = read_corpus(connection, vectors=True)
+        else:
+            doc_ids = np.array([row[0] for row in connection.execute("SELECT id FROM qa_documents ORDER BY position")], dtype=np.int64)
+            new = sorted(set(doc_ids.tolist()) - set(previous.store.doc_ids.tolist()))
+            old = (previous.corpus, previous.store.chunk_ids, previous.store.doc_ids)
+            corpus, chunk_ids = merge([old, read_corpus(connection, vectors=True, only=new)], doc_ids.tolist())
+        frequencies = dict(connection.execute("SELECT term, df FROM qa_terms").fetchall())
+    return Stored(corpus, PgVectorStore(url, chunk_ids, doc_ids, manifest["dim"]),
+                  PgLexicalIndex(url, chunk_ids, frequencies, state["average_length"]), state["generation"], manifest)
+
+
+def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: Embedder | None,
+          progress: bool = False) -> tuple[Stored, BuildReport, Embedder | None]:
+    """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
+    expected = {"format": FORMAT_VERSION, **builder.embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
+    with _writing(url) as connection:
+        state = _state(connection)
+        if state is not None:
+            try:
+                check_manifest(state["manifest"], expected, redact(url))
+            except IndexMismatchError as error:
+                warnings.warn(f"rebuilding the whole index: {error}", stacklevel=3)
+                connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
+                state = {**state, "manifest": {"dim": state["manifest"].get("dim")}}
+        previous = read_corpus(connection, vectors=False)[0] if state is not None else None
+        plan = builder.plan(paths, previous)
+        if plan.unchanged:
+            connection.rollback()
+            return load(url, expected, embedder.dim if embedder else None), plan.report, embedder
+        old = {(d.path, d.sha256): int(n) for d, n in zip(previous.documents, np.diff(previous.chunk_starts))} if previous else {}
+        parts = [builder.chunk(doc, settings) for doc in plan.documents if (doc.path, doc.sha256) not in old]
+        carried = sum(old.get((doc.path, doc.sha256), 0) for doc in plan.documents)
+        builder.require_sentences(carried + sum(len(p.chunks) for p in parts))
+        embedder = builder.embed_new(parts, settings, embedder, progress)
+        stored_dim = state["manifest"].get("dim") if state else None
+        dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim or embedder.dim
+        if stored_dim != dim:
+            _create_tables(connection, dim)
+        _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})
+        connection.commit()
+    return load(url, expected, dim), plan.report, embedder
+
+
+@contextmanager
+def _writing(url: str) -> Iterator[Any]:
+    """A connection in a transaction holding the index's writer lock (released by commit or rollback)."""
+    import psycopg
+
+    connection = connect(url)
+    try:
+        _require_pgvector(connection, url)
+        register_types(connection)
+        connection.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
+        try:
+            connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+        except psycopg.errors.LockNotAvailable as error:
+            raise IndexLockedError(f"Another process is writing the index in {redact(url)}. "
+                                   "Wait for it to finish, then try again.") from error
+        connection.execute("SET LOCAL lock_timeout = 0")
+        connection.execute("SET LOCAL maintenance_work_mem = '512MB'")  # HNSW builds in memory
+        yield connection
+    finally:
+        connection.close()  # without a commit this rolls back: the previous index stays
+
+
+def _require_pgvector(connection: Any, url: str) -> None:
+    import psycopg
+
+    if connection.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+        return
+    try:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as error:
+        raise StoreError(
+            f"The database {redact(url)} lacks the pgvector extension, and creating it failed "
+            f"({str(error).strip().splitlines()[0]}). Install pgvector on the server (the package "
+            "postgresql-NN-pgvector, or `make install` in pgvector's source) and run `CREATE EXTENSION vector;` "
+            "in this database as a superuser."
+        ) from None
+
+
+def _state(connection: Any) -> dict[str, Any] | None:
+    if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+        return None
+    row = connection.execute("SELECT generation, manifest, average_length FROM qa_state").fetchone()
+    return None if row is None else {"generation": int(row[0]), "manifest": row[1], "average_length": float(row[2])}
+
+
+def _create_tables(connection: Any, dim: int) -> None:
+    connection.execute(f"DROP TABLE IF EXISTS {', '.join(TABLES)}")
+    connection.execute(f"""
+        CREATE TABLE qa_state (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            generation bigint NOT NULL, manifest jsonb NOT NULL, chunks bigint NOT NULL,
+            average_length double precision NOT NULL);
+        INSERT INTO qa_state VALUES (true, 0, '{{}}', 0, 0);
+        CREATE TABLE qa_documents (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            position integer NOT NULL, path text NOT NULL UNIQUE, source text NOT NULL, sha256 text NOT NULL,
+            title text NOT NULL, page_starts integer[] NOT NULL, text text NOT NULL);
+        CREATE TABLE qa_chunks (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            doc bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE, ordinal integer NOT NULL,
+            start integer NOT NULL, "end" integer NOT NULL, first_sentence integer NOT NULL,
+            last_sentence integer NOT NULL, length integer NOT NULL, embedding vector({dim}) NOT NULL,
+            UNIQUE (doc, ordinal));
+        CREATE TABLE qa_sentences (doc bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,
+            ordinal integer NOT NULL, start integer NOT NULL, "end" integer NOT NULL,
+            embedding halfvec({dim}), PRIMARY KEY (doc, ordinal));  -- NULL: Settings.sentence_vectors off
+        CREATE TABLE qa_postings (term text NOT NULL, chunk bigint NOT NULL REFERENCES qa_chunks ON DELETE CASCADE,
+            tf integer NOT NULL, length integer NOT NULL, PRIMARY KEY (term, chunk) INCLUDE (tf, length));
+        CREATE INDEX qa_postings_chunk ON qa_postings (chunk);
+        CREATE TABLE qa_terms (term text PRIMARY KEY, df integer NOT NULL);
+    """)
+    register_types(connection)
+
+
+def _new_ids(connection: Any, table: str, count: int) -> list[int]:
+    return [row[0] for row in connection.execute(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (count,)).fetchall()]
+
+
+def _write(connection: Any, documents: list[Document], parts: list[Part], manifest: dict[str, Any]) -> None:
+    """Delete what is gone or changed, insert the new parts, renumber positions, raise the generation."""
+    from psycopg.types.json import Jsonb
+
+    position = {(doc.path, doc.sha256): i for i, doc in enumerate(documents)}
+    stored = connection.execute("SELECT id, path, sha256 FROM qa_documents").fetchall()
+    gone = [id_ for id_, path, sha in stored if (path, sha) not in position]
+    if gone:
+        connection.execute("UPDATE qa_terms t SET df = t.df - x.n FROM (SELECT p.term, count(*) AS n FROM qa_postings p "
+                           "JOIN qa_chunks c ON c.id = p.chunk WHERE c.doc = ANY(%s) GROUP BY p.term) x WHERE t.term = x.term", (gone,))
+        connection.execute("DELETE FROM qa_documents WHERE id = ANY(%s)", (gone,))
+        connection.execute("DELETE FROM qa_terms WHERE df <= 0")
+    _insert(connection, parts, [position[p.document.path, p.document.sha256] for p in parts])
+    connection.execute("UPDATE qa_documents d SET position = w.position - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS w(path, position) "
+                       "WHERE d.path = w.path AND d.position <> w.position - 1", ([doc.path for doc in documents],))
+    connection.execute(HNSW)  # built over the whole table the first time, kept up to date by inserts after
+    connection.execute("ANALYZE qa_documents, qa_chunks, qa_sentences, qa_postings, qa_terms")  # plans for the new sizes
+    connection.execute("""UPDATE qa_state SET generation = generation + 1, manifest = %s,
+        chunks = (SELECT count(*) FROM qa_chunks), average_length = (SELECT coalesce(avg(length), 0) FROM qa_chunks)""",
+                       (Jsonb(manifest),))
+
+
+def _insert(connection: Any, parts: list[Part], positions: list[int]) -> None:
+    """The new documents' rows, one COPY per table; term counts go into qa_terms."""
+    from pgvector import HalfVector
+
+    doc_ids = _new_ids(connection, "qa_documents", len(parts))
+    chunk_ids = iter(_new_ids(connection, "qa_chunks", sum(len(p.chunks) for p in parts)))
+    texts = [text for part in parts for text in part.lexical_texts()]
+    tokens = iter(tokenize(texts) if texts else [])
+    frequencies: Counter[str] = Counter()
+    with connection.cursor() as cursor:
+        with cursor.copy("COPY qa_documents (id, position, path, source, sha256, title, page_starts, text) FROM STDIN") as copy:
+            for doc_id, place, part in zip(doc_ids, positions, parts):
+                doc = part.document
+                copy.write_row((doc_id, place, doc.path, doc.source, doc.sha256, part.title, list(doc.page_starts), doc.text))
+        with cursor.copy("COPY qa_sentences (doc, ordinal, start, \"end\", embedding) FROM STDIN") as copy:
+            for doc_id, part in zip(doc_ids, parts):
+                vectors = part.sentence_vectors if part.sentence_vectors.size else [None] * len(part.sentences)
+                for ordinal, (row, vector) in enumerate(zip(part.sentences, vectors)):
+                    copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), None if vector is None else HalfVector(vector)))
+        postings = []
+        columns = "id, doc, ordinal, start, \"end\", first_sentence, last_sentence, length, embedding"
+        with cursor.copy(f"COPY qa_chunks ({columns}) FROM STDIN") as copy:
+            for doc_id, part in zip(doc_ids, parts):
+                for ordinal, (row, vector) in enumerate(zip(part.chunks, part.chunk_vectors)):
+                    chunk_id, chunk_tokens = next(chunk_ids), next(tokens)
+                    copy.write_row((chunk_id, doc_id, ordinal, int(row["start"]), int(row["end"]), int(row["first_sentence"]),
+                                    int(row["last_sentence"]), len(chunk_tokens), np.asarray(vector, dtype=np.float32)))
+                    postings += [(term, chunk_id, tf, len(chunk_tokens)) for term, tf in Counter(chunk_tokens).items()]
+                    frequencies.update(set(chunk_tokens))
+        with cursor.copy("COPY qa_postings (term, chunk, tf, length) FROM STDIN") as copy:
+            for posting in postings:
+                copy.write_row(posting)
+        cursor.execute("CREATE TEMPORARY TABLE qa_new_terms (term text, df integer) ON COMMIT DROP")
+        with cursor.copy("COPY qa_new_terms FROM STDIN") as copy:
+            for term, df in frequencies.items():
+                copy.write_row((term, df))
+    connection.execute("INSERT INTO qa_terms SELECT term, df FROM qa_new_terms "
+                       "ON CONFLICT (term) DO UPDATE SET df = qa_terms.df + excluded.df")
+
+
+def copy_in(url: str, parts: list[Part], manifest: dict[str, Any]) -> None:
+    """Make ``parts`` (vectors included: an index built elsewhere) the whole index in the database, in one transaction.
+
+    ``manifest`` gives the model, dim and settings the vectors were made with."""
+    with _writing(url) as connection:
+        _create_tables(connection, manifest["dim"])
+        _write(connection, [p.document for p in parts], parts, {**manifest, "format": FORMAT_VERSION, "store": PgVectorStore.kind})
+        connection.commit()

@@ -1,0 +1,202 @@
+"""PostgreSQL + pgvector: connecting, and the two searches that run inside the database.
+
+A store URL (``postgresql://user:password@host:port/database``) names a database
+instead of an index folder; whatever it leaves out comes from the usual ``PG*``
+environment variables and ``~/.pgpass``, as libpq does. Several app processes can
+share one database. This module and ``qa.pgstorage`` are the only ones that import
+psycopg (the ``postgres`` extra).
+
+- ``PgVectorStore`` is a ``VectorStore``: inner-product search with the pgvector
+  HNSW index on ``qa_chunks.embedding``.
+- ``PgLexicalIndex`` is BM25 computed in SQL from the postings table (term, chunk,
+  term count, chunk length), with the same stemmed tokens and the same formula as
+  bm25s's default (Lucene) in ``qa.lexical``; chosen over PostgreSQL's full-text
+  ``ts_rank_cd`` on SciFact (bench/postgres.py).
+
+Both return chunk ids as rows of the loaded corpus: ``rows`` maps the database's
+chunk ids to them, and a chunk committed after the corpus was loaded is skipped.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import threading
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from .errors import StoreError
+from .lexical import bm25_idf, tokenize
+
+SCHEMES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_SIZE = 4  # connections per process and database (the app answers 2 questions at once)
+EF_SEARCH = 128  # HNSW candidate list; a query asking for more raises it up to pgvector's limit
+MAX_EF_SEARCH = 1000
+BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
+
+_POOLS: dict[str, Any] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def is_database_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    url = re.sub(r"(://[^:/@?]*):[^@/?]+@", r"\1:***@", url)
+    return re.sub(r"(password=)[^&]+", r"\1***", url)
+
+
+def connect(url: str, **kwargs: Any) -> Any:
+    """A new psycopg connection, or a StoreError that says what is wrong and how to fix it."""
+    import psycopg
+
+    if "connect_timeout" not in url and "PGCONNECT_TIMEOUT" not in os.environ:
+        kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    try:
+        return psycopg.connect(url, **kwargs)
+    except psycopg.OperationalError as error:
+        raise StoreError(explain(url, error)) from None
+
+
+def explain(url: str, error: Exception) -> str:
+    """A connection failure in words, with the fix."""
+    message = str(error).strip()
+    where = f"the PostgreSQL server of {redact(url)}"
+    if "password authentication failed" in message or "no password supplied" in message:
+        return (f"Cannot log in to {where}: wrong or missing password. Put it in the URL "
+                "(postgresql://USER:PASSWORD@HOST/DB), in PGPASSWORD or in ~/.pgpass.")
+    if re.search(r'database ".*" does not exist', message):
+        return f"Cannot open {where}: {message.splitlines()[-1]}. Create it first (`createdb NAME`)."
+    if re.search(r'role ".*" does not exist', message):
+        return f"Cannot log in to {where}: {message.splitlines()[-1]}. Create the role or use another user."
+    unreachable = ("Connection refused", "could not translate host name", "timeout expired",
+                   "No such file or directory", "Is the server running", "Network is unreachable")
+    if any(text in message for text in unreachable):
+        return (f"Cannot reach {where}. Is it running, and are the host and port right "
+                "(in the URL, or PGHOST and PGPORT)?")
+    last = message.splitlines()[-1] if message else type(error).__name__
+    return f"Cannot connect to {where}: {last}"
+
+
+def pool(url: str) -> Any:
+    """This process's connection pool for ``url`` (connections in autocommit mode, for searching)."""
+    from psycopg_pool import ConnectionPool
+
+    with _POOLS_LOCK:
+        if url not in _POOLS:
+            connect(url).close()  # fail now with a clear message, not later with a pool timeout
+            _POOLS[url] = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
+                                         configure=_configure, check=ConnectionPool.check_connection, open=True)
+        return _POOLS[url]
+
+
+@atexit.register
+def close_pools() -> None:
+    """Close this process's connections (at exit, or when a caller is done with its databases)."""
+    with _POOLS_LOCK:
+        for open_pool in _POOLS.values():
+            open_pool.close()
+        _POOLS.clear()
+
+
+def _configure(connection: Any) -> None:
+    register_types(connection)
+    connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+
+
+def register_types(connection: Any) -> None:
+    """Let numpy arrays travel as pgvector's ``vector`` (when the extension is installed)."""
+    from pgvector.psycopg import register_vector
+
+    installed = connection.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
+    if installed:
+        register_vector(connection)
+
+
+def _rows(ids: list[int], rows: dict[int, int]) -> list[int]:
+    return [rows.get(i, -1) for i in ids]
+
+
+class PgVectorStore:
+    """The chunk vectors in ``qa_chunks.embedding``, searched with pgvector's HNSW index."""
+
+    kind = "pgvector-hnsw"
+
+    def __init__(self, url: str, chunk_ids: np.ndarray, doc_ids: np.ndarray, dim: int) -> None:
+        self.url = url
+        self.chunk_ids = chunk_ids  # database id of each chunk row of the loaded corpus
+        self.doc_ids = doc_ids  # database id of each of its documents
+        self.rows = {int(i): row for row, i in enumerate(chunk_ids.tolist())}
+        self.dim = dim
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = max(1, min(k, len(self), MAX_EF_SEARCH))
+        found: list[list[tuple[int, float]]] = []
+        with pool(self.url).connection() as connection:
+            if k > EF_SEARCH:
+                connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(k),))
+            for query in np.asarray(queries, dtype=np.float32):
+                rows = connection.execute(
+                    "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (query, k)
+                ).fetchall()
+                hits = [(row, -float(distance)) for row, distance in zip(_rows([r[0] for r in rows], self.rows), (r[1] for r in rows))]
+                found.append([hit for hit in hits if hit[0] >= 0])
+            if k > EF_SEARCH:
+                connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        width = max(len(hits) for hits in found) if found else 0
+        ids = np.full((len(found), width), -1, dtype=np.int64)
+        scores = np.zeros((len(found), width), dtype=np.float32)
+        for i, hits in enumerate(found):
+            ids[i, : len(hits)] = [row for row, _ in hits]
+            scores[i, : len(hits)] = [score for _, score in hits]
+            scores[i, len(hits) :] = scores[i, len(hits) - 1] if hits else 0.0
+        return scores, ids
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        wanted = self.chunk_ids[start:stop].tolist()
+        with pool(self.url).connection() as connection:
+            found = dict(connection.execute("SELECT id, embedding FROM qa_chunks WHERE id = ANY(%s)", (wanted,)).fetchall())
+        return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
+
+    def save(self, folder: object) -> None:
+        raise NotImplementedError("a database store is written by qa.pgstorage, in the build's transaction")
+
+
+class PgLexicalIndex:
+    """BM25 in SQL over ``qa_postings``; document frequencies (for idf) as loaded with the corpus."""
+
+    def __init__(self, url: str, chunk_ids: np.ndarray, frequencies: dict[str, int], average_length: float) -> None:
+        self.url = url
+        self.rows = {int(i): row for row, i in enumerate(chunk_ids.tolist())}
+        self.size = len(chunk_ids)
+        self.frequencies = frequencies
+        self.average_length = average_length
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the best ``k`` chunks with a positive score, best first."""
+        counts = Counter(token for token in tokenize([query])[0] if token in self.frequencies)
+        if self.size == 0 or not counts:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        terms = list(counts)
+        weights = [counts[t] * self.idf(t) for t in terms]
+        with pool(self.url).connection() as connection:
+            rows = connection.execute(
+                "SELECT p.chunk, sum(q.weight * p.tf / (p.tf + %s * (1 - %s + %s * p.length / %s))) AS score"
+                " FROM unnest(%s::text[], %s::float8[]) AS q(term, weight) JOIN qa_postings p ON p.term = q.term"
+                " GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s",
+                (BM25_K1, BM25_B, BM25_B, self.average_length, terms, weights, min(k, self.size)),
+            ).fetchall()
+        hits = [(row, score) for row, (_, score) in zip(_rows([r[0] for r in rows], self.rows), rows) if row >= 0 and score > 0]
+        return np.array([s for _, s in hits], dtype=np.float32), np.array([r for r, _ in hits], dtype=np.int64)
+
+    def idf(self, token: str) -> float:
+        return bm25_idf(self.frequencies.get(token, 0), self.size)

@@ -1,0 +1,263 @@
+"""The two embedding backends (int8 ONNX and torch): equal vectors within a tolerance, equal
+truncation, equal results on the seed; the model loads once; the manifest records the backend.
+
+Tolerance: every text's ONNX vector has cosine >= 0.99 to its torch vector (measured:
+0.996 or more; int8 weights cost a little precision, mostly on very short texts).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import Index, Settings
+from qa.embed import load_embedder
+from qa.errors import IndexMismatchError, ModelError
+
+from conftest import REPO, SEED_FILE, FakeEmbedder
+
+BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
+
+COSINE_TOLERANCE = 0.99
+
+TEXTS = [
+    "How many Russian peacekeepers were deployed?",
+    "Who brokered the cease-fire?",
+    "x",
+    "",
+    "   ",
+    "42",
+    "The mitochondria is the powerhouse of the cell.",
+    "Überprüfung der Straße: naïve café, résumé, jalapeño.",
+    "東京は日本の首都です。",
+    "Emoji 😀🚀 and symbols ∑ ∫ √ ≠ ≤.",
+    "def f(x):\n    return x ** 2  # squares\n",
+    "<p>HTML <b>markup</b> &amp; entities</p>",
+    "https://example.com/path?query=1&other=2",
+    "A" * 300,
+    "supercalifragilisticexpialidocious antidisestablishmentarianism",
+    "Vaccination reduces the incidence of measles in children under five.",
+    "The committee approved the budget on 3 March 2021, after a two-hour debate.",
+    "Node.js fs.readFile(path, options, callback) reads the entire contents of a file.",
+    "cargo build --release compiles the package with optimizations.",
+    "Question: what is the boiling point of water at sea level? Answer: 100 °C.",
+    "\n\n\tTabs\tand\nnewlines\n",
+    "Overall, Azerbaijan has reported 2,783 of its soldiers killed in the latest bout of fighting.",
+    "word " * 600,  # truncated at 256 word pieces
+    "The quick brown fox jumps over the lazy dog. " * 80,  # truncated mid-sentence
+    "Ünïcödé 東京 text that repeats. " * 100,  # long and multilingual
+    " ".join(f"token{i}" for i in range(400)),  # many word pieces per word
+    "Short. " * 253,  # near the limit
+]
+
+QUESTIONS = [
+    "What total military death toll did Azerbaijan report?",
+    "How many Russian peacekeepers were deployed?",
+    "Who brokered the cease-fire?",
+    "When did the fighting formally end?",
+    "When did Azerbaijan launch its military offensive?",
+    "How many Karabakh fighters were wounded?",
+    "What did Armenia's Foreign Ministry accuse Azerbaijan of?",
+    "How many soldiers has Armenia lost?",
+]
+
+
+@pytest.fixture(scope="module")
+def backends():
+    model_path = Settings().model_path
+    return load_embedder(model_path, "onnx"), load_embedder(model_path, "torch")
+
+
+@pytest.mark.model
+def test_backends_give_the_same_vectors_within_tolerance(backends):
+    onnx, torch = backends
+    assert (onnx.name, onnx.dim, onnx.max_tokens) == (torch.name, torch.dim, torch.max_tokens)
+    a, b = onnx.embed(TEXTS), torch.embed(TEXTS)
+    assert a.shape == b.shape == (len(TEXTS), onnx.dim) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(a * b, axis=1)
+    assert cosines.min() >= COSINE_TOLERANCE, dict(zip(TEXTS, cosines.round(4)))
+
+
+@pytest.mark.model
+def test_onnx_batching_and_the_question_session_agree(backends):
+    onnx, _ = backends
+    whole = onnx.embed(TEXTS, batch_size=64)
+    small = onnx.embed(TEXTS, batch_size=3)  # other padding, other batch mates
+    single = np.stack([onnx.embed([text], threads=1)[0] for text in TEXTS])
+    np.testing.assert_allclose(small, whole, atol=1e-4)
+    np.testing.assert_allclose(single, whole, atol=1e-4)
+    assert onnx.embed([]).shape == (0, onnx.dim)
+
+
+@pytest.mark.model
+def test_truncation_is_the_same_in_both_backends(backends):
+    onnx, torch = backends
+    for text in TEXTS:
+        assert onnx.truncate(text) == torch.truncate(text), text[:40]
+    long = "The quick brown fox jumps over the lazy dog. " * 80
+    cut = onnx.truncate(long)
+    assert long.startswith(cut) and 0 < len(cut) < len(long)
+    # the model reads only the prefix: the vector of the whole text is the vector of the prefix
+    np.testing.assert_allclose(onnx.embed([long]), onnx.embed([cut]), atol=1e-5)
+
+
+@pytest.mark.model
+def test_torch_backend_leaves_the_thread_count_alone(backends):
+    import torch
+
+    before = torch.get_num_threads()
+    backends[1].embed(["one question"], threads=1)
+    backends[1].embed(TEXTS[:4], threads=None)
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.model
+def test_backends_find_the_same_passages_on_the_seed(tmp_path):
+    indexes = [Index.build([SEED_FILE], tmp_path / backend, settings=Settings(backend=backend)) for backend in ("onnx", "torch")]
+    for question in QUESTIONS:
+        onnx, torch = ([p.start for p in index.retrieve(question, k=3)] for index in indexes)
+        assert onnx[0] == torch[0], question
+        assert set(onnx) == set(torch), question
+        first, second = (index.answer(question) for index in indexes)
+        assert first.answered == second.answered and first.citations[0].quote == second.citations[0].quote, question
+
+
+@pytest.mark.model
+def test_the_onnx_path_never_imports_torch(model_index_dir):
+    script = (
+        "import sys; from qa import Index; index = Index.load(sys.argv[1]); "
+        "answer = index.answer('How many Russian peacekeepers were deployed?'); "
+        "print(answer.answered, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(model_index_dir)], cwd=REPO,
+                            capture_output=True, text=True, env={**_env(), "QA_BACKEND": "onnx"}, check=True)
+    assert result.stdout.split() == ["True", "False", "False"]
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "QA_BACKEND"}
+
+
+# ----- loading ------------------------------------------------------------------------
+
+
+def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
+    import qa.embed
+    import qa.embed_onnx
+
+    made: list[object] = []
+    arrived = threading.Barrier(8)
+    release = threading.Event()
+
+    class SlowModel:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            made.append(self)
+            release.wait(timeout=30)  # hold the first loader inside the constructor
+
+    monkeypatch.setattr(qa.embed_onnx, "OnnxEmbedder", SlowModel)
+    qa.embed._load.cache_clear()
+    results: list[object] = []
+
+    def first_use() -> None:
+        arrived.wait()
+        results.append(load_embedder(str(tmp_path), "onnx"))
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    while not made:  # one thread is loading; the others have reached the barrier and asked too
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    qa.embed._load.cache_clear()
+    assert len(made) == 1 and len(results) == 8 and all(r is made[0] for r in results)
+
+
+def test_unknown_backend_and_device_are_clear_errors(tmp_path):
+    with pytest.raises(ModelError, match="backend 'tensorflow'"):
+        load_embedder(str(tmp_path), "tensorflow")
+    with pytest.raises(ModelError, match="device 'tpu'"):
+        load_embedder(str(tmp_path), "onnx", "tpu")
+
+
+def test_unknown_backend_in_the_environment_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", "tensorflow")
+    with pytest.raises(ModelError, match="QA_BACKEND"):
+        Settings()
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    from qa.embed_onnx import cuda_available
+
+    if cuda_available():
+        pytest.skip("this machine has a GPU for onnxruntime")
+    with pytest.raises(ModelError, match="No GPU"):
+        load_embedder(str(tmp_path), "onnx", "cuda")
+
+
+def test_auto_device_falls_back_to_the_cpu():
+    from qa.embed import resolve_device
+    from qa.embed_onnx import cuda_available
+
+    assert resolve_device("cpu", "onnx") == "cpu"
+    assert resolve_device("auto", "onnx") == ("cuda" if cuda_available() else "cpu")
+
+
+def test_missing_onnx_file_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("QA_ONNX_MODEL", str(tmp_path / "nothing.onnx"))
+    from qa.embed_onnx import OnnxEmbedder
+
+    with pytest.raises(ModelError, match="nothing.onnx"):
+        OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2")
+
+
+# ----- the manifest -------------------------------------------------------------------
+
+
+def test_manifest_records_the_backend_and_refuses_another(seed_corpus: Path, tmp_path: Path):
+    import json
+
+    from qa import storage
+
+    built = FakeEmbedder(backend="onnx")
+    Index.build([seed_corpus], tmp_path / "index", embedder=built, settings=Settings(backend="onnx"))
+    manifest = json.loads((storage.current_folder(tmp_path / "index") / storage.MANIFEST).read_text())
+    assert manifest["backend"] == "onnx" and manifest["model"] == built.name
+    Index.load(tmp_path / "index", embedder=FakeEmbedder(backend="onnx"))
+    with pytest.raises(IndexMismatchError, match="backend='onnx'"):
+        Index.load(tmp_path / "index", embedder=FakeEmbedder(backend="torch"))
+
+
+def test_building_with_another_backend_embeds_everything_again(seed_corpus: Path, tmp_path: Path):
+    Index.build([seed_corpus], tmp_path / "index", embedder=FakeEmbedder(backend="onnx"))
+    other = FakeEmbedder(backend="torch")
+    with pytest.warns(UserWarning, match="rebuilding the whole index"):
+        index = Index.build([seed_corpus], tmp_path / "index", embedder=other, settings=Settings(backend="torch"))
+    assert index.report.embedded and other.calls
+
+
+# ----- the sentence-vector switch -------------------------------------------------------
+
+
+def test_without_sentence_vectors_only_chunks_are_embedded_and_answers_stay(seed_corpus: Path, new_location):
+    with_vectors, without = FakeEmbedder(), FakeEmbedder()
+    full = Index.build([seed_corpus], new_location("full"), embedder=with_vectors)
+    lean_settings = Settings(sentence_vectors=False)
+    lean = Index.build([seed_corpus], new_location("lean"), embedder=without, settings=lean_settings)
+    assert len(without.embedded_texts) == len(lean.chunks) < len(with_vectors.embedded_texts)
+    assert lean.corpus.sentence_vectors.size == 0
+    reloaded = Index.load(new_location("lean"), settings=lean_settings, embedder=without)
+    for question in QUESTIONS:
+        a, b = full.answer(question), reloaded.answer(question)
+        assert (a.answered, [c.quote for c in a.citations]) == (b.answered, [c.quote for c in b.citations]), question
+    with pytest.raises(IndexMismatchError, match="sentence_vectors"):
+        Index.load(new_location("lean"), embedder=without)  # default settings want sentence vectors

@@ -1,0 +1,351 @@
+"""The fault suite: 200+ generated bad inputs over the Python API, the CLI and the HTTP API.
+
+Every input must end in an answer or in a clear message: a QAError with a one-line message (Python),
+exit status 1 with one `qa: error:` line or argparse's usage error (CLI), a gr.Error with its own
+message (HTTP). Counted as failures: crashes (any other exception, a traceback, a hang), generic or
+empty messages (Gradio's "upstream ... raised an exception", {"error": null}, the app's "Something went
+wrong"), and files lost (a source or the index damaged afterwards). Fake embedder throughout; the HTTP
+part runs a live app process. `QA_FAULT_REPORT=FILE` writes the tally as Markdown (bench/faults.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import qa
+from qa import Index, QAError
+from qa.cli import main
+
+from conftest import REPO, SEED_FILE
+from live_app import running_app, upload
+
+pytestmark = pytest.mark.app
+
+GENERIC = ("upstream gradio app has raised an exception", "something went wrong", "error")
+HUGE = "How many Russian peacekeepers were deployed? " * 23_000  # about 1 MB
+QUESTIONS: dict[str, Any] = {
+    "empty": "", "spaces": "   ", "whitespace": "\n\t\r \xa0", "None": None, "int": 5, "float": 2.5, "bool": True,
+    "list": ["Who?"], "dict": {"q": "Who?"}, "surrogates": "\udcff\udcfe", "lone surrogate": "Who \ud800 brokered it?",
+    "NUL": "\x00", "NULs around": "\x00Who brokered the cease-fire?\x00", "control": "\x07\x1b[31mWho?\x1b[0m",
+    "1 MB": HUGE, "5000 marks": "?" * 5000, "emoji": "🙂" * 300, "RTL override": "\u202eWho brokered it?",
+    "zero width": "\u200b" * 50, "BOM": "\ufeffWho brokered the cease-fire?", "combining": "e\u0301" * 3000,
+    "HTML": "<script>alert(1)</script> Who?", "SQL": "' OR 1=1; DROP TABLE chunks; --", "path": "../../etc/passwd",
+    "format": "%s%n{0}{}", "backslashes": "\\" * 100, "one word": "Azerbaijan", "valid": "Who brokered the cease-fire?",
+}
+KS: dict[str, Any] = {
+    "abc": "abc", "'5'": "5", "2.5": 2.5, "None": None, "True": True, "False": False, "0": 0, "-1": -1,
+    "1e30": 10**30, "NaN": math.nan, "inf": math.inf, "list": [5], "dict": {"k": 5}, "5.0": 5.0,
+}
+HISTORIES: dict[str, Any] = {
+    "int": 5, "str": "What happened?", "dict": {"question": "q", "answer": "a"}, "[None]": [None], "[[]]": [[]],
+    "[[1, 2]]": [[1, 2]], "[['q']]": [["q"]], "three": [["q", "a", "x"]], "['qa']": ["qa"], "[[None, None]]": [[None, None]],
+    "surrogate": [["Who \ud800?", "a"]], "1 MB question": [[HUGE, "a"]], "[[q, 5]]": [["q", 5]], "nested": [[["q"], ["a"]]],
+    "empty": [], "None": None, "valid": [["What total military death toll did Azerbaijan report?", "2,783"]],
+}
+MODES: dict[str, Any] = {"fuzzy": "fuzzy", "int": 5, "upper": "DENSE", "empty": "", "list": ["dense"], "None": None}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    surface: str  # "python", "cli", "http"
+    case: str
+    kind: str  # "answered", "clear", "crash", "generic"
+    detail: str = ""
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.outcomes: list[Outcome] = []
+
+    def add(self, surface: str, case: str, kind: str, detail: str = "") -> None:
+        self.outcomes.append(Outcome(surface, case, kind, detail[:300]))
+
+    def count(self, kind: str) -> int:
+        return sum(o.kind == kind for o in self.outcomes)
+
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind in ("crash", "generic")]
+
+    def table(self, files_lost: int) -> str:
+        per = Counter((o.surface, o.kind) for o in self.outcomes)
+        rows = [f"| {s} | {sum(v for (t, _), v in per.items() if t == s)} | {per[s, 'answered']} | {per[s, 'clear']} "
+                f"| {per[s, 'crash']} | {per[s, 'generic']} |" for s in ("python", "cli", "http")
+                if any(o.surface == s for o in self.outcomes)]
+        return "\n".join([
+            "| surface | inputs | answered | clear message | crashes | generic or empty message |",
+            "|---|---|---|---|---|---|", *rows,
+            f"| all | {len(self.outcomes)} | {self.count('answered')} | {self.count('clear')} | {self.count('crash')} "
+            f"| {self.count('generic')} |", "", f"Files lost: {files_lost}.",
+        ])
+
+
+def clear(message: object) -> bool:
+    """A message that says something: not empty, one line, not one of the generic ones."""
+    text = str(message or "").strip()
+    return bool(text) and "\n" not in text and text.lower().strip(".") not in GENERIC \
+        and not any(g in text.lower() for g in GENERIC[:2]) and "Traceback" not in text
+
+
+def python_call(tally: Tally, case: str, call: Callable[[], object]) -> None:
+    try:
+        with warnings.catch_warnings():  # skipped files are reported as warnings: expected here
+            warnings.simplefilter("ignore")
+            call()
+    except QAError as error:
+        tally.add("python", case, "clear" if clear(error) else "generic", str(error))
+    except Exception as error:  # noqa: BLE001: this is what the suite counts
+        tally.add("python", case, "crash", f"{type(error).__name__}: {error}")
+    else:
+        tally.add("python", case, "answered")
+
+
+def cli_call(tally: Tally, capsys: pytest.CaptureFixture, case: str, *argv: str) -> None:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse: usage error
+        code = exit_.code if isinstance(exit_.code, int) else 2
+    except BaseException as error:  # noqa: BLE001
+        capsys.readouterr()
+        tally.add("cli", case, "crash", f"{type(error).__name__}: {error}")
+        return
+    out, err = capsys.readouterr()
+    errors = [line for line in err.splitlines() if not line.startswith("qa: warning: ")]
+    if code == 0:
+        tally.add("cli", case, "answered")
+    elif code == 1 and len(errors) == 1 and errors[0].startswith("qa: error: ") and clear(errors[0]):
+        tally.add("cli", case, "clear", errors[0])
+    elif code == 2 and err.startswith("usage: ") and "error: " in err:
+        tally.add("cli", case, "clear", err.splitlines()[-1])
+    else:
+        tally.add("cli", case, "crash" if "Traceback" in err or code not in (1, 2) else "generic", f"exit {code}: {err}")
+
+
+def snapshot(*folders: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def files_lost(before: dict[str, bytes], after: dict[str, bytes]) -> int:
+    return sum(after.get(path) != data for path, data in before.items())
+
+
+def report(tally: Tally, lost: int, title: str) -> None:
+    table = tally.table(lost)
+    print(f"\n{title}\n{table}")
+    for outcome in tally.failures():
+        print(f"  {outcome.surface} {outcome.case}: {outcome.kind}: {outcome.detail}")
+    target = os.environ.get("QA_FAULT_REPORT")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"title": title, "table": table, "outcomes": [o.__dict__ for o in tally.outcomes]}) + "\n")
+
+
+# ----- Python API and CLI ---------------------------------------------------------------
+
+
+def odd_sources(folder: Path) -> dict[str, Path]:
+    folder.mkdir()
+    paths = {name: folder / name for name in ("pipe.txt", "broken.txt", "loop.txt", "latin1.txt", "binary.txt",
+                                              "empty.txt", "spaces.md", "tool.exe", "folder.txt", "page.html")}
+    os.mkfifo(paths["pipe.txt"])
+    os.symlink(folder / "gone.txt", paths["broken.txt"])
+    os.symlink(paths["loop.txt"], paths["loop.txt"])
+    paths["latin1.txt"].write_bytes("Caf\xe9 au lait.".encode("latin-1"))
+    paths["binary.txt"].write_bytes(b"\x00\x01\x02binary")
+    paths["empty.txt"].write_bytes(b"")
+    paths["spaces.md"].write_text("   \n\n\t\n", encoding="utf-8")
+    paths["tool.exe"].write_bytes(b"MZ")
+    paths["folder.txt"].mkdir()
+    paths["page.html"].write_text("<html><script>x()</script></html>", encoding="utf-8")
+    return paths
+
+
+def test_bad_inputs_over_the_python_api_and_the_cli(fake_index, fake_model_env, seed_corpus, tmp_path, capsys):
+    index_dir = tmp_path / "index"
+    before = snapshot(seed_corpus, index_dir)
+    tally = Tally()
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    index_dirs = {"None": None, "int": 5, "empty": "", "spaces": "  ", "list": [str(index_dir)], "NUL": "in\x00dex",
+                  "a file": a_file, "/dev/null": "/dev/null", "under a file": a_file / "index",
+                  "impossible": "/proc/qa-nowhere/index", "missing": tmp_path / "missing"}
+    odd = odd_sources(tmp_path / "odd")
+
+    # Python API
+    for name, question in QUESTIONS.items():
+        python_call(tally, f"Index.retrieve(question={name})", lambda: fake_index.retrieve(question))
+        python_call(tally, f"Index.answer(question={name})", lambda: fake_index.answer(question))
+        python_call(tally, f"qa.ask(question={name})", lambda: qa.ask(question, index_dir=index_dir))
+        python_call(tally, f"qa.retrieve(question={name})", lambda: qa.retrieve(question, index_dir=index_dir))
+    for name, k in KS.items():
+        python_call(tally, f"Index.retrieve(k={name})", lambda: fake_index.retrieve("Who brokered the cease-fire?", k))
+        python_call(tally, f"qa.retrieve(k={name})", lambda: qa.retrieve("Who brokered it?", k, index_dir=index_dir))
+    for name, history in HISTORIES.items():
+        python_call(tally, f"Index.answer(history={name})", lambda: fake_index.answer("And Armenia?", history))
+        python_call(tally, f"qa.ask(history={name})", lambda: qa.ask("And Armenia?", history, index_dir=index_dir))
+    for name, mode in MODES.items():
+        python_call(tally, f"Index.retrieve(mode={name})", lambda: fake_index.retrieve("Who brokered it?", mode=mode))
+    for name, folder in index_dirs.items():
+        python_call(tally, f"Index.load(index_dir={name})", lambda: Index.load(folder))
+        python_call(tally, f"Index.build(index_dir={name})", lambda: Index.build([seed_corpus], folder))
+        python_call(tally, f"qa.ask(index_dir={name})", lambda: qa.ask("Who brokered it?", index_dir=folder))
+    path_lists = {"None": None, "int": 5, "bytes": b"seeds", "dict": {"a": 1}, "[None]": [None], "['']": [""],
+                  "missing": [tmp_path / "nowhere"], **{f"[{n}]": [p, SEED_FILE] for n, p in odd.items()},
+                  "only odd files": [odd["latin1.txt"], odd["binary.txt"], odd["pipe.txt"]], "empty list": []}
+    for name, paths in path_lists.items():
+        python_call(tally, f"Index.build(paths={name})", lambda: Index.build(paths, tmp_path / "scratch-index"))
+
+    # CLI (in-process; undecodable argv bytes are tried in a real process below)
+    capsys.readouterr()
+    for name, question in QUESTIONS.items():
+        if isinstance(question, str) and "\x00" not in question:  # argv cannot hold NUL or non-strings
+            cli_call(tally, capsys, f"qa ask {name}", "ask", question, "--index", str(index_dir))
+            cli_call(tally, capsys, f"qa retrieve {name}", "retrieve", question, "--index", str(index_dir), "--json")
+    for k in ("abc", "2.5", "0", "-1", "", "1e309", "nan", "99999999999999999999"):
+        cli_call(tally, capsys, f"qa retrieve -k {k}", "retrieve", "Who brokered it?", "-k", k, "--index", str(index_dir))
+    for mode in ("fuzzy", "", "DENSE"):
+        cli_call(tally, capsys, f"qa retrieve --mode {mode}", "retrieve", "Who?", "--mode", mode, "--index", str(index_dir))
+    for name, folder in index_dirs.items():
+        if isinstance(folder, (str, Path)) and str(folder).strip() and "\x00" not in str(folder):
+            for command in ("ask", "retrieve"):
+                cli_call(tally, capsys, f"qa {command} --index {name}", command, "Who?", "--index", str(folder))
+            cli_call(tally, capsys, f"qa index --index {name}", "index", str(seed_corpus), "--index", str(folder))
+    for name, path in odd.items():
+        cli_call(tally, capsys, f"qa index {name}", "index", str(path), str(SEED_FILE), "--index", str(tmp_path / "cli-index"))
+    cli_call(tally, capsys, "qa index of odd files only", "index", str(odd["latin1.txt"]), str(odd["pipe.txt"]),
+             "--index", str(tmp_path / "cli-index"))
+    eval_files = {"missing": tmp_path / "nowhere.jsonl", "folder": odd["folder.txt"], "pipe": odd["pipe.txt"],
+                  "binary": odd["binary.txt"], "empty": odd["empty.txt"]}
+    for shape, text in {"list": "[1, 2]\n", "string": '"q"\n', "no answers": '{"question": "Who?"}\n',
+                        "answers int": '{"question": "Who?", "answers": 5}\n', "not json": "{question\n"}.items():
+        eval_files[shape] = tmp_path / f"eval-{shape.replace(' ', '-')}.jsonl"
+        eval_files[shape].write_text(text, encoding="utf-8")
+    for name, path in eval_files.items():
+        cli_call(tally, capsys, f"qa eval {name}", "eval", str(path), "--index", str(index_dir))
+
+    # argv bytes that are not UTF-8, in real processes
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    for command in (["ask", b"\xff\xfe"], ["retrieve", b"caf\xe9?"], ["ask", b"\xed\xa0\x80"]):
+        result = subprocess.run([sys.executable, str(REPO / "tests" / "fake_model.py"), "cli", *command, "--index",
+                                 str(index_dir)], capture_output=True, timeout=120, env=env)
+        err = result.stderr.decode("utf-8", "replace").strip()
+        ok = result.returncode == 1 and err.startswith("qa: error: ") and clear(err)
+        tally.add("cli", f"qa {command[0]} {command[1]!r} (argv bytes)", "clear" if ok else "crash", err)
+
+    lost = files_lost(before, snapshot(seed_corpus, index_dir))
+    Index.load(index_dir, embedder=fake_model_env)  # the index still loads
+    with capsys.disabled():
+        report(tally, lost, "Python API and CLI")
+    assert len(tally.outcomes) >= 200
+    assert tally.failures() == [] and lost == 0
+
+
+# ----- HTTP API -------------------------------------------------------------------------
+
+
+def raw_call(url: str, api: str, body: bytes) -> tuple[str, str]:
+    """("answered" | "clear" | "generic", detail) for a hand-written request body (NaN, surrogates, missing values)."""
+    request = urllib.request.Request(f"{url}gradio_api/call/{api}", data=body, headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        event = json.loads(opener.open(request, timeout=60).read())["event_id"]
+    except urllib.error.HTTPError as error:  # FastAPI's validation: a 422 with a JSON reason
+        detail = error.read().decode("utf-8", "replace")
+        return ("clear" if error.code == 422 and "detail" in detail else "generic"), detail
+    stream = opener.open(f"{url}gradio_api/call/{api}/{event}", timeout=120).read().decode("utf-8", "replace")
+    kind, data = stream.split("\n")[0], stream.split("data:", 1)[-1].strip()
+    if kind == "event: complete":
+        return "answered", data
+    message = (json.loads(data) or {}).get("error") if data.startswith("{") else None
+    return ("clear" if clear(message) else "generic"), str(message)
+
+
+def test_bad_inputs_over_the_http_api(tmp_path, seed_corpus):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    tally = Tally()
+    folder = tmp_path / "app"
+    folder.mkdir()
+    with running_app(folder, seed_corpus, fake=True) as url:
+        client = Client(url, verbose=False)
+        notes = b"The harbour master counts 41 boats every morning.\n"
+        assert "Indexed notes.txt" in upload(url, [("notes.txt", notes)])
+        uploads = folder / "data" / "uploads"
+        before = snapshot(seed_corpus, uploads)
+
+        def predict(case: str, *args: Any, api: str) -> None:
+            try:
+                result = client.predict(*args, api_name=api)
+            except AppError as error:
+                tally.add("http", case, "clear" if clear(error) else "generic", str(error))
+            except Exception as error:  # noqa: BLE001
+                tally.add("http", case, "crash", f"{type(error).__name__}: {error}")
+            else:
+                json.dumps(result)
+                paths = [c["file_path"] for c in (result["citations"] if api == "/ask" else result)]
+                absolute = [p for p in paths if os.path.isabs(p)]
+                tally.add("http", case, "crash" if absolute else "answered", f"server paths {absolute}" if absolute else "")
+
+        for name, question in QUESTIONS.items():
+            if isinstance(question, str) and "\ud800" not in question and "\udcff" not in question:  # JSON-able
+                predict(f"/ask question={name}", question, [], api="/ask")
+                predict(f"/retrieve question={name}", question, 3, api="/retrieve")
+            elif not isinstance(question, str):
+                predict(f"/ask question={name}", question, [], api="/ask")
+        for name, k in KS.items():
+            if not (isinstance(k, float) and not math.isfinite(k)):
+                predict(f"/retrieve k={name}", "Who brokered the cease-fire?", k, api="/retrieve")
+        for name, history in HISTORIES.items():
+            if "surrogate" not in name:
+                predict(f"/ask history={name}", "And Armenia?", history, api="/ask")
+        raw = {
+            "k NaN": ("retrieve", b'{"data": ["Who?", NaN]}'), "k 1e309": ("retrieve", b'{"data": ["Who?", 1e309]}'),
+            "k Infinity": ("retrieve", b'{"data": ["Who?", -Infinity]}'),
+            "question lone surrogate": ("ask", b'{"data": ["Who \\ud800 brokered it?", []]}'),
+            "retrieve lone surrogate": ("retrieve", b'{"data": ["\\udcff\\udcfe", 3]}'),
+            "history lone surrogate": ("ask", b'{"data": ["And Armenia?", [["\\ud800", "a"]]]}'),
+            "one value": ("ask", b'{"data": ["Who?"]}'), "no values": ("retrieve", b'{"data": []}'),
+            "three values": ("ask", b'{"data": ["Who?", [], "extra"]}'), "data null": ("ask", b'{"data": null}'),
+            "not JSON": ("ask", b"{data"), "empty body": ("retrieve", b""), "data a string": ("ask", b'{"data": "Who?"}'),
+        }
+        for name, (api, body) in raw.items():
+            try:
+                kind, detail = raw_call(url, api, body)
+            except Exception as error:  # noqa: BLE001
+                kind, detail = "crash", f"{type(error).__name__}: {error}"
+            tally.add("http", f"raw /{api} {name}", kind, detail)
+
+        bad_uploads = {"latin1 over notes.txt": ("notes.txt", "Caf\xe9.".encode("latin-1")),
+                       "binary over notes.txt": ("notes.txt", b"\x00\x01binary"), "only a type": (".txt", notes),
+                       "dots": ("..md", notes), "hidden type": ("._.txt", notes), "exe": ("tool.exe", b"MZ"),
+                       "empty": ("empty.txt", b""), "spaces only": ("blank.md", b"  \n\n "),
+                       "seed name": (SEED_FILE.name, notes), "traversal": ("../../etc/passwd.txt", b"root:x:0:0\n")}
+        for name, (file_name, data) in bad_uploads.items():
+            try:
+                status = upload(url, [(file_name, data)])
+                message = status.split("<p>", 1)[-1].split("</p>", 1)[0]
+                kind = "answered" if "qa-ok" in status else ("clear" if clear(message) else "generic")
+            except Exception as error:  # noqa: BLE001
+                kind, status = "crash", f"{type(error).__name__}: {error}"
+            tally.add("http", f"upload {name}", kind, status)
+        assert not [p for p in (folder / "data" / "tmp").rglob("*") if p.is_file()]  # no temporary copy left
+        lost = files_lost(before, snapshot(seed_corpus, uploads))
+        answer = client.predict("How many boats does the harbour master count?", [], api_name="/ask")
+        assert any(c["file_path"] == "notes.txt" for c in answer["citations"])  # still indexed, library path
+    report(tally, lost, "HTTP API")
+    assert len(tally.outcomes) >= 80
+    assert tally.failures() == [] and lost == 0

@@ -1,0 +1,52 @@
+"""Markdown: the stored text is the file exactly, its structure (headings, items, code, tables) understood."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.chunk import chunk_document
+from qa.read import read_document
+from qa.settings import ChunkSettings
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dns-notes.md"
+
+
+def read():
+    doc = read_document(FIXTURE)
+    chunked = chunk_document(doc.text, doc.source, ChunkSettings(), doc.page_starts, doc.blocks, doc.title)
+    return doc, chunked, [doc.text[s.start : s.end] for s in chunked.sentences]
+
+
+def test_text_is_the_file_exactly():
+    doc, _, _ = read()
+    with open(FIXTURE, encoding="utf-8", newline="") as handle:
+        assert doc.text == handle.read()
+    assert doc.title == "DNS"
+
+
+def test_headings_items_tables_code_and_metadata_are_blocks():
+    doc, _, _ = read()
+    found = [(b.kind, doc.text[b.start : b.end]) for b in doc.blocks]
+    assert ("heading", "`resolver.setServers(servers)`") in found
+    assert ("item", "returns nothing") in found
+    assert ("code", "// Set the servers. Then resolve.\nresolver.setServers(['4.4.4.4']);") in found
+    assert ("table", "| `V4MAPPED` | Returns IPv4 mapped IPv6 addresses. |") in found
+    assert [kind for kind, text in found if "title: DNS notes" in text or "added: v0.1.16" in text] == ["meta", "meta"]
+    assert not any("cli.md#" in text for _, text in found)  # link reference definitions are not blocks
+    assert doc.section_at(doc.text.index("The number of tries")) == "DNS › resolver.setServers(servers)"
+
+
+def test_sentences_never_cut_inside_code_or_links_and_never_start_in_markup():
+    _, chunked, texts = read()
+    assert "The `node:dns` module enables name resolution." in texts
+    link = ('Although named for the\n[Domain Name System (DNS)](https://en.wikipedia.org/wiki/Domain_Name_System "Read more. '
+            'Really."), it does not\nalways use the DNS protocol for lookups.')
+    assert link in texts
+    assert "See `dns.lookup()` (e.g. `/etc/hosts`) for details." in texts
+    assert "returns nothing" in texts  # a list item without a full stop is a sentence
+    assert ("`tries` {integer} The number of tries the resolver will try contacting\n  each name server before giving up. "
+            "**Default:** `4`") in texts
+    for text, code in zip(texts, chunked.code):
+        assert not text.startswith(("* ", "> ", "#", "|-", "```")), text
+        assert code == text.startswith("// Set the servers")
+    assert not any(text in ("DNS", "title: DNS notes") or "added: v0.1.16" in text for text in texts)
