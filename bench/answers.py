@@ -15,7 +15,8 @@ from typing import Any
 from .common import Check, Config, Section, Table, fmt, pct
 
 TARGETS = {  # figure name (last part) -> least acceptable value
-    "first_quote_correct": 0.80,
+    "first_quote_correct": 0.82,  # issue 11 (was 0.80)
+    "further_quotes_from_answer_paragraph": 0.90,  # issue 11
     "any_quote_correct": 0.90,
     "abstention_rate": 0.95,
     "answered_rate": 0.90,
@@ -23,8 +24,9 @@ TARGETS = {  # figure name (last part) -> least acceptable value
 }
 
 
-REASON = ("choosing and ranking sentences inside the retrieved passages, not retrieval (hybrid paragraph R@5 is in "
-          "the XQuAD retrieval section); the weights are AnswerSettings in qa/settings.py")
+REASON = ("the reader's decision threshold, calibrated on SQuAD 2.0's adversarial questions, also declines answerable "
+          "XQuAD questions (see the operating points in the reader section); among the answered ones the first quote "
+          "holds the answer about as often as before (the cheap score, AnswerSettings in qa/settings.py, still ranks)")
 
 
 def flatten(figures: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -33,6 +33,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "onnx_latency": "bench.onnx:run_latency",
     "onnx_docs": "bench.onnx:run_docs",
     "postgres": "bench.postgres",
+    "reader": "bench.reader",
 }
 BENCH = Path(__file__).resolve().parent
 

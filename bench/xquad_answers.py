@@ -62,6 +62,7 @@ def run(eval_dir: Path = DEFAULT_EVAL_DIR) -> dict[str, Any]:
         index = Index.build(all_files, index_dir)
         build_seconds = time.perf_counter() - started
         items = [item for article in articles for item in questions(article)]
+        homes = [files[a["title"]][i] for a in articles for i, p in enumerate(a["paragraphs"]) for _ in p["qas"]]
         started = time.perf_counter()
         answers = [index.answer(q) for q, _ in items]
         answer_ms = (time.perf_counter() - started) * 1000 / len(items)
@@ -82,9 +83,21 @@ def run(eval_dir: Path = DEFAULT_EVAL_DIR) -> dict[str, Any]:
     return {
         "report": report,
         "calibration": calibration(answers, unanswerable_answers),
+        "quotes": further_quotes(answers, homes),
         "paragraphs": sum(len(a["paragraphs"]) for a in articles),
         "build_seconds": build_seconds,
         "answer_ms_mean": answer_ms,
+    }
+
+
+def further_quotes(answers: list[Answer], homes: list[Path]) -> dict[str, float]:
+    """Quotes after the first: how many, and how many come from the paragraph that holds the answer."""
+    answered = [(a, home.resolve()) for a, home in zip(answers, homes) if a.answered]
+    further = [Path(c.path).resolve() == home for a, home in answered for c in a.citations[1:]]
+    return {
+        "answers_with_further_quotes": sum(len(a.citations) > 1 for a, _ in answered) / max(len(answered), 1),
+        "further_quotes_per_answer": len(further) / max(len(answered), 1),
+        "further_quotes_from_answer_paragraph": sum(further) / len(further) if further else 1.0,
     }
 
 
@@ -103,7 +116,8 @@ def calibration(answerable: list[Answer], unanswerable: list[Answer]) -> dict[st
 def format_report(result: dict[str, Any]) -> str:
     report: EvalReport = result["report"]
     calibration = ", ".join(f"{k} {v:.3f}" for k, v in result["calibration"].items())
-    return report.summary() + f"\ncalibration: {calibration}" + f"\nindex build: {result['build_seconds']:.1f} s; mean answer time {result['answer_ms_mean']:.1f} ms"
+    quotes = ", ".join(f"{k} {v:.3f}" for k, v in result["quotes"].items())
+    return report.summary() + f"\nfurther quotes: {quotes}\ncalibration: {calibration}" + f"\nindex build: {result['build_seconds']:.1f} s; mean answer time {result['answer_ms_mean']:.1f} ms"
 
 
 if __name__ == "__main__":

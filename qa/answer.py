@@ -16,7 +16,7 @@ import numpy as np
 
 from .corpus import Corpus
 from .clean import display_text
-from .judge import Candidate, score_candidates, word_weights
+from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, is_follow_up
 from .quotes import Quote, closest_sentences, select_quotes
 from .errors import QuestionError, shown
@@ -48,15 +48,18 @@ def answer_question(
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
     weights = word_weights(retriever.lexical, question, context)
     embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
-    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.abstain_below)
+    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.prose_at)
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
-    if candidates[0].support < options.abstain_below:
-        closest = closest_sentences(corpus, candidates, options.max_quotes)
+    reader = load_reader(options.reader)
+    judged = read(corpus, candidates, query, reader)
+    if max(c.confidence for c in judged) < reader.combiner.answer_at:
+        closest = closest_sentences(corpus, judged, options.max_quotes)
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    chosen = select_quotes(corpus, candidates, weights, options)
+    following = read_next(corpus, judged[0], candidates, judged, query, reader)
+    chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
@@ -79,10 +82,10 @@ def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def prose_first(corpus: Corpus, candidates: list[Candidate], abstain_below: float) -> list[Candidate]:
-    """Code sentences are kept with their prose but quoted only when no prose sentence answers."""
+def prose_first(corpus: Corpus, candidates: list[Candidate], prose_at: float) -> list[Candidate]:
+    """Code sentences are kept with their prose but quoted only when no prose sentence's cheap support reaches ``prose_at``."""
     prose = [c for c in candidates if not corpus.is_code(c.sentence)]
-    return prose if prose and prose[0].support >= abstain_below else candidates
+    return prose if prose and prose[0].support >= prose_at else candidates
 
 
 def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: bool) -> Citation:
@@ -94,7 +97,7 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
     chunk = corpus.chunks[candidate.chunk]
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
     return Citation(
-        n, doc.source, doc.path, start, end, quote, round(candidate.support, 4), doc.page_at(start), doc.line_at(start),
+        n, doc.source, doc.path, start, end, quote, round(candidate.answers, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
         doc.text[p_start:p_end], doc.section_at(start),

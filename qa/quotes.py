@@ -1,10 +1,11 @@
 """Choosing which sentences to quote, and how much of each (pure logic).
 
-The best sentence is always quoted whole. Up to two more follow, best first,
-with a bonus for the sentence right after the best one (questions often restate
-one sentence while the answer sits in the next), skipping near-duplicates. When
-a further sentence does not fit the quotation budget, its best clause window
-(a verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted
+The sentence the reader judged most likely to answer is always quoted whole. A further
+quote must add to it: the sentence right after it (when the reader judges that one to
+answer too: it often completes the first), or another sentence the reader judges as
+answering (a second source), each at least ``further_at`` likely; near-duplicates are
+skipped. When a further sentence does not fit the quotation budget, its best clause
+window (a verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted
 instead, if one that holds question words fits.
 """
 
@@ -32,32 +33,24 @@ class Quote:
 
 def closest_sentences(corpus: Corpus, candidates: list[Candidate], limit: int) -> list[Quote]:
     """The best distinct sentences, whole (shown as the closest passages after abstaining)."""
-    return _pick(corpus, candidates, limit, budget=10**9, min_support=float("-inf"), weigh=None)
+    return _pick(corpus, candidates, limit, budget=10**9, weigh=None)
 
 
-def select_quotes(corpus: Corpus, candidates: list[Candidate], weights: dict[str, float], settings: AnswerSettings) -> list[Quote]:
-    best, rest = candidates[0], candidates[1:]
-    doc = corpus.sentences["doc"][best.sentence]
-
-    def key(c: Candidate) -> float:
-        follows = c.sentence == best.sentence + 1 and corpus.sentences["doc"][c.sentence] == doc
-        return -(c.score + (settings.next_sentence_bonus if follows else 0.0))
-
-    ordered = [best, *sorted(rest, key=key)]
-    return _pick(corpus, ordered, settings.max_quotes, settings.max_quote_chars,
-                 settings.abstain_below - settings.extra_quote_slack, lambda text: overlap(weights, text))
+def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate | None, weights: dict[str, float],
+                  settings: AnswerSettings, further_at: float) -> list[Quote]:
+    """The best judged sentence, then the ones that add to it (see the module's docstring)."""
+    best = judged[0]
+    further = [c for c in ([following] if following else []) + judged[1:] if c.answers >= further_at]
+    return _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
 
 
-def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, min_support: float,
-          weigh: Callable[[str], float] | None) -> list[Quote]:
+def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, weigh: Callable[[str], float] | None) -> list[Quote]:
     chosen: list[Quote] = []
     seen: list[set[str]] = []
     used = 0
     for candidate in candidates:
         if len(chosen) == limit:
             break
-        if chosen and candidate.support < min_support:
-            continue
         row = corpus.sentences[candidate.sentence]
         start, end = int(row["start"]), int(row["end"])
         text = corpus.sentence_text(candidate.sentence)

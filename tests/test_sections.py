@@ -89,9 +89,9 @@ class _Corpus:
 
 def test_code_is_quoted_only_when_no_prose_answers():
     code, prose, weak = Candidate(0, 1, 0, 2.0, 1.5), Candidate(1, 1, 0, 1.5, 1.2), Candidate(1, 1, 0, 0.6, 0.5)
-    assert prose_first(_Corpus({0}), [code, prose], abstain_below=1.0) == [prose]
-    assert prose_first(_Corpus({0}), [code, weak], abstain_below=1.0) == [code, weak]
-    assert prose_first(_Corpus(set()), [code, prose], abstain_below=1.0) == [code, prose]
+    assert prose_first(_Corpus({0}), [code, prose], prose_at=1.0) == [prose]
+    assert prose_first(_Corpus({0}), [code, weak], prose_at=1.0) == [code, weak]
+    assert prose_first(_Corpus(set()), [code, prose], prose_at=1.0) == [code, prose]
 
 
 def test_the_heading_a_sentence_sits_under_counts_as_its_words(tmp_path, fake_embedder):

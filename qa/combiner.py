@@ -1,0 +1,89 @@
+"""How the reader's signals become the probability that a sentence answers the question.
+
+Two logistic regressions over a few signals per candidate sentence (``FEATURES``): the
+cross-encoder's logit, the embedder's cosine, the idf-weighted share of the question's
+words in the sentence, whether the question asks for a kind of thing (number, date,
+person, place) that the sentence does not hold, and the retriever's rank prior.
+
+- ``rank``: does this sentence hold the answer? It admits further quotes (it did not order
+  the sentences better than the cheap score, which keeps the order).
+- ``decide`` says whether any does: the bot declines when no sentence reaches ``answer_at``.
+  Word overlap ranks well but cannot tell an answer from a sentence written to share the
+  question's words, so this one may use fewer signals (chosen by measurement).
+
+Weights and thresholds live in ``combiner.json`` beside the reader model;
+``training/combiner.py`` fits them on SQuAD 2.0, cross-validated by article.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+
+COMBINER_FILE = "combiner.json"
+FEATURES = ("reader", "cosine", "overlap", "kind_missing", "rank_prior")
+_LOCK = threading.Lock()
+
+
+def features(reader: np.ndarray, cosine: np.ndarray, overlap: np.ndarray, kind_missing: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate (``rank``: the passage rank, 1 = best)."""
+    columns = (reader, cosine, overlap, kind_missing, 1.0 / np.asarray(rank, dtype=np.float32))
+    return np.stack([np.asarray(c, dtype=np.float32) for c in columns], axis=1)
+
+
+@dataclass(frozen=True)
+class Linear:
+    weights: tuple[float, ...]  # one per feature in ``FEATURES``; 0 for a feature left out
+    bias: float
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.weights, dtype=np.float32) + self.bias)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Linear:  # type: ignore[type-arg]
+        return cls(tuple(float(data["weights"].get(f, 0.0)) for f in FEATURES), float(data["bias"]))
+
+
+@dataclass(frozen=True)
+class Combiner:
+    rank: Linear  # the probability that a sentence holds the answer: admits further quotes
+    decide: Linear  # the same question for deciding whether any sentence answers
+    answer_at: float  # answer when some sentence's ``decide`` probability is at least this
+    further_at: float  # a further quote needs a ``rank`` probability of at least this
+    judged: int = 4  # candidate sentences the cross-encoder reads (the best by the cheap score)
+
+    def to_json(self) -> dict[str, object]:
+        return {"rank": self.rank.to_json(), "decide": self.decide.to_json(), "answer_at": self.answer_at,
+                "further_at": self.further_at, "judged": self.judged}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Combiner:  # type: ignore[type-arg]
+        return cls(Linear.from_json(data["rank"]), Linear.from_json(data["decide"]), float(data["answer_at"]),
+                   float(data["further_at"]), int(data["judged"]))
+
+
+def load_combiner(folder: str) -> Combiner:
+    """The combiner stored beside the reader model in ``folder``, read once per process."""
+    with _LOCK:
+        return _load(os.path.abspath(folder))
+
+
+@functools.cache
+def _load(folder: str) -> Combiner:
+    path = os.path.join(folder, COMBINER_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return Combiner.from_json(json.load(handle))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelError(f"Cannot read the reader's {COMBINER_FILE} in {folder} ({error}). "
+                         "Reinstall qa, or rebuild it with `python training/combiner.py`.") from error

@@ -1,0 +1,114 @@
+"""The reader's model: a small cross-encoder that reads a question and one sentence together.
+
+It says how well the sentence answers the question (a logit; ``probability`` turns it into
+0..1). It was fine-tuned from the packaged all-MiniLM-L6-v2 weights by ``training/reader.py``
+and ships as int8 ONNX with its ``tokenizer.json`` in ``models/reader/`` (see the model card
+there). This module only loads and runs it: onnxruntime and tokenizers, no torch.
+
+The sentence is shown with the title of its document in front (``pair_text``): training
+and the product build their inputs with the same function.
+
+One ONNX session per model folder and process, on one thread of its own (no process-wide
+thread settings are touched); ``InferenceSession.run`` is thread-safe, so the app's threads
+share it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+from .settings import default_reader_path
+
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "reader.json"  # max_tokens and how the model was made, written by training/reader.py
+_LOCK = threading.Lock()
+
+
+TITLE_WORDS = 8  # a long headline would cost more time than it tells (SQuAD's titles have 1-4 words)
+
+
+def pair_text(title: str, sentence: str) -> str:
+    """What the model reads beside the question: the document's title (its first words), then the sentence."""
+    title = " ".join(title.split()[:TITLE_WORDS])
+    return f"{title}: {sentence}" if title else sentence
+
+
+@dataclass(frozen=True)
+class CrossEncoder:
+    session: Any  # onnxruntime.InferenceSession
+    tokenizer: Any  # tokenizers.Tokenizer
+    max_tokens: int
+    config: dict[str, Any]  # the whole reader.json
+
+    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """A logit per text, one batched call; higher means the text answers the question better."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        feed = encode(self.tokenizer, [(question, text) for text in texts])
+        names = {i.name for i in self.session.get_inputs()}
+        logits = self.session.run(None, {k: v for k, v in feed.items() if k in names})[0]
+        return np.asarray(logits, dtype=np.float32).reshape(len(texts))
+
+
+def probability(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def encode(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Token ids of each (question, text) pair, padded to the longest pair, as int64 arrays."""
+    encodings = [tokenizer.encode(question, text) for question, text in pairs]  # one by one: no thread pool
+    width = max(len(e.ids) for e in encodings)
+    out = {name: np.zeros((len(pairs), width), dtype=np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
+    for row, e in enumerate(encodings):
+        out["input_ids"][row, : len(e.ids)] = e.ids
+        out["attention_mask"][row, : len(e.ids)] = e.attention_mask
+        out["token_type_ids"][row, : len(e.ids)] = e.type_ids
+    return out
+
+
+def load_tokenizer(path: str | Path, max_tokens: int) -> Any:
+    """The model's tokenizer, cutting each pair to ``max_tokens`` (the longer part first)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
+    return tokenizer
+
+
+def load_cross_encoder(path: str | None = None) -> CrossEncoder:
+    """The reader model in folder ``path`` (default: the shipped one), loaded once per process."""
+    folder = os.path.abspath(path or default_reader_path())
+    with _LOCK:
+        return _load(folder)
+
+
+@functools.cache
+def _load(folder: str) -> CrossEncoder:
+    model, config_file = os.path.join(folder, MODEL_FILE), os.path.join(folder, CONFIG_FILE)
+    if not (os.path.isfile(model) and os.path.isfile(config_file)):
+        raise ModelError(
+            f"No reader model in {folder} (it needs {MODEL_FILE}, {TOKENIZER_FILE} and {CONFIG_FILE}). "
+            "Reinstall qa, or rebuild it with `python training/reader.py`, or point QA_READER_PATH at such a folder."
+        )
+    import onnxruntime
+
+    with open(config_file, encoding="utf-8") as handle:
+        config = json.load(handle)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # one question at a time; the app runs several threads of its own
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    tokenizer = load_tokenizer(os.path.join(folder, TOKENIZER_FILE), int(config["max_tokens"]))
+    return CrossEncoder(session, tokenizer, int(config["max_tokens"]), config)

@@ -1,0 +1,70 @@
+"""The reader's model: the training script end to end on a tiny subset, the ONNX runtime, the combiner."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.combiner import FEATURES, Combiner, Linear, features, load_combiner
+from qa.crossencoder import load_cross_encoder, pair_text
+from qa.settings import default_reader_path
+from qa.errors import ModelError
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "eval" / "squad2" / "squad2-dev-half-train.json"
+SHIPPED = Path(default_reader_path())
+
+
+def test_pair_text_puts_the_title_first_and_tolerates_no_title() -> None:
+    assert pair_text("Normans\n", "They came from Norway.") == "Normans: They came from Norway."
+    assert pair_text("", "They came from Norway.") == "They came from Norway."
+
+
+def test_a_folder_without_a_model_says_how_to_rebuild(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="training/reader.py"):
+        load_cross_encoder(str(tmp_path))
+    with pytest.raises(ModelError, match="training/combiner.py"):
+        load_combiner(str(tmp_path))
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/eval/squad2")
+def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from training import reader as training
+
+    assert training.main(["--tiny", str(tmp_path), "--data", str(DATA)]) == 0
+    config = json.loads((tmp_path / "reader.json").read_text())
+    assert config["recipe"]["layers"] == 1 and config["int8_vs_torch"]["max_abs_logit_diff"] < 0.5
+    model = load_cross_encoder(str(tmp_path))
+    texts = ["Normans: The Normans came from Normandy.", "Normans: Rollo led them.", "x"]
+    scores = model.score("Where did the Normans come from?", texts)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    assert np.array_equal(scores, model.score("Where did the Normans come from?", texts))  # deterministic
+    assert model.score("Where?", []).shape == (0,)
+
+
+def test_combiner_weighs_features_by_name_and_round_trips() -> None:
+    rank = Linear(tuple(float(i) for i in range(len(FEATURES))), -1.0)
+    combiner = Combiner(rank, Linear((2.0,) + (0.0,) * (len(FEATURES) - 1), 0.0), 0.4, 0.5, 6)
+    assert Combiner.from_json(json.loads(json.dumps(combiner.to_json()))) == combiner
+    partial = Linear.from_json({"weights": {"reader": 2.0}, "bias": 0.0})  # features left out weigh 0
+    assert partial == combiner.decide
+    rows = features(np.array([1.0, -1.0]), np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2))
+    assert partial.probability(rows) == pytest.approx(1 / (1 + np.exp([-2.0, 2.0])))
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.onnx").exists(), reason="the shipped reader is not trained yet")
+def test_shipped_reader_ranks_the_answering_sentence_first() -> None:
+    model = load_cross_encoder()
+    title = "Azerbaijan Says 4 Soldiers Killed Amid Cease-Fire Violations in Nagorno-Karabakh"
+    sentences = [
+        "Azerbaijani defense officials say four soldiers have been killed since a cease-fire last month ended large-scale clashes.",
+        "A day earlier, both Armenia and Azerbaijan traded accusations over heavy new fighting.",
+        "The ministry did not give further details.",
+    ]
+    scores = model.score("How many soldiers have been killed?", [pair_text(title, s) for s in sentences])
+    assert int(np.argmax(scores)) == 0
