@@ -225,9 +225,11 @@ def latency(config: Config, section: Section, data: scifact.SciFact, size: int, 
     wall95, cpu95 = answer["onnx, sentence vectors stored"]
     section.checks += [
         check_at_most(f"answer p95 at {size:,} chunks, one thread, wall clock (ms)", wall95, TARGETS["answer_p95_ms"],
-                      f"{wall95:.1f} ms", f"waiting for a core on the shared machine: {cpu95:.1f} ms of CPU time"),
+                      f"{wall95:.1f} ms", f"{cpu95:.1f} ms of it is CPU time: the learned reader (issue 11) reads 4 sentences "
+                      "after retrieval (the retrieve column); waiting for a core adds the rest"),
         check_at_most(f"answer p95 at {size:,} chunks, one thread, CPU time (ms)", cpu95, TARGETS["answer_p95_ms"],
-                      f"{cpu95:.1f} ms", "the question's forward pass through MiniLM"),
+                      f"{cpu95:.1f} ms", "the learned reader's cross-encoder over 4 candidate sentences comes on top of "
+                      "retrieval (the retrieve column; the reader alone is in the reader section)"),
     ]
     section.notes += [
         "Stored chunk and sentence vectors in these indexes are random (a flat search and the reader's dot products "
