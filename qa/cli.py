@@ -35,8 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions of your own documents, offline, with quoted citations.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("--backend", choices=("onnx", "onnx-dynamic", "torch"), default=None,
-                       help="embedding backend (default: $QA_BACKEND or onnx); an index is queried with the backend that built it")
+    model.add_argument("--backend", choices=("onnx-dynamic", "onnx", "torch"), default=None,
+                       help="embedding backend (default: $QA_BACKEND or onnx-dynamic); an index is queried with the backend that built it")
 
     index = commands.add_parser("index", parents=[model], help="build or update the index from files and folders")
     index.add_argument("paths", nargs="*", default=["seeds"], help="files or folders to index (default: seeds)")

@@ -34,7 +34,7 @@ DEVICES = ("cpu", "cuda", "auto")
 
 class Embedder(Protocol):
     name: str  # recorded in the manifest; an index is only used with the same embedder
-    backend: str  # also recorded: "onnx" or "torch" (vectors differ slightly between them)
+    backend: str  # also recorded: "onnx-dynamic", "onnx" or "torch" (vectors differ slightly between them)
     dim: int
     max_tokens: int
 
@@ -130,7 +130,7 @@ def _check_folder(model_path: str) -> None:
 _LOAD_LOCK = threading.Lock()
 
 
-def load_embedder(model_path: str, backend: str = "onnx", device: str = "cpu") -> Embedder:
+def load_embedder(model_path: str, backend: str = "onnx-dynamic", device: str = "cpu") -> Embedder:
     """One model per (path, backend, device) and process, loaded once even when two threads ask at once."""
     if backend not in BACKENDS:
         raise ModelError(f"Unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)} (QA_BACKEND).")

@@ -22,7 +22,9 @@ settings. With ``device="cuda"`` batches run on a second session on the GPU.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -64,15 +66,31 @@ def dynamic_model_file(source: Path) -> Path:
     import onnxruntime
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    folder = Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa")
-    target = folder / f"minilm-dynamic-int8-{digest}-ort{onnxruntime.__version__}.onnx"
-    if target.is_file():
-        return target
+    name = f"minilm-dynamic-int8-{digest}-ort{onnxruntime.__version__}.onnx"
+    folders = [Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa"),
+               Path(tempfile.gettempdir()) / f"qa-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"]
+    for folder in folders:  # a home that cannot be written to (a service account) falls back to the temp folder
+        if (folder / name).is_file():
+            return folder / name
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return _requantise(source, folder / name)
+        except OSError:
+            continue
+    raise ModelError(f"Cannot write the requantised model to {folders[0]} or {folders[1]}: set QA_CACHE_DIR to a "
+                     "writable folder, or use QA_BACKEND=onnx.")
+
+
+def _requantise(source: Path, target: Path) -> Path:
+    import onnxruntime
+
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as error:  # it needs the onnx package
         raise ModelError("The onnx-dynamic backend needs the onnx package: `pip install onnx`, or use QA_BACKEND=onnx.") from error
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = target.parent
     unfolded = folder / f".{target.stem}.{os.getpid()}.fp32.onnx"
     quantized = folder / f".{target.stem}.{os.getpid()}.tmp.onnx"
     try:
@@ -80,7 +98,11 @@ def dynamic_model_file(source: Path) -> Path:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC  # folds the weights to fp32
         options.optimized_model_filepath = str(unfolded)
         onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
-        quantize_dynamic(str(unfolded), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        logging.disable(logging.WARNING)  # onnxruntime's quantiser logs advice meant for its own users
+        try:
+            quantize_dynamic(str(unfolded), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(logging.NOTSET)
         os.replace(quantized, target)  # atomic: a concurrent maker or reader sees a whole file or none
     finally:
         unfolded.unlink(missing_ok=True)
