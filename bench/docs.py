@@ -5,7 +5,9 @@
 Indexes ``../shared/eval/docs`` (Cargo Book HTML, Node.js HTML and Markdown, a
 Texinfo PDF) with the real model, asks the questions of ``bench/docs_questions.jsonl``
 (written from reading the documents, before any tuning: 44 answerable with the
-strings a correct quote must hold, 11 the documents do not answer) and reports:
+strings a correct quote must hold, 11 the documents do not answer; ``--questions
+bench/docs_dev_questions.jsonl`` asks the development set instead: 40 + 10 other questions, written
+later, for tuning, so that the test set stays untouched) and reports:
 
 - passages indexed and the time to index (one cold build);
 - whole sentences: the share of quotes (of answered questions) that start where a
@@ -87,8 +89,8 @@ def score(result: dict[str, object], docs: Path) -> dict[str, object]:
     return {**result, "quotes": len(quotes), "whole_sentence_quotes": round(100 * whole / max(len(quotes), 1), 1)}
 
 
-def run(docs: Path, index_dir: Path, reuse: bool = False) -> dict[str, object]:
-    questions = [json.loads(line) for line in (HERE / "docs_questions.jsonl").read_text(encoding="utf-8").splitlines()]
+def run(docs: Path, index_dir: Path, reuse: bool = False, question_file: Path = HERE / "docs_questions.jsonl") -> dict[str, object]:
+    questions = [json.loads(line) for line in question_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not reuse:
         shutil.rmtree(index_dir, ignore_errors=True)
     began = time.perf_counter()
@@ -133,13 +135,15 @@ def main() -> None:
     parser.add_argument("--score", type=Path, help="only score the quotes of a results file (a baseline run's)")
     parser.add_argument("--no-score", action="store_true", help="leave the whole-sentence share to --score")
     parser.add_argument("--reuse", action="store_true", help="keep an index built before (the index time is then not a build's)")
+    parser.add_argument("--questions", type=Path, default=HERE / "docs_questions.jsonl",
+                        help="the question set (docs_dev_questions.jsonl: the development set, for tuning)")
     args = parser.parse_args()
     if args.score:
         result = score(json.loads(args.score.read_text(encoding="utf-8")), args.docs)
     elif args.no_score:  # a baseline run with other code: score it afterwards with --score
-        result = run(args.docs, args.index, args.reuse)
+        result = run(args.docs, args.index, args.reuse, args.questions)
     else:
-        result = score(run(args.docs, args.index, args.reuse), args.docs)
+        result = score(run(args.docs, args.index, args.reuse, args.questions), args.docs)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("misses", "quotes_given")}, indent=1))
     for miss in result["misses"]:
