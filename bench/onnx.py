@@ -230,6 +230,8 @@ def latency(config: Config, section: Section, data: scifact.SciFact, size: int, 
                       "retrieval (the retrieve column; the reader alone is in the reader section)"),
     ]
     section.notes += [
+        "Absolute times on this shared machine change between runs of the same code (by up to 1.6x here on one day, "
+        "with the host's load): the embed-question column shows the machine's state; compare rows within a run.",
         "Stored chunk and sentence vectors in these indexes are random (a flat search and the reader's dot products "
         "cost the same for any vectors), so most answers there abstain; the question, BM25, sentences and quotes are real.",
         "Without sentence vectors the reader embeds up to 15 candidate sentences per question on the asking thread: "
