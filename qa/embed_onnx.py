@@ -69,18 +69,27 @@ def dynamic_model_file(source: Path) -> Path:
     name = f"minilm-dynamic-int8-{digest}-ort{onnxruntime.__version__}.onnx"
     folders = [Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa"),
                Path(tempfile.gettempdir()) / f"qa-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"]
+    folders = [f for f in folders if _ours(f)]  # a shared temp folder another user made could hold any model
     for folder in folders:  # a home that cannot be written to (a service account) falls back to the temp folder
         if (folder / name).is_file():
             return folder / name
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            if os.access(folder, os.W_OK):
+            if os.access(folder, os.W_OK) and _ours(folder):
                 return _requantise(source, folder / name)
         except OSError:
             continue
     raise ModelError(f"Cannot write the requantised model to {folders[0]} or {folders[1]}: set QA_CACHE_DIR to a "
                      "writable folder, or use QA_BACKEND=onnx.")
+
+
+def _ours(folder: Path) -> bool:
+    """True unless ``folder`` exists and belongs to another user."""
+    try:
+        return not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
+    except FileNotFoundError:
+        return True
 
 
 def _requantise(source: Path, target: Path) -> Path:
