@@ -79,9 +79,9 @@ def run(config: Config) -> Section:
         "one does, both threads stall at every step and a question takes ~0.5 s (the threads table shows whichever "
         "happened during the run). 1 stays the default: the app also answers two questions at once.",
         "'index alone' is the RSS that Index.load adds (index data plus the faiss and bm25s libraries).",
-        "Another agent was running tests on the same 2 cores during this run (see the load average); p95 figures are the "
-        "most affected. The retrieve targets cannot be met with this model on this CPU at 1 thread: the raw library call "
-        "that embeds one ~20-token question (baseline column) already takes about 30 ms.",
+        "Questions are embedded by the index's backend (the default, onnx-dynamic: int8 arithmetic on onnxruntime); the "
+        "baseline column is the same model on sentence-transformers and torch. The load average above says whether "
+        "other processes shared the 2 cores; p95 figures are the most affected when they did.",
     ]
     if config.quick:
         section.notes.append("--quick: 1k real and 20k synthetic chunks, 50 questions; not comparable to targets.")
