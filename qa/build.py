@@ -60,6 +60,11 @@ def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, 
     return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
 
 
+def identity(settings: Settings, embedder: Embedder | None) -> dict[str, object]:
+    """What a stored index must match to be used: its vectors' maker and the settings that cut its chunks."""
+    return {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
+
+
 def check_paths(paths: object) -> list[str | Path]:
     """The files and folders to index as a list; one path alone is taken as a list of one."""
     if isinstance(paths, (str, os.PathLike)):

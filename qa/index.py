@@ -22,7 +22,7 @@ import numpy as np
 
 from . import build as builder
 from . import storage
-from .build import BuildReport, embedder_fields
+from .build import BuildReport, identity
 from .corpus import Corpus
 from .embed import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
@@ -121,9 +121,8 @@ class Index:
     def _manifest(self, dim: int, embedder: Embedder | None) -> dict[str, Any]:
         corpus = self.corpus
         return {
-            **embedder_fields(self.settings, embedder),
+            **identity(self.settings, embedder),
             "dim": dim,
-            "settings": self.settings.manifest_fields(),
             "store": self.store.kind,
             "counts": {"documents": len(corpus.documents), "chunks": len(corpus.chunks), "sentences": len(corpus.sentences)},
             "documents": [
@@ -140,7 +139,7 @@ class Index:
         if isinstance(index_dir, str):
             return cls._from_database(index_dir, settings, embedder)
         folder = storage.current_folder(index_dir)
-        expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
+        expected = identity(settings, embedder)
         manifest = storage.read_manifest(folder, index_dir, expected)
         corpus, store, lexical = storage.read_index(folder, index_dir)
         if embedder is not None and embedder.dim != manifest.get("dim"):
@@ -151,7 +150,7 @@ class Index:
     def _from_database(cls, url: str, settings: Settings, embedder: Embedder | None, previous: Index | None = None) -> Index:
         from . import pgstorage
 
-        expected = {**embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
+        expected = identity(settings, embedder)
         known = pgstorage.Stored(previous.corpus, previous.store, previous.lexical, 0, {}) if previous else None  # type: ignore[arg-type]
         stored = pgstorage.load(url, expected, embedder.dim if embedder else None, known)
         return cls(url, settings, stored.corpus, stored.store, stored.lexical, embedder, generation=stored.generation)

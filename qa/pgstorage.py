@@ -100,7 +100,7 @@ def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: S
 def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: Embedder | None,
           progress: bool = False) -> tuple[Stored, BuildReport, Embedder | None]:
     """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
-    expected = {"format": FORMAT_VERSION, **builder.embedder_fields(settings, embedder), "settings": settings.manifest_fields()}
+    expected = {"format": FORMAT_VERSION, **builder.identity(settings, embedder)}
     with _writing(url) as connection:
         state = _state(connection)
         if state is not None:
