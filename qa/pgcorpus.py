@@ -97,10 +97,6 @@ def merge(pieces: list[tuple[Corpus, np.ndarray, np.ndarray]], order: list[int])
     return corpus, np.concatenate(id_parts)[chunk_order]
 
 
-def _table(connection: Any, query: str, width: int) -> np.ndarray:
-    return np.array(connection.execute(query).fetchall(), dtype=np.int64).reshape(-1, width)
-
-
 def _halfvecs(blobs: list[bytes]) -> np.ndarray:
     """pgvector's binary halfvec values (dim, unused, then big-endian float16s) as one float16 matrix."""
     dim = int.from_bytes(blobs[0][:2], "big")
