@@ -1,10 +1,13 @@
 """Choosing which sentences to quote, and how much of each (pure logic).
 
 The sentence the reader judged most likely to answer is always quoted whole. A further
-quote must add to it: the sentence right after it (when the reader judges that one to
-answer too: it often completes the first), or another sentence the reader judges as
+quote must add to it: the sentence right after it, or another sentence the reader judges as
 answering (a second source), each at least ``further_at`` likely; near-duplicates are
-skipped. When a further sentence does not fit the quotation budget, its best clause
+skipped. The sentence right after it is also quoted when the reader is unsure the first
+answers by itself (its probability under ``next_below``) and the two sit in one paragraph or
+section: documentation often names the topic in one sentence and answers in the next
+("Tilde requirements specify a minimal version with some ability to update." "...only
+patch-level changes are allowed."), and a sentence read alone does not show the reader that. When a further sentence does not fit the quotation budget, its best clause
 window (a verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted
 instead, if one that holds question words fits.
 """
@@ -40,8 +43,21 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
                   settings: AnswerSettings, further_at: float) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring)."""
     best = judged[0]
-    further = [c for c in ([following] if following else []) + judged[1:] if c.answers >= further_at]
+    leads_on = following is not None and (following.answers >= further_at or completes(corpus, best, following, settings.next_below))
+    further = ([following] if following is not None and leads_on else []) + [c for c in judged[1:] if c.answers >= further_at]
     return _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
+
+
+def completes(corpus: Corpus, best: Candidate, following: Candidate, below: float) -> bool:
+    """May ``following`` (the sentence after ``best``) complete it? The reader is unsure of ``best`` alone, and
+    ``following`` is prose in the same section (structured documents) or the same paragraph (plain text)."""
+    if best.answers >= below or corpus.is_code(following.sentence):
+        return False
+    doc = corpus.sentence_document(best.sentence)
+    first, second = corpus.sentences[best.sentence], corpus.sentences[following.sentence]
+    if doc.blocks:
+        return doc.section_at(int(first["start"])) == doc.section_at(int(second["start"]))
+    return "\n\n" not in doc.text[int(first["end"]) : int(second["start"])].replace("\r", "")
 
 
 def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, weigh: Callable[[str], float] | None) -> list[Quote]:

@@ -6,10 +6,14 @@ tests ask the seed article with the real packaged embedding model.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from qa import Index
-from qa.judge import load_reader, read, score_candidates, word_weights
+from qa.judge import Candidate, load_reader, read, score_candidates, word_weights
+from qa.quotes import completes
 
 from conftest import SEED_FILE
 from test_core_answer import check_answer
@@ -70,8 +74,46 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         judged = read(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question, reader)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
         assert answer.citations[0].score == round(judged[0].answers, 4)  # the most probable sentence comes first
-        if answer.answered:
-            assert all(c.score >= round(reader.combiner.further_at, 4) for c in answer.citations[1:])
+        if answer.answered:  # a further quote reaches further_at, or is the next sentence after an unsure first one
+            first = answer.citations[0]
+            assert all(c.score >= round(reader.combiner.further_at, 4)
+                       or (first.score < options.next_below and c.n == 2 and c.start > first.end) for c in answer.citations[1:])
+
+
+def test_an_unsure_first_quote_is_completed_by_the_sentence_after_it(fake_index: Index, fake_embedder: object) -> None:
+    never, always = (Index.load(fake_index.index_dir, embedder=fake_embedder, settings=replace(
+        fake_index.settings, answer=replace(fake_index.settings.answer, next_below=below))) for below in (0.0, 1.0))
+    text = SEED_FILE.read_text(encoding="utf-8")
+    completed = 0
+    for question, _ in ALL:
+        before, after = never.answer(question), always.answer(question)
+        check_answer(always, after)
+        assert after.answered is before.answered and after.citations[0] == before.citations[0]
+        if after.answered and len(after.citations) > 1 and after.citations[1] not in before.citations:
+            first, second = after.citations[:2]
+            between = text[first.end : second.start]
+            assert first.end <= second.start and between.strip() == "" and "\n\n" not in between  # the next sentence, same paragraph
+            completed += 1
+    assert completed  # the seed's answers are mostly mid-paragraph
+
+
+def test_completes_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder: object) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "guide.md").write_text("# Tilde\n\nTilde requirements allow updates. Only patch changes are allowed.\n\n"
+                                              "# Caret\n\nCaret requirements allow more.\n", encoding="utf-8")
+    (tmp_path / "docs" / "notes.txt").write_text("One thing is said. Two things follow.\n\nA new paragraph starts.\n", encoding="utf-8")
+    corpus = Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder).corpus
+    row = {corpus.sentence_text(s): s for s in range(len(corpus.sentences))}
+
+    def pair(first: str, second: str, answers: float = 0.1) -> bool:
+        best, following = (Candidate(row[t], 1, 0, 0.0, 0.0, answers=answers) for t in (first, second))
+        return completes(corpus, best, following, below=0.5)
+
+    assert pair("Tilde requirements allow updates.", "Only patch changes are allowed.")
+    assert not pair("Tilde requirements allow updates.", "Only patch changes are allowed.", answers=0.9)  # sure of the first
+    assert not pair("Only patch changes are allowed.", "Caret requirements allow more.")  # the next section
+    assert pair("One thing is said.", "Two things follow.")
+    assert not pair("Two things follow.", "A new paragraph starts.")  # plain text: the next paragraph
 
 
 def test_off_topic_question_is_declined_with_the_closest_sentences(fake_index: Index) -> None:
