@@ -74,11 +74,13 @@ def word_weights(lexical: LexicalIndex, question: str, context: str) -> dict[str
     Words only in the conversation context count half.
     """
     weights: dict[str, float] = {}
-    for text, factor in ((context, 0.5), (question, 1.0)):
-        idf = {token: lexical.idf(token) for token in set(tokenize([text], "en_plus")[0])}
+    names_text = " ".join(m.group(0) for m in NAME.finditer(question))
+    context_tokens, question_tokens, name_tokens = tokenize([context, question, names_text], "en_plus")  # one call: ~0.3 ms each
+    for tokens, factor in ((context_tokens, 0.5), (question_tokens, 1.0)):
+        idf = {token: lexical.idf(token) for token in set(tokens)}
         if not idf:
             continue
-        names = set(tokenize([" ".join(m.group(0) for m in NAME.finditer(text))], "en_plus")[0]) if factor == 1.0 else set()
+        names = set(name_tokens) if factor == 1.0 else set()
         floor = float(np.median(list(idf.values())))
         for token, value in idf.items():
             value = max(value, floor) if token in names else value
