@@ -7,9 +7,10 @@ skipped. The sentence right after it is also quoted when the reader is unsure th
 answers by itself (its probability under ``next_below``) and the two sit in one paragraph or
 section: documentation often names the topic in one sentence and answers in the next
 ("Tilde requirements specify a minimal version with some ability to update." "...only
-patch-level changes are allowed."), and a sentence read alone does not show the reader that. When a further sentence does not fit the quotation budget, its best clause
-window (a verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted
-instead, if one that holds question words fits.
+patch-level changes are allowed."), which the reader, reading one sentence at a time, cannot
+see. When a further sentence does not fit the quotation budget, its best clause window (a
+verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted instead, if one
+that holds question words fits.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
                   settings: AnswerSettings, further_at: float) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring)."""
     best = judged[0]
-    leads_on = following is not None and (following.answers >= further_at or completes(corpus, best, following, settings.next_below))
-    further = ([following] if following is not None and leads_on else []) + [c for c in judged[1:] if c.answers >= further_at]
+    further = [c for c in judged[1:] if c.answers >= further_at]
+    if following is not None and (following.answers >= further_at or completes(corpus, best, following, settings.next_below)):
+        further.insert(0, following)
     return _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
 
 
