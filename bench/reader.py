@@ -186,10 +186,11 @@ def run(config: Config) -> Section:
         "held-out folds that answers, declines and quotes within 0.4 points of 4 sentences at 96 tokens, and 6 or 8 "
         "sentences decide no better (models/reader/combiner.json, cross_validated).",
         "Further quotes: the reader admits one when its rank probability reaches further_at (fitted so that 50% "
-        "of them hold a gold answer on the training folds), which almost no sentence does; and the sentence right after "
-        "the first quote, in the same paragraph or section, when the reader gives the first less than even odds "
-        "(AnswerSettings.next_below = 0.5). On these folds that took 'a quote holds the answer' from 81.1% to 85.2% at "
-        "1.48 quotes per answer (quoting the next sentence always: 85.6% at 1.77); the first quote is unchanged.",
+        "of them hold a gold answer on the training folds), which almost no sentence does. When the reader gives the "
+        "first quote less than even odds (AnswerSettings.unsure_below = 0.5), the quote widens within its paragraph or "
+        "section: the sentence right after it and the other sentences read there are quoted too. On these folds 'a quote "
+        "holds the answer' went from 81.1% (first quote only) to 85.2% with the next sentence alone (1.48 quotes per "
+        "answer) and 86.2% with the other sentences read there too (1.69 quotes per answer); the first quote is unchanged.",
         "The operating points table is fitted and simulated from the fold readers' cached features "
         "(training/combiner.py) for SQuAD 2.0, and measured with the shipped reader on XQuAD: no threshold meets both "
         "the SQuAD 2.0 decline target and XQuAD's answered and first-quote targets with this reader.",
@@ -200,10 +201,10 @@ def run(config: Config) -> Section:
 LIMITS = {
     "answered": "the threshold is fitted on the other folds to answer 86% of their answerable questions",
     "quote_holds_answer": "ranking, not deciding: the first quote is the cheap score's best sentence among candidates from "
-                          "the whole corpus (the reader's learned ranking put the answer first no more often); of answered "
-                          "questions whose first quote misses, the answer is in another of the 3 sentences read for 85 of 1,241, "
-                          "in a sentence not read (39) or not retrieved (36), in the next sentence (quoted only when the reader "
-                          "is unsure of the first) for 57, the sentence before for 21 (main before next_below, 2026-11-27)",
+                          "the whole corpus (the reader's learned ranking put the answer first no more often); of the 1,241 "
+                          "answered questions, the answer is in none of the quotes for 171: in another of the 3 sentences read "
+                          "(in another paragraph, or the reader was sure of the first) for 77, in a sentence not read or not "
+                          "retrieved for 75, in the sentence before or after for 10 (2026-11-27, unsure_below)",
     "adversarial_declined": "the decision (reader logit + cosine) separates answerable from adversarial questions with a "
                             "held-out AUROC of 0.70: 39.3% declined at 86% answered; declining more costs answerable "
                             "questions on SQuAD 2.0 and on XQuAD (operating points table)",

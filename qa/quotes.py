@@ -3,12 +3,13 @@
 The sentence the reader judged most likely to answer is always quoted whole. A further
 quote must add to it: the sentence right after it, or another sentence the reader judges as
 answering (a second source), each at least ``further_at`` likely; near-duplicates are
-skipped. The sentence right after it is also quoted when the reader is unsure the first
-answers by itself (its probability under ``next_below``) and the two sit in one paragraph or
-section: documentation often names the topic in one sentence and answers in the next
-("Tilde requirements specify a minimal version with some ability to update." "...only
-patch-level changes are allowed."), which the reader, reading one sentence at a time, cannot
-see. When a further sentence does not fit the quotation budget, its best clause window (a
+skipped. When the reader is unsure the first answers by itself (its probability under
+``unsure_below``), the quote widens within its paragraph or section: the sentence right after
+it and the other sentences the reader read there are quoted too. Documentation often names
+the topic in one sentence and answers in the next ("Tilde requirements specify a minimal
+version with some ability to update." "...only patch-level changes are allowed."), and the
+reader, reading one sentence at a time, cannot see which of two neighbours holds the answer.
+When a further sentence does not fit the quotation budget, its best clause window (a
 verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted instead, if one
 that holds question words fits.
 """
@@ -44,19 +45,26 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
                   settings: AnswerSettings, further_at: float) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring)."""
     best = judged[0]
-    further = [c for c in judged[1:] if c.answers >= further_at]
-    if following is not None and (following.answers >= further_at or completes(corpus, best, following, settings.next_below)):
+    unsure = best.answers < settings.unsure_below
+
+    def adds(candidate: Candidate) -> bool:
+        return candidate.answers >= further_at or (unsure and near(corpus, best, candidate))
+
+    further = [c for c in judged[1:] if adds(c)]
+    if following is not None and following not in further and adds(following):
         further.insert(0, following)
     return _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
 
 
-def completes(corpus: Corpus, best: Candidate, following: Candidate, below: float) -> bool:
-    """May ``following`` (the sentence after ``best``) complete it? The reader is unsure of ``best`` alone, and
-    ``following`` is prose in the same section (structured documents) or the same paragraph (plain text)."""
-    if best.answers >= below or corpus.is_code(following.sentence):
+def near(corpus: Corpus, best: Candidate, other: Candidate) -> bool:
+    """Is ``other`` prose in the same section as ``best`` (structured documents), or in the same paragraph (plain text)?"""
+    if corpus.is_code(other.sentence):
+        return False
+    docs = corpus.sentences["doc"]
+    if docs[best.sentence] != docs[other.sentence]:
         return False
     doc = corpus.sentence_document(best.sentence)
-    first, second = corpus.sentences[best.sentence], corpus.sentences[following.sentence]
+    first, second = (corpus.sentences[s] for s in sorted((best.sentence, other.sentence)))
     if doc.blocks:
         return doc.section_at(int(first["start"])) == doc.section_at(int(second["start"]))
     return "\n\n" not in doc.text[int(first["end"]) : int(second["start"])].replace("\r", "")

@@ -94,11 +94,11 @@ class AnswerSettings:
     - ``prose_at``: code sentences are quoted only when no prose sentence's cheap
       support (cosine + weighted overlap) reaches this (the abstention threshold
       before the reader, calibrated on XQuAD).
-    - ``next_below``: the sentence right after the first quote, in the same paragraph
-      or section, is quoted too when the reader gives the first less than this
-      probability of answering by itself (even odds: on held-out SQuAD 2.0 folds a
-      quote then holds the answer in 85.2% of answers instead of 81.1%, at 1.48
-      quotes per answer; quoting it always gains 0.4 points more for 0.3 more quotes).
+    - ``unsure_below``: when the reader gives the first quote less than this probability
+      of answering by itself, the quote widens within its paragraph or section: the
+      sentence right after it and the other sentences read there are quoted too (up to
+      ``max_quotes``). Even odds, chosen on SQuAD 2.0's folds for the next sentence alone;
+      figures in bench/RESULTS.md (reader section).
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated
@@ -112,7 +112,7 @@ class AnswerSettings:
     rank_prior: float = 0.2
     type_bonus: float = 0.2
     prose_at: float = 0.98
-    next_below: float = 0.5
+    unsure_below: float = 0.5
     reader: str = field(default_factory=default_reader_path)
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from qa import Index
 from qa.judge import Candidate, load_reader, read, score_candidates, word_weights
-from qa.quotes import completes
+from qa.quotes import near, select_quotes
+from qa.types import Citation
 
 from conftest import SEED_FILE
 from test_core_answer import check_answer
@@ -74,46 +75,63 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         judged = read(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question, reader)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
         assert answer.citations[0].score == round(judged[0].answers, 4)  # the most probable sentence comes first
-        if answer.answered:  # a further quote reaches further_at, or is the next sentence after an unsure first one
+        if answer.answered:  # a further quote reaches further_at, or shares an unsure first one's paragraph
             first = answer.citations[0]
             assert all(c.score >= round(reader.combiner.further_at, 4)
-                       or (first.score < options.next_below and c.n == 2 and c.start > first.end) for c in answer.citations[1:])
+                       or (first.score < options.unsure_below and same_paragraph(first, c)) for c in answer.citations[1:])
 
 
-def test_an_unsure_first_quote_is_completed_by_the_sentence_after_it(fake_index: Index, fake_embedder: object) -> None:
-    never, always = (Index.load(fake_index.index_dir, embedder=fake_embedder, settings=replace(
-        fake_index.settings, answer=replace(fake_index.settings.answer, next_below=below))) for below in (0.0, 1.0))
+def same_paragraph(one: Citation, other: Citation) -> bool:
+    """Do two quotes of the (plain-text) seed sit in one paragraph?"""
     text = SEED_FILE.read_text(encoding="utf-8")
-    completed = 0
+    return one.path == other.path and "\n\n" not in text[min(one.end, other.end) : max(one.start, other.start)]
+
+
+def test_an_unsure_first_quote_widens_within_its_paragraph(fake_index: Index, fake_embedder: object) -> None:
+    never, always = (Index.load(fake_index.index_dir, embedder=fake_embedder, settings=replace(
+        fake_index.settings, answer=replace(fake_index.settings.answer, unsure_below=below))) for below in (0.0, 1.0))
+    widened = 0
     for question, _ in ALL:
         before, after = never.answer(question), always.answer(question)
         check_answer(always, after)
         assert after.answered is before.answered and after.citations[0] == before.citations[0]
-        if after.answered and len(after.citations) > 1 and after.citations[1] not in before.citations:
-            first, second = after.citations[:2]
-            between = text[first.end : second.start]
-            assert first.end <= second.start and between.strip() == "" and "\n\n" not in between  # the next sentence, same paragraph
-            completed += 1
-    assert completed  # the seed's answers are mostly mid-paragraph
+        added = [c for c in after.citations[1:] if (c.start, c.end) not in {(b.start, b.end) for b in before.citations}]
+        assert all(same_paragraph(after.citations[0], c) for c in added)
+        widened += bool(added)
+    assert widened  # the seed's answers are mostly mid-paragraph
 
 
-def test_completes_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder: object) -> None:
+def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder: object) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "guide.md").write_text("# Tilde\n\nTilde requirements allow updates. Only patch changes are allowed.\n\n"
                                               "# Caret\n\nCaret requirements allow more.\n", encoding="utf-8")
     (tmp_path / "docs" / "notes.txt").write_text("One thing is said. Two things follow.\n\nA new paragraph starts.\n", encoding="utf-8")
-    corpus = Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder).corpus
+    index = Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+    corpus = index.corpus
     row = {corpus.sentence_text(s): s for s in range(len(corpus.sentences))}
 
-    def pair(first: str, second: str, answers: float = 0.1) -> bool:
-        best, following = (Candidate(row[t], 1, 0, 0.0, 0.0, answers=answers) for t in (first, second))
-        return completes(corpus, best, following, below=0.5)
+    def candidate(text: str, answers: float = 0.1) -> Candidate:
+        return Candidate(row[text], 1, 0, 0.0, 0.0, answers=answers)
+
+    def pair(first: str, second: str) -> bool:
+        return near(corpus, candidate(first), candidate(second))
 
     assert pair("Tilde requirements allow updates.", "Only patch changes are allowed.")
-    assert not pair("Tilde requirements allow updates.", "Only patch changes are allowed.", answers=0.9)  # sure of the first
+    assert pair("Only patch changes are allowed.", "Tilde requirements allow updates.")  # either order
     assert not pair("Only patch changes are allowed.", "Caret requirements allow more.")  # the next section
     assert pair("One thing is said.", "Two things follow.")
     assert not pair("Two things follow.", "A new paragraph starts.")  # plain text: the next paragraph
+    assert not pair("A new paragraph starts.", "Two things follow.")
+    assert not pair("One thing is said.", "Tilde requirements allow updates.")  # another document
+
+    options, further_at = index.settings.answer, 0.9
+    neighbour, elsewhere = candidate("Tilde requirements allow updates."), candidate("Caret requirements allow more.")
+    for sure, expected in ((0.3, ["Only patch changes are allowed.", "Tilde requirements allow updates."]),
+                           (0.8, ["Only patch changes are allowed."])):
+        judged = [candidate("Only patch changes are allowed.", sure), neighbour, elsewhere]
+        chosen = select_quotes(corpus, judged, None, {}, options, further_at)
+        assert [corpus.sentence_text(q.candidate.sentence) for q in chosen] == expected
+        assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected))
 
 
 def test_off_topic_question_is_declined_with_the_closest_sentences(fake_index: Index) -> None:
