@@ -149,6 +149,16 @@ class Corpus:
     def sentence_document(self, sentence: int) -> Document:
         return self.documents[int(self.sentences["doc"][sentence])]
 
+    def same_place(self, one: int, other: int) -> bool:
+        """Do two sentences sit in one section (structured documents) or one paragraph (plain text)?"""
+        if self.sentences["doc"][one] != self.sentences["doc"][other]:
+            return False
+        doc = self.sentence_document(one)
+        first, second = (self.sentences[s] for s in sorted((one, other)))
+        if doc.blocks:
+            return doc.section_at(int(first["start"])) == doc.section_at(int(second["start"]))
+        return "\n\n" not in doc.text[int(first["end"]) : int(second["start"])].replace("\r", "")
+
     def chunk_sentences(self, chunk: int) -> range:
         row = self.chunks[chunk]
         return range(int(row["first_sentence"]), int(row["last_sentence"]) + 1)

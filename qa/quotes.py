@@ -58,16 +58,7 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
 
 def near(corpus: Corpus, best: Candidate, other: Candidate) -> bool:
     """Is ``other`` prose in the same section as ``best`` (structured documents), or in the same paragraph (plain text)?"""
-    if corpus.is_code(other.sentence):
-        return False
-    docs = corpus.sentences["doc"]
-    if docs[best.sentence] != docs[other.sentence]:
-        return False
-    doc = corpus.sentence_document(best.sentence)
-    first, second = (corpus.sentences[s] for s in sorted((best.sentence, other.sentence)))
-    if doc.blocks:
-        return doc.section_at(int(first["start"])) == doc.section_at(int(second["start"]))
-    return "\n\n" not in doc.text[int(first["end"]) : int(second["start"])].replace("\r", "")
+    return not corpus.is_code(other.sentence) and corpus.same_place(best.sentence, other.sentence)
 
 
 def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, weigh: Callable[[str], float] | None) -> list[Quote]:
