@@ -203,8 +203,8 @@ LIMITS = {
     "quote_holds_answer": "ranking, not deciding: the first quote is the cheap score's best sentence among candidates from "
                           "the whole corpus (the reader's learned ranking put the answer first no more often); of the 1,241 "
                           "answered questions, the answer is in none of the quotes for 171: in another of the 3 sentences read "
-                          "(in another paragraph, or the reader was sure of the first) for 77, in a sentence not read or not "
-                          "retrieved for 75, in the sentence before or after for 10 (2026-11-27, unsure_below)",
+                          "(in another paragraph, or the reader was sure of the first) for 86, in a sentence retrieved but not "
+                          "read for 39, not retrieved for 36, in the sentence before or after for 10 (2026-11-27, unsure_below)",
     "adversarial_declined": "the decision (reader logit + cosine) separates answerable from adversarial questions with a "
                             "held-out AUROC of 0.70: 39.3% declined at 86% answered; declining more costs answerable "
                             "questions on SQuAD 2.0 and on XQuAD (operating points table)",
