@@ -4,8 +4,9 @@ The sentence the reader judged most likely to answer is always quoted whole. A f
 quote must add to it: the sentence right after it, or another sentence the reader judges as
 answering (a second source), each at least ``further_at`` likely; near-duplicates are
 skipped. When the reader is unsure the first answers by itself (its probability under
-``unsure_below``), the quote widens within its paragraph or section: the sentence right after
-it and the other sentences the reader read there are quoted too. Documentation often names
+``unsure_below``, or ``unsure_below_structured`` in a document with sections), the quote
+widens within its paragraph or section: the sentence right after it and the other sentences
+the reader read there are quoted too. Documentation often names
 the topic in one sentence and answers in the next ("Tilde requirements specify a minimal
 version with some ability to update." "...only patch-level changes are allowed."), and the
 reader, reading one sentence at a time, cannot see which of two neighbours holds the answer.
@@ -45,7 +46,8 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
                   settings: AnswerSettings, further_at: float) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring)."""
     best = judged[0]
-    unsure = best.answers < settings.unsure_below
+    structured = bool(corpus.sentence_document(best.sentence).blocks)
+    unsure = best.answers < (settings.unsure_below_structured if structured else settings.unsure_below)
 
     def adds(candidate: Candidate) -> bool:
         return candidate.answers >= further_at or (unsure and near(corpus, best, candidate))

@@ -99,6 +99,11 @@ class AnswerSettings:
       sentence right after it and the other sentences read there are quoted too (up to
       ``max_quotes``). Even odds, chosen on SQuAD 2.0's folds for the next sentence alone;
       figures in bench/RESULTS.md (reader section).
+    - ``unsure_below_structured``: the same for documents with sections (HTML, Markdown,
+      PDF, Word, EPUB). The reader learned on Wikipedia paragraphs and is overconfident
+      on documentation: where it gives the first quote 0.5 to 0.8, that quote holds the
+      answer for 92% of SQuAD 2.0 questions but 3 of 8 on the docs development set.
+      Chosen on that set (bench/READING.md).
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated
@@ -113,6 +118,7 @@ class AnswerSettings:
     type_bonus: float = 0.2
     prose_at: float = 0.98
     unsure_below: float = 0.5
+    unsure_below_structured: float = 0.8
     reader: str = field(default_factory=default_reader_path)
 
 

@@ -126,10 +126,16 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
 
     options, further_at = index.settings.answer, 0.9
     neighbour, elsewhere = candidate("Tilde requirements allow updates."), candidate("Caret requirements allow more.")
-    for sure, expected in ((0.3, ["Only patch changes are allowed.", "Tilde requirements allow updates."]),
-                           (0.8, ["Only patch changes are allowed."])):
-        judged = [candidate("Only patch changes are allowed.", sure), neighbour, elsewhere]
-        chosen = select_quotes(corpus, judged, None, {}, options, further_at)
+    assert options.unsure_below < 0.6 < options.unsure_below_structured < 0.9
+    cases = [  # (first, its probability, the other sentences read, what is quoted)
+        ("Only patch changes are allowed.", 0.6, [neighbour, elsewhere], ["Only patch changes are allowed.", "Tilde requirements allow updates."]),
+        ("Only patch changes are allowed.", 0.9, [neighbour, elsewhere], ["Only patch changes are allowed."]),  # sure
+        ("One thing is said.", 0.3, [candidate("Two things follow."), candidate("A new paragraph starts.")],
+         ["One thing is said.", "Two things follow."]),
+        ("One thing is said.", 0.6, [candidate("Two things follow.")], ["One thing is said."]),  # plain text: sure at 0.6
+    ]
+    for first, sure, others, expected in cases:
+        chosen = select_quotes(corpus, [candidate(first, sure), *others], None, {}, options, further_at)
         assert [corpus.sentence_text(q.candidate.sentence) for q in chosen] == expected
         assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected))
 
