@@ -19,6 +19,8 @@ from qa.types import Citation
 from conftest import SEED_FILE
 from test_core_answer import check_answer
 
+SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
+
 # (question, a part of the sentence that answers it): reworded, so the words do not simply match
 MISSED = pytest.mark.xfail(strict=True, reason="the shipped reader misses it: see the reader section of bench/RESULTS.md")
 # (question, a part of the sentence that answers it): reworded, so the words do not simply match
@@ -83,8 +85,7 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
 
 def same_paragraph(one: Citation, other: Citation) -> bool:
     """Do two quotes of the (plain-text) seed sit in one paragraph?"""
-    text = SEED_FILE.read_text(encoding="utf-8")
-    return one.path == other.path and "\n\n" not in text[min(one.end, other.end) : max(one.start, other.start)]
+    return one.path == other.path and "\n\n" not in SEED_TEXT[min(one.end, other.end) : max(one.start, other.start)]
 
 
 def test_an_unsure_first_quote_widens_within_its_paragraph(fake_index: Index, fake_embedder: object) -> None:
