@@ -111,7 +111,7 @@ def sentence_vectors(corpus: Corpus, ids: np.ndarray, embedder: Embedder | None)
         return corpus.sentence_vectors[ids].astype(np.float32)
     if embedder is None:
         raise ValueError("this index stores no sentence vectors: pass the embedder to score sentences")
-    return embedder.embed([corpus.sentence_text(i) for i in ids.tolist()], batch_size=len(ids), threads=1)
+    return embedder.embed([corpus.sentence_embed_text(i) for i in ids.tolist()], batch_size=len(ids), threads=1)
 
 
 def score_candidates(

@@ -36,7 +36,7 @@ def default_device() -> str:
     return os.environ.get("QA_DEVICE", "cpu")
 
 
-CHUNKER_VERSION = 3  # bump when sentence splitting or cleaning changes, so old indexes are rebuilt
+CHUNKER_VERSION = 4  # bump when sentence splitting, cleaning or what is embedded changes, so old indexes are rebuilt
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def test_the_heading_path_goes_in_front_of_each_chunk_for_embedding_and_bm25(eve
 
 
 def test_pdf_quotes_are_shown_with_their_lines_joined(every_format):
-    answer = every_format.answer("How enthusiastically did the lighthouse keeper count the passing ships?")
+    answer = every_format.answer("With how much enthusiasm did the lighthouse keeper count the passing ships each morning?")
     quote = next(c for c in answer.citations if "lighthouse keeper" in c.quote)
     assert "\n" in quote.quote and every_format.corpus.document(quote.path).text[quote.start : quote.end] == quote.quote
     assert answer.answered
@@ -104,3 +104,22 @@ def test_the_heading_a_sentence_sits_under_counts_as_its_words(tmp_path, fake_em
     first = index.answer("What does ferry.depart do?").citations[0]
     assert first.quote == "Leaves the harbour at the given hour."
     assert first.section == "Ferry › ferry.depart(hour)"
+
+
+def test_sentences_are_embedded_under_their_heading_with_their_lines_joined(tmp_path, fake_embedder):
+    (tmp_path / "ferry.md").write_text(
+        "# Ferry\n\n## `ferry.paint()`\n\nThe ferry is painted blue every spring.\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("The harbour opens at six.\n", encoding="utf-8")
+    make_manual(tmp_path / "manual.pdf")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = Index.build([tmp_path], tmp_path / "index", embedder=fake_embedder)
+    embedded = fake_embedder.embedded_texts
+    assert "ferry.paint(): The ferry is painted blue every spring." in embedded
+    assert "The harbour opens at six." in embedded  # plain text has no heading
+    assert ("2.1 Fog signals: The lighthouse keeper counted the passing ships with great enthusiasm every single morning."
+            in embedded)
+    corpus = index.corpus
+    painted = next(s for s in range(len(corpus.sentences)) if corpus.sentence_text(s).startswith("The ferry is painted"))
+    assert corpus.sentence_text(painted) == "The ferry is painted blue every spring."  # quotes stay the sentence alone
+    assert corpus.sentence_embed_text(painted) == "ferry.paint(): The ferry is painted blue every spring."
