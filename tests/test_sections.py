@@ -11,6 +11,7 @@ import pytest
 
 from qa import Index
 from qa.answer import prose_first
+from qa.corpus import CODE_EMBED_CHARS
 from qa.app.render import answer_html, citation_label, passage_html
 from qa.judge import Candidate
 
@@ -108,7 +109,8 @@ def test_the_heading_a_sentence_sits_under_counts_as_its_words(tmp_path, fake_em
 
 def test_sentences_are_embedded_under_their_heading_with_their_lines_joined(tmp_path, fake_embedder):
     (tmp_path / "ferry.md").write_text(
-        "# Ferry\n\n## `ferry.paint()`\n\nThe ferry is painted blue every spring.\n", encoding="utf-8")
+        "# Ferry\n\n## `ferry.paint()`\n\nThe ferry is painted blue every spring.\n\n"
+        "```\n" + "paint(ferry, colour='blue')\n" * 40 + "```\n", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("The harbour opens at six.\n", encoding="utf-8")
     make_manual(tmp_path / "manual.pdf")
     with warnings.catch_warnings():
@@ -119,6 +121,8 @@ def test_sentences_are_embedded_under_their_heading_with_their_lines_joined(tmp_
     assert "The harbour opens at six." in embedded  # plain text has no heading
     assert ("2.1 Fog signals: The lighthouse keeper counted the passing ships with great enthusiasm every single morning."
             in embedded)
+    code = next(text for text in embedded if text.startswith("ferry.paint(): paint(ferry"))
+    assert len(code) <= len("ferry.paint(): ") + CODE_EMBED_CHARS < 40 * len("paint(ferry, colour='blue') ")  # its start
     corpus = index.corpus
     painted = next(s for s in range(len(corpus.sentences)) if corpus.sentence_text(s).startswith("The ferry is painted"))
     assert corpus.sentence_text(painted) == "The ferry is painted blue every spring."  # quotes stay the sentence alone
