@@ -38,8 +38,8 @@ from .errors import ModelError
 BACKEND = "onnx"
 DYNAMIC = "onnx-dynamic"  # the same file requantised: int8 arithmetic, made once and cached
 CUDA = "CUDAExecutionProvider"
-# Texts per run on the CPU, sorted by length. Embedding the docs build's 6,053 texts with onnx-dynamic:
-# 4 took 17.6 s, 8 19.1 s, 16 21.7 s, 32 23.9 s; 1 or 2 no faster than 4 (static onnx: 4 35.1 s, 16 37.4 s).
+# Texts per run on the CPU (static int8 onnx), sorted by length. Embedding the docs build's 6,053 texts:
+# 4 took 36.9 s, 16 37.4 s, 1 41.2 s (with onnx-dynamic, 4 took 17.6 s, 8 19.1 s, 16 21.7 s, 32 23.9 s).
 CPU_BATCH = 4
 
 
@@ -196,7 +196,10 @@ class OnnxEmbedder:
         session = self._session("cuda" if on_gpu else "cpu")
         encodings = self._tokenizer.encode_batch(texts)
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        size = batch_size if on_gpu else min(batch_size, CPU_BATCH)
+        # onnx-dynamic quantises each run's activations with one scale, so a text's vector would depend on its
+        # batch mates (cosine down to 0.974 against the same text alone): it embeds one text per run, as a question
+        # is, which is as fast on the CPU (docs build: 17.2 s against 17.5 s in batches of 4).
+        size = batch_size if on_gpu else 1 if self.backend == DYNAMIC else min(batch_size, CPU_BATCH)
         batches = [order[start : start + size] for start in range(0, len(order), size)]
         workers = 1 if on_gpu else min(threads or os.cpu_count() or 1, len(batches))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
