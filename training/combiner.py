@@ -34,7 +34,7 @@ from qa.crossencoder import load_cross_encoder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
 from training.reader import FOLDS  # noqa: E402
 
-ANSWERED = 0.86  # share of answerable questions answered at the chosen threshold (the target is 85%; 0.87 declined 1.4 points fewer adversarial questions)
+ANSWERED = 0.85  # share of answerable questions answered at the chosen threshold: the target (85%), declining as many adversarial ones as that allows (held out: 0.85 answered 85.2% and declined 40.8%, 0.86 86.2% and 39.3%)
 FURTHER_PRECISION = 0.5  # further quotes (of answered questions) that hold a gold answer, on the training folds
 JUDGED = 3  # candidate sentences the cross-encoder reads per question (best by the cheap score): 3 is as good as 4 on held-out folds (and 5-12 no better), and a quarter cheaper
 VARIANTS = {  # name -> (features of ``rank``, features of ``decide``); the others get weight 0
