@@ -39,9 +39,14 @@ def embed_text(document: Document, start: int, end: int, code: bool = False) -> 
     text = display_text(document.text[start:end])
     if code and len(text) > CODE_EMBED_CHARS:
         text = text[:CODE_EMBED_CHARS].rsplit(" ", 1)[0]
-    block = document.block_at(start)
-    heading = block.section[-1] if block is not None and block.section else ""
+    heading = heading_above(document, start)
     return f"{heading}: {text}" if heading and not text.startswith(heading) else text
+
+
+def heading_above(document: Document, offset: int) -> str:
+    """The heading that the text at ``offset`` sits right under ("emitter.once(eventName, listener)"), or ""."""
+    block = document.block_at(offset)
+    return block.section[-1] if block is not None and block.section else ""
 
 
 def empty_vectors(dtype: type = np.float32) -> np.ndarray:
@@ -164,8 +169,7 @@ class Corpus:
     def sentence_heading(self, sentence: int) -> str:
         """The heading the sentence sits right under ("emitter.once(eventName, listener)"), or ""."""
         row = self.sentences[sentence]
-        block = self.documents[int(row["doc"])].block_at(int(row["start"]))
-        return block.section[-1] if block is not None and block.section else ""
+        return heading_above(self.documents[int(row["doc"])], int(row["start"]))
 
     def is_code(self, sentence: int) -> bool:
         return bool(self.sentences["code"][sentence])
