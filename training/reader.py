@@ -50,7 +50,9 @@ from qa.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, loa
 from qa.settings import ChunkSettings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "eval" / "squad2" / "squad2-dev-half-train.json"
-LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 3, 96, 2, 16, 1e-4, 13
+LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 6, 96, 2, 16, 1e-4, 13
+# All 6 layers: on held-out folds in product conditions the decision's AUROC rose from 0.696 (3 layers) to 0.751,
+# adversarial declined at 85% answered from 40.8% to 50.1% (models/reader/MODEL_CARD.md); training takes 7.6 min here.
 # The product reads at most READ_TOKENS tokens of a (question, sentence) pair (the sentence is cut first): on
 # held-out folds 64 answers, declines and quotes as 96 does (within 0.4 points) and long pairs cost 1/3 less.
 READ_TOKENS = 64
