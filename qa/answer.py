@@ -18,7 +18,7 @@ from .corpus import Corpus
 from .clean import display_text
 from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, is_follow_up
-from .quotes import Quote, closest_sentences, select_quotes
+from .quotes import Quote, closest_sentences, is_unsure, near, select_quotes
 from .errors import QuestionError, shown
 from .retrieve import Retriever, check_question, clip
 from .settings import Settings
@@ -58,6 +58,9 @@ def answer_question(
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
+    if is_unsure(corpus, judged[0], options):  # widen among the best few, reading the near ones the reader skipped
+        nearby = [c for c in candidates[len(judged) : options.widen_among] if near(corpus, judged[0], c)]
+        judged += read(corpus, nearby, query, reader, limit=len(nearby))
     following = read_next(corpus, judged[0], candidates, judged, query, reader)
     chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))

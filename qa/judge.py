@@ -153,9 +153,9 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
                     np.array([c.kind_missing for c in candidates]), np.array([c.passage_rank for c in candidates]))
 
 
-def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Reader) -> list[Candidate]:
-    """The best ``judged`` candidates by the cheap score (in that order), with the reader's probabilities."""
-    top = candidates[: reader.combiner.judged]
+def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Reader, limit: int | None = None) -> list[Candidate]:
+    """The best ``judged`` (or ``limit``) candidates by the cheap score (in that order), with the reader's probabilities."""
+    top = candidates[: reader.combiner.judged if limit is None else limit]
     if not top:
         return []
     rows = reader_features(corpus, top, question, reader.model)
@@ -173,6 +173,6 @@ def read_next(corpus: Corpus, best: Candidate, candidates: list[Candidate], read
         following = next((c for c in candidates if c.sentence == best.sentence + 1), None)
         if following is None:
             return None
-        following = read(corpus, [following], question, Reader(reader.model, replace(reader.combiner, judged=1)))[0]
+        following = read(corpus, [following], question, reader, limit=1)[0]
     doc = corpus.sentences["doc"]
     return following if doc[following.sentence] == doc[best.sentence] else None

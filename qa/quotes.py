@@ -46,8 +46,7 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
                   settings: AnswerSettings, further_at: float) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring)."""
     best = judged[0]
-    structured = bool(corpus.sentence_document(best.sentence).blocks)
-    unsure = best.answers < (settings.unsure_below_structured if structured else settings.unsure_below)
+    unsure = is_unsure(corpus, best, settings)
 
     def adds(candidate: Candidate) -> bool:
         return candidate.answers >= further_at or (unsure and near(corpus, best, candidate))
@@ -56,6 +55,12 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], following: Candidate 
     if following is not None and following not in further and adds(following):
         further.insert(0, following)
     return _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
+
+
+def is_unsure(corpus: Corpus, best: Candidate, settings: AnswerSettings) -> bool:
+    """Is the reader unsure that ``best`` answers by itself (so that the quote widens around it)?"""
+    structured = bool(corpus.sentence_document(best.sentence).blocks)
+    return best.answers < (settings.unsure_below_structured if structured else settings.unsure_below)
 
 
 def near(corpus: Corpus, best: Candidate, other: Candidate) -> bool:

@@ -104,6 +104,9 @@ class AnswerSettings:
       on documentation: where it gives the first quote 0.5 to 0.8, that quote holds the
       answer for 92% of SQuAD 2.0 questions but 3 of 8 on the docs development set.
       Chosen on that set (bench/READING.md).
+    - ``widen_among``: an unsure first quote widens over the best this many sentences by
+      the cheap score (those in its paragraph or section), whether or not the reader read
+      them to decide (it reads 2 since its 6-layer model; the widening kept the 3 it had).
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated
@@ -119,6 +122,7 @@ class AnswerSettings:
     prose_at: float = 0.98
     unsure_below: float = 0.5
     unsure_below_structured: float = 0.8
+    widen_among: int = 3
     reader: str = field(default_factory=default_reader_path)
 
 

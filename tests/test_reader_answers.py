@@ -102,6 +102,27 @@ def test_an_unsure_first_quote_widens_within_its_paragraph(fake_index: Index, fa
     assert widened  # the seed's answers are mostly mid-paragraph
 
 
+def test_an_unsure_quote_widens_over_near_sentences_the_reader_did_not_read_to_decide(tmp_path: Path, fake_embedder: object) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "ferry.txt").write_text(
+        "The ferry leaves the harbour at dawn every day. Ferry tickets are sold at the harbour office. The harbour office "
+        "opens at six. The ferry crossing to the island takes two hours. Harbour cats sleep near the ferry ramp at dawn.\n\n"
+        "The island has one road.\n", encoding="utf-8")
+    built = Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+    judged = load_reader(built.settings.answer.reader).combiner.judged
+    narrow, wide = (Index.load(tmp_path / "index", embedder=fake_embedder, settings=replace(built.settings, answer=replace(
+        built.settings.answer, unsure_below=1.0, widen_among=among, max_quotes=5, max_quote_chars=2000)))
+        for among in (judged, 5))
+    question = "When does the ferry leave the harbour?"
+    before, after = narrow.answer(question), wide.answer(question)
+    check_answer(wide, after)
+    assert after.answered and before.answered and after.citations[0] == before.citations[0]  # the decision is unchanged
+    shown = {(c.start, c.end) for c in before.citations}
+    added = [c for c in after.citations if (c.start, c.end) not in shown]
+    assert added and all(c.score > 0 for c in added)  # each was read before it was quoted
+    assert all("island has one road" not in c.quote for c in after.citations)  # another paragraph
+
+
 def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder: object) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "guide.md").write_text("# Tilde\n\nTilde requirements allow updates. Only patch changes are allowed.\n\n"
