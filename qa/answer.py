@@ -58,10 +58,12 @@ def answer_question(
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    if is_unsure(corpus, judged[0], options):  # widen among the best few, reading the near ones the reader skipped
-        nearby = [c for c in candidates[len(judged) : options.widen_among] if near(corpus, judged[0], c)]
-        judged += read(corpus, nearby, query, reader, limit=len(nearby))
-    following = read_next(corpus, judged[0], candidates, judged, query, reader)
+    # An unsure first quote widens over the near sentences among the best few and the next one: they are quoted for
+    # where they stand, not for their own score, so the reader does not read them (their citations' score is 0).
+    unsure = is_unsure(corpus, judged[0], options)
+    if unsure:
+        judged += [c for c in candidates[len(judged) : options.widen_among] if near(corpus, judged[0], c)]
+    following = read_next(corpus, judged[0], candidates, judged, query, reader, judge=not unsure)
     chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)

@@ -166,13 +166,15 @@ def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Rea
 
 
 def read_next(corpus: Corpus, best: Candidate, candidates: list[Candidate], read_ones: list[Candidate], question: str,
-              reader: Reader) -> Candidate | None:
-    """The sentence right after ``best`` in one of the retrieved passages, judged by the reader (None if there is none)."""
+              reader: Reader, judge: bool = True) -> Candidate | None:
+    """The sentence right after ``best`` in one of the retrieved passages (None if there is none), judged by
+    the reader unless ``judge`` is False (then its ``answers`` is 0 unless it was read already)."""
     following = next((c for c in read_ones if c.sentence == best.sentence + 1), None)
     if following is None:
         following = next((c for c in candidates if c.sentence == best.sentence + 1), None)
         if following is None:
             return None
-        following = read(corpus, [following], question, reader, limit=1)[0]
+        if judge:
+            following = read(corpus, [following], question, reader, limit=1)[0]
     doc = corpus.sentences["doc"]
     return following if doc[following.sentence] == doc[best.sentence] else None

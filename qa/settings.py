@@ -106,7 +106,9 @@ class AnswerSettings:
       Chosen on that set (bench/READING.md).
     - ``widen_among``: an unsure first quote widens over the best this many sentences by
       the cheap score (those in its paragraph or section), whether or not the reader read
-      them to decide (it reads 2 since its 6-layer model; the widening kept the 3 it had).
+      them to decide (it reads 1 since its 6-layer model; the widening kept the 3 it had).
+      Sentences quoted only for standing near an unsure first quote are not read (their
+      citations' score is 0): their score would not change that they are quoted.
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated

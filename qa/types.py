@@ -101,7 +101,7 @@ class Citation:
     start: int
     end: int
     quote: str
-    score: float  # the reader's probability that the quoted sentence answers the question (0 to 1)
+    score: float  # the reader's probability that the quoted sentence answers the question (0 to 1; 0: not read, quoted beside an unsure first quote)
     page: int | None = None
     line: int = 1
     passage_start: int = 0  # the surrounding passage, for showing the quote in context
