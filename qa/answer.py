@@ -60,10 +60,12 @@ def answer_question(
         return Answer(question, False, text, citations, truncated)
     # An unsure first quote widens over the near sentences among the best few and the next one: they are quoted for
     # where they stand, not for their own score, so the reader does not read them (their citations' score is 0).
+    # After a sure one, the next sentence is read only if its score could admit it (further_at 1.0: none can).
     unsure = is_unsure(corpus, judged[0], options)
     if unsure:
         judged += [c for c in candidates[len(judged) : options.widen_among] if near(corpus, judged[0], c)]
-    following = read_next(corpus, judged[0], candidates, judged, query, reader, judge=not unsure)
+    judge_next = not unsure and reader.combiner.further_at < 1.0
+    following = read_next(corpus, judged[0], candidates, judged, query, reader, judge=judge_next)
     chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
     citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)

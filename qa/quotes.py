@@ -6,10 +6,10 @@ answering (a second source), each at least ``further_at`` likely; near-duplicate
 skipped. When the reader is unsure the first answers by itself (its probability under
 ``unsure_below``, or ``unsure_below_structured`` in a document with sections), the quote
 widens within its paragraph or section: the sentence right after it and the other sentences
-among the best few by the cheap score there are quoted too (``widen_among``). Documentation often names the topic in one sentence
-and answers in the next ("Tilde requirements specify a minimal version with some ability to
-update." "...only patch-level changes are allowed."), and the reader, reading one sentence at
-a time, cannot see which of two neighbours holds the answer.
+among the best few by the cheap score there are quoted too (``widen_among``). Documentation
+often names the topic in one sentence and answers in the next ("Tilde requirements specify a
+minimal version with some ability to update." "...only patch-level changes are allowed."), and
+the reader, reading one sentence at a time, cannot see which of two neighbours holds the answer.
 When a further sentence does not fit the quotation budget, its best clause window (a
 verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted instead, if one
 that holds question words fits.
