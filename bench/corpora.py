@@ -21,6 +21,7 @@ import numpy as np
 from qa import Index, Settings
 from qa.chunk import chunk_document
 from qa.build import model_name
+from qa.errors import QAError
 
 from . import scifact
 from .common import Config, write_corpus
@@ -56,7 +57,9 @@ def documents_for_chunks(base: Index, chunks: int) -> int:
 
 def subset_index(base: Index, documents: int, folder: Path) -> Index:
     """An index of ``base``'s first ``documents`` documents, without embedding anything again."""
-    if not (folder / "CURRENT").exists():
+    try:
+        Index.load(folder, settings=base.settings)
+    except QAError:  # none yet, or one from older code (another chunker version): start again from the base's copy
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(base.index_dir, folder)
     index = Index.build([doc.path for doc in base.documents[:documents]], folder)
