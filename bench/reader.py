@@ -111,7 +111,7 @@ def operating_points(config: Config) -> Table:
 
     from training import combiner as fitting
 
-    records = [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, 8, k)]
+    records = [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, max(fitting.JUDGE_CHOICES), k)]
     records = [{**r, "rows": r["rows"][: fitting.JUDGED], "labels": r["labels"][: fitting.JUDGED]} for r in records]
     answerable, off_topic = xquad_confidences(config.eval_dir, config.scratch("reader-xquad"))
     conf = np.array([c for c, _ in answerable])
