@@ -104,15 +104,21 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
     return answerable, off_topic
 
 
-def operating_points(config: Config) -> Table:
-    """The same reader at other thresholds: SQuAD 2.0 (simulated from the cached fold features, nested
+def fold_records(config: Config) -> list[dict]:
+    """Every SQuAD 2.0 question's best candidates as its fold's reader read them (cached by training/combiner.py)."""
+    from training import combiner as fitting
+
+    return [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, max(fitting.JUDGE_CHOICES), k)]
+
+
+def operating_points(config: Config, every: list[dict]) -> Table:
+    """The same reader at other thresholds: SQuAD 2.0 (simulated from the cached fold features ``every``, nested
     cross-validation) against XQuAD (the shipped model with the threshold fitted on all folds at that share)."""
     import numpy as np
 
     from training import combiner as fitting
 
-    records = [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, max(fitting.JUDGE_CHOICES), k)]
-    records = [{**r, "rows": r["rows"][: fitting.JUDGED], "labels": r["labels"][: fitting.JUDGED]} for r in records]
+    records = fitting.best_of(every, fitting.JUDGED)
     answerable, off_topic = xquad_confidences(config.eval_dir, config.scratch("reader-xquad"))
     conf = np.array([c for c, _ in answerable])
     right = np.array([ok for _, ok in answerable])
@@ -133,27 +139,25 @@ def operating_points(config: Config) -> Table:
     return table
 
 
-def quotes_needed(config: Config) -> Table:
+def quotes_needed(records: list[dict]) -> Table:
     """How many quotes the answer would take: among the answerable questions each fold's decision answers (fitted
     on the other folds), the share whose answer is in one of the best k sentences, ordered by the cheap score (what
     the product quotes first) or by the reader's rank probability (reader + cosine + overlap, fitted on the other
-    folds), from the fold readers' cached features of the best 8 sentences."""
+    folds), from the fold readers' cached features of their best 8 sentences (``records``)."""
     import numpy as np
 
     from training import combiner as fitting
 
-    records = [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, max(fitting.JUDGE_CHOICES), k)]
     depths = (1, 2, 3, 4, 8)
     cheap, read = {k: [] for k in depths}, {k: [] for k in depths}  # type: ignore[var-annotated]
     for fold in sorted({r["fold"] for r in records}):
         others = [r for r in records if r["fold"] != fold]
-        decide = fitting.fit([{**r, "rows": r["rows"][:fitting.JUDGED], "labels": r["labels"][:fitting.JUDGED]} for r in others],
-                             fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED)
+        combiner = fitting.fit(fitting.best_of(others, fitting.JUDGED), fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED)
         rank = fitting.linear(others, fitting.VARIANTS[fitting.SHIPPED][0])
         for r in records:
             if r["fold"] != fold or not r["answerable"] or not len(r["rows"]):
                 continue
-            if decide.decide.probability(r["rows"][:fitting.JUDGED]).max() < decide.answer_at:
+            if combiner.decide.probability(r["rows"][:fitting.JUDGED]).max() < combiner.answer_at:
                 continue
             by_reader = r["labels"][np.argsort(-rank.probability(r["rows"]), kind="stable")]
             for k in depths:
@@ -212,8 +216,9 @@ def run(config: Config) -> Section:
     cost.add("reader: cross-encoder over the judged candidates + combiner", r50, r95)
     cost.add(f"whole answer ({len(index.corpus.chunks):,} chunks)", a50, a95)
     section.tables.append(cost)
-    section.tables.append(operating_points(config))
-    section.tables.append(quotes_needed(config))
+    records = fold_records(config)
+    section.tables.append(operating_points(config, records))
+    section.tables.append(quotes_needed(records))
     section.notes += [
         f"Index built or reused in {build_seconds:.0f} s. Fold readers from {FOLDS_DIR.relative_to(REPO)}.",
         "Answer latency at 10,000 chunks with the reader, one thread, is in the onnx_latency section (issue 11 asks for "

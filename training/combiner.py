@@ -79,6 +79,11 @@ def collect(eval_dir: Path, folds_dir: Path, judged: int, fold: int) -> list[dic
     return records
 
 
+def best_of(records: list[dict], judged: int) -> list[dict]:
+    """The records as if the reader had read only the best ``judged`` candidates of each question."""
+    return [{**r, "rows": r["rows"][:judged], "labels": r["labels"][:judged]} for r in records]
+
+
 def linear(records: list[dict], used: tuple[str, ...]) -> Linear:
     """A logistic regression on the chosen features: does the sentence hold a gold answer?"""
     from sklearn.linear_model import LogisticRegression
@@ -167,11 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     report: dict[str, dict] = {}
     for judged in args.judge:
-        cut = [{**r, "rows": r["rows"][:judged], "labels": r["labels"][:judged]} for r in records]
+        cut = best_of(records, judged)
         for name, variant in VARIANTS.items():
             report[f"{name}, {judged} judged"] = cross_validate(cut, variant, judged)
             print(f"{name}, {judged} judged: " + ", ".join(f"{k} {v:.3f}" for k, v in report[f'{name}, {judged} judged'].items()), flush=True)
-    shipped = [{**r, "rows": r["rows"][:JUDGED], "labels": r["labels"][:JUDGED]} for r in records]
+    shipped = best_of(records, JUDGED)
     for k in sorted({r["fold"] for r in records}):  # for bench/reader.py: fold k's combiner never saw fold k
         held_out = fit([r for r in shipped if r["fold"] != k], VARIANTS[SHIPPED], JUDGED)
         (args.folds_dir / f"fold{k}" / COMBINER_FILE).write_text(json.dumps(held_out.to_json(), indent=2) + "\n")
