@@ -51,25 +51,64 @@ class CrossEncoder:
     max_tokens: int
     config: dict[str, Any]  # the whole reader.json
     inputs: frozenset[str]  # the session's input names (an export may leave token_type_ids out)
+    span_margin: float = 0.0  # the span head marks an answer only when it beats "no answer" by this (reader.json)
+    span_tokens: int = 30  # the longest span it marks, in tokens
 
     def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """A logit per text, one run per (question, text) pair; higher means the text answers the question better."""
-        if not texts:
-            return np.zeros(0, dtype=np.float32)
+        return np.asarray([r.logit for r in self.read(question, texts)], dtype=np.float32).reshape(len(texts))
+
+    def read(self, question: str, texts: Sequence[str]) -> list[Reading]:
+        """Each text's logit and, when the model has a span head, where in the text it puts the answer."""
         # One run per pair: no padding to the longest pair (13 against 16 ms p50 for 4 SciFact sentences), and
         # each logit is the same whatever else is read with it (int8 activations are scaled per run).
-        logits = [self.session.run(None, {k: v for k, v in encode(self.tokenizer, [(question, text)]).items() if k in self.inputs})[0]
-                  for text in texts]
-        return np.asarray(logits, dtype=np.float32).reshape(len(texts))
+        return [self._read_one(question, text) for text in texts]
+
+    def answer_span(self, question: str, text: str) -> tuple[int, int] | None:
+        """The characters of ``text`` the span head marks as the answer (None: unsure, or no span head)."""
+        return self._read_one(question, text).span
+
+    def _read_one(self, question: str, text: str) -> Reading:
+        encoding = self.tokenizer.encode(question, text)
+        feed = {k: v for k, v in encode(self.tokenizer, [(question, text)], [encoding]).items() if k in self.inputs}
+        outputs = self.session.run(None, feed)
+        logit = float(np.asarray(outputs[0]).reshape(-1)[0])
+        if len(outputs) < 3:
+            return Reading(logit, None)
+        return Reading(logit, best_span(encoding, outputs[1][0], outputs[2][0], self.span_margin, self.span_tokens))
+
+
+@dataclass(frozen=True)
+class Reading:
+    logit: float  # how well the text answers the question
+    span: tuple[int, int] | None  # the answer's characters inside the text, when the span head is sure enough
+
+
+def best_span(encoding: Any, start: np.ndarray, end: np.ndarray, margin: float, longest: int) -> tuple[int, int] | None:
+    """The highest-scoring span of the text's tokens (at most ``longest``), if it beats the first token's
+    "no answer" score by ``margin``; as character offsets into the text."""
+    tokens = [i for i, seq in enumerate(encoding.sequence_ids) if seq == 1]
+    if not tokens:
+        return None
+    ids = np.asarray(tokens)
+    s, e = start[ids], end[ids]
+    scores = s[:, None] + e[None, :]
+    allowed = np.triu(np.ones_like(scores, dtype=bool)) & ~np.triu(np.ones_like(scores, dtype=bool), k=longest)
+    scores = np.where(allowed, scores, -np.inf)
+    first, last = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    if scores[first, last] < start[0] + end[0] + margin:
+        return None
+    return int(encoding.offsets[tokens[first]][0]), int(encoding.offsets[tokens[last]][1])
 
 
 def probability(logits: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
-def encode(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """Token ids of each (question, text) pair, padded to the longest pair, as int64 arrays."""
-    encodings = [tokenizer.encode(question, text) for question, text in pairs]  # one by one: no thread pool
+def encode(tokenizer: Any, pairs: Sequence[tuple[str, str]], encodings: Sequence[Any] | None = None) -> dict[str, np.ndarray]:
+    """Token ids of each (question, text) pair (or of its ``encodings``), padded to the longest pair, as int64 arrays."""
+    if encodings is None:
+        encodings = [tokenizer.encode(question, text) for question, text in pairs]  # one by one: no thread pool
     width = max(len(e.ids) for e in encodings)
     out = {name: np.zeros((len(pairs), width), dtype=np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
     for row, e in enumerate(encodings):
@@ -113,4 +152,5 @@ def _load(folder: str) -> CrossEncoder:
     options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     tokenizer = load_tokenizer(os.path.join(folder, TOKENIZER_FILE), int(config["max_tokens"]))
-    return CrossEncoder(session, tokenizer, int(config["max_tokens"]), config, frozenset(i.name for i in session.get_inputs()))
+    return CrossEncoder(session, tokenizer, int(config["max_tokens"]), config, frozenset(i.name for i in session.get_inputs()),
+                        float(config.get("span_margin", 0.0)), int(config.get("span_tokens", 30)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,16 @@ def normalise_answer(text: str) -> str:
 def contains_answer(quote: str, answers: Iterable[str]) -> bool:
     padded = f" {normalise_answer(quote)} "
     return any(f" {normalise_answer(a)} " in padded for a in answers if normalise_answer(a))
+
+
+def token_f1(found: str, answer: str) -> float:
+    """SQuAD's token F1 between a marked span and a gold answer (0 when either is empty)."""
+    a, b = normalise_answer(found).split(), normalise_answer(answer).split()
+    common = sum((Counter(a) & Counter(b)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(a), common / len(b)
+    return 2 * precision * recall / (precision + recall)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from qa.settings import default_reader_path
 from qa.errors import ModelError
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "eval" / "squad2" / "squad2-dev-half-train.json"
+DATA = REPO.parent / "shared" / "eval" / "qatrain"
 SHIPPED = Path(default_reader_path())
 
 
@@ -31,7 +31,7 @@ def test_a_folder_without_a_model_says_how_to_rebuild(tmp_path: Path) -> None:
         load_combiner(str(tmp_path))
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/eval/squad2")
+@pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/eval/qatrain")
 def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPO))
     from training import reader as training
@@ -45,6 +45,10 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
     assert scores.shape == (3,) and np.isfinite(scores).all()
     assert np.array_equal(scores, model.score("Where did the Normans come from?", texts))  # deterministic
     assert model.score("Where?", []).shape == (0,)
+    readings = model.read("Where did the Normans come from?", texts)  # the span head: inside the text, or None
+    assert [r.logit for r in readings] == pytest.approx(scores.tolist())
+    for reading, text in zip(readings, texts):
+        assert reading.span is None or 0 <= reading.span[0] < reading.span[1] <= len(text)
 
 
 def test_combiner_weighs_features_by_name_and_round_trips() -> None:
