@@ -118,17 +118,21 @@ def split_at(sections: list[Span], breaks: tuple[int, ...]) -> list[Span]:
 def split_sentences(text: str, section: Span, lines: bool = True) -> list[Span]:
     """Sentence spans inside a section, trimmed of surrounding whitespace.
 
-    ``lines``: line breaks may end sentences (plain text); False inside a paragraph block."""
+    ``lines``: line breaks may end sentences (plain text); False inside a paragraph block.
+    Linear in the section's length: each cut looks back and ahead a bounded way, never at a copy of the rest."""
     cuts = [section.start]
     segment = text[section.start : section.end]
-    inside = [(m.start(), m.end()) for m in _MARKUP.finditer(segment)]
+    inside = [(m.start(), m.end()) for m in _MARKUP.finditer(segment)]  # in order, not overlapping
+    starts = [a for a, _ in inside]
     for match in _END.finditer(segment):
-        if any(a < match.end() < b for a, b in inside):
+        at = bisect_right(starts, match.end() - 1) - 1  # the last markup span starting before the cut
+        if at >= 0 and inside[at][0] < match.end() < inside[at][1]:
             continue
-        if not _is_abbreviation(segment[: match.end()].rstrip("\"'”’)]")):
+        if not _is_abbreviation(segment, match.end()):
             cuts.append(section.start + match.end())
+    ahead = _NextText(segment)
     for match in _LINE_BREAK.finditer(segment if lines else ""):
-        if _breaks_sentence(segment, match.start()):
+        if _breaks_sentence(segment, match.start(), ahead):
             cuts.append(section.start + match.start())
     cuts.append(section.end)
     spans = []
@@ -139,21 +143,45 @@ def split_sentences(text: str, section: Span, lines: bool = True) -> list[Span]:
     return spans
 
 
-def _is_abbreviation(head: str) -> bool:
+_LOOK_BACK = 64  # characters before a full stop in which to find the word it ends (abbreviations are short)
+_CLOSERS = "\"'”’)]"
+_TEXT = re.compile(r"\S")
+
+
+def _is_abbreviation(segment: str, end: int) -> bool:
+    """Does the full stop ending at ``end`` end an abbreviation ("e.g.", "Dr.", a single letter)?"""
+    first = max(0, end - _LOOK_BACK)
+    head = segment[first:end].rstrip(_CLOSERS)
     match = _WORD_BEFORE.search(head)
-    if not match:
-        return False
+    if not match or (match.start() == 0 and first > 0):
+        return False  # no word, or one longer than the window: not an abbreviation
     word = match.group(1).lower()
     return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
-def _breaks_sentence(segment: str, newline: int) -> bool:
-    before = segment[:newline].rstrip(" \t\r\xa0")
-    rest = segment[newline + 1 :]
-    after = rest.lstrip()
-    if not before or not after or "\n" in rest[: len(rest) - len(after)]:
+class _NextText:
+    """Where the next non-space character after a position is, remembered: line breaks are asked in order,
+    so a run of blank lines is scanned once, not once per line."""
+
+    def __init__(self, segment: str) -> None:
+        self.segment, self.found, self.after = segment, -1, -1
+
+    def __call__(self, position: int) -> int:
+        if not self.found <= position <= self.after:  # else no text lies between ``position`` and the last answer
+            match = _TEXT.search(self.segment, position)
+            self.found, self.after = position, match.start() if match else len(self.segment)
+        return self.after
+
+
+def _breaks_sentence(segment: str, newline: int, ahead: _NextText) -> bool:
+    last = newline - 1
+    while last >= 0 and segment[last] in " \t\r\xa0":
+        last -= 1
+    after = ahead(newline + 1)
+    if last < 0 or after >= len(segment) or segment.find("\n", newline + 1, after) != -1:
         return True  # a blank line: always a paragraph break
-    continues = after[0].islower() or (after[0].isdigit() and before[-1] not in ".!?:") or before[-1] in ",;-–("
+    before_char, after_char = segment[last], segment[after]
+    continues = after_char.islower() or (after_char.isdigit() and before_char not in ".!?:") or before_char in ",;-–("
     return not continues
 
 
