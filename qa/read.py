@@ -8,6 +8,8 @@ offsets kept), .docx and .epub (``qa.office``). Anything else, or a file that ca
 
 from __future__ import annotations
 
+import codecs
+
 import errno
 import hashlib
 import stat
@@ -137,11 +139,20 @@ def parse(suffix: str, data: bytes, name: str) -> Written:
     return Written(decode_text(data), ())
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 first: its little-endian mark starts like UTF-16's
+
+
 def decode_text(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise SourceError("looks like a binary file (it contains NUL bytes)")
+    """The text of a file as editors read it: a UTF-16 or UTF-32 byte-order mark decides the encoding (what
+    Windows Notepad writes), else UTF-8 (a UTF-8 mark stays in the text, so offsets match the file).
+    A NUL anywhere in the text means a binary file, so both stores read the same files."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     try:
-        # Exactly what open(path, encoding="utf-8", newline="").read() returns.
-        return data.decode("utf-8")
+        # For UTF-8, exactly what open(path, encoding="utf-8", newline="").read() returns.
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise SourceError(f"not valid UTF-8 text (byte {error.start}); save it as UTF-8") from error
+        raise SourceError(f"not valid {encoding.upper()} text (byte {error.start}); save it as UTF-8") from error
+    if "\x00" in text:
+        raise SourceError("looks like a binary file (it contains NUL characters)")
+    return text

@@ -165,13 +165,15 @@ BAD_FILES = {
     "sheet.xlsx": b"PK\x03\x04 a spreadsheet",
     "book.epub": b"PK\x03\x04 not really a book",
     "empty.txt": b"",
+    "nul_late.txt": b"A sentence of plain text. " * 400 + b"\x00 and then a NUL byte after the first 8 KiB.",
 }
 
 
 @pytest.mark.parametrize(
     ("name", "reason"),
     [("binary.txt", "binary"), ("latin1.txt", "UTF-8"), ("report.docx", "cannot read the Word document"),
-     ("sheet.xlsx", "unsupported"), ("book.epub", "cannot read the EPUB"), ("empty.txt", "no text")],
+     ("sheet.xlsx", "unsupported"), ("book.epub", "cannot read the EPUB"), ("empty.txt", "no text"),
+     ("nul_late.txt", "binary")],
 )
 def test_bad_file_is_a_source_error(tmp_path, name, reason):
     path = tmp_path / name
@@ -192,6 +194,18 @@ def test_bad_files_are_skipped_with_one_warning_each(seed_corpus, tmp_path, fake
     for name in bad:
         assert sum(name in message for message in messages) == 1
     assert index.retrieve("Azerbaijan soldiers killed", k=1)[0].source == SEED_FILE.name
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_text_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, encoding):
+    text = "Notepad saved this note. It says the ferry leaves at 7:40 from pier 3.\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path = tmp_path / "note.txt"
+    path.write_bytes(data)
+    document = read_document(path)
+    assert document.text.lstrip("\ufeff") == text
 
 
 def test_oversized_file_is_skipped(seed_corpus, tmp_path, fake_embedder, monkeypatch):
