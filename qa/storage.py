@@ -22,9 +22,11 @@ module that writes the index folder.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,7 +96,7 @@ def current_folder(index_dir: Path) -> Path:
     if not pointer.exists() and not pointer.is_symlink():
         raise IndexMissingError(f"No index in {index_dir}. " + rebuild_hint(index_dir))
     try:
-        name = pointer.read_bytes().decode("utf-8").strip()
+        name = read_regular(pointer).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:
         raise IndexCorruptError(f"The index pointer {pointer} is unreadable ({_reason(error)}). " + rebuild_hint(index_dir)) from error
     folder = index_dir / name
@@ -208,7 +210,7 @@ def remove_stale(index_dir: Path) -> list[str]:
 def read_manifest(folder: Path, index_dir: Path, expected: dict[str, Any]) -> dict[str, Any]:
     """The manifest, checked against this program's format, model and settings, and the files on disk."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_bytes().decode("utf-8"))
+        manifest = json.loads(read_regular(folder / MANIFEST).decode("utf-8"))
     except (OSError, ValueError) as error:
         raise IndexCorruptError(f"The index manifest in {index_dir} is unreadable. " + rebuild_hint(index_dir)) from error
     if not isinstance(manifest, dict):
@@ -263,6 +265,22 @@ def _index_files(folder: Path) -> list[tuple[str, Path]]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != MANIFEST
     ]
+
+
+def read_regular(path: Path, limit: int = 2**26) -> bytes:
+    """A small index file's bytes, refused unless it is a regular file: opened without blocking, so a FIFO or a
+    device put in its place is an error, never a hang (``limit`` bytes at most)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, "far larger than an index file of this kind")
+    return data
 
 
 def _reason(error: BaseException) -> str:

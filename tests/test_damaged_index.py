@@ -59,6 +59,16 @@ def _current_link(target: str) -> Callable[[Path], None]:
     return damage
 
 
+def _fifo(where: Callable[[Path], Path]) -> Callable[[Path], None]:
+    """A named pipe in place of an index file: reading it would block forever."""
+    def damage(index_dir: Path) -> None:
+        path = where(index_dir)
+        path.unlink()
+        os.mkfifo(path)
+
+    return damage
+
+
 def _edit_manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
     def damage(index_dir: Path) -> None:
         path = live(index_dir) / storage.MANIFEST
@@ -81,6 +91,9 @@ DAMAGES = {
     "CURRENT a folder": _current_folder,
     "CURRENT a dangling link": _current_link("gen-nowhere"),
     "CURRENT a link to itself": _current_link("CURRENT"),
+    "CURRENT a FIFO": _fifo(lambda index_dir: index_dir / "CURRENT"),
+    "manifest a FIFO": _fifo(lambda index_dir: live(index_dir) / storage.MANIFEST),
+    "chunks a FIFO": _fifo(lambda index_dir: live(index_dir) / "chunks.npy"),
     "generation folder gone": lambda index_dir: __import__("shutil").rmtree(live(index_dir)),
 }
 
