@@ -72,5 +72,14 @@ class TextBuilder:
         self.parts.append(text)
         self.length += len(text)
 
+    def mark(self) -> tuple[int, int, int, list[tuple[int, str]], str]:
+        """Where the builder stands, for ``undo``."""
+        return len(self.parts), len(self.blocks), self.length, list(self.path), self.title
+
+    def undo(self, mark: tuple[int, int, int, list[tuple[int, str]], str]) -> None:
+        """Forget what was added since ``mark`` (a page that is read again another way)."""
+        parts, blocks, self.length, self.path, self.title = mark
+        del self.parts[parts:], self.blocks[blocks:]
+
     def result(self, title: str = "", page_starts: tuple[int, ...] = ()) -> Written:
         return Written("".join(self.parts), tuple(self.blocks), title or self.title, page_starts)

@@ -60,15 +60,45 @@ def read_html(markup: str, fallback_title: str = "") -> Written:
 
 def add_html(builder: TextBuilder, markup: bytes) -> str:
     """Add a page's content to ``builder`` (an EPUB adds its chapters one by one); returns its ``<title>``."""
+    root = _parse(markup)
+    if root is None:
+        return ""
+    mark = builder.mark()
+    try:
+        _Walker(builder).visit(content_root(root))
+    except RecursionError:  # nested deeper than Python's stack: read it again flattened
+        builder.undo(mark)
+        root = _parse(flatten(markup))
+        if root is None:
+            return ""
+        _Walker(builder).visit(content_root(root))
+    return squeeze(root.findtext(".//title") or "")
+
+
+_INLINE_TAG = re.compile(rb"</?(?:b|i|em|strong|span|font|u|s|small|big|sub|sup|mark|abbr|cite|q|ins|del|tt|nobr)\b[^>]*>", re.I)
+_BOX_TAG = re.compile(rb"<(/?)(?:div|section|article|aside|main|header|footer|blockquote|center|dl|dd|dt|ul|ol|li|table|tbody|tr|td|th|form|fieldset)\b[^>]*>", re.I)
+
+
+def flatten(markup: bytes) -> bytes:
+    """The markup with inline tags dropped and boxes made paragraphs (which the parser closes one by one), so
+    no nesting is left: a page nested past the parser's or Python's depth loses its layout, not its text."""
+    return _BOX_TAG.sub(lambda m: b"</p>" if m.group(1) else b"<p>", _INLINE_TAG.sub(b"", markup))
+
+
+def _parse(markup: bytes, flat: bool = False):  # type: ignore[no-untyped-def]
+    """lxml's tree of the page; a page nested past libxml2's depth limit of 256 (it drops the text inside) is
+    parsed again flattened (not with ``huge_tree``, which also lifts the parser's other safety limits)."""
     import lxml.html
     from lxml.etree import ParserError
 
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(markup)
+        root = lxml.html.document_fromstring(markup, parser=parser)
     except (ParserError, ValueError):
-        return ""
-    _Walker(builder).visit(content_root(root))
-    return squeeze(root.findtext(".//title") or "")
+        return None
+    if not flat and any("depth" in entry.message.lower() for entry in parser.error_log):
+        return _parse(flatten(markup), flat=True)
+    return root
 
 
 def content_root(root):

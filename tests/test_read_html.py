@@ -6,8 +6,11 @@ import shutil
 import warnings
 from pathlib import Path
 
+import pytest
+
 from qa import Index
 from qa.chunk import chunk_document
+from qa.html import read_html
 from qa.read import read_document
 from qa.settings import ChunkSettings
 
@@ -87,3 +90,12 @@ def test_indexing_the_cargo_page_indexes_no_sidebar_entry(tmp_path, fake_embedde
     for passage in passages:
         for entry in SIDEBAR + CHROME:
             assert entry not in passage, (entry, passage)
+
+
+@pytest.mark.parametrize(("depth", "tag"), [(1200, "div"), (5000, "b"), (400, "section"), (300, "span")])
+def test_deeply_nested_html_keeps_its_text(depth, tag):
+    page = (f"<html><body><h1>Ferries</h1>{f'<{tag}>' * depth}The ferry leaves at seven from pier three."
+            f"{f'</{tag}>' * depth}<p>It returns at nine.</p></body></html>")
+    written = read_html(page, "ferries.html")
+    texts = [written.text[b.start:b.end] for b in written.blocks]
+    assert texts == ["Ferries", "The ferry leaves at seven from pier three.", "It returns at nine."]
