@@ -18,6 +18,42 @@ from .errors import SourceError
 from .html import add_html
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+MAX_EXTRACTED_BYTES = 50 * 2**20  # what a .docx or .epub may expand to, all members together
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def check_archive(data: bytes, kind: str, limit: int | None = None) -> None:
+    """Refuse a zip that expands past ``limit`` bytes or whose XML declares entities, before any parser sees it.
+
+    Sizes are checked as declared and again while decompressing (a member can lie about its size), in blocks,
+    so a 1 GiB member costs a block of memory, not a gigabyte. Word and EPUB files never need entity
+    declarations; refusing them stops "billion laughs" in document.xml or in the EPUB's package file."""
+    limit = MAX_EXTRACTED_BYTES if limit is None else limit
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+        declared = sum(m.file_size for m in members)
+        if declared > limit:
+            raise SourceError(too_big(kind, declared, limit))
+        total = 0
+        for member in members:
+            tail = b""
+            with archive.open(member) as stream:
+                while block := stream.read(2**20):
+                    total += len(block)
+                    if total > limit:
+                        raise SourceError(too_big(kind, total, limit))
+                    if _ENTITY.search(tail + block):
+                        raise SourceError(f"cannot read the {kind}: {member.filename} declares XML entities "
+                                          "(a Word or EPUB file never needs them; it may be made to exhaust memory)")
+                    tail = block[-16:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, RuntimeError) as error:
+        raise SourceError(f"cannot read the {kind}: {error}") from error
+
+
+def too_big(kind: str, size: int, limit: int) -> str:
+    return (f"the {kind} expands to more than {limit // 2**20} MB ({size // 2**20}+ MB unpacked); "
+            "qa.office.MAX_EXTRACTED_BYTES sets the limit")
 
 
 def read_docx(data: bytes) -> Written:
@@ -25,6 +61,7 @@ def read_docx(data: bytes) -> Written:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    check_archive(data, "Word document")
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
@@ -48,6 +85,7 @@ def read_epub(data: bytes) -> Written:
     import ebooklib
     from ebooklib import epub
 
+    check_archive(data, "EPUB")
     try:
         book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
     except (zipfile.BadZipFile, KeyError, ValueError, epub.EpubException) as error:

@@ -101,3 +101,41 @@ def test_docx_and_epub_passages_carry_their_section(tmp_path, fake_embedder):
     assert hit.source == "handbook.docx" and hit.section == "Harbour handbook › Market"
     reloaded = Index.load(tmp_path / "index", embedder=fake_embedder)
     assert reloaded.corpus.documents == index.corpus.documents  # blocks and sections survive storage
+
+
+# ----- hostile archives: refused before any parser sees them, in bounded memory -------------------------------
+
+
+def _zipped(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+_LAUGHS = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><w>&b;</w>'
+
+
+def test_hostile_word_and_epub_files_are_skipped_with_a_reason(tmp_path, monkeypatch):
+    import pytest
+
+    import qa.office
+    from qa.errors import SourceError
+
+    monkeypatch.setattr(qa.office, "MAX_EXTRACTED_BYTES", 2**20)  # the same check as 50 MB, on a small file
+    cases = {
+        "inflates.docx": (_zipped([("word/document.xml", b"<w>" + b" " * (3 * 2**20) + b"</w>")]), "expands to more than 1 MB"),
+        "media.docx": (_zipped([("word/document.xml", b"<w/>"), ("word/media/a.bin", b"\0" * (2 * 2**20))]), "expands"),
+        "chapter.epub": (_zipped([("mimetype", b"application/epub+zip"), ("OEBPS/c1.xhtml", b"x" * (2 * 2**20))]), "expands"),
+        "laughs.docx": (_zipped([("word/document.xml", _LAUGHS)]), "declares XML entities"),
+        "laughs.epub": (_zipped([("mimetype", b"application/epub+zip"), ("OEBPS/content.opf", _LAUGHS)]), "declares XML entities"),
+    }
+    for name, (data, reason) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(SourceError, match=reason):
+            read_document(path)
