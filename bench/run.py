@@ -34,6 +34,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "onnx_docs": "bench.onnx:run_docs",
     "postgres": "bench.postgres",
     "reader": "bench.reader",
+    "textscale": "bench.textscale",
 }
 BENCH = Path(__file__).resolve().parent
 
