@@ -370,7 +370,7 @@ def test_file_that_turns_unreadable_is_dropped_with_a_warning(seed_corpus, index
     harbour = seed_corpus / "harbour.txt"
     harbour.write_text(HARBOUR, encoding="utf-8")
     build(seed_corpus, index_location, fake_embedder)
-    harbour.write_bytes(HARBOUR.encode("utf-16"))  # no longer UTF-8
+    harbour.write_bytes(HARBOUR.encode("utf-8") + b"\xc3\x28 caf\xe9")  # no longer UTF-8
     with pytest.warns(qa.SkippedFileWarning, match="harbour.txt"):
         index = Index.build([seed_corpus], index_location, embedder=fake_embedder)
     assert index.report.removed == (str(harbour.resolve()),)
