@@ -105,10 +105,11 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
 
 
 def fold_records(config: Config) -> list[dict]:
-    """Every SQuAD 2.0 question's best candidates as its fold's reader read them (cached by training/combiner.py)."""
+    """Every SQuAD 2.0 question's best candidates as the shipped reader (never trained on them) read them (cached by
+    training/combiner.py)."""
     from training import combiner as fitting
 
-    return [r for k in range(fitting.FOLDS) for r in fitting.collect(config.eval_dir, FOLDS_DIR, max(fitting.JUDGE_CHOICES), k)]
+    return fitting.collect(config.eval_dir, REPO / "models" / "reader", FOLDS_DIR, max(fitting.JUDGE_CHOICES))
 
 
 def operating_points(config: Config, every: list[dict]) -> Table:
@@ -130,8 +131,8 @@ def operating_points(config: Config, every: list[dict]) -> Table:
     try:
         for share in sorted({saved, 0.86, 0.90, 0.93, 0.95, 0.97}):
             fitting.ANSWERED = share
-            cv = fitting.cross_validate(records, fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED)
-            cut = fitting.fit(records, fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED).answer_at
+            cv = fitting.cross_validate(records, fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED, fitting.REORDER)
+            cut = fitting.fit(records, fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED, fitting.REORDER).answer_at
             table.add(pct(share), pct(cv["answered"]), pct(cv["adversarial_declined"]), pct(float(np.mean(conf >= cut))),
                       pct(float(np.mean((conf >= cut) & right))), pct(float(np.mean(np.array(off_topic) < cut))))
     finally:
@@ -152,7 +153,8 @@ def quotes_needed(records: list[dict]) -> Table:
     cheap, read = {k: [] for k in depths}, {k: [] for k in depths}  # type: ignore[var-annotated]
     for fold in sorted({r["fold"] for r in records}):
         others = [r for r in records if r["fold"] != fold]
-        combiner = fitting.fit(fitting.best_of(others, fitting.JUDGED), fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED)
+        combiner = fitting.fit(fitting.best_of(others, fitting.JUDGED), fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED,
+                               fitting.REORDER)
         rank = fitting.linear(others, fitting.VARIANTS[fitting.SHIPPED][0])
         for r in records:
             if r["fold"] != fold or not r["answerable"] or not len(r["rows"]):

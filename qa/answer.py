@@ -95,12 +95,24 @@ def prose_first(corpus: Corpus, candidates: list[Candidate], prose_at: float) ->
     return prose if prose and prose[0].support >= prose_at else candidates
 
 
+def marked_span(corpus: Corpus, chosen: Quote, question: str) -> tuple[int, int] | None:
+    """The answer inside the quote (offsets into it): the reader's span head where it is sure, else the one number or
+    date the question asks for (``kinds.answer_span``)."""
+    span = chosen.candidate.span
+    if span is not None:
+        sentence_start = int(corpus.sentences[chosen.candidate.sentence]["start"])
+        a, b = sentence_start + span[0] - chosen.start, sentence_start + span[1] - chosen.start
+        if 0 <= a < b <= chosen.end - chosen.start:
+            return a, b
+    return answer_span(question, corpus.sentence_document(chosen.candidate.sentence).text[chosen.start:chosen.end])
+
+
 def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: bool) -> Citation:
     """Citation ``n`` for a chosen quote, with the passage it was taken from."""
     candidate, start, end = chosen.candidate, chosen.start, chosen.end
     doc = corpus.sentence_document(candidate.sentence)
     quote = doc.text[start:end]
-    span = answer_span(question, quote) if supports else None
+    span = marked_span(corpus, chosen, question) if supports else None
     chunk = corpus.chunks[candidate.chunk]
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
     return Citation(

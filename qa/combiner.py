@@ -28,13 +28,16 @@ import numpy as np
 from .errors import ModelError
 
 COMBINER_FILE = "combiner.json"
-FEATURES = ("reader", "cosine", "overlap", "kind_missing", "rank_prior")
+FEATURES = ("reader", "cosine", "overlap", "kind_missing", "rank_prior", "span")
 _LOCK = threading.Lock()
 
 
-def features(reader: np.ndarray, cosine: np.ndarray, overlap: np.ndarray, kind_missing: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """One row of ``FEATURES`` per candidate (``rank``: the passage rank, 1 = best)."""
-    columns = (reader, cosine, overlap, kind_missing, 1.0 / np.asarray(rank, dtype=np.float32))
+def features(reader: np.ndarray, cosine: np.ndarray, overlap: np.ndarray, kind_missing: np.ndarray, rank: np.ndarray,
+             span: np.ndarray | None = None) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate (``rank``: the passage rank, 1 = best; ``span``: the span head's margin
+    over "no answer", 0 for a model without one)."""
+    span = np.zeros(len(reader), np.float32) if span is None else span
+    columns = (reader, cosine, overlap, kind_missing, 1.0 / np.asarray(rank, dtype=np.float32), span)
     return np.stack([np.asarray(c, dtype=np.float32) for c in columns], axis=1)
 
 
@@ -61,15 +64,16 @@ class Combiner:
     answer_at: float  # answer when some sentence's ``decide`` probability is at least this
     further_at: float  # a further quote needs a ``rank`` probability of at least this
     judged: int = 4  # candidate sentences the cross-encoder reads (the best by the cheap score)
+    reorder: bool = False  # order the read sentences by ``rank`` (True) or keep the cheap score's order
 
     def to_json(self) -> dict[str, object]:
         return {"rank": self.rank.to_json(), "decide": self.decide.to_json(), "answer_at": self.answer_at,
-                "further_at": self.further_at, "judged": self.judged}
+                "further_at": self.further_at, "judged": self.judged, "reorder": self.reorder}
 
     @classmethod
     def from_json(cls, data: dict) -> Combiner:  # type: ignore[type-arg]
         return cls(Linear.from_json(data["rank"]), Linear.from_json(data["decide"]), float(data["answer_at"]),
-                   float(data["further_at"]), int(data["judged"]))
+                   float(data["further_at"]), int(data["judged"]), bool(data.get("reorder", False)))
 
 
 def load_combiner(folder: str) -> Combiner:

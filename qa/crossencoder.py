@@ -75,30 +75,31 @@ class CrossEncoder:
         logit = float(np.asarray(outputs[0]).reshape(-1)[0])
         if len(outputs) < 3:
             return Reading(logit, None)
-        return Reading(logit, best_span(encoding, outputs[1][0], outputs[2][0], self.span_margin, self.span_tokens))
+        span, margin = best_span(encoding, outputs[1][0], outputs[2][0], self.span_tokens)
+        return Reading(logit, span if margin >= self.span_margin else None, margin)
 
 
 @dataclass(frozen=True)
 class Reading:
     logit: float  # how well the text answers the question
     span: tuple[int, int] | None  # the answer's characters inside the text, when the span head is sure enough
+    margin: float = 0.0  # how far the best span's score is above "no answer" (a signal for deciding, too)
 
 
-def best_span(encoding: Any, start: np.ndarray, end: np.ndarray, margin: float, longest: int) -> tuple[int, int] | None:
-    """The highest-scoring span of the text's tokens (at most ``longest``), if it beats the first token's
-    "no answer" score by ``margin``; as character offsets into the text."""
+def best_span(encoding: Any, start: np.ndarray, end: np.ndarray, longest: int) -> tuple[tuple[int, int] | None, float]:
+    """The highest-scoring span of the text's tokens (at most ``longest``) as character offsets into the text,
+    and how far its score is above the first token's "no answer" score."""
     tokens = [i for i, seq in enumerate(encoding.sequence_ids) if seq == 1]
     if not tokens:
-        return None
+        return None, 0.0
     ids = np.asarray(tokens)
     s, e = start[ids], end[ids]
     scores = s[:, None] + e[None, :]
     allowed = np.triu(np.ones_like(scores, dtype=bool)) & ~np.triu(np.ones_like(scores, dtype=bool), k=longest)
     scores = np.where(allowed, scores, -np.inf)
     first, last = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    if scores[first, last] < start[0] + end[0] + margin:
-        return None
-    return int(encoding.offsets[tokens[first]][0]), int(encoding.offsets[tokens[last]][1])
+    margin = float(scores[first, last] - (start[0] + end[0]))
+    return (int(encoding.offsets[tokens[first]][0]), int(encoding.offsets[tokens[last]][1])), margin
 
 
 def probability(logits: np.ndarray) -> np.ndarray:
