@@ -17,7 +17,7 @@ import numpy as np
 from .corpus import Corpus
 from .clean import display_text
 from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
-from .kinds import answer_span, is_follow_up
+from .kinds import answer_span, follow_up_question, is_follow_up
 from .quotes import Quote, closest_sentences, is_unsure, near, select_quotes
 from .errors import QuestionError, shown
 from .retrieve import Retriever, check_question, clip
@@ -39,14 +39,19 @@ def answer_question(
     question, truncated = check_question(question, settings.max_question_chars)
     history = check_history(history, settings.max_question_chars)
     context = history[-1][0] if history and is_follow_up(question) else ""
-    query = f"{context} {question}".strip()
+    rewritten = follow_up_question(context, question) if context else None
+    if rewritten:  # "And Armenia?" is asked as the previous question about Armenia, not beside it
+        context, question_words = "", rewritten
+    else:
+        question_words = question
+    query = f"{context} {question_words}".strip()
     hits, vector = retriever.rank(query, options.passages)
     if vector is None:
         vector = retriever.embed_question(query)
     if context:  # a follow-up: its own words matter more than the conversation's
         vector = vector + retriever.embed_question(question)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
-    weights = word_weights(retriever.lexical, question, context)
+    weights = word_weights(retriever.lexical, question_words, context)
     embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
     candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.prose_at)
     if not candidates:
@@ -67,7 +72,7 @@ def answer_question(
     judge_next = not unsure and reader.combiner.further_at < 1.0
     following = read_next(corpus, judged[0], candidates, judged, query, reader, judge=judge_next)
     chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
-    citations = tuple(citation(corpus, n, q, question, supports=True) for n, q in enumerate(chosen, start=1))
+    citations = tuple(citation(corpus, n, q, question_words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
 

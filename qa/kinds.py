@@ -36,6 +36,33 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(tokenize([question])[0]) <= 2
 
 
+_LEAD = re.compile(r"^\s*(?:and|but|also|or|so|what about|how about|what of)\b[\s,]*", re.I)
+_PREPOSITION = re.compile(r"^(?:on|in|for|about|of|at|from|with|to)\s+", re.I)
+_OWN_QUESTION = re.compile(r"^(?:how|what|who|whom|whose|when|where|which|why|is|are|was|were|do|does|did|can|could|has|have|had)\b", re.I)
+
+
+def follow_up_question(previous: str, question: str) -> str | None:
+    """A follow-up that names a new thing ("And Armenia?", "And on the Armenian side?") asked as the previous
+    question about it ("How many soldiers has Armenia lost?"), so that the previous question's subject no longer
+    pulls its old answer. None when the follow-up is a question of its own or names nothing (it is then asked as
+    it is, beside the previous question)."""
+    rest = _LEAD.sub("", question).strip().rstrip("?.!").strip()
+    bare = rest == question.strip().rstrip("?.!").strip()  # no "and", "what about"...: only a short one counts
+    if not rest or _OWN_QUESTION.match(rest) or (bare and len(tokenize([rest])[0]) > 2):
+        return None
+    names, new = list(NAME.finditer(previous)), list(NAME.finditer(" " + rest))
+    if not names or not new:
+        return None
+    replacement = _PREPOSITION.sub("", rest)
+    head = new[-1].group(0).split()[-1]  # "Defense Ministry" takes the place of "Foreign Ministry", else of the last name
+    old = next((m for m in reversed(names) if m.group(0).split()[-1] == head), names[-1])
+    before = previous[: old.start()]
+    first = replacement.split()[0]
+    if re.search(rf"(?:^|\s){re.escape(first)}\s+$", before, re.I):  # "the", "Armenia's" said once, not twice
+        before = before[: before.lower().rindex(first.lower())]
+    return before + replacement + previous[old.end():]
+
+
 def answer_span(question: str, quote: str) -> tuple[int, int] | None:
     """Offsets in ``quote`` of the number or date the question asks for, when exactly one new one is there."""
     kinds = question_kinds(question)

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from qa import Answer, Index
+from qa.kinds import follow_up_question
 
 from conftest import SEED_FILE
 
@@ -117,6 +118,51 @@ def test_unanswerable_question_abstains(model_index, question):
     assert not re.search(r"\[\d+\]", answer.text)  # no quote is presented as the answer
     assert answer.citations and all(c.supports_answer is False for c in answer.citations)
     check_answer(model_index, answer)
+
+
+REWRITTEN = [  # (previous question, follow-up, the follow-up as asked)
+    ("How many soldiers has Azerbaijan lost?", "And Armenia?", "How many soldiers has Armenia lost?"),
+    ("How many soldiers has Azerbaijan lost?", "Armenia?", "How many soldiers has Armenia lost?"),
+    ("What did the Foreign Ministry say?", "And the Russian peacekeepers?", "What did the Russian peacekeepers say?"),
+    (TOLL_QUESTION, "and on the Armenian side?", "What total military death toll did the Armenian side report?"),
+    ("Who is the mayor of Paris?", "And of Lyon?", "Who is the mayor of Lyon?"),
+    ("What did Armenia's Foreign Ministry accuse Azerbaijan of?", "And Armenia's Defense Ministry?",
+     "What did Armenia's Defense Ministry accuse Azerbaijan of?"),
+]
+KEPT = [  # follow-ups with a question of their own, or naming nothing new: asked beside the previous question
+    ("How many soldiers has Azerbaijan lost?", "And how many did Armenia lose?"),
+    ("How many soldiers has Azerbaijan lost?", "What about the civilians?"),
+    ("When did the fighting end?", "And why?"),
+    ("how many soldiers died?", "And Armenia?"),  # the previous question names nothing to replace
+]
+
+
+@pytest.mark.parametrize(("previous", "question", "asked"), REWRITTEN)
+def test_a_follow_up_naming_a_new_thing_is_asked_as_the_previous_question_about_it(previous, question, asked):
+    assert follow_up_question(previous, question) == asked
+
+
+@pytest.mark.parametrize(("previous", "question"), KEPT)
+def test_other_follow_ups_are_not_rewritten(previous, question):
+    assert follow_up_question(previous, question) is None
+
+
+FOLLOW_UPS = [  # (previous question, follow-up, a part of the sentence that answers the follow-up)
+    ("How many soldiers has Azerbaijan lost?", "And Armenia?", "2,317"),
+    ("What did the Foreign Ministry say?", "And the Russian peacekeepers?", "Russian peacekeepers acknowledged"),
+    ("How many soldiers did Azerbaijan lose in the latest fighting overall?", "What about Armenia?", "2,317"),
+    (TOLL_QUESTION, "And Armenia?", "2,317"),
+]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("previous", "question", "part"), FOLLOW_UPS)
+def test_a_follow_up_quotes_the_new_thing_not_the_previous_answer(model_index, previous, question, part):
+    before = model_index.answer(previous)
+    answer = model_index.answer(question, history=[(previous, before.text)])
+    check_answer(model_index, answer)
+    assert answer.citations[0].quote != before.citations[0].quote
+    assert answer.answered is True and part in answer.citations[0].quote
 
 
 @pytest.mark.model
