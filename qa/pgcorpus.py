@@ -1,7 +1,7 @@
 """Reading the corpus out of the database's tables, and merging a reload into the corpus already held.
 
-``read_corpus`` turns the rows of ``qa_documents``, ``qa_chunks`` and ``qa_sentences`` (sentence
-ordinals within each document) into a ``Corpus`` (positions and sentence rows across the corpus).
+``read_corpus`` turns the rows of ``qa_documents`` (with each document's structure), ``qa_chunks`` and
+``qa_sentences`` (sentence ordinals within each document, code flags) into a ``Corpus`` (positions and sentence rows across the corpus).
 ``merge`` assembles a corpus from pieces read at different times, so a process that follows
 another's commit reads only the documents it lacks. Both are plain numpy over the rows.
 """
@@ -22,7 +22,7 @@ def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -
     Sentence vectors are read only when ``vectors``."""
     where = "" if only is None else " WHERE {} = ANY(%s)"
     params = () if only is None else (only,)
-    docs = connection.execute("SELECT id, path, source, text, sha256, page_starts, title FROM qa_documents"
+    docs = connection.execute("SELECT id, path, source, text, sha256, page_starts, title, structure FROM qa_documents"
                               + where.format("id") + " ORDER BY position", params).fetchall()
     doc_ids = np.array([row[0] for row in docs], dtype=np.int64)
     order = np.argsort(doc_ids)
@@ -33,8 +33,9 @@ def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -
     chunks = np.array(connection.execute('SELECT doc, ordinal, id, start, "end", first_sentence, last_sentence FROM qa_chunks'
                                          + where.format("doc"), params).fetchall(), dtype=np.int64).reshape(-1, 7)
     embedding = ", halfvec_send(embedding)" if vectors else ""
-    sentence_rows = connection.execute(f'SELECT doc, ordinal, start, "end"{embedding} FROM qa_sentences' + where.format("doc"), params).fetchall()
-    sentences = np.array([row[:4] for row in sentence_rows], dtype=np.int64).reshape(-1, 4)
+    sentence_rows = connection.execute(f'SELECT doc, ordinal, start, "end", code{embedding} FROM qa_sentences' + where.format("doc"),
+                                       params).fetchall()
+    sentences = np.array([row[:5] for row in sentence_rows], dtype=np.int64).reshape(-1, 5)
     chunk_doc, sentence_doc = positions(chunks[:, 0]), positions(sentences[:, 0])
     chunk_order, sentence_order = np.lexsort((chunks[:, 1], chunk_doc)), np.lexsort((sentences[:, 1], sentence_doc))
     base = _starts(sentence_doc, len(docs))
@@ -48,9 +49,10 @@ def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -
     sentence_table = np.zeros(len(sentences), SENTENCE_FIELDS)
     sentence_table["doc"] = sentence_doc[sentence_order]
     sentence_table["start"], sentence_table["end"] = sentences[sentence_order, 2], sentences[sentence_order, 3]
-    stored = vectors and sentence_rows and sentence_rows[0][4] is not None
-    sentence_vectors = _halfvecs([sentence_rows[i][4] for i in sentence_order]) if stored else np.zeros((0, 0), np.float16)
-    documents = tuple(Document(r[1], r[2], r[3], r[4], tuple(r[5])) for r in docs)
+    sentence_table["code"] = sentences[sentence_order, 4].astype(bool)
+    stored = vectors and sentence_rows and sentence_rows[0][5] is not None
+    sentence_vectors = _halfvecs([sentence_rows[i][5] for i in sentence_order]) if stored else np.zeros((0, 0), np.float16)
+    documents = tuple(Document.from_stored(r[1], r[2], r[3], r[4], r[5], r[7]) for r in docs)
     corpus = Corpus(documents, tuple(r[6] for r in docs), chunk_table, sentence_table, sentence_vectors)
     return corpus, chunks[chunk_order, 2], doc_ids
 

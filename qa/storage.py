@@ -48,7 +48,7 @@ from .errors import (
 )
 from .lexical import LexicalIndex
 from .store import FaissStore, VectorStore
-from .types import Block, Document
+from .types import Document
 
 FORMAT_VERSION = 3  # 2: named table fields, BM25 document frequencies; 3: a checksum per file in the manifest
 CURRENT = "CURRENT"
@@ -112,7 +112,7 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
             for doc, title in zip(corpus.documents, corpus.titles):
                 row = {"path": doc.path, "source": doc.source, "sha256": doc.sha256, "title": title,
-                       "page_starts": list(doc.page_starts), "text": doc.text, **_structure(doc)}
+                       "page_starts": list(doc.page_starts), "text": doc.text, **doc.structure()}
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(folder / "chunks.npy", corpus.chunks)
         np.save(folder / "sentences.npy", corpus.sentences)
@@ -142,18 +142,9 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
     return corpus, store, lexical
 
 
-def _structure(doc: Document) -> dict[str, Any]:
-    """A document's blocks for documents.jsonl: each heading path once, blocks as [start, end, kind, path number]."""
-    paths = list(dict.fromkeys(block.section for block in doc.blocks))
-    number = {path: i for i, path in enumerate(paths)}
-    blocks = [[b.start, b.end, b.kind, number[b.section]] for b in doc.blocks]
-    return {"doc_title": doc.title, "sections": [list(p) for p in paths], "blocks": blocks}
-
-
 def _document(row: dict[str, Any]) -> Document:
-    paths = [tuple(path) for path in row["sections"]]
-    blocks = tuple(Block(start, end, kind, paths[path]) for start, end, kind, path in row["blocks"])
-    return Document(row["path"], row["source"], row["text"], row["sha256"], tuple(row["page_starts"]), blocks, row["doc_title"])
+    structure = {key: row[key] for key in ("doc_title", "sections", "blocks")}
+    return Document.from_stored(row["path"], row["source"], row["text"], row["sha256"], row["page_starts"], structure)
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], write_files: Callable[[Path], None]) -> Path:

@@ -68,6 +68,22 @@ class Document:
         """1-based line number holding ``offset``."""
         return self.text.count("\n", 0, offset) + 1
 
+    def structure(self) -> dict[str, Any]:
+        """The document's title and blocks as JSON values (each heading path once, a block as [start, end, kind,
+        path number]): what both stores keep beside the text, so that a loaded document equals the one read."""
+        paths = list(dict.fromkeys(block.section for block in self.blocks))
+        number = {path: i for i, path in enumerate(paths)}
+        blocks = [[b.start, b.end, b.kind, number[b.section]] for b in self.blocks]
+        return {"doc_title": self.title, "sections": [list(p) for p in paths], "blocks": blocks}
+
+    @classmethod
+    def from_stored(cls, path: str, source: str, text: str, sha256: str, page_starts: list[int],
+                    structure: dict[str, Any]) -> Document:
+        """The document again from its stored fields and ``structure()``."""
+        paths = [tuple(p) for p in structure["sections"]]
+        blocks = tuple(Block(start, end, kind, paths[n]) for start, end, kind, n in structure["blocks"])
+        return cls(path, source, text, sha256, tuple(page_starts), blocks, structure["doc_title"])
+
 
 @dataclass(frozen=True)
 class Span:
