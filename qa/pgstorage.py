@@ -40,7 +40,7 @@ from .embed import Embedder
 from .errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
 from .lexical import tokenize
 from .pgcorpus import merge, read_corpus
-from .pgstore import PgLexicalIndex, PgVectorStore, connect, pool, redact, register_types
+from .pgstore import PgLexicalIndex, PgVectorStore, connect, lost, redact, register_types, session
 from .settings import Settings
 from .storage import check_manifest
 from .types import Document
@@ -65,7 +65,7 @@ class Stored:
 
 def generation(url: str) -> int | None:
     """The number of the committed generation (None when there is no index): one cheap query."""
-    with pool(url).connection() as connection:
+    with session(url) as connection:
         if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
             return None
         row = connection.execute("SELECT generation FROM qa_state").fetchone()
@@ -76,7 +76,7 @@ def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: S
     """The committed index, read in one snapshot; a missing or foreign one raises a clear error.
 
     With ``previous`` (an earlier load of the same database), only documents it lacks are read."""
-    with pool(url).connection() as connection, connection.transaction():
+    with session(url) as connection, connection.transaction():
         connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         state = _state(connection)
         if state is None:
@@ -150,6 +150,8 @@ def _writing(url: str) -> Iterator[Any]:
         connection.execute("SET LOCAL lock_timeout = 0")
         connection.execute("SET LOCAL maintenance_work_mem = '512MB'")  # HNSW builds in memory
         yield connection
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:  # the server stopped mid-build: nothing committed
+        raise StoreError(lost(url, error)) from None
     finally:
         connection.close()  # without a commit this rolls back: the previous index stays
 

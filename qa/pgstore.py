@@ -24,6 +24,8 @@ import os
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,7 @@ from .lexical import bm25_idf, tokenize
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
+POOL_WAIT_SECONDS = 5  # a question waits this long for a pooled connection while the server is away, then gets a StoreError
 POOL_SIZE = 4  # connections per process and database (the app answers 2 questions at once)
 EF_SEARCH = 128  # HNSW candidate list; a query asking for more raises it up to pgvector's limit
 MAX_EF_SEARCH = 1000
@@ -62,6 +65,37 @@ def connect(url: str, **kwargs: Any) -> Any:
         return psycopg.connect(url, **kwargs)
     except psycopg.OperationalError as error:
         raise StoreError(explain(url, error)) from None
+    except psycopg.ProgrammingError as error:  # the URL itself: a bad %-escape, an unknown parameter
+        raise StoreError(f"The store URL {redact(url)} is malformed ({_first_line(error)}). Write it as "
+                         "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with special characters %-encoded.") from None
+
+
+def _first_line(error: Exception) -> str:
+    message = str(error).strip()
+    return message.splitlines()[0] if message else type(error).__name__
+
+
+@contextmanager
+def session(url: str) -> Iterator[Any]:
+    """A pooled connection for searching or loading. The server going away (stopped, restarted, unreachable)
+    is a StoreError within ``POOL_WAIT_SECONDS``, not a traceback or a long wait."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        with pool(url).connection(timeout=POOL_WAIT_SECONDS) as connection:
+            yield connection
+    except PoolTimeout:
+        raise StoreError(f"Cannot reach the PostgreSQL server of {redact(url)}: no connection within "
+                         f"{POOL_WAIT_SECONDS} s. Is it running? Ask again once it is back.") from None
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+        raise StoreError(lost(url, error)) from None
+
+
+def lost(url: str, error: Exception) -> str:
+    """A connection that broke in use, in words."""
+    return (f"Lost the connection to the PostgreSQL server of {redact(url)} ({_first_line(error)}). "
+            "Is it running? Try again once it is back; the index in it is unchanged.")
 
 
 def explain(url: str, error: Exception) -> str:
@@ -141,7 +175,7 @@ class PgVectorStore:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, len(self), MAX_EF_SEARCH))
         found: list[list[tuple[int, float]]] = []
-        with pool(self.url).connection() as connection:
+        with session(self.url) as connection:
             if k > EF_SEARCH:
                 connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(k),))
             for query in np.asarray(queries, dtype=np.float32):
@@ -163,7 +197,7 @@ class PgVectorStore:
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
         wanted = self.chunk_ids[start:stop].tolist()
-        with pool(self.url).connection() as connection:
+        with session(self.url) as connection:
             found = dict(connection.execute("SELECT id, embedding FROM qa_chunks WHERE id = ANY(%s)", (wanted,)).fetchall())
         return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
 
@@ -188,7 +222,7 @@ class PgLexicalIndex:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         terms = list(counts)
         weights = [counts[t] * self.idf(t) for t in terms]
-        with pool(self.url).connection() as connection:
+        with session(self.url) as connection:
             rows = connection.execute(
                 "SELECT p.chunk, sum(q.weight * p.tf / (p.tf + %s * (1 - %s + %s * p.length / %s))) AS score"
                 " FROM unnest(%s::text[], %s::float8[]) AS q(term, weight) JOIN qa_postings p ON p.term = q.term"

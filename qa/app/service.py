@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
+from qa.errors import StoreError
 from qa.index import location
 
 from .library import Library, SourceFile, Staged
@@ -86,11 +87,17 @@ class Service:
             raise QAError(NO_SOURCES)
         return index
 
-    def _current(self) -> Index | None:
-        """The loaded index, replaced first by a newer build another process has committed."""
+    def _current(self, stale_ok: bool = False) -> Index | None:
+        """The loaded index, replaced first by a newer build another process has committed. With ``stale_ok``, a
+        database that cannot be reached just now leaves the loaded one (for listing; a search says it cannot)."""
         index = self._index  # read once: a rebuild may swap it meanwhile
         if index is not None:
-            fresh = index.refreshed()
+            try:
+                fresh = index.refreshed()
+            except StoreError:
+                if not stale_ok:
+                    raise
+                return index
             if fresh is not index:
                 self._index = index = fresh
         return index
@@ -109,7 +116,7 @@ class Service:
         return self.index.retrieve(question, k)
 
     def sources(self) -> list[SourceRow]:
-        index = self._current()  # one index for the whole list, even if a rebuild swaps it meanwhile
+        index = self._current(stale_ok=True)  # one index for the whole list, even if a rebuild swaps it meanwhile
         counts: dict[str, int] = {}
         if index is not None:
             for doc in index.chunks["doc"].tolist():
