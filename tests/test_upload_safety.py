@@ -12,7 +12,7 @@ from qa import Index, IndexLockedError
 from qa.app import Library, Service
 from qa.storage import writer_lock
 
-from conftest import FakeEmbedder
+from conftest import SEED_FILE, FakeEmbedder
 
 OLD = b"The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n"
 NEW = b"The Tarrow Point lighthouse was rebuilt in 1902 after a storm.\n"
@@ -200,3 +200,37 @@ def test_sources_reads_the_live_index_once_even_if_a_rebuild_swaps_it(service, t
     assert len(reads) == 1
     counts = {row.source.name: row.passages for row in rows}
     assert counts == {row.source.name: row.passages for row in service.sources()} and all(counts.values())
+
+
+def test_an_upload_of_two_files_cut_short_is_undone_whole_and_the_temporary_copies_go(service, library, tmp_path, caplog):
+    library.stage(*incoming(tmp_path, "notes.txt", NEW))  # replaces an earlier upload
+    library.stage(*incoming(tmp_path, "harbour.txt", NEW))  # a new name; then the process died, before the commit
+    gradio = library.incoming / "0123abcd"  # the web server's temporary copies of the upload
+    gradio.mkdir(parents=True)
+    (gradio / "harbour.txt").write_bytes(NEW)
+    again = Service.start(library, service.index_dir)
+    assert "an upload of notes.txt was cut short" in caplog.text and "an upload of harbour.txt was cut short" in caplog.text
+    assert_old_notes_kept(again)
+    assert "harbour.txt" not in {s.name for s in library.sources()}
+    assert "harbour.txt" not in {d.source for d in again.index.documents}
+    assert sorted(p.name for p in library.uploads.iterdir()) == ["notes.txt"]
+    assert list(library.incoming.iterdir()) == []
+
+
+def test_the_lock_message_names_no_server_path(service, tmp_path, monkeypatch):
+    monkeypatch.setattr("qa.storage.LOCK_WAIT_SECONDS", 0.05)
+    with writer_lock(service.index_dir), pytest.raises(IndexLockedError) as caught:
+        service.add([incoming(tmp_path, "other.txt", NEW)])
+    assert "Another process is writing" in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+def test_hostile_seeds_leave_the_app_starting_without_them_and_saying_why(library, tmp_path, fake_model_env, caplog):
+    from test_read_office import _LAUGHS, _zipped
+
+    seeds = library.seeds
+    (seeds / "laughs.docx").write_bytes(_zipped([("word/document.xml", _LAUGHS)]))
+    (seeds / "package.epub").write_bytes(_zipped([("mimetype", b"application/epub+zip"), ("OEBPS/content.opf", _LAUGHS)]))
+    service = Service.start(library, tmp_path / "index")
+    assert {d.source for d in service.index.documents} == {SEED_FILE.name}
+    for name in ("laughs.docx", "package.epub"):
+        assert sum(name in r.getMessage() and "entities" in r.getMessage() for r in caplog.records) == 1

@@ -30,6 +30,7 @@ INCOMING = "tmp"
 EXCLUDED = "excluded.txt"
 STAGING = ".upload-"  # an upload being copied and checked (hidden: never listed or indexed)
 PREVIOUS = ".previous-"  # the earlier upload of a name, kept aside until the new one is indexed
+NEW = ".new-"  # marks an upload of a new name until it is indexed: after a crash, the upload is taken out again
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
 
 
@@ -50,6 +51,7 @@ class Staged:
 
     source: SourceFile
     previous: Path | None
+    marker: Path | None = None  # the name was new: this file says so until commit or rollback
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,14 @@ class Library:
         self.uploads.mkdir(parents=True, exist_ok=True)
         handle, copy = tempfile.mkstemp(dir=self.uploads, prefix=STAGING, suffix="-" + target.name)
         os.close(handle)
-        backup = self.uploads / (PREVIOUS + target.name)
+        backup, marker = self.uploads / (PREVIOUS + target.name), self.uploads / (NEW + target.name)
         try:
             shutil.copyfile(file, copy)
             check_source(copy)
             if target.exists():
                 _keep_aside(target, backup)
+            elif not backup.exists():
+                marker.touch()
             os.replace(copy, target)
         except SourceError as error:
             raise SourceError(f"{target.name}: {error}") from error
@@ -157,12 +161,14 @@ class Library:
             raise SourceError(f"Cannot store {target.name}: {error.strerror or error}.") from error
         finally:
             Path(copy).unlink(missing_ok=True)
-        return Staged(self._source(target), backup if backup.exists() else None)
+        return Staged(self._source(target), backup if backup.exists() else None, marker if marker.exists() else None)
 
     def commit(self, staged: Staged) -> None:
         """Keep a staged upload: the earlier file of that name is dropped."""
         if staged.previous is not None:
             staged.previous.unlink(missing_ok=True)
+        if staged.marker is not None:
+            staged.marker.unlink(missing_ok=True)
 
     def rollback(self, staged: Staged) -> None:
         """Undo a staged upload: the earlier file of that name is back, or the name is free again."""
@@ -170,19 +176,27 @@ class Library:
             os.replace(staged.previous, staged.source.path)
         else:
             Path(staged.source.path).unlink(missing_ok=True)
+        if staged.marker is not None:
+            staged.marker.unlink(missing_ok=True)
 
     def recover(self) -> list[str]:
-        """After a crash mid-upload: put back the files kept aside and delete staging copies (names restored)."""
+        """After a crash mid-upload, undo the whole upload: put back the files kept aside, take out the uploads of
+        new names, delete staging copies and the web server's temporary copies. Says what it did, a line per file."""
+        _empty(self.incoming)
         if not self.uploads.is_dir():
             return []
-        restored = []
-        for path in self.uploads.iterdir():
+        done = []
+        for path in sorted(self.uploads.iterdir()):
             if path.name.startswith(PREVIOUS) and path.is_file():
                 os.replace(path, self.uploads / path.name[len(PREVIOUS) :])
-                restored.append(path.name[len(PREVIOUS) :])
+                done.append(f"an upload of {path.name[len(PREVIOUS):]} was cut short; the earlier file of that name is back")
+            elif path.name.startswith(NEW) and path.is_file():
+                (self.uploads / path.name[len(NEW) :]).unlink(missing_ok=True)
+                path.unlink()
+                done.append(f"an upload of {path.name[len(NEW):]} was cut short; it is not in the library")
             elif path.name.startswith(STAGING) and path.is_file():
                 path.unlink(missing_ok=True)
-        return restored
+        return done
 
     def _source(self, target: Path) -> SourceFile:
         return SourceFile(target.name, str(target.resolve()), "upload", target.stat().st_size, target.name)
@@ -236,6 +250,17 @@ def _sources(folder: Path, kind: str) -> list[SourceFile]:
             except (OSError, RuntimeError):  # removed meanwhile, or a link loop: not a source
                 continue
     return found
+
+
+def _empty(folder: Path) -> None:
+    """Delete what is in ``folder`` (files and folders), never following a link out of it."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for path in folder.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _keep_aside(target: Path, backup: Path) -> None:

@@ -26,6 +26,8 @@ from .library import Library, SourceFile, Staged
 
 log = logging.getLogger("qa.app")
 NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html, .pdf, .docx or .epub file, then ask again."
+LOCKED = ("Another process is writing the index right now (a `qa index` run, or another app on the same index). "
+          "Wait for it to finish, then try again; nothing was changed.")
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ class Service:
     @classmethod
     def start(cls, library: Library, index_dir: str | Path = "index", settings: Settings | None = None) -> Service:
         """Load the index, building it first when it is missing, stale or damaged (cheap when up to date)."""
-        for name in library.recover():
-            log.warning("an upload of %s was cut short; the earlier %s is back", name, name)
+        for line in library.recover():
+            log.warning("%s", line)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -145,7 +147,7 @@ class Service:
             if not staged:
                 return Change(rejected=tuple(rejected))
             try:
-                index = Index.build(self.library.paths(), self.index_dir, settings=self.settings, progress=progress)
+                index = self._build(self.library.paths(), progress)
             except BaseException:
                 for upload in reversed(staged):  # leave the library as it was
                     self.library.rollback(upload)
@@ -158,7 +160,7 @@ class Service:
                 else:
                     self.library.commit(upload)
             if any(upload.source.path in skipped and upload.previous for upload in staged):
-                index = Index.build(self.library.paths(), self.index_dir, settings=self.settings)  # the earlier files again
+                index = self._build(self.library.paths())  # the earlier files again
             self._index = index
             added = tuple(s.source.name for s in staged if s.source.path not in skipped)
             return Change(added, (), tuple(rejected), time.monotonic() - started)
@@ -171,8 +173,13 @@ class Service:
             remaining = [p for p in self.library.paths() if p != source.path]
             if not remaining:
                 self.library.remove(source.path)  # raises: the last source stays
-            index = Index.build(remaining, self.index_dir, settings=self.settings)
+            index = self._build(remaining)
             self.library.remove(source.path)
             self._index = index
             return Change((), (source.name,), (), time.monotonic() - started)
 
+    def _build(self, paths: list[str], progress: bool = False) -> Index:
+        try:
+            return Index.build(paths, self.index_dir, settings=self.settings, progress=progress)
+        except IndexLockedError:
+            raise IndexLockedError(LOCKED) from None  # the error's own message names the index's absolute path
