@@ -114,3 +114,19 @@ def test_api_data_never_has_a_path_key_or_a_server_path() -> None:
     data = webapp.client_safe({"path": "/srv/qa/seeds/notes/fleet.txt", "source": "fleet.txt"}, shown)
     assert data == {"file_path": "notes/fleet.txt", "source": "fleet.txt"}
     assert webapp.client_safe({"path": "/srv/gone/old.txt"}, shown) == {"file_path": "old.txt"}
+
+
+def test_a_lone_surrogate_from_the_page_gets_the_libraries_message_and_a_reply_the_page_can_carry(tmp_path) -> None:
+    import orjson
+
+    from qa.retrieve import check_question
+
+    class Checking(StubService):
+        def ask(self, question: str, history=None) -> Answer:
+            check_question(question, 2000)  # what Index.answer does first
+            return reply()
+
+    outputs = webapp.respond(Checking(reply(), tmp_path), "Who \ud800 brokered it?", [], [])
+    chat = outputs[1]
+    assert "not valid text" in chat[-1]["content"] and "Who ? brokered it?" in chat[0]["content"]
+    orjson.dumps(outputs[:3])  # Gradio sends these with orjson, which refuses lone surrogates

@@ -114,7 +114,9 @@ def build_app(service: Service) -> gr.Blocks:
 def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]) -> tuple:
     question = (question or "").strip()
     history = [(t["question"], t["text"]) for t in turns if "text" in t]  # answers and abstentions, not errors
-    messages = [{"role": "user", "content": question_html(question)}] if question else []
+    # The chat shows a lone surrogate (bytes a client sent that were not UTF-8) as "?": the page's JSON cannot
+    # carry it. The question itself goes to the library as it came, which refuses it with its own message.
+    messages = [{"role": "user", "content": question_html(printable(question))}] if question else []
     try:
         if not question:
             raise QuestionError(EMPTY_PROMPT.format(EXAMPLES[0]))
@@ -122,14 +124,19 @@ def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]
         turn = make_turn(question, answer)
         content = answer_html(answer, service.index.settings.max_question_chars)
     except QuestionError as error:
-        turn, content = {"question": question}, notice_html(str(error))
+        turn, content = {"question": printable(question)}, notice_html(str(error))
     except QAError as error:
-        turn, content = {"question": question}, notice_html(str(error), "error")
+        turn, content = {"question": printable(question)}, notice_html(str(error), "error")
     except Exception:  # noqa: BLE001: shown as a chat message, details in the log
         log.exception("answering %r failed", question)
-        turn, content = {"question": question}, notice_html(FAILED, "error")
+        turn, content = {"question": printable(question)}, notice_html(FAILED, "error")
     chat = [*chat, *messages, {"role": "assistant", "content": content}]
     return "", chat, [*turns, turn], turn, *sources_view(turn)
+
+
+def printable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (lone surrogates) replaced by "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
 
 
 def make_turn(question: str, answer: Answer) -> Turn:
