@@ -105,11 +105,12 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
 
 
 def fold_records(config: Config) -> list[dict]:
-    """Every SQuAD 2.0 question's best candidates as the shipped reader (never trained on them) read them (cached by
-    training/combiner.py)."""
+    """Every SQuAD 2.0 question's best candidates as fold k's reader (never trained on fold k) read them (cached by
+    training/combiner.py, which puts each fold's reader in its folder)."""
     from training import combiner as fitting
 
-    return fitting.collect(config.eval_dir, REPO / "models" / "reader", FOLDS_DIR, max(fitting.JUDGE_CHOICES))
+    readers = {k: FOLDS_DIR / f"fold{k}" for k in range(fitting.FOLDS)}
+    return fitting.collect(config.eval_dir, readers, FOLDS_DIR, max(fitting.JUDGE_CHOICES))
 
 
 def operating_points(config: Config, every: list[dict]) -> Table:

@@ -32,6 +32,7 @@ from bench import squad2  # noqa: E402
 from qa.combiner import COMBINER_FILE, FEATURES, Combiner, Linear  # noqa: E402
 from qa.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
+from training.reader import FOLDS  # noqa: E402
 
 ANSWERED = 0.89  # share of answerable questions answered at the chosen threshold: as many as possible while a margin stays over the 40% adversarial-declined target on held-out folds (6-layer reader, 2 read at 48 tokens: 0.85 -> 85.0% answered, 48.7% declined; 0.88 -> 87.2%, 45.6%; 0.90 -> 89.5%, 41.8%; 0.91 -> 90.6%, 39.1%)
 FURTHER_PRECISION = 0.5  # further quotes (of answered questions) that hold a gold answer, on the training folds
@@ -67,19 +68,19 @@ def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.nda
     return rows, np.array([contains_answer(index.corpus.sentence_text(c.sentence), item.answers) for c in candidates])
 
 
-def collect(eval_dir: Path, reader_dir: Path, cache_dir: Path, judged: int) -> list[dict]:
-    """Candidate features of every question, read by the reader in ``reader_dir`` (cached in ``cache_dir``)."""
+def collect(eval_dir: Path, readers: dict[int, Path], cache_dir: Path, judged: int) -> list[dict]:
+    """Candidate features of every question, fold k's read by the reader in ``readers[k]`` (cached in ``cache_dir``)."""
     import hashlib
 
-    digest = hashlib.sha256((reader_dir / "model.onnx").read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(b"".join((readers[k] / "model.onnx").read_bytes() for k in sorted(readers))).hexdigest()[:12]
     cache = cache_dir / f"features-{judged}-{len(FEATURES)}-{digest}.pkl"  # a new feature, a new cache
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     index = squad2.build_index(eval_dir, REPO / "data" / "squad2")
-    model = load_cross_encoder(str(reader_dir))
+    models = {k: load_cross_encoder(str(folder)) for k, folder in readers.items()}
     records = []
     for item in squad2.items(squad2.load(eval_dir)):
-        rows, labels = candidate_rows(index, item, model, judged)
+        rows, labels = candidate_rows(index, item, models[item.fold], judged)
         records.append({"fold": item.fold, "answerable": bool(item.answers), "rows": rows, "labels": labels})
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(records))
@@ -179,9 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
     parser.add_argument("--judge", type=int, nargs="+", default=list(JUDGE_CHOICES), help="candidates the reader reads")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader", help="the reader's folder")
+    parser.add_argument("--fold-readers", action="store_true",
+                        help="fold k's questions read by the reader in FOLDS_DIR/foldK (training/adapt.py), not by --out's")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    records = collect(args.eval_dir, args.out, args.folds_dir, max(args.judge))
+    folds = range(FOLDS)
+    readers = {k: args.folds_dir / f"fold{k}" if args.fold_readers else args.out for k in folds}
+    records = collect(args.eval_dir, readers, args.folds_dir, max(args.judge))
     report: dict[str, dict] = {}
     for judged in args.judge:
         cut = best_of(records, judged)
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         held_out = fit([r for r in shipped if r["fold"] != k], VARIANTS[SHIPPED], JUDGED, REORDER)
         folder = args.folds_dir / f"fold{k}"
         folder.mkdir(parents=True, exist_ok=True)
-        for name in (MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE):  # the one reader, beside fold k's combiner
+        for name in () if args.fold_readers else (MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE):  # the one reader, beside fold k's combiner
             shutil.copy(args.out / name, folder / name)
         (folder / COMBINER_FILE).write_text(json.dumps(held_out.to_json(), indent=2) + "\n")
     combiner = fit(shipped, VARIANTS[SHIPPED], JUDGED, REORDER)

@@ -67,11 +67,11 @@ def words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w+", text.lower()) if w not in _STOP}
 
 
-def _split(context: str, title: str) -> list[tuple[int, int]]:
+def sentence_bounds(context: str, title: str) -> list[tuple[int, int]]:
     return [(s.start, s.end) for s in chunk_document(context, title, ChunkSettings()).sentences]
 
 
-def _question(text: str, paragraph: int, sentences: list[tuple[int, int]], context: str, start: int, answer: str) -> Question | None:
+def find_question(text: str, paragraph: int, sentences: list[tuple[int, int]], context: str, start: int, answer: str) -> Question | None:
     holder = next((i for i, (a, b) in enumerate(sentences) if a <= start and start + len(answer) <= b), None)
     if holder is None or not answer.strip():
         return None  # the answer crosses a sentence boundary: no single sentence answers
@@ -95,14 +95,14 @@ def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: 
                 context = para["context"]
                 if len(context) > LONGEST_CONTEXT:
                     continue
-                spans = _split(context, title)
+                spans = sentence_bounds(context, title)
                 kept = []
                 for qa in para["qas"]:
                     n += 1
                     if n % every or not qa.get("answers"):
                         continue
                     answer = qa["answers"][0]
-                    q = _question(qa["question"], len(paragraphs), spans, context, int(answer["answer_start"]), answer["text"])
+                    q = find_question(qa["question"], len(paragraphs), spans, context, int(answer["answer_start"]), answer["text"])
                     if q is not None:
                         kept.append(q)
                 paragraphs.append(Paragraph(f"{name}:{title}", title, tuple(context[a:b] for a, b in spans)))
@@ -130,7 +130,7 @@ def _qed(root: Path, every: int) -> Iterator[tuple[Paragraph, Question | None]]:
                 q = None
                 if not n % every and record.get("answer_spans"):
                     start, end = record["answer_spans"][0]
-                    q = _question(record["question_text"], -1, spans, text, start, text[start:end])
+                    q = find_question(record["question_text"], -1, spans, text, start, text[start:end])
                 yield paragraph, q
 
 

@@ -138,12 +138,16 @@ def span_targets(tok, batch: list[qadata.Pair]) -> tuple[dict[str, np.ndarray], 
 
 
 def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, lr: float = LR, work: Path | None = None,
-          device: str = "cpu", log: bool = True):  # type: ignore[no-untyped-def]
+          device: str = "cpu", log: bool = True, init: Path | None = None):  # type: ignore[no-untyped-def]
+    """The reader trained on ``pairs`` (from the packaged MiniLM, or from the weights of the checkpoint ``init``)."""
     import torch
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(SEED)
-    model = base_model(layers).to(device)
+    model = base_model(layers)
+    if init is not None:
+        model.load_state_dict(torch.load(init, map_location="cpu")["model"])
+    model = model.to(device)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     tok = tokenizer(max_tokens)
     rng = np.random.default_rng(SEED)

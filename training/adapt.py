@@ -1,0 +1,118 @@
+"""Adapt the qatrain reader to real adversarial questions: a short second training on SQuAD 2.0, by fold.
+
+qatrain has no unanswerable questions, only rule-made ones; SQuAD 2.0's 8 articles (``../shared/eval/squad2``)
+hold 1,477 questions written to look answerable from a paragraph that does not answer them. This script starts
+from the qatrain reader's weights (``data/reader-train/checkpoint.pt``, written by ``training/reader.py``) and
+trains one epoch at a low rate on:
+
+- the SQuAD 2.0 articles outside the held-out fold: for an answerable question its gold sentence (1, with the
+  answer's span), the paragraph's most similar other sentence, the most similar sentence of another paragraph
+  and a rule-made question (0), as ``training/qadata.py`` makes them; for an adversarial question the sentence
+  holding its "plausible answer", else the paragraph's most similar sentence (0);
+- every ``REPLAY_EVERY``-th qatrain question, made into pairs the same way, so that ranking is not forgotten.
+
+Fold k's model (``data/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads fold
+k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 8.
+
+Run: python training/adapt.py [--folds 0 1 2 3] [--shipped]   (after training/reader.py; then training/combiner.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from qa.crossencoder import pair_text  # noqa: E402
+from training import qadata  # noqa: E402
+from training import reader as recipe  # noqa: E402
+
+REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 2,200 of 6 articles
+ADAPT_LR = 3e-5
+INIT = REPO / "data" / "reader-train" / "checkpoint.pt"
+
+
+def squad2_pairs(path: Path, articles: set[str]) -> list[qadata.Pair]:
+    """Training pairs from the SQuAD 2.0 ``articles`` (answerable as in qatrain; adversarial against their plausible sentence)."""
+    paragraphs: list[qadata.Paragraph] = []
+    answerable: list[qadata.Question] = []
+    adversarial: list[qadata.Pair] = []
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        if article["title"] not in articles:
+            continue
+        title = article["title"].replace("_", " ")
+        for para in article["paragraphs"]:
+            context = para["context"]
+            bounds = qadata.sentence_bounds(context, title)
+            sentences = tuple(context[a:b] for a, b in bounds)
+            for qa in para["qas"]:
+                if qa["answers"]:
+                    answer = qa["answers"][0]
+                    q = qadata.find_question(qa["question"], len(paragraphs), bounds, context, int(answer["answer_start"]), answer["text"])
+                    answerable += [q] if q else []
+                    continue
+                plausible = [int(p["answer_start"]) for p in qa.get("plausible_answers", [])]
+                holder = next((i for i, (a, b) in enumerate(bounds) for start in plausible[:1] if a <= start < b), None)
+                if holder is None:
+                    asked = qadata.words(qa["question"])
+                    holder = max(range(len(sentences)), key=lambda i: (len(asked & qadata.words(sentences[i])), -i))
+                adversarial.append(qadata.Pair(qa["question"], title, sentences[holder], 0.0, None))
+            paragraphs.append(qadata.Paragraph(article["title"], title, sentences))
+    return qadata.pairs(paragraphs, answerable) + adversarial
+
+
+def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], probe: Path, device: str) -> dict:
+    """One adapted reader, trained on ``articles`` (and the replayed pairs), exported to ``out``."""
+    started = time.perf_counter()
+    pairs = squad2_pairs(probe, articles) + replay
+    work.mkdir(parents=True, exist_ok=True)
+    model = recipe.train(pairs, recipe.LAYERS, 1, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=INIT)
+    held_out = [q for q in recipe.load_probe(probe) if q.article not in articles]
+    check = [(q.text, pair_text(q.title, s)) for q in recipe.load_probe(probe)[:200] for s in q.sentences[:3]]
+    shipped = json.loads((REPO / "models" / "reader" / recipe.CONFIG_FILE).read_text())["recipe"]
+    agreement = recipe.export(model, out, check, {**shipped, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
+                                                  "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs)})
+    report = {"articles": sorted(articles), "pairs": len(pairs), "int8_vs_torch": agreement,
+              "seconds": time.perf_counter() - started}
+    if held_out:
+        report["held_out_probe"] = recipe.evaluate(out, held_out)
+    print(json.dumps(report), flush=True)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--folds", type=int, nargs="*", default=list(range(recipe.FOLDS)), help="fold models to adapt")
+    parser.add_argument("--shipped", action="store_true", help="also adapt the shipped model on all 8 articles")
+    parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
+    parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
+    parser.add_argument("--work", type=Path, default=REPO / "data" / "reader-adapt")
+    parser.add_argument("--data", type=Path, default=recipe.QATRAIN)
+    parser.add_argument("--probe", type=Path, default=recipe.PROBE)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    paragraphs, questions = qadata.load(args.data, REPLAY_EVERY)
+    replay = qadata.pairs(paragraphs, questions)
+    titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})
+    groups = recipe.folds(titles)
+    reports = {}
+    for k in args.folds:
+        kept = set(titles) - set(groups[k])
+        reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, args.probe, args.device)
+    if args.shipped:
+        reports["shipped"] = adapt(set(titles), args.out, args.work / "shipped", replay, args.probe, args.device)
+    args.work.mkdir(parents=True, exist_ok=True)
+    (args.work / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
