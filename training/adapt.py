@@ -34,10 +34,12 @@ from training import reader as recipe  # noqa: E402
 
 REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 2,200 of 6 articles
 ADAPT_LR = 3e-5
+EPOCHS = 1
+ADVERSARIAL_REPEAT = 1  # each real adversarial pair seen this many times per epoch
 INIT = REPO / "data" / "reader-train" / "checkpoint.pt"
 
 
-def squad2_pairs(path: Path, articles: set[str]) -> list[qadata.Pair]:
+def squad2_pairs(path: Path, articles: set[str], repeat: int = ADVERSARIAL_REPEAT) -> list[qadata.Pair]:
     """Training pairs from the SQuAD 2.0 ``articles`` (answerable as in qatrain; adversarial against their plausible sentence)."""
     paragraphs: list[qadata.Paragraph] = []
     answerable: list[qadata.Question] = []
@@ -63,19 +65,21 @@ def squad2_pairs(path: Path, articles: set[str]) -> list[qadata.Pair]:
                     holder = max(range(len(sentences)), key=lambda i: (len(asked & qadata.words(sentences[i])), -i))
                 adversarial.append(qadata.Pair(qa["question"], title, sentences[holder], 0.0, None))
             paragraphs.append(qadata.Paragraph(article["title"], title, sentences))
-    return qadata.pairs(paragraphs, answerable) + adversarial
+    return qadata.pairs(paragraphs, answerable) + adversarial * repeat
 
 
-def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], probe: Path, device: str) -> dict:
+def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], probe: Path, device: str,
+          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT) -> dict:
     """One adapted reader, trained on ``articles`` (and the replayed pairs), exported to ``out``."""
     started = time.perf_counter()
-    pairs = squad2_pairs(probe, articles) + replay
+    pairs = squad2_pairs(probe, articles, repeat) + replay
     work.mkdir(parents=True, exist_ok=True)
-    model = recipe.train(pairs, recipe.LAYERS, 1, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=INIT)
+    model = recipe.train(pairs, recipe.LAYERS, epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=INIT)
     held_out = [q for q in recipe.load_probe(probe) if q.article not in articles]
     check = [(q.text, pair_text(q.title, s)) for q in recipe.load_probe(probe)[:200] for s in q.sentences[:3]]
     shipped = json.loads((REPO / "models" / "reader" / recipe.CONFIG_FILE).read_text())["recipe"]
     agreement = recipe.export(model, out, check, {**shipped, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
+                                                  "adapt_epochs": epochs, "adversarial_repeat": repeat,
                                                   "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs)})
     report = {"articles": sorted(articles), "pairs": len(pairs), "int8_vs_torch": agreement,
               "seconds": time.perf_counter() - started}
@@ -95,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=recipe.QATRAIN)
     parser.add_argument("--probe", type=Path, default=recipe.PROBE)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
     args = parser.parse_args(argv)
     import torch
 
@@ -106,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     reports = {}
     for k in args.folds:
         kept = set(titles) - set(groups[k])
-        reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, args.probe, args.device)
+        reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, args.probe, args.device,
+                                     args.epochs, args.adversarial_repeat)
     if args.shipped:
-        reports["shipped"] = adapt(set(titles), args.out, args.work / "shipped", replay, args.probe, args.device)
+        reports["shipped"] = adapt(set(titles), args.out, args.work / "shipped", replay, args.probe, args.device,
+                                  args.epochs, args.adversarial_repeat)
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
     return 0
