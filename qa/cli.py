@@ -8,7 +8,10 @@ import os
 import sys
 import warnings
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .evaluate import QuestionResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,12 +114,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(answer.to_dict())
         return 0
-    print(answer.text)
-    if answer.citations:
-        print("\nSources:" if answer.answered else "\nClosest passages (not an answer):")
-    for c in answer.citations:
-        where = f"page {c.page}" if c.page else f"line {c.line}"
-        print(f"[{c.n}] {c.source}, {where}, chars {c.start}-{c.end}")
+    print(answer.to_text())
     return 0
 
 
@@ -124,12 +122,31 @@ def _eval(args: argparse.Namespace) -> int:
     from . import open_index
     from .evaluate import evaluate_file
 
-    report = evaluate_file(open_index(args.index), args.file)
+    evaluation = evaluate_file(open_index(args.index), args.file)
     if args.json:
-        _print_json(asdict(report))
-    else:
-        print(report.summary())
+        _print_json({"results": [asdict(r) for r in evaluation.results], "totals": asdict(evaluation.report)})
+        return 0
+    for r in evaluation.results:
+        print(_result_line(r))
+    print()
+    print(evaluation.report.summary())
     return 0
+
+
+def _result_line(r: QuestionResult) -> str:
+    """`  ok  answered  "question" → “first quote” [source, line n]`; MISS marks what the totals count as wrong."""
+    line = f'{"  ok" if r.correct else "MISS"}  {"answered" if r.answered else "declined"}  "{_shorten(r.question, 80)}"'
+    if r.answered:
+        where = f"page {r.page}" if r.page else f"line {r.line}"
+        line += f" → “{_shorten(r.first_quote, 100)}” [{r.source}, {where}]"
+    if r.answered and r.expected and not r.correct:
+        line += f" (a gold answer is in quote {r.gold_quote})" if r.gold_quote else " (no quote holds a gold answer)"
+    return line
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())  # quotes keep the source's line breaks
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _print_json(data: Any) -> None:

@@ -3,6 +3,8 @@
 Input: JSONL lines ``{"question": str, "answers": [str, ...]}``; an empty list
 means the sources do not answer the question. Gold answers are matched inside
 quotes after SQuAD-style normalisation (case, punctuation, articles, spaces).
+``evaluate_file`` gives the totals (``EvalReport``) and one ``QuestionResult``
+per question, so a failing question can be found.
 """
 
 from __future__ import annotations
@@ -70,6 +72,28 @@ class EvalReport:
         ])
 
 
+@dataclass(frozen=True)
+class QuestionResult:
+    """One question's outcome. ``correct`` is what the totals count: for an answerable question, an answer whose
+    first quote holds a gold answer (``first_quote_correct``); for an unanswerable one, declining (``abstention_rate``)."""
+
+    question: str
+    expected: tuple[str, ...]  # the gold answers; () when the sources do not answer the question
+    answered: bool
+    correct: bool
+    first_quote: str  # the answer's first quote; "" when declined (closest passages are not quotes)
+    source: str  # the first quote's document (display name); "" when declined
+    page: int | None  # ... its page (PDFs), else None
+    line: int | None  # ... its line, None when declined
+    gold_quote: int | None  # [n] of the first quote holding a gold answer (any_quote_correct); None when none does, or declined
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    report: EvalReport
+    results: tuple[QuestionResult, ...]  # in the order of the questions file
+
+
 def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
     items: list[tuple[str, list[str]]] = []
     try:
@@ -119,6 +143,24 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
     )
 
 
-def evaluate_file(index: Index, path: str | Path) -> EvalReport:
+def judge(question: str, gold: list[str], answer: Answer) -> QuestionResult:
+    quotes = answer.citations if answer.answered else ()
+    first = quotes[0] if quotes else None
+    return QuestionResult(
+        question=question,
+        expected=tuple(gold),
+        answered=answer.answered,
+        correct=(first is not None and contains_answer(first.quote, gold)) if gold else not answer.answered,
+        first_quote=first.quote if first else "",
+        source=first.source if first else "",
+        page=first.page if first else None,
+        line=first.line if first else None,
+        gold_quote=next((c.n for c in quotes if contains_answer(c.quote, gold)), None),
+    )
+
+
+def evaluate_file(index: Index, path: str | Path) -> Evaluation:
     items = read_questions(path)
-    return score(index, items, [index.answer(question) for question, _ in items])
+    answers = [index.answer(question) for question, _ in items]
+    results = tuple(judge(question, gold, answer) for (question, gold), answer in zip(items, answers))
+    return Evaluation(score(index, items, answers), results)

@@ -141,6 +141,17 @@ class Answer:
         """Plain JSON-serialisable data (the CLI's ``--json`` and the app's ``/ask`` both return this)."""
         return asdict(self)
 
+    def to_text(self) -> str:
+        """The answer as plain text, as `qa ask` prints it (the app's Copy button copies it too): the quotes with
+        their [n], then each citation's source and place."""
+        lines = [self.text]
+        if self.citations:
+            lines.append("\nSources:" if self.answered else "\nClosest passages (not an answer):")
+        for c in self.citations:
+            where = f"page {c.page}" if c.page else f"line {c.line}"
+            lines.append(f"[{c.n}] {c.source}, {where}, chars {c.start}-{c.end}")
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True)
 class Skipped:

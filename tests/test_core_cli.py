@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 import qa
 from qa import Answer, Citation, Passage
 from qa.cli import main
+from qa.evaluate import EvalReport, QuestionResult, evaluate_file
 
 from conftest import SEED_FILE
 
@@ -27,6 +28,7 @@ REPORT_KEYS = {
     "questions", "answerable", "unanswerable", "answered_rate", "first_quote_correct", "any_quote_correct",
     "abstention_rate", "citation_validity", "mean_quote_chars",
 }
+RESULT_KEYS = {f.name for f in fields(QuestionResult)}
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -173,14 +175,75 @@ def test_eval_json_with_the_fake(cli_index, tmp_path, capsys):
     ])
     code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index), "--json")
     assert code == 0
-    report = json.loads(out)
+    report = json.loads(out)["totals"]
     assert set(report) == REPORT_KEYS
     assert (report["questions"], report["answerable"], report["unanswerable"]) == (2, 1, 1)
     assert report["citation_validity"] == 1.0
     code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
     assert code == 0
-    assert out.startswith("questions: 2 (1 answerable, 1 unanswerable)\n")
+    assert "\n\nquestions: 2 (1 answerable, 1 unanswerable)\n" in out
     assert "citation validity: 100.0%" in out
+
+
+# What the fake embedder makes of these (deterministic): one of each verdict.
+EVAL_ROWS = [
+    {"question": "How many Russian peacekeepers were deployed?", "answers": ["2,000"]},  # answered, first quote right
+    {"question": "What total military death toll did Azerbaijan report?", "answers": ["2,783"]},  # answered, wrong quote
+    {"question": "Who won the 2018 FIFA World Cup?", "answers": []},  # declined, rightly
+    {"question": "What is the airspeed of an unladen swallow?", "answers": ["24 miles per hour"]},  # declined, wrongly
+]
+
+
+def test_eval_prints_a_line_per_question_then_the_totals(cli_index, tmp_path, capsys):
+    questions = write_jsonl(tmp_path / "q.jsonl", EVAL_ROWS)
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
+    assert code == 0
+    lines, totals = out.split("\n\n")
+    lines = lines.splitlines()
+    assert len(lines) == len(EVAL_ROWS)
+    assert lines[0].startswith('  ok  answered  "How many Russian peacekeepers were deployed?" → “The sides agreed')
+    assert lines[0].endswith(f"…” [{SEED_FILE.name}, line 30]")
+    quote = lines[0].split("“")[1].split("”")[0]
+    assert len(quote) <= 100 and quote[:-1] in " ".join(SEED_FILE.read_text(encoding="utf-8").split())
+    assert lines[1].startswith('MISS  answered  "What total military death toll did Azerbaijan report?" → “')
+    assert lines[1].endswith("(no quote holds a gold answer)")
+    assert lines[2] == '  ok  declined  "Who won the 2018 FIFA World Cup?"'
+    assert lines[3] == 'MISS  declined  "What is the airspeed of an unladen swallow?"'
+    assert totals.startswith("questions: 4 (3 answerable, 1 unanswerable)\n")
+
+
+def test_eval_json_holds_the_results_and_the_totals(cli_index, tmp_path, capsys):
+    questions = write_jsonl(tmp_path / "q.jsonl", EVAL_ROWS)
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"results", "totals"} and set(data["totals"]) == REPORT_KEYS
+    results = data["results"]
+    assert all(set(r) == RESULT_KEYS for r in results)
+    assert [r["question"] for r in results] == [row["question"] for row in EVAL_ROWS]
+    assert [r["expected"] for r in results] == [row["answers"] for row in EVAL_ROWS]
+    assert [(r["answered"], r["correct"]) for r in results] == [(True, True), (True, False), (False, True), (False, False)]
+    right = results[0]
+    assert (right["source"], right["page"], right["line"], right["gold_quote"]) == (SEED_FILE.name, None, 30, 1)
+    assert "2,000" in right["first_quote"] and right["first_quote"] in SEED_FILE.read_text(encoding="utf-8")
+    assert (results[1]["gold_quote"], results[1]["first_quote"] != "") == (None, True)
+    assert all((r["first_quote"], r["source"], r["line"], r["gold_quote"]) == ("", "", None, None) for r in results[2:])
+    # The totals count what the verdicts say: right first quotes among answerable questions, declines among the rest.
+    totals = data["totals"]
+    assert (totals["answered_rate"], totals["first_quote_correct"], totals["abstention_rate"]) == (2 / 3, 1 / 3, 1.0)
+    code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
+    assert code == 0
+    assert out.split("\n\n")[1] == EvalReport(**totals).summary() + "\n"  # the same totals as the plain output
+
+
+def test_evaluate_file_gives_frozen_results_beside_the_report(cli_index, tmp_path):
+    questions = write_jsonl(tmp_path / "q.jsonl", EVAL_ROWS)
+    evaluation = evaluate_file(qa.open_index(str(cli_index)), questions)
+    assert isinstance(evaluation.report, EvalReport) and evaluation.report.questions == len(EVAL_ROWS)
+    assert [type(r) for r in evaluation.results] == [QuestionResult] * len(EVAL_ROWS)
+    assert evaluation.results[2].expected == ()
+    with pytest.raises(FrozenInstanceError):
+        evaluation.results[0].correct = False  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("content", ["", "not json\n", '{"answers": []}\n'])
@@ -276,7 +339,10 @@ def test_eval_with_the_model(model_index_dir, tmp_path, capsys):
     ])
     code, out, _ = run(capsys, "eval", str(questions), "--index", str(model_index_dir), "--json")
     assert code == 0
-    report = json.loads(out)
+    data = json.loads(out)
+    report = data["totals"]
+    assert sum(r["correct"] for r in data["results"][:3]) == round(3 * report["first_quote_correct"])
+    assert data["results"][3]["correct"] is (data["results"][3]["answered"] is False)
     assert (report["questions"], report["answerable"], report["unanswerable"]) == (4, 3, 1)
     assert report["citation_validity"] == 1.0
     assert report["abstention_rate"] == 1.0
