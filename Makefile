@@ -21,7 +21,7 @@ install: $(STAMP)
 index: $(STAMP)
 	$(BIN)/qa index seeds --index index
 
-# app.py builds or updates the index over seeds/ plus the uploads itself (`qa index seeds` would drop the uploads).
+# app.py builds or updates its own index (data/index/) over seeds/ plus the uploads; `make index` writes index/.
 run: $(STAMP)
 	$(BIN)/python app.py
 

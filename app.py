@@ -2,6 +2,8 @@
 
 On start it builds the index from the library (seeds/ plus uploads under data/uploads/) when the
 index is missing, stale or damaged; when it is up to date that takes a second and loads no model.
+The app's index is its own, in data/index/ beside the uploads: `qa index` and the README's Python examples
+write index/, so they never drop the uploads from it.
 Options: --host/QA_HOST, --port/QA_PORT, --index/QA_INDEX (a folder) or --store/QA_STORE (a postgresql:// URL),
 --seeds/QA_SEEDS, --data/QA_DATA.
 """
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 CONCURRENCY = 2  # questions answered at once (the machine has few cores)
 QUEUE_SIZE = 32  # requests waiting beyond that are turned away with a "busy" message
+APP_INDEX = "index"  # under the data folder: what `qa index` writes (./index) never replaces the app's index
 
 log = logging.getLogger("qa.app")
 
@@ -30,11 +33,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Serve the qa chat in the browser.")
     parser.add_argument("--host", default=env("QA_HOST", "127.0.0.1"), help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=int(env("QA_PORT", "7860")), help="port (default: 7860)")
-    parser.add_argument("--index", "--store", dest="index", default=env("QA_STORE") or env("QA_INDEX", "index"),
-                        help="index folder, or a PostgreSQL URL shared by several app processes (default: index)")
+    parser.add_argument("--index", "--store", dest="index", default=env("QA_STORE") or env("QA_INDEX"),
+                        help="index folder, or a PostgreSQL URL shared by several app processes (default: DATA/index)")
     parser.add_argument("--seeds", default=env("QA_SEEDS", "seeds"), help="folder of seed documents (default: seeds)")
     parser.add_argument("--data", default=env("QA_DATA", "data"), help="folder for uploads and upload temp files (default: data)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.index:  # the app's own index, beside its uploads
+        args.index = str(Path(args.data) / APP_INDEX)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

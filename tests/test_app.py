@@ -99,7 +99,8 @@ def test_listens_on_localhost_unless_told_otherwise(monkeypatch: pytest.MonkeyPa
     for name in ("QA_HOST", "QA_PORT", "QA_INDEX", "QA_DATA", "QA_SEEDS"):
         monkeypatch.delenv(name, raising=False)
     args = app.parse_args([])
-    assert (args.host, args.port, args.index, args.seeds, args.data) == ("127.0.0.1", 7860, "index", "seeds", "data")
+    assert (args.host, args.port, args.index, args.seeds, args.data) == ("127.0.0.1", 7860, "data/index", "seeds", "data")
+    assert app.parse_args(["--data", "/srv/qa"]).index == "/srv/qa/index"  # the app's index lives beside its uploads
     monkeypatch.setenv("QA_HOST", "0.0.0.0")
     monkeypatch.setenv("QA_PORT", "9000")
     assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 9000)
