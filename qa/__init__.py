@@ -22,7 +22,7 @@ from .errors import (
 )
 from .index import Index
 from .read import SUPPORTED_SUFFIXES
-from .settings import AnswerSettings, ChunkSettings, RetrievalSettings, Settings
+from .settings import AnswerSettings, ChunkSettings, ReadSettings, RetrievalSettings, Settings
 from .types import Answer, Citation, Document, Passage, Skipped
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Passage",
     "QAError",
     "QuestionError",
+    "ReadSettings",
     "RetrievalSettings",
     "Settings",
     "Skipped",

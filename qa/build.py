@@ -22,7 +22,7 @@ from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embed import Embedder
 from .errors import ArgumentError, EmptyCorpusError, SourceError, shown
 from .read import read_sources
-from .settings import Settings
+from .settings import ReadSettings, Settings
 from .store import VectorStore
 from .types import Document, Skipped
 
@@ -78,17 +78,17 @@ def check_paths(paths: object) -> list[str | Path]:
     return paths
 
 
-def check_source(path: str | Path) -> None:
-    """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text)."""
-    documents, skipped = read_sources([path])
+def check_source(path: str | Path, budget: ReadSettings | None = None) -> None:
+    """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text, size)."""
+    documents, skipped = read_sources([path], budget=budget)
     if skipped:
         raise SourceError(skipped[0].reason)
 
 
-def plan(paths: Iterable[str | Path], previous: Corpus | None) -> Plan:
-    """Read the sources (unchanged files are not parsed again) and compare them with ``previous``."""
+def plan(paths: Iterable[str | Path], previous: Corpus | None, budget: ReadSettings | None = None) -> Plan:
+    """Read the sources within ``budget`` (unchanged files are not parsed again) and compare them with ``previous``."""
     known = {doc.path: doc for doc in previous.documents} if previous else {}
-    documents, skipped = read_sources(paths, known)
+    documents, skipped = read_sources(paths, known, budget)
     for item in skipped:
         warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
     if not documents:

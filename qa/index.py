@@ -92,7 +92,7 @@ class Index:
         with storage.writer_lock(index_dir):
             storage.remove_stale(index_dir)  # what killed builds left behind (safe: we hold the lock)
             previous = cls._previous(index_dir, settings, embedder)
-            plan = builder.plan(paths, previous.corpus if previous else None)
+            plan = builder.plan(paths, previous.corpus if previous else None, settings.read)
             if previous is not None and plan.unchanged:
                 previous.report = plan.report
                 return previous

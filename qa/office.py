@@ -18,17 +18,15 @@ from .errors import SourceError
 from .html import add_html
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
-MAX_EXTRACTED_BYTES = 50 * 2**20  # what a .docx or .epub may expand to, all members together
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
-def check_archive(data: bytes, kind: str, limit: int | None = None) -> None:
+def check_archive(data: bytes, kind: str, limit: int) -> None:
     """Refuse a zip that expands past ``limit`` bytes or whose XML declares entities, before any parser sees it.
 
     Sizes are checked as declared and again while decompressing (a member can lie about its size), in blocks,
     so a 1 GiB member costs a block of memory, not a gigabyte. Word and EPUB files never need entity
     declarations; refusing them stops "billion laughs" in document.xml or in the EPUB's package file."""
-    limit = MAX_EXTRACTED_BYTES if limit is None else limit
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -53,15 +51,16 @@ def check_archive(data: bytes, kind: str, limit: int | None = None) -> None:
 
 def too_big(kind: str, size: int, limit: int) -> str:
     return (f"the {kind} expands to more than {limit // 2**20} MB ({size // 2**20}+ MB unpacked); "
-            "qa.office.MAX_EXTRACTED_BYTES sets the limit")
+            "Settings.read.max_extracted_bytes sets the limit")
 
 
-def read_docx(data: bytes) -> Written:
+def read_docx(data: bytes, limit: int) -> Written:
+    """The document's paragraphs, headings and tables, once the archive expands to at most ``limit`` bytes."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
-    check_archive(data, "Word document")
+    check_archive(data, "Word document", limit)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
@@ -81,11 +80,12 @@ def read_docx(data: bytes) -> Written:
     return builder.result(squeeze(document.core_properties.title or ""))
 
 
-def read_epub(data: bytes) -> Written:
+def read_epub(data: bytes, limit: int) -> Written:
+    """The book's chapters in reading order, once the archive expands to at most ``limit`` bytes."""
     import ebooklib
     from ebooklib import epub
 
-    check_archive(data, "EPUB")
+    check_archive(data, "EPUB", limit)
     try:
         book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
     except (zipfile.BadZipFile, KeyError, ValueError, epub.EpubException) as error:

@@ -25,19 +25,28 @@ from collections import Counter
 
 from .blocks import TextBuilder, Written
 from .errors import SourceError
+from .sandbox import run_bounded
+from .settings import ReadSettings
 
 SOFT_HYPHEN = "\u00ad"
 PAGE_SEPARATOR = "\n\n"
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # a table of contents or index entry
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[\divxlc]+(?:\s*(?:/|of)\s*\d+)?\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^(?:(\d+(?:\.\d+)*)|Appendix ([A-Z](?:\.\d+)*)):?\s+[A-Z].*[^.!?:,;]$")
-_BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
 _ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
 
 
-def read_pdf(data: bytes) -> Written:
-    """The pages' text; its title is the PDF's Title field, else its first line."""
-    title, pages = page_lines(data)
+def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
+    """The pages' text; its title is the PDF's Title field, else its first line. PDFium reads it in a child
+    process within ``budget``'s memory and time."""
+    budget = budget or ReadSettings()
+    title, pages = run_bounded("qa.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
+                               seconds=budget.max_seconds, kind="PDF")
+    size = sum(len(line) + 1 for lines in pages for line in lines)
+    if size > budget.max_extracted_bytes:
+        raise SourceError(f"the PDF holds more than {budget.max_extracted_bytes // 2**20} MB of text; "
+                          "Settings.read.max_extracted_bytes sets the limit")
     chrome = running_lines(pages)
     builder = TextBuilder()
     starts: list[int] = []
@@ -68,6 +77,11 @@ def page_lines(data: bytes) -> tuple[str, list[list[str]]]:
         return (pdf.get_metadata_dict().get("Title") or "").strip(), pages
     finally:
         pdf.close()
+
+
+def pages_data(data: bytes) -> list:
+    """``page_lines`` as JSON data, for the child process that reads a PDF (qa/sandbox.py)."""
+    return list(page_lines(data))
 
 
 def page_text(page) -> str:
@@ -127,9 +141,9 @@ def add_paragraphs(builder: TextBuilder, lines: list[str]) -> None:
             builder.heading(number.count(".") + 1, line)
             kind = "text"
             continue
-        if _BULLET.match(line) or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
+        if BULLET.match(line) or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
             flush()
-            kind = "item" if _BULLET.match(line) else "text"
+            kind = "item" if BULLET.match(line) else "text"
         current.append(line)
         if _ENDS_SENTENCE.search(line) and len(line) < 0.85 * width:
             flush()

@@ -114,7 +114,7 @@ def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: E
                 connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
                 same_tables = state["manifest"].get("format") == FORMAT_VERSION
                 state = {**state, "manifest": {"dim": state["manifest"].get("dim") if same_tables else None}}
-        plan = builder.plan(paths, previous)
+        plan = builder.plan(paths, previous, settings.read)
         if plan.unchanged:
             connection.rollback()
             return load(url, expected, embedder.dim if embedder else None), plan.report, embedder

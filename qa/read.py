@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .errors import SourceError
 from .blocks import Written
+from .settings import ReadSettings
 from .types import Document, Skipped
 
 TEXT_SUFFIXES = {".txt"}
@@ -26,7 +27,6 @@ HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 BOOK_SUFFIXES = {".docx", ".epub"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -46,7 +46,7 @@ def _hidden(path: Path, root: Path) -> bool:
 
 
 def read_sources(
-    paths: Iterable[str | Path], known: Mapping[str, Document] | None = None
+    paths: Iterable[str | Path], known: Mapping[str, Document] | None = None, budget: ReadSettings | None = None
 ) -> tuple[list[Document], list[Skipped]]:
     """Read every supported file; collect the ones that cannot be read instead of failing.
 
@@ -66,7 +66,7 @@ def read_sources(
             continue
         seen.add(resolved)
         try:
-            documents.append(read_document(resolved, (known or {}).get(str(resolved))))
+            documents.append(read_document(resolved, (known or {}).get(str(resolved)), budget))
         except SourceError as error:
             skipped.append(Skipped(str(resolved), str(error)))
     return documents, skipped
@@ -94,32 +94,35 @@ def check_file_kind(path: Path) -> Path:
     return resolved
 
 
-def read_document(path: Path, known: Document | None = None) -> Document:
+def read_document(path: Path, known: Document | None = None, budget: ReadSettings | None = None) -> Document:
+    """The document in the file at ``path`` (``known`` when its bytes are unchanged), read within ``budget``."""
+    budget = budget or ReadSettings()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .pdf, .docx or .epub")
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SourceError(f"file is {size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB")
+        if size > budget.max_file_bytes:
+            raise SourceError(f"file is {size / 2**20:.0f} MiB; the limit is {budget.max_file_bytes // 2**20} MiB "
+                              "(Settings.read.max_file_bytes)")
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(f"cannot read the file: {error.strerror or error}") from error
     digest = hashlib.sha256(data).hexdigest()
     if known is not None and known.sha256 == digest:
         return known
-    written = parse(suffix, data, path.name)
+    written = parse(suffix, data, path.name, budget)
     if not written.text.strip():
         raise SourceError("no text found in the file")
     return Document(str(path), path.name, written.text, digest, written.page_starts, written.blocks, written.title)
 
 
-def parse(suffix: str, data: bytes, name: str) -> Written:
+def parse(suffix: str, data: bytes, name: str, budget: ReadSettings) -> Written:
     """The text to store for a file of this type, with its blocks when the format has structure."""
     if suffix in PDF_SUFFIXES:
         from .pdf import read_pdf
 
-        return read_pdf(data)
+        return read_pdf(data, budget)
     if suffix in HTML_SUFFIXES:
         from .html import read_html
 
@@ -127,11 +130,11 @@ def parse(suffix: str, data: bytes, name: str) -> Written:
     if suffix == ".docx":
         from .office import read_docx
 
-        return read_docx(data)
+        return read_docx(data, budget.max_extracted_bytes)
     if suffix == ".epub":
         from .office import read_epub
 
-        return read_epub(data)
+        return read_epub(data, budget.max_extracted_bytes)
     if suffix in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown
 

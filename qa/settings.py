@@ -59,6 +59,23 @@ class ChunkSettings:
 
 
 @dataclass(frozen=True)
+class ReadSettings:
+    """The budget for reading one file; a file over it is skipped with a line naming the setting to raise.
+
+    - ``max_file_bytes``: the file on disk.
+    - ``max_extracted_bytes``: what a .docx or .epub expands to (all its members, checked while decompressing,
+      before any parser sees them), and the text taken from a PDF.
+    - ``max_memory_bytes`` / ``max_seconds``: a PDF is read in a child process whose memory and time are capped
+      (PDFium, a C library, inflates a page's content stream whole; qa/sandbox.py).
+    """
+
+    max_file_bytes: int = 50 * 2**20
+    max_extracted_bytes: int = 50 * 2**20
+    max_memory_bytes: int = 512 * 2**20
+    max_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
 class RetrievalSettings:
     """How passages are ranked.
 
@@ -134,6 +151,7 @@ class Settings:
     backend: str = field(default_factory=default_backend)  # "onnx", "onnx-dynamic" or "torch"; recorded in the manifest
     device: str = field(default_factory=default_device)  # "cpu", "cuda" or "auto"; where batches are embedded
     chunk: ChunkSettings = ChunkSettings()
+    read: ReadSettings = ReadSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     batch_size: int = 64

@@ -20,11 +20,11 @@ def file_text(path: Path) -> str:
         return handle.read()
 
 
-def build_quietly(paths, index_dir, embedder):
+def build_quietly(paths, index_dir, embedder, settings=None):
     """Build and return (index, the SkippedFileWarning messages)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        index = Index.build(paths, index_dir, embedder=embedder)
+        index = Index.build(paths, index_dir, embedder=embedder, settings=settings)
     return index, [str(w.message) for w in caught if issubclass(w.category, SkippedFileWarning)]
 
 
@@ -209,14 +209,14 @@ def test_text_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, encoding)
     assert document.text.lstrip("\ufeff") == text
 
 
-def test_oversized_file_is_skipped(seed_corpus, tmp_path, fake_embedder, monkeypatch):
-    import qa.read
+def test_oversized_file_is_skipped_and_the_message_names_the_setting(seed_corpus, tmp_path, fake_embedder):
+    from qa import ReadSettings, Settings
 
-    monkeypatch.setattr(qa.read, "MAX_FILE_BYTES", 100)
     (seed_corpus / "small.txt").write_text("A short file that fits under the limit.", encoding="utf-8")
-    index, messages = build_quietly([seed_corpus], tmp_path / "index", fake_embedder)
+    settings = Settings(read=ReadSettings(max_file_bytes=100))
+    index, messages = build_quietly([seed_corpus], tmp_path / "index", fake_embedder, settings)
     assert [doc.source for doc in index.documents] == ["small.txt"]
-    assert len(messages) == 1 and SEED_FILE.name in messages[0] and "limit" in messages[0]
+    assert len(messages) == 1 and SEED_FILE.name in messages[0] and "Settings.read.max_file_bytes" in messages[0]
 
 
 def test_all_bad_corpus_raises_empty_corpus_error(tmp_path, fake_embedder):

@@ -123,10 +123,10 @@ _LAUGHS = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaa"><!ENTITY b "
 def test_hostile_word_and_epub_files_are_skipped_with_a_reason(tmp_path, monkeypatch):
     import pytest
 
-    import qa.office
+    from qa import ReadSettings
     from qa.errors import SourceError
 
-    monkeypatch.setattr(qa.office, "MAX_EXTRACTED_BYTES", 2**20)  # the same check as 50 MB, on a small file
+    budget = ReadSettings(max_extracted_bytes=2**20)  # the same check as 50 MB, on a small file
     cases = {
         "inflates.docx": (_zipped([("word/document.xml", b"<w>" + b" " * (3 * 2**20) + b"</w>")]), "expands to more than 1 MB"),
         "media.docx": (_zipped([("word/document.xml", b"<w/>"), ("word/media/a.bin", b"\0" * (2 * 2**20))]), "expands"),
@@ -138,4 +138,4 @@ def test_hostile_word_and_epub_files_are_skipped_with_a_reason(tmp_path, monkeyp
         path = tmp_path / name
         path.write_bytes(data)
         with pytest.raises(SourceError, match=reason):
-            read_document(path)
+            read_document(path, budget=budget)

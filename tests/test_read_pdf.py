@@ -91,3 +91,41 @@ def test_two_columns_do_not_interleave(tmp_path):
     texts = [display_text(s) for s in sentences]
     assert "The left column starts the story of the harbour and its ships." in texts
     assert "The right column tells of the market and its fish." in texts
+
+
+def bomb_pdf(inflated: int) -> bytes:
+    """A one-page PDF with a sentence of text whose content stream inflates to ``inflated`` bytes (about 1 KB
+    compressed per MB), made block by block so that making it costs no memory."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(b"BT /F1 12 Tf 72 720 Td (The lighthouse was first lit in 1874.) Tj ET\n")]
+    parts += [packer.compress(b" " * 2**20) for _ in range(inflated // 2**20)]
+    stream = b"".join([*parts, packer.flush()])
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+               b" /Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table)
+    return bytes(out)
+
+
+def test_a_pdf_that_inflates_past_the_memory_budget_is_skipped_and_the_rest_indexed(seed_corpus, tmp_path, fake_embedder):
+    from qa import ReadSettings, Settings
+    from test_core_read import build_quietly
+
+    (tmp_path / "small.pdf").write_bytes(bomb_pdf(2**20))
+    assert "first lit in 1874" in read_document(tmp_path / "small.pdf").text  # the same PDF, small, reads
+    (seed_corpus / "bomb.pdf").write_bytes(bomb_pdf(256 * 2**20))  # 256 MB of content stream, 260 KB on disk
+    settings = Settings(read=ReadSettings(max_memory_bytes=96 * 2**20))
+    index, messages = build_quietly([seed_corpus], tmp_path / "index", fake_embedder, settings)
+    assert [doc.source for doc in index.documents] == ["azerbaijan-soldiers-killed-nagorno-karabakh.txt"]
+    assert len(messages) == 1 and "bomb.pdf" in messages[0]
+    assert "needs more than 96 MB of memory; Settings.read.max_memory_bytes sets the limit" in messages[0]
