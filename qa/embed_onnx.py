@@ -209,11 +209,11 @@ class OnnxEmbedder:
 
         if workers == 1:
             results = map(run, batches)
-            for rows, vectors in zip(batches, _progress(results, len(batches), progress)):
+            for rows, vectors in zip(batches, _progress(results, batches, progress)):
                 out[rows] = vectors
             return out
         with ThreadPoolExecutor(workers, thread_name_prefix="qa-embed") as pool:
-            for rows, vectors in zip(batches, _progress(pool.map(run, batches), len(batches), progress)):
+            for rows, vectors in zip(batches, _progress(pool.map(run, batches), batches, progress)):
                 out[rows] = vectors
         return out
 
@@ -254,11 +254,19 @@ def _check_pooling(folder: Path) -> int:
     return int(pooling["word_embedding_dimension"])
 
 
-def _progress(results: Iterator[np.ndarray], total: int, show: bool) -> Iterator[np.ndarray]:
+def _progress(results: Iterator[np.ndarray], batches: list[np.ndarray], show: bool) -> Iterator[np.ndarray]:
+    """``results`` with, when ``show``, a bar that counts passages (what a user knows), not batches."""
     if not show:
         return results
     try:
         from tqdm import tqdm
     except ImportError:  # tqdm comes with the model libraries; without it, no bar
         return results
-    return iter(tqdm(results, total=total, desc="Embedding", unit="batch"))
+
+    def counted() -> Iterator[np.ndarray]:
+        with tqdm(total=sum(len(rows) for rows in batches), desc="Embedding passages", unit=" passages") as bar:
+            for rows, vectors in zip(batches, results):
+                yield vectors
+                bar.update(len(rows))
+
+    return counted()

@@ -140,3 +140,88 @@ def test_upload_is_indexed_answerable_at_once_and_removable(page, app, tmp_path:
     page.locator("#library-status", has_text="Removed lighthouse.md").wait_for()
     assert "lighthouse.md" not in page.locator("#sources").inner_text()
     assert not (folder / "data" / "uploads" / "lighthouse.md").exists()
+
+
+def test_copy_gives_the_answer_as_plain_text(page, app) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app[0].rstrip("/"))
+    ask(page, "How many Russian peacekeepers were deployed?")
+    answer = page.locator("#chat .qa-answer").last
+    answer.locator(".qa-copy").click()
+    answer.locator(".qa-copy", has_text="Copied").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    quote = answer.locator(".qa-quote").first.inner_text()
+    assert copied.startswith(quote)  # “…” [1], as qa ask prints it
+    assert "\n\nSources:\n[1] azerbaijan-soldiers-killed-nagorno-karabakh.txt, line " in copied and ", chars " in copied
+    assert "<" not in copied and "&#x27;" not in copied and "qa-" not in copied
+    screenshot(page, "browser-copy.png")
+
+
+def test_tab_reaches_a_citation_and_enter_opens_its_passage(page) -> None:
+    ask(page, "How many Russian peacekeepers were deployed?")
+    ask(page, "What total military death toll did Azerbaijan report?")  # its passage is now on show
+    first = page.locator("#chat .qa-answer").first
+    quote = first.locator(".qa-quote").first.inner_text()
+    assert not quote.startswith("“" + page.locator("#passage mark").inner_text())
+    cite = first.get_by_role("button", name="Show passage 1")
+    assert first.get_attribute("aria-label") == "Answer" and first.get_attribute("role") == "group"
+    page.mouse.click(5, 5)  # Tab starts from the top of the page
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if cite.evaluate("button => button === document.activeElement"):
+            break
+    else:
+        raise AssertionError("Tab never reached the first answer's [1]")
+    page.keyboard.press("Enter")
+    page.locator("#passage mark").filter(has_text="Russian peacekeeping forces").wait_for()
+    assert quote.startswith("“" + page.locator("#passage mark").inner_text())
+    assert page.locator("#passage .qa-card").get_attribute("aria-label").startswith("Passage 1: azerbaijan")
+
+
+def test_a_markdown_sources_quote_shows_no_markup(page) -> None:
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(REPO / "tests" / "fixtures" / "dns-notes.md"))
+    page.locator("#library-status", has_text="Indexed dns-notes.md").wait_for()
+    ask(page, "Which module enables name resolution?")
+    answer = page.locator("#chat .qa-answer").last
+    assert "The node:dns module enables name resolution." in answer.inner_text()
+    page.get_by_role("tab", name="Sources of this answer").click()
+    passage = page.locator("#passage .qa-passage")
+    assert "The node:dns module enables name resolution." in page.locator("#passage mark").inner_text()
+    assert "named for the Domain Name System (DNS), it does not always use" in passage.inner_text()
+    assert "`" not in answer.inner_text() + passage.inner_text() and "](" not in passage.inner_text()
+    screenshot(page, "browser-markdown.png")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="dns-notes.md (upload)").click()
+    page.locator("#remove").click()
+    page.locator("#library-status", has_text="Removed dns-notes.md").wait_for()
+
+
+def long_notes(paragraphs: int = 150) -> str:
+    """A Markdown file of many distinct sentences: its embedding takes seconds, so its progress shows."""
+    words = ["harbour", "keeper", "ledge", "storm", "beacon", "granite", "tide", "lantern", "pier", "fog"]
+    return "# Notes\n\n" + "\n\n".join(
+        f"The {words[i % 10]} log of year {1800 + i} records {i * 7 % 97} ships. "
+        f"Its {words[(i * 3) % 10]} entry names {words[(i * 7) % 10]} number {i}. "
+        f"A {words[(i * 9) % 10]} was seen on day {i % 28 + 1}." for i in range(paragraphs)) + "\n"
+
+
+def test_an_upload_shows_its_progress_in_words_laid_out_cleanly(page, tmp_path: Path) -> None:
+    notes = tmp_path / "harbour-log.md"
+    notes.write_text(long_notes(), encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(notes))
+    level = page.locator("#library-status .progress-level", has_text="Embedding passages")
+    level.wait_for()
+    text = page.locator("#library-status .progress-text")
+    assert "passages" in text.inner_text() and "batch" not in text.inner_text()
+    bar, counter = page.locator("#library-status .progress-bar-wrap").bounding_box(), text.bounding_box()
+    assert bar and counter and (counter["y"] >= bar["y"] + bar["height"] or counter["y"] + counter["height"] <= bar["y"])
+    assert page.locator("#library-status .html-container").evaluate("e => getComputedStyle(e).visibility") == "hidden"
+    screenshot(page, "browser-progress.png")
+    page.locator("#library-status", has_text="You can ask about it now").wait_for()
+    assert "passages in" in page.locator("#library-status").inner_text()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="harbour-log.md (upload)").click()
+    page.locator("#remove").click()
+    page.locator("#library-status", has_text="Removed harbour-log.md").wait_for()

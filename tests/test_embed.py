@@ -308,3 +308,15 @@ def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, mon
     assert embed_onnx._ours(planted) and embed_onnx._ours(tmp_path / "not-made-yet")
     monkeypatch.setattr(embed_onnx.os, "getuid", lambda: planted.stat().st_uid + 1)  # as if another user made it
     assert not embed_onnx._ours(planted)
+
+
+def test_the_progress_bar_counts_passages_not_batches(capsys) -> None:
+    import numpy as np
+
+    from qa.embed_onnx import _progress
+
+    batches = [np.array([0, 1, 2]), np.array([3, 4])]
+    results = iter([np.zeros((3, 2)), np.zeros((2, 2))])
+    assert len(list(_progress(results, batches, True))) == 2
+    shown = capsys.readouterr().err
+    assert "Embedding passages" in shown and "5/5" in shown and "passages/s" in shown and "batch" not in shown

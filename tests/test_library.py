@@ -107,3 +107,24 @@ def test_removing_an_unknown_source_says_so(library: Library, tmp_path: Path) ->
         library.remove(tmp_path / "elsewhere.txt")
     with pytest.raises(SourceError, match=r"notes\.xlsx is not in the library"):
         library.remove(library.seeds / "notes.xlsx")
+
+
+def test_a_removed_seed_is_listed_and_can_be_brought_back(library: Library) -> None:
+    library.remove(library.seeds / "nested" / "b.md")
+    assert [s.relative for s in library.removed_seeds()] == ["nested/b.md"]
+    assert library.restore("nested/b.md").name == "b.md"
+    assert library.removed_seeds() == [] and [s.name for s in library.sources()] == ["a.txt", "b.md"]
+    with pytest.raises(SourceError, match=r"a\.txt is not a removed seed"):
+        library.restore("a.txt")
+
+
+def test_examples_are_those_of_the_seeds_in_the_library(library: Library) -> None:
+    assert library.examples() == []  # no examples file
+    (library.seeds / ".examples.json").write_text('{"a.txt": ["What is alpha?"], "nested/b.md": ["And beta?", 3]}',
+                                                  encoding="utf-8")
+    assert library.examples() == ["What is alpha?", "And beta?"]
+    library.remove(library.seeds / "a.txt")
+    assert library.examples() == ["And beta?"]
+    (library.seeds / ".examples.json").write_text("{not json", encoding="utf-8")
+    assert library.examples() == []  # a broken file is ignored (and logged), the page still starts
+    assert ".examples.json" not in {s.name for s in library.sources()}  # hidden: never indexed

@@ -31,7 +31,7 @@ def test_answer_shows_each_quote_escaped_with_its_number_and_the_answer_in_bold(
     assert 'class="qa-answer"' in html and "qa-abstain" not in html
     assert "<b>fleet</b>" not in html and "&lt;b&gt;fleet&lt;/b&gt;" in html
     assert '<strong class="qa-span">12</strong>' in html
-    assert '<span class="qa-cite" title="Show the passage">[1]</span>' in html
+    assert 'class="qa-cite" aria-label="Show passage 1" title="Show passage 1">[1]</button>' in html
     assert f"“{QUOTE}” [1]" in visible(html)
     assert "[1] fleet<1>.txt, line 2" in visible(html)
     assert "qa-notice" not in html
@@ -84,3 +84,75 @@ def test_sources_table_lists_each_source_escaped() -> None:
     assert "&lt;x&gt;.md</td><td>upload</td><td>3.0 MiB</td><td>7</td>" in html
     assert "s.txt</td><td>seed</td><td>1 KiB</td><td>not indexed</td>" in html
     assert "No sources yet" in sources_table_html([])
+
+
+def test_copy_button_carries_the_answer_as_qa_ask_prints_it() -> None:
+    answer = Answer("How many ships?", True, f"“{QUOTE}” [1]", (citation(),))
+    expected = f"“{QUOTE}” [1]\n\nSources:\n[1] fleet<1>.txt, line 2, chars 12-52"
+    assert answer.to_text() == expected
+    html = answer_html(answer, 2000)
+    button = re.search(r'<button type="button" class="qa-copy" value="([^"]*)"[^>]*>Copy</button>', html)
+    assert button and unescape(button.group(1)) == expected
+    assert "\n" not in html  # a blank line would end the chat's HTML block in Markdown
+    abstain = Answer("Who?", False, "The sources do not answer this question.", (citation(supports=False, span=False),))
+    button = re.search(r'class="qa-copy" value="([^"]*)"', answer_html(abstain, 2000))
+    assert button and unescape(button.group(1)).startswith("The sources do not answer this question.\n\nClosest passages")
+
+
+def test_citations_are_buttons_and_the_parts_have_names() -> None:
+    html = answer_html(Answer("How many ships?", True, f"“{QUOTE}” [1]", (citation(),)), 2000)
+    assert '<button type="button" class="qa-cite" aria-label="Show passage 1" title="Show passage 1">[1]</button>' in html
+    assert html.startswith('<div class="qa-answer" role="group" aria-label="Answer">')
+    abstain = answer_html(Answer("Who?", False, "The sources do not answer this question.", (citation(supports=False),)), 2000)
+    assert abstain.startswith('<div class="qa-abstain" role="note" aria-label="Not found in the sources">')
+    assert passage_html(citation()).startswith('<div class="qa-card" role="group" aria-label="Passage 1: fleet&lt;1&gt;.txt, line 2">')
+
+
+MD = (
+    "# DNS\n\nIntro.\n\nThe `node:dns` module enables name resolution per [RFC 5952][] and\n"
+    "[the *Domain Name System*](https://example.org/dns \"Read more\"), with **`4`** tries\\* &amp; more.\n\n"
+    "Next [see it] here.\n\n[RFC 5952]: https://example.org/rfc5952\n"
+)
+MD_QUOTE = MD[MD.index("The `node"): MD.index("more.") + 5]
+
+
+def md_citation(answer: str = "`4`") -> Citation:
+    start = MD.index(MD_QUOTE)
+    span = MD.index(answer, start)
+    passage_start = MD.index("Intro.")
+    return Citation(1, "dns.md", "/docs/dns.md", start, start + len(MD_QUOTE), MD_QUOTE, 0.9, None, 5, passage_start,
+                    len(MD), span, span + len(answer), True, MD[passage_start:], "DNS")
+
+
+MD_SHOWN = "The node:dns module enables name resolution per RFC 5952 and the Domain Name System, with 4 tries* & more."
+
+
+def test_markdown_quotes_read_as_the_document_does() -> None:
+    answer = Answer("How many tries?", True, f"“{MD_QUOTE}” [1]", (md_citation(),))
+    html = answer_html(answer, 2000)
+    quote = re.search(r'<p class="qa-quote">“(.*)” <button', html)
+    assert quote and visible(quote.group(1)) == MD_SHOWN
+    assert '<strong class="qa-span">4</strong>' in html
+    card = passage_html(md_citation())
+    marked = re.search(r"<mark>(.*)</mark>", card, re.S)
+    assert marked and visible(marked.group(1)) == MD_SHOWN
+    body = re.search(r'<p class="qa-passage">(.*)</p>', card, re.S)
+    assert body and visible(body.group(1)) == f"Intro.\n\n{MD_SHOWN}\n\nNext [see it] here.\n\n[RFC 5952]: https://example.org/rfc5952\n"
+
+
+def test_markdown_markup_across_the_answer_span_does_not_break_the_html() -> None:
+    for answer in ("node", "dns` module", "Domain Name System*](https"):  # cuts inside a code span and a link
+        html = answer_html(Answer("?", True, "", (md_citation(answer),)), 2000) + passage_html(md_citation(answer))
+        assert "`" not in visible(html) and "](" not in visible(html)
+        assert html.count("<strong") == html.count("</strong>") == 3 and html.count("<mark>") == 1  # with qa-source
+    strong = re.search(r'<strong class="qa-span">(.*?)</strong>', passage_html(md_citation("dns` module")))
+    assert strong and strong.group(1) == "dns module"
+
+
+def test_pdf_passages_join_wrapped_lines_but_keep_paragraphs_and_items() -> None:
+    text = "A line that wraps in the\nmiddle of a sen\u00ad\ntence here.\n\n• first item\n• second item"
+    quote = "middle of a sen\u00ad\ntence here."
+    start = text.index(quote)
+    pdf = Citation(1, "r.pdf", "/d/r.pdf", start, start + len(quote), quote, 0.9, 3, 2, 0, len(text), passage=text)
+    body = re.search(r'<p class="qa-passage">(.*)</p>', passage_html(pdf), re.S)
+    assert body and visible(body.group(1)) == "A line that wraps in the middle of a sentence here.\n\n• first item\n• second item"

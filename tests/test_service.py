@@ -31,6 +31,12 @@ def incoming(tmp_path: Path, name: str, data: bytes) -> tuple[Path, str]:
     return path, name
 
 
+def test_start_says_what_it_indexes_in_the_terminal(library, tmp_path, fake_model_env, caplog) -> None:
+    caplog.set_level("INFO", logger="qa.app")
+    Service.start(library, tmp_path / "index")
+    assert "checking the index of 1 source(s) (azerbaijan-soldiers-killed-nagorno-karabakh.txt)" in caplog.text
+
+
 def test_start_builds_a_missing_index_and_reuses_an_up_to_date_one(library, tmp_path, fake_model_env) -> None:
     first = Service.start(library, tmp_path / "index")
     assert [d.source for d in first.index.documents] == ["azerbaijan-soldiers-killed-nagorno-karabakh.txt"]
@@ -59,7 +65,7 @@ def test_an_upload_is_embedded_alone_and_answerable_at_once(service, tmp_path, f
     calls = len(fake_model_env.calls)
     change = service.add([incoming(tmp_path, "lighthouse.md", UPLOAD.encode())])
     assert change.added == ("lighthouse.md",) and not change.rejected
-    assert "Indexed lighthouse.md" in change.summary()
+    assert "Indexed lighthouse.md: 1 passages in" in change.summary() and change.passages == 1
     new_texts = [t for batch in fake_model_env.calls[calls:] for t in batch]
     assert new_texts and all("Marrow" in t or "lighthouse" in t.lower() for t in new_texts)
     best = service.retrieve("Who first lit the Tarrow Point lighthouse in 1874?", 1)[0]
@@ -132,3 +138,39 @@ def test_warm_up_loads_the_model_before_the_first_question(library, tmp_path, fa
     fake_model_env.calls.clear()
     started.warm_up()
     assert fake_model_env.calls == [["warm up"]]
+
+
+def test_a_removed_seed_comes_back_into_the_index(service, tmp_path) -> None:
+    service.add([incoming(tmp_path, "other.md", b"Another harbour, another keeper.\n")])
+    seed = service.library.sources()[0]
+    service.remove(seed.path)
+    assert seed.name not in {d.source for d in service.index.documents}
+    assert service.restore(seed.relative).added == (seed.name,)
+    assert seed.name in {d.source for d in service.index.documents}
+    assert service.library.removed_seeds() == []
+
+
+def test_hostile_uploads_are_refused_with_their_reason_and_the_library_stays_answerable(library, tmp_path, fake_model_env) -> None:
+    from qa import ReadSettings, Settings
+    from test_read_office import _LAUGHS, _zipped
+    from test_read_pdf import bomb_pdf
+
+    service = Service.start(library, tmp_path / "index", Settings(read=ReadSettings(max_memory_bytes=96 * 2**20)))
+    before = [d.source for d in service.index.documents]
+    change = service.add([incoming(tmp_path, "bomb.pdf", bomb_pdf(256 * 2**20)),
+                          incoming(tmp_path, "laughs.docx", _zipped([("word/document.xml", _LAUGHS)]))])
+    reasons = " ".join(item.reason for item in change.rejected)
+    assert change.added == () and "bomb.pdf" in reasons and "needs more than 96 MB of memory" in reasons
+    assert "laughs.docx" in reasons and "declares XML entities" in reasons
+    assert "Not added: bomb.pdf" in change.summary()
+    assert [d.source for d in service.index.documents] == before and service.retrieve("Azerbaijan soldiers", 1)
+    assert not any(service.library.uploads.iterdir())
+
+
+def test_the_app_follows_a_build_another_process_commits_to_its_index(service, tmp_path, fake_model_env) -> None:
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "harbour.txt").write_text("The harbour master of Tarrow Point was Ada Quill.\n", encoding="utf-8")
+    Index.build([*service.library.paths(), str(other)], service.index_dir)  # as `qa index … --index data/index` does
+    assert "harbour.txt" in {d.source for d in service.index.documents}  # no restart needed
+    assert "Ada Quill" in service.retrieve("Who was the harbour master?", 1)[0].text

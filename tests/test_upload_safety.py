@@ -81,7 +81,7 @@ def test_a_build_that_fails_in_any_way_puts_the_earlier_file_back(service, tmp_p
 
 def test_a_file_the_build_leaves_out_after_all_puts_the_earlier_one_back_in_the_index(service, tmp_path, monkeypatch):
     """Checked when staged, unreadable when indexed (changed meanwhile): the earlier file and its passages return."""
-    monkeypatch.setattr("qa.app.library.check_source", lambda path: None)
+    monkeypatch.setattr("qa.app.library.check_source", lambda path, budget=None: None)
     change = service.add([incoming(tmp_path, "notes.txt", LATIN1)])
     assert change.added == () and "not valid UTF-8" in change.rejected[0].reason
     assert_old_notes_kept(service)
@@ -123,7 +123,7 @@ def test_a_seed_that_links_to_a_file_elsewhere_works(library, tmp_path, fake_mod
 # ----- the page's upload handler: messages and temporary copies -------------------------
 
 gr = pytest.importorskip("gradio")
-webapp = pytest.importorskip("qa.app.webapp")
+librarytab = pytest.importorskip("qa.app.librarytab")
 
 
 def gradio_upload(library: Library, name: str, data: bytes) -> dict:
@@ -152,7 +152,7 @@ def no_progress(*args, **kwargs) -> None:
 )
 def test_every_upload_gets_a_clear_message_and_its_temporary_copy_is_deleted(service, name, data, message):
     upload = gradio_upload(service.library, name, data)
-    cleared, status, _, _ = webapp.add_files(service, [upload], no_progress)
+    cleared, status, *_ = librarytab.add_files(service, [upload], no_progress)
     assert cleared is None and message in status
     assert not any(service.library.incoming.rglob("*"))  # the copy and Gradio's folder around it are gone
 
@@ -163,7 +163,7 @@ def test_temporary_copies_are_deleted_when_indexing_fails(service, monkeypatch, 
         raise failure
 
     monkeypatch.setattr(service, "add", fail)
-    _, status, _, _ = webapp.add_files(service, [gradio_upload(service.library, "notes.txt", NEW)], no_progress)
+    _, status, *_ = librarytab.add_files(service, [gradio_upload(service.library, "notes.txt", NEW)], no_progress)
     assert 'class="qa-error"' in status and "boom" not in status
     assert not any(service.library.incoming.rglob("*"))
     assert_old_notes_kept(service)
@@ -172,7 +172,7 @@ def test_temporary_copies_are_deleted_when_indexing_fails(service, monkeypatch, 
 def test_the_handler_never_deletes_a_file_outside_the_upload_folder(service, tmp_path):
     outside = tmp_path / "precious.txt"
     outside.write_bytes(NEW)
-    webapp.add_files(service, [{"path": str(outside), "orig_name": "precious.txt"}, str(outside)], no_progress)
+    librarytab.add_files(service, [{"path": str(outside), "orig_name": "precious.txt"}, str(outside)], no_progress)
     assert outside.read_bytes() == NEW
 
 

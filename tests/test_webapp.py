@@ -11,6 +11,7 @@ from qa.app import Change, Library
 
 gr = pytest.importorskip("gradio")
 webapp = pytest.importorskip("qa.app.webapp")
+librarytab = pytest.importorskip("qa.app.librarytab")
 
 pytestmark = pytest.mark.app
 
@@ -103,7 +104,7 @@ def test_a_locked_index_is_a_friendly_upload_message_and_the_temp_file_goes(tmp_
     upload = tmp_path / "data" / "tmp" / "0123abcd" / "notes.md"  # where Gradio stores it (Library.incoming)
     upload.parent.mkdir(parents=True)
     upload.write_text("Notes.", encoding="utf-8")
-    cleared, status, table, _ = webapp.add_files(StubService(reply(), tmp_path), [str(upload)], lambda *a, **k: None)
+    cleared, status, table, *_ = librarytab.add_files(StubService(reply(), tmp_path), [str(upload)], lambda *a, **k: None)
     assert cleared is None and 'class="qa-error"' in status and "Another process is writing the index" in status
     assert not upload.exists()
     assert "No sources yet" in table
@@ -130,3 +131,16 @@ def test_a_lone_surrogate_from_the_page_gets_the_libraries_message_and_a_reply_t
     chat = outputs[1]
     assert "not valid text" in chat[-1]["content"] and "Who ? brokered it?" in chat[0]["content"]
     orjson.dumps(outputs[:3])  # Gradio sends these with orjson, which refuses lone surrogates
+
+
+def test_the_question_shows_with_a_placeholder_and_ask_disabled_before_the_answer(tmp_path) -> None:
+    service = StubService(reply(), tmp_path)
+    steps = webapp.ask_turn(service, "How many ships?", [], [])
+    box, chat, turns, *_, send = next(steps)
+    assert box == "" and [m["role"] for m in chat] == ["user", "assistant"] and "qa-pending" in chat[1]["content"]
+    assert turns == [] and send["interactive"] is False and service.asked == []  # shown before it is asked
+    box, chat, turns, *_, send = next(steps)
+    assert next(steps, None) is None
+    assert "qa-answer" in chat[1]["content"] and len(chat) == 2 and len(turns) == 1 and send["interactive"] is True
+    steps = list(webapp.ask_turn(service, "  ", chat, turns))  # an empty question: the prompt only, no placeholder
+    assert len(steps) == 1 and "Type a question" in steps[0][1][-1]["content"]

@@ -14,6 +14,8 @@ This module only lists, copies and deletes files; ``qa.Index.build`` reads and i
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import shutil
@@ -21,13 +23,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import SUPPORTED_SUFFIXES, SourceError, check_source
+from qa import SUPPORTED_SUFFIXES, ReadSettings, SourceError, check_source
+
+log = logging.getLogger("qa.app")
 
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_NAME_CHARS = 120
 UPLOADS = "uploads"
 INCOMING = "tmp"
 EXCLUDED = "excluded.txt"
+EXAMPLES = ".examples.json"  # in the seeds folder (hidden: never indexed): {"a seed's path in it": ["an example question", ...]}
 STAGING = ".upload-"  # an upload being copied and checked (hidden: never listed or indexed)
 PREVIOUS = ".previous-"  # the earlier upload of a name, kept aside until the new one is indexed
 NEW = ".new-"  # marks an upload of a new name until it is indexed: after a crash, the upload is taken out again
@@ -98,6 +103,25 @@ class Library:
         lines = self.excluded_file.read_text(encoding="utf-8").splitlines()
         return {line.strip() for line in lines if line.strip()}
 
+    def examples(self) -> list[str]:
+        """Example questions of the seeds now in the library (``seeds/.examples.json``; none when it is absent or bad)."""
+        file = self.seeds / EXAMPLES
+        try:
+            listed = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            log.warning("ignoring %s: %s", file.name, error)
+            return []
+        present = {source.relative for source in self.sources() if source.kind == "seed"}
+        if not isinstance(listed, dict):
+            return []
+        return [q for seed, questions in listed.items() if seed in present and isinstance(questions, list)
+                for q in questions if isinstance(q, str) and q.strip()]
+
+    def removed_seeds(self) -> list[SourceFile]:
+        """Seeds taken out of the index by ``remove`` (their files untouched), which ``restore`` brings back."""
+        excluded = self.excluded()
+        return [source for source in _sources(self.seeds, "seed") if source.relative in excluded]
+
     def find(self, path: str | Path) -> SourceFile:
         """The source at ``path``, or a SourceError when the library has no such source."""
         wanted = str(Path(path).resolve())
@@ -130,12 +154,12 @@ class Library:
         self.commit(staged)
         return staged.source
 
-    def stage(self, file: str | Path, name: str | None = None) -> Staged:
+    def stage(self, file: str | Path, name: str | None = None, budget: ReadSettings | None = None) -> Staged:
         """Put an upload in place as ``name``, keeping the earlier upload of that name aside until
         ``commit`` (drop it) or ``rollback`` (put it back): an upload never destroys what was there.
 
         The copy is checked first (type, size, name, and that its text can be read), so a
-        file that cannot be indexed is refused before anything is replaced.
+        file that cannot be indexed (within ``budget``) is refused before anything is replaced.
         """
         file = Path(file)
         try:
@@ -149,7 +173,7 @@ class Library:
         backup, marker = self.uploads / (PREVIOUS + target.name), self.uploads / (NEW + target.name)
         try:
             shutil.copyfile(file, copy)
-            check_source(copy)
+            check_source(copy, budget)
             if target.exists():
                 _keep_aside(target, backup)
             elif not backup.exists():
@@ -209,10 +233,20 @@ class Library:
         if source.kind == "upload":
             Path(source.path).unlink(missing_ok=True)
         else:
-            self.data.mkdir(parents=True, exist_ok=True)
-            excluded = sorted(self.excluded() | {source.relative})
-            self.excluded_file.write_text("".join(f"{line}\n" for line in excluded), encoding="utf-8")
+            self._exclude(self.excluded() | {source.relative})
         return source
+
+    def restore(self, relative: str) -> SourceFile:
+        """Bring back a removed seed (``relative``: its path inside the seeds folder)."""
+        seed = next((s for s in self.removed_seeds() if s.relative == relative), None)
+        if seed is None:
+            raise SourceError(f"{relative} is not a removed seed. Refresh the list and try again.")
+        self._exclude(self.excluded() - {relative})
+        return seed
+
+    def _exclude(self, relatives: set[str]) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.excluded_file.write_text("".join(f"{line}\n" for line in sorted(relatives)), encoding="utf-8")
 
 
 def upload_name(name: str) -> str:

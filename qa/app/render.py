@@ -6,11 +6,16 @@ The class names (``qa-answer``, ``qa-abstain``, ``qa-cite``, ``qa-passage`` ...)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from html import escape
+from pathlib import PurePath
 
 from qa import Answer, Citation, Passage
 from qa.clean import join_lines
+from qa.markdown import shown_chars
+from qa.pdf import BULLET
+from qa.read import MARKDOWN_SUFFIXES
 
 from .service import SourceRow
 
@@ -18,8 +23,13 @@ CSS = """
 .qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
 .qa-quote { margin: 0 0 .5em 0; }
 .qa-quote q { quotes: "\\201C" "\\201D"; }
-.qa-cite { font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer; }
+.qa-cite { font: inherit; font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer;
+  border: 0; background: none; padding: 0; margin: 0; display: inline; }
 .qa-cite:hover { text-decoration: underline; }
+.qa-cite:focus-visible, .qa-copy:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; border-radius: 2px; }
+.qa-copy { font: inherit; font-size: .8em; cursor: pointer; margin: .4em 0 0 0; padding: 0 .5em;
+  border: 1px solid var(--border-color-primary); border-radius: 4px; background: none; color: inherit; opacity: .8; }
+.qa-copy:hover { opacity: 1; }
 .qa-span { background: #fde68a; color: #1f2937; border-radius: 3px; padding: 0 2px; }
 .qa-refs { font-size: .85em; opacity: .8; margin: .25em 0 0 0; }
 .qa-abstain { border-left: 4px solid #d97706; padding: .25em .75em; background: rgba(217,119,6,.08); }
@@ -42,6 +52,23 @@ CSS = """
 .qa-empty { opacity: .7; font-style: italic; }
 .qa-sources { width: 100%; border-collapse: collapse; font-size: .9em; }
 .qa-sources th, .qa-sources td { text-align: left; padding: .25em .5em; border-bottom: 1px solid var(--border-color-primary); }
+/* The upload's progress: in words ("Embedding passages - 20%", then "159/799 passages | 5.0s"), stacked, on a
+   plain background instead of drawn over the previous status line. */
+#library-status { min-height: 96px; }
+#library-status .html-container.pending { visibility: hidden; }
+#library-status [data-testid="status-tracker"]:not(.hide) { display: flex; flex-direction: column; justify-content: center;
+  gap: 4px; background: var(--block-background-fill); }
+#library-status .progress-level { order: 1; width: 90%; }
+#library-status .progress-text { order: 2; position: static !important; transform: none !important; }
+.qa-pending { font-style: italic; opacity: .75; }
+.qa-pending::after { content: ""; display: inline-block; width: 1em; animation: qa-dots 1.2s steps(4) infinite; }
+@keyframes qa-dots { 0% { content: ""; } 25% { content: "."; } 50% { content: ".."; } 75% { content: "..."; } }
+/* A phone: the question box takes the row's width, Ask beside it; the sources column follows the chat. */
+@media (max-width: 640px) {
+  #ask-row { flex-wrap: nowrap; gap: 6px; }
+  #ask-row > :first-child { flex: 1 1 auto !important; min-width: 0 !important; }
+  #ask-row > #ask { flex: 0 0 auto !important; width: auto !important; min-width: 56px !important; padding: 0 12px; }
+}
 """
 
 
@@ -64,13 +91,15 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
     """The chat message for an answer, or a clearly different notice for an abstention."""
     if answer.answered:
         quotes = "".join(
-            f'<p class="qa-quote">“{_quote(c, join_lines)}” <span class="qa-cite" title="Show the passage">[{c.n}]</span></p>'
+            f'<p class="qa-quote">“{_quote(c, _pieces(c), lambda text: _lines(join_lines(text)))}” <button type="button" '
+            f'class="qa-cite" aria-label="Show passage {c.n}" title="Show passage {c.n}">[{c.n}]</button></p>'
             for c in answer.citations
         )
-        body = f'<div class="qa-answer">{quotes}{_refs(answer.citations, "Sources")}'
+        body = f'<div class="qa-answer" role="group" aria-label="Answer">{quotes}{_refs(answer.citations, "Sources")}'
     else:
         body = (
-            '<div class="qa-abstain"><p class="qa-abstain-title">Not found in the sources</p>'
+            '<div class="qa-abstain" role="note" aria-label="Not found in the sources">'
+            '<p class="qa-abstain-title">Not found in the sources</p>'
             f"<p>{escape(answer.text)}</p>{_refs(answer.citations, 'Closest passages, not an answer')}"
         )
     if answer.truncated:
@@ -78,20 +107,52 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
             f'<p class="qa-notice">Your question was very long, so only its first '
             f"{max_question_chars:,} characters were used.</p>"
         )
-    return body + "</div>"
+    return body + _copy_button(answer) + "</div>"
 
 
-def _quote(citation: Citation, join: Callable[[str], str] | None = None) -> str:
-    """The quote, escaped, with the likely answer inside it in bold; ``join`` reads its wrapped lines as one."""
-    text = citation.quote
+def _copy_button(answer: Answer) -> str:
+    """The answer's Copy button; its ``value`` is the plain text it copies (CITE_CLICK_JS in the page copies it).
+    Gradio's own copy button would copy the message's HTML; its sanitizer drops data-* attributes, not ``value``."""
+    text = escape(answer.to_text()).replace("\n", "&#10;")  # a blank line would end the HTML block in Markdown
+    return f'<button type="button" class="qa-copy" value="{text}" title="Copy the answer as plain text">Copy</button>'
 
-    def show(piece: str) -> str:
-        return _lines(join(piece) if join else piece)
 
-    if citation.answer_start is None or citation.answer_end is None:
-        return show(text)
-    a, b = citation.answer_start - citation.start, citation.answer_end - citation.start
-    return f'{show(text[:a])}<strong class="qa-span">{show(text[a:b])}</strong>{show(text[b:])}'
+def _quote(citation: Citation, piece: Callable[[int, int], str], show: Callable[[str], str]) -> str:
+    """The quote as a reader sees it (``piece``: ``_pieces``), the likely answer inside it in bold; ``show`` escapes."""
+    a, b = citation.answer_start, citation.answer_end
+    if a is None or b is None:
+        return show(piece(citation.start, citation.end))
+    return f'{show(piece(citation.start, a))}<strong class="qa-span">{show(piece(a, b))}</strong>{show(piece(b, citation.end))}'
+
+
+def _pieces(citation: Citation) -> Callable[[int, int], str]:
+    """The text a reader sees between two offsets in the citation's source: for Markdown, without its inline markup.
+    The whole passage is read first and the pieces are cut after, so that markup across a cut cannot break."""
+    base, text = citation.passage_start, citation.passage
+    if not base <= citation.start or text[citation.start - base : citation.end - base] != citation.quote:
+        base, text = citation.start, citation.quote  # a citation without its passage
+    markdown = PurePath(citation.path or citation.source).suffix.lower() in MARKDOWN_SUFFIXES
+    shown = shown_chars(text) if markdown else list(text)
+    return lambda start, end: "".join(shown[max(0, start - base) : max(0, end - base)])
+
+
+_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
+
+
+def _unwrap(text: str) -> str:
+    """A piece of a PDF with the lines of each paragraph joined (``join_lines``); a list item keeps its own line."""
+    parts = _PARAGRAPH_BREAK.split(text)
+    return "".join(part if i % 2 else _join_items(part) for i, part in enumerate(parts))
+
+
+def _join_items(paragraph: str) -> str:
+    items: list[str] = []
+    for line in paragraph.split("\n"):
+        if items and not BULLET.match(line):
+            items[-1] += "\n" + line
+        else:
+            items.append(line)
+    return "\n".join(join_lines(item) for item in items)
 
 
 def _refs(citations: tuple[Citation, ...], title: str) -> str:
@@ -107,6 +168,11 @@ def notice_html(text: str, kind: str = "notice") -> str:
     return f'<div class="{css}"><p>{_lines(text)}</p></div>'
 
 
+def pending_html() -> str:
+    """The placeholder in the chat while an answer is being looked for."""
+    return '<div class="qa-pending" role="status" aria-live="polite">Looking in your sources…</div>'
+
+
 def question_html(question: str, limit: int = 600) -> str:
     """The user's question as shown in the chat (escaped; a very long one is shortened on screen)."""
     shown = question if len(question) <= limit else question[:limit] + f"… ({len(question):,} characters)"
@@ -115,16 +181,17 @@ def question_html(question: str, limit: int = 600) -> str:
 
 def passage_html(citation: Citation) -> str:
     """A citation's source, location and surrounding passage, with the quote marked."""
-    a, b = citation.start - citation.passage_start, citation.end - citation.passage_start
-    text = citation.passage
-    quote = _quote(citation)
+    piece = _pieces(citation)
+    show: Callable[[str], str] = (lambda text: escape(_unwrap(text))) if citation.page else escape  # PDF lines wrap
+    before, after = show(piece(citation.passage_start, citation.start)), show(piece(citation.end, citation.passage_end))
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
+    name = escape(f"Passage {citation.n}: {citation.source}, {location(citation)}")
     return (
-        f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}">'
+        f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}" role="group" aria-label="{name}">'
         f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
         f'<strong class="qa-source">{escape(citation.source)}</strong>{_section(citation)}'
         f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>'
-        f'<p class="qa-passage">{escape(text[:a])}<mark>{quote}</mark>{escape(text[b:])}</p></div>'
+        f'<p class="qa-passage">{before}<mark>{_quote(citation, piece, show)}</mark>{after}</p></div>'
     )
 
 

@@ -42,15 +42,17 @@ class SourceRow:
 class Change:
     """What an upload or removal did to the index."""
 
-    added: tuple[str, ...] = ()  # names of uploads now indexed
+    added: tuple[str, ...] = ()  # names of sources now indexed (uploads, or a seed brought back)
     removed: tuple[str, ...] = ()  # names of sources taken out
     rejected: tuple[Skipped, ...] = ()  # uploads refused (path = file name), and why
     seconds: float = 0.0
+    passages: int = 0  # passages of the added sources now in the index
 
     def summary(self) -> str:
         parts = []
         if self.added:
-            parts.append(f"Indexed {', '.join(self.added)} in {self.seconds:.1f} s; you can ask about it now.")
+            parts.append(f"Indexed {', '.join(self.added)}: {self.passages:,} passages in {self.seconds:.1f} s. "
+                         "You can ask about it now.")
         if self.removed:
             parts.append(f"Removed {', '.join(self.removed)} from the index.")
         parts += [f"Not added: {item.reason}" for item in self.rejected]
@@ -70,10 +72,13 @@ class Service:
         """Load the index, building it first when it is missing, stale or damaged (cheap when up to date)."""
         for line in library.recover():
             log.warning("%s", line)
+        paths = library.paths()
+        log.info("checking the index of %d source(s) (%s); new or changed files are read and embedded",
+                 len(paths), _names([Path(p).name for p in paths]))
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                index: Index | None = Index.build(library.paths(), index_dir, settings=settings)
+                index: Index | None = Index.build(paths, index_dir, settings=settings, progress=True)
             for warning in caught:  # skipped files, a damaged index being rebuilt: one line each
                 log.warning("%s", warning.message)
         except EmptyCorpusError:
@@ -119,11 +124,7 @@ class Service:
 
     def sources(self) -> list[SourceRow]:
         index = self._current(stale_ok=True)  # one index for the whole list, even if a rebuild swaps it meanwhile
-        counts: dict[str, int] = {}
-        if index is not None:
-            for doc in index.chunks["doc"].tolist():
-                path = index.documents[doc].path
-                counts[path] = counts.get(path, 0) + 1
+        counts = _passages(index) if index is not None else {}
         return [SourceRow(source, counts.get(source.path, 0)) for source in self.library.sources()]
 
     # ----- changing the library ----------------------------------------------------
@@ -141,7 +142,7 @@ class Service:
             rejected: list[Skipped] = []
             for file, name in files:
                 try:
-                    staged.append(self.library.stage(file, name))
+                    staged.append(self.library.stage(file, name, self.settings.read if self.settings else None))
                 except SourceError as error:
                     rejected.append(Skipped(name, str(error)))
             if not staged:
@@ -162,8 +163,10 @@ class Service:
             if any(upload.source.path in skipped and upload.previous for upload in staged):
                 index = self._build(self.library.paths())  # the earlier files again
             self._index = index
-            added = tuple(s.source.name for s in staged if s.source.path not in skipped)
-            return Change(added, (), tuple(rejected), time.monotonic() - started)
+            added = [s.source for s in staged if s.source.path not in skipped]
+            passages = _passages(index)
+            return Change(tuple(s.name for s in added), (), tuple(rejected), time.monotonic() - started,
+                          sum(passages.get(s.path, 0) for s in added))
 
     def remove(self, path: str | Path) -> Change:
         """Take a source out of the index, then out of the library (see ``Library.remove``)."""
@@ -178,8 +181,36 @@ class Service:
             self._index = index
             return Change((), (source.name,), (), time.monotonic() - started)
 
+    def restore(self, relative: str) -> Change:
+        """Bring a removed seed back into the library and the index (see ``Library.restore``)."""
+        with self._writing:
+            started = time.monotonic()
+            seed = self.library.restore(relative)
+            try:
+                index = self._build(self.library.paths())
+            except BaseException:
+                self.library.remove(seed.path)  # excluded again: the library stays as the index has it
+                raise
+            self._index = index
+            return Change((seed.name,), (), (), time.monotonic() - started, _passages(index).get(seed.path, 0))
+
     def _build(self, paths: list[str], progress: bool = False) -> Index:
         try:
             return Index.build(paths, self.index_dir, settings=self.settings, progress=progress)
         except IndexLockedError:
             raise IndexLockedError(LOCKED) from None  # the error's own message names the index's absolute path
+
+
+def _passages(index: Index) -> dict[str, int]:
+    """Passages in the index per source path."""
+    counts: dict[str, int] = {}
+    for doc in index.chunks["doc"].tolist():
+        path = index.documents[doc].path
+        counts[path] = counts.get(path, 0) + 1
+    return counts
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    """"a.txt, b.md and 4 more": a line of names that stays a line."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

@@ -11,12 +11,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qa import SUPPORTED_SUFFIXES, Answer, QAError, QuestionError
+from qa import Answer, QAError, QuestionError
 
 from .render import (
     answer_html,
@@ -24,29 +25,62 @@ from .render import (
     empty_sources_html,
     notice_html,
     passage_html,
+    pending_html,
     question_html,
-    sources_table_html,
 )
+from .librarytab import library_tab
 from .service import Service
 
 log = logging.getLogger("qa.app")
 
-EXAMPLES = [
-    "How many Russian peacekeepers were deployed?",
-    "What total military death toll did Azerbaijan report?",
-    "Who brokered the cease-fire?",
-    "When did the fighting formally end?",
-    "Who won the 2018 football World Cup?",
-]
 EMPTY_PROMPT = "Type a question about your sources, for example: “{}”"
+GENERIC_EXAMPLE = "What does the introduction say?"  # for the empty-question prompt when no seed has examples
 FAILED = "Something went wrong while answering. Please try again; the details are in the server log."
-UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+# After an answer: the question box has the focus again; a [n] clicked on a narrow screen scrolls to its passage.
+FOCUS_JS = "() => { document.querySelector('#question textarea')?.focus(); }"
+SHOW_PASSAGE_JS = """() => {
+  const panel = document.querySelector('#passage');
+  if (window.qaCited && panel && panel.getBoundingClientRect().top > window.innerHeight) panel.scrollIntoView({behavior: 'smooth'});
+}"""
 # Remembers which [n] of a chat message was clicked, for the chat's select event (runs first: capture phase).
+# A Copy button (render.answer_html) copies its value, the answer as plain text, and is not a click on the answer.
+# Gradio's chatbot sanitizer drops aria-* attributes, so the chat's answers and [n] buttons are named again here.
 CITE_CLICK_JS = """<script>
 document.addEventListener("click", (event) => {
-  const cite = event.target.closest ? event.target.closest(".qa-cite") : null;
+  const target = event.target instanceof Element ? event.target : null;
+  const copy = target && target.closest(".qa-copy");
+  if (copy) {
+    event.stopPropagation();
+    qaCopy(copy);
+    return;
+  }
+  const cite = target && target.closest(".qa-cite");
   window.qaCited = cite ? Number(cite.textContent.replace(/\\D/g, "")) : null;
 }, true);
+function qaCopy(button) {
+  const done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 1500); };
+  const fallback = () => {  // the clipboard API is refused on plain http and in some headless browsers
+    const area = document.createElement("textarea");
+    area.value = button.value;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    button.focus();
+    if (copied) done();
+  };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(button.value).then(done, fallback);
+  else fallback();
+}
+new MutationObserver(() => {
+  const name = (selector, label) => document.querySelectorAll(`#chat ${selector}:not([aria-label])`)
+    .forEach((el) => el.setAttribute("aria-label", label(el)));
+  name(".qa-cite", (el) => el.title);
+  name(".qa-answer", () => "Answer");
+  name(".qa-abstain", (el) => el.querySelector(".qa-abstain-title")?.textContent || "Not found in the sources");
+}).observe(document.documentElement, {childList: true, subtree: true});
 </script>"""
 
 Turn = dict[str, Any]  # one assistant message: question, answer text (for follow-ups), citation labels and panels
@@ -71,39 +105,45 @@ def build_app(service: Service) -> gr.Blocks:
         turns = gr.State([])  # one Turn per assistant message, in order
         shown = gr.State({})  # the Turn whose sources are on screen
         gr.Markdown("## Ask your documents\nAnswers are verbatim quotes from your sources, numbered; "
-                    "choose a number on the right to read the passage around it.")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+                    "choose a number to read the passage around it under *Sources of this answer*.")
+        with gr.Row(equal_height=False, elem_id="page-row"):
+            with gr.Column(scale=3, min_width=300):
                 chat = gr.Chatbot(label="Chat", show_label=False, height=520, latex_delimiters=[], elem_id="chat",
-                                  feedback_options=None, buttons=["copy"], group_consecutive_messages=False)
-                with gr.Row():
+                                  feedback_options=None, buttons=[], group_consecutive_messages=False)
+                with gr.Row(elem_id="ask-row"):
                     box = gr.Textbox(placeholder="Ask a question about your sources…", show_label=False,
                                      scale=5, autofocus=True, elem_id="question")
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                samples = [[q] for q in service.library.examples()]
+                examples = gr.Dataset(components=[box], samples=samples or [[""]], visible=bool(samples),
                                       label="Example questions (click to ask)", elem_id="examples")
                 clear = gr.Button("New conversation", size="sm")
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, min_width=300):
                 with gr.Tab("Sources of this answer"):
                     chooser = gr.Radio([], label="Citation", visible=False, elem_id="citations")
                     panel = gr.HTML(empty_sources_html(), elem_id="passage")
-                with gr.Tab("Library"):
-                    library_tab(service)
+                with gr.Tab("Library") as library:
+                    read_library, listing = library_tab(service, examples)
 
+        # An answer in two steps of one event: the question shows at once with a placeholder and Ask is disabled,
+        # then the answer replaces the placeholder. While it is pending, the same trigger is ignored ("once").
         ask_inputs = [box, chat, turns]
-        ask_outputs = [box, chat, turns, shown, chooser, panel]
+        ask_outputs = [box, chat, turns, shown, chooser, panel, send]
         for event in (send.click, box.submit):
-            event(lambda q, c, t: respond(service, q, c, t), ask_inputs, ask_outputs,
-                  api_visibility="private", concurrency_id="answer")
-        examples.click(lambda sample, c, t: respond(service, sample[0], c, t), [examples, chat, turns], ask_outputs,
-                       api_visibility="private", concurrency_id="answer")
+            event(partial(ask_turn, service), ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
+                  show_progress="hidden", trigger_mode="once").then(None, js=FOCUS_JS)
+        examples.click(partial(ask_example, service), [examples, chat, turns], ask_outputs, api_visibility="private",
+                       concurrency_id="answer", show_progress="hidden", trigger_mode="once").then(None, js=FOCUS_JS)
         chooser.input(show_citation, [chooser, shown], panel, api_visibility="private", queue=False)
         cited = gr.Number(visible=False)  # the [n] clicked in the chat, set by CITE_CLICK_JS
         chat.select(select_turn, [chat, turns, cited], [shown, chooser, panel], api_visibility="private",
-                    queue=False, js="(chat, turns, n) => [chat, turns, window.qaCited ?? null]")
+                    queue=False, js="(chat, turns, n) => [chat, turns, window.qaCited ?? null]").then(
+            None, js=SHOW_PASSAGE_JS)
         reset = [chat, turns, shown, chooser, panel]
         clear.click(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
         chat.clear(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
+        for event in (demo.load, library.select):  # the library on disk, whatever this server process saw before
+            event(read_library, None, listing, api_visibility="private", queue=False, show_progress="hidden")
         api(service)
     return demo
 
@@ -111,15 +151,31 @@ def build_app(service: Service) -> gr.Blocks:
 # ----- chat ----------------------------------------------------------------------
 
 
+def ask_turn(service: Service, question: str, chat: list[dict], turns: list[Turn]) -> Iterator[tuple]:
+    """The page's ask event: first the question with a "looking" placeholder and Ask disabled, then ``respond``."""
+    if (question or "").strip():
+        waiting = [*chat, user_message(question), {"role": "assistant", "content": pending_html()}]
+        yield "", waiting, turns, gr.update(), gr.update(), gr.update(), gr.update(interactive=False)
+    yield *respond(service, question, chat, turns), gr.update(interactive=True)
+
+
+def ask_example(service: Service, sample: list[str], chat: list[dict], turns: list[Turn]) -> Iterator[tuple]:
+    yield from ask_turn(service, sample[0], chat, turns)
+
+
+def user_message(question: str) -> dict[str, str]:
+    # The chat shows a lone surrogate (bytes a client sent that were not UTF-8) as "?": the page's JSON cannot
+    # carry it. The question itself goes to the library as it came, which refuses it with its own message.
+    return {"role": "user", "content": question_html(printable(question.strip()))}
+
+
 def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]) -> tuple:
     question = (question or "").strip()
     history = [(t["question"], t["text"]) for t in turns if "text" in t]  # answers and abstentions, not errors
-    # The chat shows a lone surrogate (bytes a client sent that were not UTF-8) as "?": the page's JSON cannot
-    # carry it. The question itself goes to the library as it came, which refuses it with its own message.
-    messages = [{"role": "user", "content": question_html(printable(question))}] if question else []
+    messages = [user_message(question)] if question else []
     try:
         if not question:
-            raise QuestionError(EMPTY_PROMPT.format(EXAMPLES[0]))
+            raise QuestionError(EMPTY_PROMPT.format(next(iter(service.library.examples()), GENERIC_EXAMPLE)))
         answer = service.ask(question, history)
         turn = make_turn(question, answer)
         content = answer_html(answer, service.index.settings.max_question_chars)
@@ -167,88 +223,6 @@ def select_turn(chat: list[dict], turns: list[Turn], cited: float | None, event:
     answers = sum(1 for message in chat[: int(index) + 1] if message["role"] == "assistant")
     turn = turns[answers - 1] if 0 < answers <= len(turns) else {}
     return turn, *sources_view(turn, int(cited) if cited else None)
-
-
-# ----- library -------------------------------------------------------------------
-
-
-def library_tab(service: Service) -> None:
-    limit = service.library.max_upload_bytes / 2**20
-    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf, .docx, .epub; up to {limit:.0f} MiB each)",
-                     file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
-    hint = f"Added files are stored in {service.library.uploads} and can be asked about once indexed."
-    status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
-    table = gr.HTML(sources_table_html(service.sources()), elem_id="sources")
-    with gr.Row():
-        choice = gr.Dropdown(source_choices(service), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
-        remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
-    outputs = [upload, status, table, choice]
-    upload.upload(lambda files, progress=gr.Progress(track_tqdm=True): add_files(service, files, progress),
-                  upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1,
-                  show_progress_on=status, preprocess=False)
-    remove.click(lambda path: remove_source(service, path), choice, outputs,
-                 api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
-
-
-def add_files(service: Service, files: list[dict | str] | None, progress: gr.Progress) -> tuple:
-    """Index uploaded files. ``files``: Gradio's file data (not preprocessed: no empty temp file is left
-    per upload, and our own checks give the messages); each temporary copy is deleted whatever happens."""
-    received = [uploaded(item) for item in files or []]
-    progress(0.0, desc=f"Indexing {len(received)} file(s)…")
-    try:
-        change = service.add(received, progress=True)
-        kind = "error" if change.rejected and not change.added else "notice"
-        message = notice_html(change.summary(), kind if change.rejected else "ok")
-    except QAError as error:
-        message = notice_html(str(error), "error")
-    except Exception:  # noqa: BLE001
-        log.exception("indexing uploads failed")
-        message = notice_html("Indexing the upload failed; the details are in the server log.", "error")
-    finally:
-        for path, _ in received:  # the copy under data/uploads/ is what is kept
-            discard(path, service.library.incoming)
-    return None, message, sources_table_html(service.sources()), gr.update(choices=source_choices(service), value=None)
-
-
-def uploaded(item: dict | str) -> tuple[Path, str]:
-    """(temporary path, the name the user gave the file) of one uploaded file."""
-    if isinstance(item, dict):
-        path = Path(str(item.get("path") or ""))
-        name = item.get("orig_name")
-        return path, name if isinstance(name, str) and name.strip() else path.name
-    return Path(item), Path(item).name
-
-
-def discard(path: Path, incoming: Path) -> None:
-    """Delete an upload's temporary copy, and Gradio's folder around it once empty; nothing outside ``incoming``."""
-    root = incoming.resolve()
-    path = path.absolute()
-    if not path.resolve().is_relative_to(root) or path.resolve() == root:
-        return
-    path.unlink(missing_ok=True)
-    folder = path.parent
-    if folder.resolve() != root and folder.resolve().is_relative_to(root):
-        try:
-            folder.rmdir()
-        except OSError:  # other files still in it
-            pass
-
-
-def remove_source(service: Service, path: str | None) -> tuple:
-    try:
-        if not path:
-            raise QAError("Choose a source to remove first.")
-        message = notice_html(service.remove(path).summary(), "ok")
-    except QAError as error:
-        message = notice_html(str(error), "error")
-    except Exception:  # noqa: BLE001
-        log.exception("removing %s failed", path)
-        message = notice_html("Removing the source failed; the details are in the server log.", "error")
-    return gr.update(), message, sources_table_html(service.sources()), gr.update(choices=source_choices(service), value=None)
-
-
-def source_choices(service: Service) -> list[tuple[str, str]]:
-    return [(f"{row.source.name} ({row.source.kind})", row.source.path) for row in service.sources()]
 
 
 # ----- API -----------------------------------------------------------------------

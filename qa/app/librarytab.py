@@ -1,0 +1,152 @@
+"""The page's Library tab: the sources on disk, uploads, removal, and bringing a removed seed back.
+
+What the page shows is read from the library on every page load, when the tab is opened, every few
+seconds while the page is open, and after each change, so an upload or removal made in another tab or
+process shows up. The page only ever sees names inside the library (``kind:relative``), never server paths.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa import SUPPORTED_SUFFIXES, QAError
+
+from .render import empty_sources_html, notice_html, sources_table_html
+from .service import Change, Service
+
+log = logging.getLogger("qa.app")
+
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+REFRESH_SECONDS = 5  # how often an open page re-reads the library (changes made in another tab or process)
+
+
+def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tuple], list[Any]]:
+    """The tab's components and events; returns the function that reads the library into them (for page load)
+    and the components it fills."""
+    limit = service.library.max_upload_bytes / 2**20
+    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf, .docx, .epub; up to {limit:.0f} MiB each)",
+                     file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
+    hint = (f"Added files are kept in the app's data folder ({service.library.data.name}/{service.library.uploads.name}/) "
+            "and can be asked about once indexed.")
+    status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
+    table = gr.HTML(sources_table_html(service.sources()), elem_id="sources")
+    with gr.Row():
+        choice = gr.Dropdown(source_choices(service), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
+        remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
+    with gr.Row():
+        removed = gr.Dropdown(seed_choices(service), value=None, label="Bring back a removed seed", scale=3,
+                              elem_id="restore-choice")
+        restore = gr.Button("Bring back", scale=1, elem_id="restore")
+    listing = [table, choice, removed, examples]
+    outputs = [upload, status, *listing]
+    upload.upload(lambda files, progress=gr.Progress(track_tqdm=True): add_files(service, files, progress),
+                  upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1,
+                  show_progress_on=status, preprocess=False)
+    remove.click(lambda name: change(service, lambda: service.remove(find(service, name)), "removing", name), choice,
+                 outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
+    restore.click(lambda name: change(service, lambda: service.restore(seed_name(name)), "bringing back", name), removed,
+                  outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
+    gr.Timer(REFRESH_SECONDS).tick(lambda: library_view(service, keep=True), None, listing, api_visibility="private",
+                                    queue=False, show_progress="hidden")
+    return lambda: library_view(service), listing
+
+
+def library_view(service: Service, keep: bool = False) -> tuple:
+    """The source table, the two choosers and the examples, as the library on disk has them now. With ``keep``,
+    a choice the user made stays chosen (a periodic refresh must not undo it)."""
+    value: dict[str, Any] = {} if keep else {"value": None}
+    samples = [[q] for q in service.library.examples()]
+    return (sources_table_html(service.sources()), gr.update(choices=source_choices(service), **value),
+            gr.update(choices=seed_choices(service), **value), gr.update(samples=samples, visible=bool(samples)))
+
+
+def add_files(service: Service, files: list[dict | str] | None, progress: Any) -> tuple:
+    """Index uploaded files. ``files``: Gradio's file data (not preprocessed: no empty temp file is left
+    per upload, and our own checks give the messages); each temporary copy is deleted whatever happens."""
+    received = [uploaded(item) for item in files or []]
+    progress(0.0, desc=f"Reading {', '.join(name for _, name in received)}…")  # then "Embedding passages n/N"
+    try:
+        result = service.add(received, progress=True)
+        kind = "error" if result.rejected and not result.added else "notice"
+        message = notice_html(result.summary(), kind if result.rejected else "ok")
+    except QAError as error:
+        message = notice_html(str(error), "error")
+    except Exception:  # noqa: BLE001
+        log.exception("indexing uploads failed")
+        message = notice_html("Indexing the upload failed; the details are in the server log.", "error")
+    finally:
+        for path, _ in received:  # the copy under data/uploads/ is what is kept
+            discard(path, service.library.incoming)
+    return None, message, *library_view(service)
+
+
+def uploaded(item: dict | str) -> tuple[Path, str]:
+    """(temporary path, the name the user gave the file) of one uploaded file."""
+    if isinstance(item, dict):
+        path = Path(str(item.get("path") or ""))
+        name = item.get("orig_name")
+        return path, name if isinstance(name, str) and name.strip() else path.name
+    return Path(item), Path(item).name
+
+
+def discard(path: Path, incoming: Path) -> None:
+    """Delete an upload's temporary copy, and Gradio's folder around it once empty; nothing outside ``incoming``."""
+    root = incoming.resolve()
+    path = path.absolute()
+    if not path.resolve().is_relative_to(root) or path.resolve() == root:
+        return
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    if folder.resolve() != root and folder.resolve().is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # other files still in it
+            pass
+
+
+def change(service: Service, apply: Callable[[], Change], doing: str, name: str | None) -> tuple:
+    """A removal or a seed brought back: its message and the library as it is now."""
+    try:
+        if not name:
+            raise QAError("Choose a source in the list first.")
+        message = notice_html(apply().summary(), "ok")
+    except QAError as error:
+        message = notice_html(str(error), "error")
+    except Exception:  # noqa: BLE001
+        log.exception("%s %s failed", doing, name)
+        message = notice_html(f"{doing.capitalize()} the source failed; the details are in the server log.", "error")
+    return gr.update(), message, *library_view(service)
+
+
+def choice_name(kind: str, relative: str) -> str:
+    """What the page sends back for a source: its kind and its path inside its library folder."""
+    return f"{kind}:{relative}"
+
+
+def find(service: Service, name: str) -> str:
+    """The server path of the source the page named, or a QAError when the library has no such source now."""
+    for source in service.library.sources():
+        if choice_name(source.kind, source.relative) == name:
+            return source.path
+    raise QAError(f"{name.partition(':')[2] or name} is not in the library any more. The list is refreshed; choose again.")
+
+
+def seed_name(name: str) -> str:
+    kind, _, relative = name.partition(":")
+    if kind != "seed" or not relative:
+        raise QAError("Choose a removed seed in the list first.")
+    return relative
+
+
+def source_choices(service: Service) -> list[tuple[str, str]]:
+    return [(f"{row.source.name} ({row.source.kind})", choice_name(row.source.kind, row.source.relative))
+            for row in service.sources()]
+
+
+def seed_choices(service: Service) -> list[tuple[str, str]]:
+    return [(seed.name, choice_name("seed", seed.relative)) for seed in service.library.removed_seeds()]
