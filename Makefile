@@ -1,4 +1,4 @@
-# Two commands: `make run` (install, build the index if needed, start the app) and `make test`.
+# Two commands: `make run` (install, build the index if needed, start the app) and `make test`; `make lint` for ruff and mypy.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install index run test bench clean
+.PHONY: install index run lint test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ index: $(STAMP)
 # app.py builds or updates its own index (data/index/) over seeds/ plus the uploads; `make index` writes index/.
 run: $(STAMP)
 	$(BIN)/python app.py
+
+# ruff and mypy come with the test extra; their settings are in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

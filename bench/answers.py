@@ -66,7 +66,8 @@ def run(config: Config) -> Section:
     if answered:  # the targets count declined answerable questions as misses; this is the quoting alone
         section.notes.append(
             f"Of the answerable questions that got an answer, the first quote holds a gold answer for "
-            f"{figures['report.first_quote_correct'] / answered:.1%} and some quote for {figures['report.any_quote_correct'] / answered:.1%}.")
+            f"{figures['report.first_quote_correct'] / answered:.1%} and some quote for "
+            f"{figures['report.any_quote_correct'] / answered:.1%}.")
     if config.quick:
         section.notes.append("--quick does not shorten this section.")
     return section

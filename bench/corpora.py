@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from qa import Index, Settings
-from qa.chunk import chunk_document
 from qa.build import model_name
+from qa.chunk import chunk_document
 from qa.errors import QAError
 
 from . import scifact

@@ -37,7 +37,7 @@ def haystack_pipeline(texts: list[str], sources: list[str], model_path: str) -> 
     )
 
     store = InMemoryDocumentStore()
-    documents = [Document(content=text, meta={"source": source}) for text, source in zip(texts, sources)]
+    documents = [Document(content=text, meta={"source": source}) for text, source in zip(texts, sources, strict=True)]
     with stopwatch() as indexing:
         embedder = SentenceTransformersDocumentEmbedder(model=model_path, progress_bar=False, normalize_embeddings=True,
                                                         local_files_only=True)

@@ -126,7 +126,7 @@ def measure(folder: Path) -> list[tuple[str, float, float, float, float]]:
         began = time.perf_counter()
         outputs = [extract(page) for page in pages]
         seconds = time.perf_counter() - began
-        for lines, (paragraphs, nav, code) in zip(outputs, refs):
+        for lines, (paragraphs, nav, code) in zip(outputs, refs, strict=True):
             lines = [squeeze(line) for line in lines if line.strip()]
             joined = "\n".join(lines)
             line_set = set(lines)

@@ -12,6 +12,7 @@ import cProfile
 import pstats
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from qa import Index, RetrievalSettings, Settings
@@ -51,7 +52,7 @@ def run(config: Config) -> Section:
         index = Index.load(folder)
         kind = "random" if size == synthetic else "MiniLM"
         chunks = len(index.chunks)
-        retrieve_ms = latencies_ms(lambda q: index.retrieve(q, k=5), questions)
+        retrieve_ms = latencies_ms(partial(index.retrieve, k=5), questions)
         answer_ms = latencies_ms(index.answer, questions)
         (r50, r95), (a50, a95) = p50_p95(retrieve_ms), p50_p95(answer_ms)
         results[("retrieve", size)], results[("answer", size)] = r95, a95
@@ -133,7 +134,7 @@ def threads_table(folder: Path, questions: list[str]) -> Table:
     for threads in (1, 2):
         settings = replace(Settings(), retrieval=RetrievalSettings(query_threads=threads))
         index = Index.load(folder, settings=settings)
-        r50, r95 = p50_p95(latencies_ms(lambda q: index.retrieve(q, k=5), questions))
+        r50, r95 = p50_p95(latencies_ms(partial(index.retrieve, k=5), questions))
         a50, a95 = p50_p95(latencies_ms(index.answer, questions))
         table.add(threads, r50, r95, a50, a95)
     return table

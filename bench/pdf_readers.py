@@ -66,7 +66,8 @@ def main() -> None:
         index_page = next(page for page in pages if "Concept Index" in page and "asn1Coding program" in page)
         header = any(re.search(r"^Chapter 4: Function reference \d+$", page, re.M) for page in pages)
         marked = any("\ufffe" in page for page in pages)
-        print(f"| {name} | {min(times):.2f} | {'yes' if in_order(index_page) else 'no'} | {'yes' if marked else 'no'} | {'yes' if header else 'no'} |")
+        print(f"| {name} | {min(times):.2f} | {'yes' if in_order(index_page) else 'no'} | "
+              f"{'yes' if marked else 'no'} | {'yes' if header else 'no'} |")
 
 
 if __name__ == "__main__":

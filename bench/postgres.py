@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -74,10 +75,10 @@ def copy_index(index: Index, url: str) -> Index:
     """The folder index's corpus and vectors as the whole index in the database (skipped when already there)."""
     try:
         copied = Index.load(url)
-        if copied.documents == index.documents:
-            return copied
     except Exception:  # noqa: BLE001 - missing or another corpus: copy it
-        pass
+        copied = None
+    if copied is not None and copied.documents == index.documents:
+        return copied
     parts = index.corpus.parts()
     for doc, part in enumerate(parts):
         part.chunk_vectors = index.store.vectors(int(index.corpus.chunk_starts[doc]), int(index.corpus.chunk_starts[doc + 1]))
@@ -118,7 +119,7 @@ class FullTextSearch:
 
 def ndcg_row(index: Index, retriever: Retriever, queries: list[tuple[str, str]], data: scifact.SciFact, mode: str) -> float:
     rankings = [scifact.documents_of(index, [c for c, _ in retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]]) for _, q in queries]
-    return float(np.mean([scifact.ndcg(r, data.qrels[qid]) for r, (qid, _) in zip(rankings, queries)]))
+    return float(np.mean([scifact.ndcg(r, data.qrels[qid]) for r, (qid, _) in zip(rankings, queries, strict=True)]))
 
 
 def scifact_index(config: Config, data: scifact.SciFact) -> tuple[Index, str]:
@@ -183,7 +184,8 @@ def latency(config: Config, url: str, section: Section) -> None:
     calls = {
         "retrieve (k=5)": (lambda q: folder.retrieve(q, k=5), lambda q: database.retrieve(q, k=5)),
         "answer": (folder.answer, database.answer),
-        f"dense search alone ({k})": (lambda q: folder.store.search(vectors[q][None, :], k), lambda q: database.store.search(vectors[q][None, :], k)),
+        f"dense search alone ({k})": (lambda q: folder.store.search(vectors[q][None, :], k),
+                                      lambda q: database.store.search(vectors[q][None, :], k)),
         f"lexical search alone ({k})": (lambda q: folder.lexical.search(q, k), lambda q: database.lexical.search(q, k)),
         "generation check (Index.refreshed)": (lambda q: folder.refreshed(), lambda q: database.refreshed()),
     }
@@ -193,13 +195,15 @@ def latency(config: Config, url: str, section: Section) -> None:
         a, b = interleaved(here, there, questions)
         (a50, a95), (b50, b95) = p50_p95(a), p50_p95(b)
         table.add(name, a50, a95, b50, b95, f"{b50 / a50:.2f}x")
-    recall = np.mean([len(set(folder.store.search(vectors[q][None, :], 10)[1][0]) & set(database.store.search(vectors[q][None, :], 10)[1][0])) / 10
+    recall = np.mean([len(set(folder.store.search(vectors[q][None, :], 10)[1][0])
+                          & set(database.store.search(vectors[q][None, :], 10)[1][0])) / 10
                       for q in questions])
     section.tables += [table, reload_table(config, folder, database)]
     section.notes += [
         f"HNSW (pgvector defaults m=16, ef_construction=64; ef_search={128}) recall@10 against FAISS's exact search at "
         f"{len(folder.chunks):,} random vectors: {recall:.3f}.",
-        f"Copying the {len(folder.chunks):,}-chunk index into the database took {copy_time[0]:.0f} s (only a load when an earlier run had copied it).",
+        f"Copying the {len(folder.chunks):,}-chunk index into the database took {copy_time[0]:.0f} s "
+        "(only a load when an earlier run had copied it).",
         "Random vectors have no neighbourhoods for HNSW to follow, so its recall here says nothing about real embeddings "
         "(see the SciFact recall row) and its search time is a pessimistic figure.",
     ]
@@ -209,10 +213,10 @@ def reload_table(config: Config, folder: Index, database: Index) -> Table:
     """Opening the index, and what another process pays when one document is added or removed elsewhere."""
     table = Table(f"Opening and following the {len(folder.chunks):,}-chunk index, seconds", ["step", "folder", "PostgreSQL"])
     url = str(database.index_dir)
-    opened = [min(timed(lambda: Index.load(where)) for _ in range(2)) for where in (folder.index_dir, url)]
+    opened = [min(timed(partial(Index.load, where)) for _ in range(2)) for where in (folder.index_dir, url)]
     table.add("Index.load (a process starts)", *opened)
     extra = config.scratch("postgres-extra") / "one-more.txt"
-    extra.write_text(scifact.document_text("One more abstract", " ".join(list(scifact.load(config.eval_dir).sentences.values())[0])),
+    extra.write_text(scifact.document_text("One more abstract", " ".join(next(iter(scifact.load(config.eval_dir).sentences.values())))),
                      encoding="utf-8")
     paths = [doc.path for doc in folder.documents]
     added = timed(lambda: Index.build([*paths, str(extra)], url, embedder=corpora.RandomEmbedder()))
@@ -257,7 +261,7 @@ def connect_client(port: int, app: subprocess.Popen, log: Path, timeout: float =
             raise RuntimeError(f"app.py exited:\n{log.read_text(errors='replace')[-3000:]}")
         try:
             return Client(f"http://127.0.0.1:{port}/", verbose=False)
-        except Exception:  # noqa: BLE001 - not listening yet
+        except Exception:  # not listening yet
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
@@ -293,7 +297,7 @@ def apps(config: Config, url: str, section: Section) -> None:
     ports = [free_port(), free_port()]
     processes = [start_app(store, scratch / "data", port, scratch / f"app-{n}.log") for n, port in enumerate(ports)]
     try:
-        for n, (port, process) in enumerate(zip(ports, processes)):
+        for n, (port, process) in enumerate(zip(ports, processes, strict=True)):
             connect_client(port, process, scratch / f"app-{n}.log").predict(APP_QUESTIONS[0], api_name="/ask")  # warm
         samples: list[float] = []
         errors: list[str] = []
@@ -344,7 +348,8 @@ def apps(config: Config, url: str, section: Section) -> None:
     section.tables.append(table)
     section.checks += [check_at_most("errors among the two apps' answers", len(errors), 0, str(len(errors))),
                        check_at_least("upload through app 1 answered by app 2 without a restart",
-                                      float(bool(cited) and cited[0] == UPLOAD[0]), 1.0, "yes" if cited and cited[0] == UPLOAD[0] else "no")]
+                                      float(bool(cited) and cited[0] == UPLOAD[0]), 1.0,
+                                      "yes" if cited and cited[0] == UPLOAD[0] else "no")]
     section.notes += errors[:5]
     section.notes.append("Both apps serve the same seeds and the same --data folder (uploads are files there; the index rows are in "
                          "the database). Each request checks the database's generation number and reloads the corpus when "

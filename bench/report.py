@@ -70,4 +70,4 @@ def table_lines(table: Table, heading: bool = True) -> list[str]:
     lines.append("| " + " | ".join(table.header) + " |")
     lines.append("|" + "|".join("---" for _ in table.header) + "|")
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
-    return lines + [""]
+    return [*lines, ""]

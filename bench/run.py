@@ -61,7 +61,7 @@ def run_section(name: str, config: Config) -> Section:
     try:
         module, _, function = SECTIONS[name].partition(":")
         section = getattr(importlib.import_module(module), function or "run")(config)
-    except Exception as error:  # a broken section is reported, the others still run
+    except Exception as error:  # noqa: BLE001 - a broken section is reported (traceback printed), the others still run
         traceback.print_exc()
         section = Section(name, f"{name}: failed", notes=[f"The benchmark raised {type(error).__name__}: {error}"])
     section.ran_at = time.strftime("%Y-%m-%d %H:%M")

@@ -74,7 +74,7 @@ def single_query_ms(store: FaissStore, queries: np.ndarray) -> list[float]:
 
 
 def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found.tolist(), truth.tolist())]))
+    return float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found.tolist(), truth.tolist(), strict=True)]))
 
 
 def run(config: Config) -> Section:

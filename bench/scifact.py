@@ -212,4 +212,4 @@ def _cut(hits: tuple[np.ndarray, np.ndarray], depth: int) -> tuple[np.ndarray, n
 
 def _mean(metric: Callable[[Sequence[str], dict[str, int]], float], rankings: list[list[str]],
           queries: list[tuple[str, str]], data: SciFact) -> float:
-    return float(np.mean([metric(r, data.qrels[q]) for r, (q, _) in zip(rankings, queries)]))
+    return float(np.mean([metric(r, data.qrels[q]) for r, (q, _) in zip(rankings, queries, strict=True)]))

@@ -79,7 +79,8 @@ def main() -> None:
     blocks = [doc.text[b.start : b.end] for doc in documents for b in doc.blocks if b.kind in ("text", "item")]
     splitters = {"ours (qa.chunk)": ours, "pysbd": pysbd_splitter(), "syntok": syntok_splitter,
                  "blingfire": blingfire_splitter, "nltk punkt (untrained)": punkt_splitter()}
-    print(f"| splitter | paragraphs exactly right (of {len(gold)}) | boundary precision | boundary recall | seconds ({len(blocks):,} real blocks) |")
+    print(f"| splitter | paragraphs exactly right (of {len(gold)}) | boundary precision | boundary recall "
+          f"| seconds ({len(blocks):,} real blocks) |")
     print("|---|---|---|---|---|")
     for name, split in splitters.items():
         exact = found = predicted = true = 0

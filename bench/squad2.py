@@ -18,7 +18,7 @@ from qa import Index
 from .common import REPO, write_corpus
 
 sys.path.insert(0, str(REPO))
-from training.reader import folds as reader_folds  # noqa: E402  (one fold assignment for training and bench)
+from training.reader import folds as reader_folds  # one fold assignment for training and bench
 
 SQUAD2 = Path("squad2") / "squad2-dev-half-train.json"
 

@@ -64,7 +64,7 @@ def run(config: Config) -> Section:
         upload.write_text(made_text(UPLOAD_BYTES, one_line=False), encoding="utf-8")
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "qa.cli", "index", str(upload.parent), "--index", str(Path(folder) / "index")],
-                              cwd=REPO, capture_output=True, text=True)
+                              cwd=REPO, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
         whole = Table("qa index on one 20 MiB plain-text file (embedding included; 2 cores)", ["exit", "seconds", "MB/s"])
         whole.add(str(done.returncode), seconds, UPLOAD_BYTES / 2**20 / seconds)

@@ -92,7 +92,7 @@ def run(eval_dir: Path = DEFAULT_EVAL_DIR) -> dict[str, Any]:
 
 def further_quotes(answers: list[Answer], homes: list[Path]) -> dict[str, float]:
     """Quotes after the first: how many, and how many come from the paragraph that holds the answer."""
-    answered = [(a, home.resolve()) for a, home in zip(answers, homes) if a.answered]
+    answered = [(a, home.resolve()) for a, home in zip(answers, homes, strict=True) if a.answered]
     further = [Path(c.path).resolve() == home for a, home in answered for c in a.citations[1:]]
     return {
         "answers_with_further_quotes": sum(len(a.citations) > 1 for a, _ in answered) / max(len(answered), 1),
@@ -117,7 +117,8 @@ def format_report(result: dict[str, Any]) -> str:
     report: EvalReport = result["report"]
     calibration = ", ".join(f"{k} {v:.3f}" for k, v in result["calibration"].items())
     quotes = ", ".join(f"{k} {v:.3f}" for k, v in result["quotes"].items())
-    return report.summary() + f"\nfurther quotes: {quotes}\ncalibration: {calibration}" + f"\nindex build: {result['build_seconds']:.1f} s; mean answer time {result['answer_ms_mean']:.1f} ms"
+    return (report.summary() + f"\nfurther quotes: {quotes}\ncalibration: {calibration}"
+            + f"\nindex build: {result['build_seconds']:.1f} s; mean answer time {result['answer_ms_mean']:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .corpus import Corpus
 from .clean import display_text
+from .corpus import Corpus
+from .errors import QuestionError, shown
 from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, follow_up_question, is_follow_up
 from .quotes import Quote, closest_sentences, is_unsure, near, select_quotes
-from .errors import QuestionError, shown
 from .retrieve import Retriever, check_question, clip
 from .settings import Settings
 from .types import Answer, Citation
@@ -32,7 +32,7 @@ HISTORY_HELP = (
 
 
 def answer_question(
-    corpus: Corpus, retriever: Retriever, settings: Settings, question: str, history: Sequence[tuple[str, str]] | None = None
+    corpus: Corpus, retriever: Retriever, settings: Settings, question: str, history: Sequence[Sequence[str]] | None = None
 ) -> Answer:
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
     options = settings.answer

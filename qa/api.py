@@ -29,7 +29,7 @@ def retrieve(question: str, k: int = 5, index_dir: str | Path = "index") -> list
     return open_index(index_dir).retrieve(question, k)
 
 
-def ask(question: str, history: Sequence[tuple[str, str]] | None = None, index_dir: str | Path = "index") -> Answer:
+def ask(question: str, history: Sequence[Sequence[str]] | None = None, index_dir: str | Path = "index") -> Answer:
     """A quoted answer from the index in ``index_dir`` (see ``qa.answer``)."""
     index = open_index(index_dir)
     return answer_question(index.corpus, index.retriever, index.settings, question, history)

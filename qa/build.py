@@ -68,7 +68,7 @@ def identity(settings: Settings, embedder: Embedder | None) -> dict[str, object]
 def check_paths(paths: object) -> list[str | Path]:
     """The files and folders to index as a list; one path alone is taken as a list of one."""
     if isinstance(paths, (str, os.PathLike)):
-        return [paths]
+        return [paths if isinstance(paths, str) else Path(paths)]
     if isinstance(paths, (bytes, Mapping)) or not isinstance(paths, Iterable):
         raise ArgumentError(f"paths must be a list of files and folders, such as [\"seeds\"]; got {shown(paths)}.")
     paths = list(paths)
@@ -80,7 +80,7 @@ def check_paths(paths: object) -> list[str | Path]:
 
 def check_source(path: str | Path, budget: ReadSettings | None = None) -> None:
     """Raise a SourceError saying why the file at ``path`` cannot be indexed (type, kind, encoding, no text, size)."""
-    documents, skipped = read_sources([path], budget=budget)
+    _, skipped = read_sources([path], budget=budget)
     if skipped:
         raise SourceError(skipped[0].reason)
 

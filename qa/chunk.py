@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .clean import content_sections, document_title
 from .settings import ChunkSettings
@@ -82,7 +83,8 @@ def chunk_blocks(text: str, blocks: tuple[Block, ...], settings: ChunkSettings, 
         if place != previous:
             chunks.extend(window(sentences, first, len(sentences), settings))
             first, previous = len(sentences), place
-        spans = [Span(block.start, block.end)] if block.kind == "code" else join_short(text, split_sentences(text, Span(block.start, block.end), lines=False))
+        whole = Span(block.start, block.end)
+        spans = [whole] if block.kind == "code" else join_short(text, split_sentences(text, whole, lines=False))
         for span in spans:
             pieces = cap_length(text, span, settings.max_chars)
             sentences.extend(pieces)
@@ -136,7 +138,7 @@ def split_sentences(text: str, section: Span, lines: bool = True) -> list[Span]:
             cuts.append(section.start + match.start())
     cuts.append(section.end)
     spans = []
-    for start, end in zip(sorted(set(cuts)), sorted(set(cuts))[1:]):
+    for start, end in pairwise(sorted(set(cuts))):
         span = _trim(text, start, end)
         if span is not None:
             spans.append(span)

@@ -22,6 +22,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,10 +51,10 @@ class Linear:
         return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.weights, dtype=np.float32) + self.bias)))
 
     def to_json(self) -> dict[str, object]:
-        return {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias}
+        return {"weights": dict(zip(FEATURES, self.weights, strict=True)), "bias": self.bias}
 
     @classmethod
-    def from_json(cls, data: dict) -> Linear:  # type: ignore[type-arg]
+    def from_json(cls, data: dict[str, Any]) -> Linear:
         return cls(tuple(float(data["weights"].get(f, 0.0)) for f in FEATURES), float(data["bias"]))
 
 
@@ -71,7 +72,7 @@ class Combiner:
                 "further_at": self.further_at, "judged": self.judged, "reorder": self.reorder}
 
     @classmethod
-    def from_json(cls, data: dict) -> Combiner:  # type: ignore[type-arg]
+    def from_json(cls, data: dict[str, Any]) -> Combiner:
         return cls(Linear.from_json(data["rank"]), Linear.from_json(data["decide"]), float(data["answer_at"]),
                    float(data["further_at"]), int(data["judged"]), bool(data.get("reorder", False)))
 

@@ -77,20 +77,20 @@ class Part:
 
     def embed_texts(self) -> list[str]:
         """What the embedder reads for each chunk: the title and heading path, then the chunk as displayed."""
-        texts = (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"]))
+        texts = (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"], strict=True))
         return [text if text.startswith(heading) else f"{heading}\n{text}" for heading, text in texts]
 
     def lexical_texts(self) -> list[str]:
         """What BM25 reads for each chunk: the title, the heading path and the chunk."""
         return [f"{heading} {text}" for heading, text in
-                (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"]))]
+                (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"], strict=True))]
 
     def _chunk_text(self, start: int, end: int) -> tuple[str, str]:
         return self.heading(int(start)), display_text(self.document.text[start:end])
 
     def sentence_texts(self) -> list[str]:
         """What the embedder reads for each sentence: the heading it sits right under, then the sentence."""
-        rows = zip(self.sentences["start"], self.sentences["end"], self.sentences["code"])
+        rows = zip(self.sentences["start"], self.sentences["end"], self.sentences["code"], strict=True)
         return [embed_text(self.document, int(start), int(end), bool(code)) for start, end, code in rows]
 
 
@@ -130,7 +130,7 @@ class Corpus:
         chunk_bounds = np.searchsorted(self.chunks["doc"], np.arange(len(self.documents) + 1))
         sentence_bounds = np.searchsorted(self.sentences["doc"], np.arange(len(self.documents) + 1))
         parts = []
-        for doc, (document, title) in enumerate(zip(self.documents, self.titles)):
+        for doc, (document, title) in enumerate(zip(self.documents, self.titles, strict=True)):
             base = int(sentence_bounds[doc])
             rows = slice(base, int(sentence_bounds[doc + 1]))
             chunks = self.chunks[chunk_bounds[doc] : chunk_bounds[doc + 1]].copy()

@@ -73,8 +73,11 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(model_path, device=device)
         self.name = model_name(model_path)
         self.device = device
-        self.dim = int(self.model.get_embedding_dimension())
-        self.max_tokens = int(self.model.max_seq_length)
+        dim, max_tokens = self.model.get_embedding_dimension(), self.model.max_seq_length
+        if dim is None or max_tokens is None:  # sentence-transformers gives None when its modules do not say
+            raise ModelError(f"The model at {model_path} does not state its vector size or token limit. "
+                             "Point QA_MODEL_PATH at a sentence-transformers model folder that does.")
+        self.dim, self.max_tokens = int(dim), int(max_tokens)
         self.embed(["warm up"])  # the first call is slow; pay for it at load
 
     def embed(self, texts: list[str], *, batch_size: int = 64, progress: bool = False, threads: int | None = None) -> np.ndarray:

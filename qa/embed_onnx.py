@@ -209,11 +209,11 @@ class OnnxEmbedder:
 
         if workers == 1:
             results = map(run, batches)
-            for rows, vectors in zip(batches, _progress(results, batches, progress)):
+            for rows, vectors in zip(batches, _progress(results, batches, progress), strict=True):
                 out[rows] = vectors
             return out
         with ThreadPoolExecutor(workers, thread_name_prefix="qa-embed") as pool:
-            for rows, vectors in zip(batches, _progress(pool.map(run, batches), batches, progress)):
+            for rows, vectors in zip(batches, _progress(pool.map(run, batches), batches, progress), strict=True):
                 out[rows] = vectors
         return out
 
@@ -265,7 +265,7 @@ def _progress(results: Iterator[np.ndarray], batches: list[np.ndarray], show: bo
 
     def counted() -> Iterator[np.ndarray]:
         with tqdm(total=sum(len(rows) for rows in batches), desc="Embedding passages", unit=" passages") as bar:
-            for rows, vectors in zip(batches, results):
+            for rows, vectors in zip(batches, results, strict=True):
                 yield vectors
                 bar.update(len(rows))
 

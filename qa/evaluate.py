@@ -121,8 +121,8 @@ def citation_is_valid(index: Index, path: str, start: int, end: int, quote: str)
 
 
 def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer]) -> EvalReport:
-    answerable = [(gold, a) for (_, gold), a in zip(items, answers) if gold]
-    unanswerable = [a for (_, gold), a in zip(items, answers) if not gold]
+    answerable = [(gold, a) for (_, gold), a in zip(items, answers, strict=True) if gold]
+    unanswerable = [a for (_, gold), a in zip(items, answers, strict=True) if not gold]
     citations = [c for a in answers for c in a.citations]
     answered = [(gold, a) for gold, a in answerable if a.answered]
     quotes = [sum(len(c.quote) for c in a.citations) for _, a in answered]
@@ -138,7 +138,8 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
         first_quote_correct=rate(sum(contains_answer(a.citations[0].quote, g) for g, a in answered), len(answerable)),
         any_quote_correct=rate(sum(any(contains_answer(c.quote, g) for c in a.citations) for g, a in answered), len(answerable)),
         abstention_rate=rate(sum(not a.answered for a in unanswerable), len(unanswerable)),
-        citation_validity=rate(sum(citation_is_valid(index, c.path, c.start, c.end, c.quote) for c in citations), len(citations)) if citations else 1.0,
+        citation_validity=rate(sum(citation_is_valid(index, c.path, c.start, c.end, c.quote) for c in citations), len(citations))
+        if citations else 1.0,
         mean_quote_chars=sum(quotes) / len(quotes) if quotes else 0.0,
     )
 
@@ -162,5 +163,5 @@ def judge(question: str, gold: list[str], answer: Answer) -> QuestionResult:
 def evaluate_file(index: Index, path: str | Path) -> Evaluation:
     items = read_questions(path)
     answers = [index.answer(question) for question, _ in items]
-    results = tuple(judge(question, gold, answer) for (question, gold), answer in zip(items, answers))
+    results = tuple(judge(question, gold, answer) for (question, gold), answer in zip(items, answers, strict=True))
     return Evaluation(score(index, items, answers), results)

@@ -21,8 +21,12 @@ navigation link and as many code blocks as the best (98.2%), and gives both.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from .blocks import TextBuilder, Written, squeeze
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCK_KIND = {"li": "item", "dd": "item", "dt": "item", "blockquote": "text", "p": "text"}
@@ -76,7 +80,11 @@ def add_html(builder: TextBuilder, markup: bytes) -> str:
 
 
 _INLINE_TAG = re.compile(rb"</?(?:b|i|em|strong|span|font|u|s|small|big|sub|sup|mark|abbr|cite|q|ins|del|tt|nobr)\b[^>]*>", re.I)
-_BOX_TAG = re.compile(rb"<(/?)(?:div|section|article|aside|main|header|footer|blockquote|center|dl|dd|dt|ul|ol|li|table|tbody|tr|td|th|form|fieldset)\b[^>]*>", re.I)
+_BOX_TAG = re.compile(
+    rb"<(/?)(?:div|section|article|aside|main|header|footer|blockquote|center|dl|dd|dt|ul|ol|li|table|tbody|tr|td|th|form|fieldset)"
+    rb"\b[^>]*>",
+    re.I,
+)
 
 
 def flatten(markup: bytes) -> bytes:
@@ -85,7 +93,7 @@ def flatten(markup: bytes) -> bytes:
     return _BOX_TAG.sub(lambda m: b"</p>" if m.group(1) else b"<p>", _INLINE_TAG.sub(b"", markup))
 
 
-def _parse(markup: bytes, flat: bool = False):  # type: ignore[no-untyped-def]
+def _parse(markup: bytes, flat: bool = False) -> HtmlElement | None:
     """lxml's tree of the page; a page nested past libxml2's depth limit of 256 (it drops the text inside) is
     parsed again flattened (not with ``huge_tree``, which also lifts the parser's other safety limits)."""
     import lxml.html

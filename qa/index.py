@@ -143,7 +143,8 @@ class Index:
         manifest = storage.read_manifest(folder, index_dir, expected)
         corpus, store, lexical = storage.read_index(folder, index_dir)
         if embedder is not None and embedder.dim != manifest.get("dim"):
-            raise IndexMismatchError(f"The index in {index_dir} holds {manifest.get('dim')}-dimensional vectors, the model makes {embedder.dim}. " + rebuild_hint(index_dir))
+            raise IndexMismatchError(f"The index in {index_dir} holds {manifest.get('dim')}-dimensional vectors, "
+                                     f"the model makes {embedder.dim}. " + rebuild_hint(index_dir))
         return cls(index_dir, settings, corpus, store, lexical, embedder, generation=folder.name)
 
     @classmethod
@@ -181,7 +182,7 @@ class Index:
         hits, _ = self.retriever.rank(question, k, mode)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
 
-    def answer(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
+    def answer(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
         """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer``)."""
         from .answer import answer_question  # answering sits above the index
 

@@ -34,7 +34,7 @@ from .corpus import Corpus
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
 from .embed import Embedder
 from .kinds import NAME, holds, question_kinds
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalSearch, tokenize
 from .retrieve import Hits
 from .settings import AnswerSettings
 
@@ -66,7 +66,7 @@ def load_reader(path: str) -> Reader:
     return Reader(load_cross_encoder(path), load_combiner(path))
 
 
-def word_weights(lexical: LexicalIndex, question: str, context: str) -> dict[str, float]:
+def word_weights(lexical: LexicalSearch, question: str, context: str) -> dict[str, float]:
     """idf of each content word of the question (stemmed; stop and question words dropped).
 
     Names in the question (capitalised words after the first) weigh at least the
@@ -131,9 +131,9 @@ def score_candidates(
     cosines = sentence_vectors(corpus, ids, embedder) @ vector.astype(np.float32)
     texts = [corpus.sentence_text(sentence) for sentence in ids.tolist()]
     # the heading a sentence sits under is part of what it says ("emitter.once(...)": "Adds a one-time listener")
-    tokens = tokenize([f"{corpus.sentence_heading(s)} {text}" for s, text in zip(ids.tolist(), texts)], "en_plus")
+    tokens = tokenize([f"{corpus.sentence_heading(s)} {text}" for s, text in zip(ids.tolist(), texts, strict=True)], "en_plus")
     scored = []
-    for sentence, cosine, text, words in zip(ids.tolist(), cosines.tolist(), texts, tokens):
+    for sentence, cosine, text, words in zip(ids.tolist(), cosines.tolist(), texts, tokens, strict=True):
         rank, chunk = first_rank[sentence]
         shared = shared_weight(weights, words)
         support = cosine + settings.overlap_weight * shared
@@ -151,9 +151,9 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
     answer span the model marks in each sentence (offsets into the sentence)."""
     texts = [corpus.sentence_text(c.sentence) for c in candidates]
     titles = [corpus.titles[int(corpus.sentences["doc"][c.sentence])] for c in candidates]
-    pairs = [pair_text(title, text) for title, text in zip(titles, texts)]
+    pairs = [pair_text(title, text) for title, text in zip(titles, texts, strict=True)]
     readings = model.read(question, pairs)
-    spans = [_in_sentence(r.span, len(pair) - len(text)) for r, pair, text in zip(readings, pairs, texts)]
+    spans = [_in_sentence(r.span, len(pair) - len(text)) for r, pair, text in zip(readings, pairs, texts, strict=True)]
     rows = features(np.array([r.logit for r in readings]), np.array([c.cosine for c in candidates]),
                     np.array([c.overlap for c in candidates]), np.array([c.kind_missing for c in candidates]),
                     np.array([c.passage_rank for c in candidates]), np.array([r.margin for r in readings]))
@@ -175,7 +175,8 @@ def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Rea
         return []
     rows, spans = reader_features(corpus, top, question, reader.model)
     ranked, decided = reader.combiner.rank.probability(rows), reader.combiner.decide.probability(rows)
-    read_ones = [replace(c, answers=float(p), confidence=float(d), span=span) for c, p, d, span in zip(top, ranked, decided, spans)]
+    read_ones = [replace(c, answers=float(p), confidence=float(d), span=span)
+                 for c, p, d, span in zip(top, ranked, decided, spans, strict=True)]
     # Trained on 30k questions, the reader orders sentences better than the cheap score (held-out SQuAD 2.0:
     # models/reader/MODEL_CARD.md), so its order replaces the cheap one for the sentences it read.
     return sorted(read_ones, key=lambda c: -c.answers) if reader.combiner.reorder else read_ones

@@ -7,16 +7,25 @@ import re
 from .lexical import tokenize
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion)\b", re.I)
+NUMBER = re.compile(
+    r"\b\d[\d,.]*\b"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion)\b",
+    re.I,
+)
 DATE = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentury\b", re.I)
 NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")  # capitalised words, not a sentence's first
 _KINDS = {
-    "number": re.compile(r"\bhow (?:many|much|long|far|old|large|big|high|tall)\b|\b(?:number|total|toll|percentage|percent|amount|count|population|size)\b", re.I),
+    "number": re.compile(r"\bhow (?:many|much|long|far|old|large|big|high|tall)\b"
+                         r"|\b(?:number|total|toll|percentage|percent|amount|count|population|size)\b", re.I),
     "date": re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|decade|century|time)\b|\bin which year\b", re.I),
     "person": re.compile(r"\bwho(?:m|se)?\b", re.I),
     "place": re.compile(r"\bwhere\b|\bwhat (?:country|city|state|region|place|town|location)\b", re.I),
 }
-_FOLLOW_UP = re.compile(r"^(?:and|but|also|or|what about|how about|what of|so)\b|\b(?:it|its|they|them|their|he|she|his|her|that|those|these|this|there|the same)\b", re.I)
+_FOLLOW_UP = re.compile(
+    r"^(?:and|but|also|or|what about|how about|what of|so)\b"
+    r"|\b(?:it|its|they|them|their|he|she|his|her|that|those|these|this|there|the same)\b",
+    re.I,
+)
 
 
 def question_kinds(question: str) -> set[str]:

@@ -17,8 +17,6 @@ from bisect import bisect_right
 from .blocks import Written
 from .types import Block
 
-_HEADING_LEVEL = re.compile(r"h([1-6])")
-
 
 def _parser():
     from markdown_it import MarkdownIt
@@ -44,7 +42,7 @@ def read_markdown(text: str) -> Written:
         elif token.map is None:
             continue
         elif token.type == "heading_open":
-            level = int(_HEADING_LEVEL.match(token.tag).group(1))
+            level = int(token.tag[1:])  # markdown-it's heading tags are h1 to h6
             heading = plain(tokens[i + 1])
             while path and path[-1][0] >= level:
                 path.pop()
@@ -203,7 +201,9 @@ class _Walk:
                     self.shown[at - 1] = ""
                 if kind == "softbreak":
                     self.shown[at] = " "
-                    self.at = _GAP.match(self.text, at + 1).end()
+                    gap = _GAP.match(self.text, at + 1)
+                    assert gap is not None  # the pattern matches the empty string too
+                    self.at = gap.end()
                     self.hide(at + 1, self.at)
             elif kind == "code_inline":
                 at = self.find(token.markup, hide=True)

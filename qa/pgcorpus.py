@@ -85,7 +85,9 @@ def merge(pieces: list[tuple[Corpus, np.ndarray, np.ndarray]], order: list[int])
         kept = moved[corpus.sentences["doc"]] >= 0
         sentences = corpus.sentences[kept].copy()
         sentences["doc"] = moved[sentences["doc"]]
-        chunk_parts.append(chunks), sentence_parts.append(sentences), id_parts.append(chunk_ids[keep])
+        chunk_parts.append(chunks)
+        sentence_parts.append(sentences)
+        id_parts.append(chunk_ids[keep])
         vector_parts.append(corpus.sentence_vectors[kept] if corpus.sentence_vectors.size else corpus.sentence_vectors)
     chunks, sentences = np.concatenate(chunk_parts), np.concatenate(sentence_parts)
     chunk_order, sentence_order = np.argsort(chunks["doc"], kind="stable"), np.argsort(sentences["doc"], kind="stable")

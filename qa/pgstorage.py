@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import build as builder
+from . import embed
 from .build import BuildReport
 from .corpus import Corpus, Part
 from .embed import Embedder
@@ -118,13 +119,17 @@ def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: E
         if plan.unchanged:
             connection.rollback()
             return load(url, expected, embedder.dim if embedder else None), plan.report, embedder
-        old = {(d.path, d.sha256): int(n) for d, n in zip(previous.documents, np.diff(previous.chunk_starts))} if previous else {}
+        old = ({(d.path, d.sha256): int(n) for d, n in zip(previous.documents, np.diff(previous.chunk_starts), strict=True)}
+               if previous else {})
         parts = [builder.chunk(doc, settings) for doc in plan.documents if (doc.path, doc.sha256) not in old]
         carried = sum(old.get((doc.path, doc.sha256), 0) for doc in plan.documents)
         builder.require_sentences(carried + sum(len(p.chunks) for p in parts))
         embedder = builder.embed_new(parts, settings, embedder, progress)
         stored_dim = state["manifest"].get("dim") if state else None
-        dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim or embedder.dim
+        dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim
+        if not dim:  # nothing embedded and no table to reuse: the model says the size
+            embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
+            dim = embedder.dim
         if stored_dim != dim:
             _create_tables(connection, dim)
         _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})
@@ -245,21 +250,21 @@ def _insert(connection: Any, parts: list[Part], positions: list[int]) -> None:
     with connection.cursor() as cursor:
         columns = "id, position, path, source, sha256, title, page_starts, text, structure"
         with cursor.copy(f"COPY qa_documents ({columns}) FROM STDIN") as copy:
-            for doc_id, place, part in zip(doc_ids, positions, parts):
+            for doc_id, place, part in zip(doc_ids, positions, parts, strict=True):
                 doc = part.document
                 copy.write_row((doc_id, place, doc.path, doc.source, doc.sha256, part.title, list(doc.page_starts), doc.text,
                                 Jsonb(doc.structure())))
         with cursor.copy("COPY qa_sentences (doc, ordinal, start, \"end\", code, embedding) FROM STDIN") as copy:
-            for doc_id, part in zip(doc_ids, parts):
+            for doc_id, part in zip(doc_ids, parts, strict=True):
                 vectors = part.sentence_vectors if part.sentence_vectors.size else [None] * len(part.sentences)
-                for ordinal, (row, vector) in enumerate(zip(part.sentences, vectors)):
+                for ordinal, (row, vector) in enumerate(zip(part.sentences, vectors, strict=True)):
                     copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), bool(row["code"]),
                                     None if vector is None else HalfVector(vector)))
         postings = []
         columns = "id, doc, ordinal, start, \"end\", first_sentence, last_sentence, length, embedding"
         with cursor.copy(f"COPY qa_chunks ({columns}) FROM STDIN") as copy:
-            for doc_id, part in zip(doc_ids, parts):
-                for ordinal, (row, vector) in enumerate(zip(part.chunks, part.chunk_vectors)):
+            for doc_id, part in zip(doc_ids, parts, strict=True):
+                for ordinal, (row, vector) in enumerate(zip(part.chunks, part.chunk_vectors, strict=True)):
                     chunk_id, chunk_tokens = next(chunk_ids), next(tokens)
                     copy.write_row((chunk_id, doc_id, ordinal, int(row["start"]), int(row["end"]), int(row["first_sentence"]),
                                     int(row["last_sentence"]), len(chunk_tokens), np.asarray(vector, dtype=np.float32)))

@@ -182,7 +182,8 @@ class PgVectorStore:
                 rows = connection.execute(
                     "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (query, k)
                 ).fetchall()
-                hits = [(row, -float(distance)) for row, distance in zip(_rows([r[0] for r in rows], self.rows), (r[1] for r in rows))]
+                found_rows = _rows([r[0] for r in rows], self.rows)
+                hits = [(row, -float(distance)) for row, distance in zip(found_rows, (r[1] for r in rows), strict=True)]
                 found.append([hit for hit in hits if hit[0] >= 0])
             if k > EF_SEARCH:
                 connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
@@ -229,7 +230,8 @@ class PgLexicalIndex:
                 " GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s",
                 (BM25_K1, BM25_B, BM25_B, self.average_length, terms, weights, min(k, self.size)),
             ).fetchall()
-        hits = [(row, score) for row, (_, score) in zip(_rows([r[0] for r in rows], self.rows), rows) if row >= 0 and score > 0]
+        found_rows = _rows([r[0] for r in rows], self.rows)
+        hits = [(row, score) for row, (_, score) in zip(found_rows, rows, strict=True) if row >= 0 and score > 0]
         return np.array([s for _, s in hits], dtype=np.float32), np.array([r for r, _ in hits], dtype=np.int64)
 
     def idf(self, token: str) -> float:

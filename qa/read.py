@@ -9,15 +9,14 @@ offsets kept), .docx and .epub (``qa.office``). Anything else, or a file that ca
 from __future__ import annotations
 
 import codecs
-
 import errno
 import hashlib
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .errors import SourceError
 from .blocks import Written
+from .errors import SourceError
 from .settings import ReadSettings
 from .types import Document, Skipped
 

@@ -131,7 +131,7 @@ def fuse(
     """
     combined: dict[int, float] = {}
     for (scores, ids), weight in ((dense, dense_weight), (lexical, 1.0 - dense_weight)):
-        for chunk, value in zip(ids.tolist(), _min_max(np.asarray(scores, dtype=np.float64)).tolist()):
+        for chunk, value in zip(ids.tolist(), _min_max(np.asarray(scores, dtype=np.float64)).tolist(), strict=True):
             if chunk >= 0:
                 combined[chunk] = combined.get(chunk, 0.0) + weight * value
     return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
@@ -139,4 +139,4 @@ def fuse(
 
 def single(scores: np.ndarray, ids: np.ndarray) -> Hits:
     """One retriever's hits as (chunk id, score), best first."""
-    return [(int(c), float(s)) for s, c in zip(scores.tolist(), ids.tolist()) if c >= 0]
+    return [(int(c), float(s)) for s, c in zip(scores.tolist(), ids.tolist(), strict=True) if c >= 0]

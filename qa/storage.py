@@ -110,7 +110,7 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
 
     def write_files(folder: Path) -> None:
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
-            for doc, title in zip(corpus.documents, corpus.titles):
+            for doc, title in zip(corpus.documents, corpus.titles, strict=True):
                 row = {"path": doc.path, "source": doc.source, "sha256": doc.sha256, "title": title,
                        "page_starts": list(doc.page_starts), "text": doc.text, **doc.structure()}
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -138,7 +138,8 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
     if corpus.chunks.dtype != CHUNK_FIELDS or corpus.sentences.dtype != SENTENCE_FIELDS:
         raise IndexCorruptError(f"The index tables in {index_dir} have an unknown layout. " + rebuild_hint(index_dir))
     if len(corpus.chunks) != len(store):
-        raise IndexCorruptError(f"The index in {index_dir} has {len(store)} vectors for {len(corpus.chunks)} passages. " + rebuild_hint(index_dir))
+        raise IndexCorruptError(f"The index in {index_dir} has {len(store)} vectors for {len(corpus.chunks)} passages. "
+                                + rebuild_hint(index_dir))
     return corpus, store, lexical
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
 
 STORE_FILE = "vectors.faiss"
 HNSW_NEIGHBOURS = 32
@@ -38,22 +41,25 @@ class VectorStore(Protocol):
 
 
 class FaissStore:
-    def __init__(self, index: object) -> None:
+    def __init__(self, index: faiss.Index) -> None:
         import faiss
 
         self._faiss = faiss
         self.index = index
-        self.kind = "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
-        if self.kind == "hnsw":
-            index.hnsw.efSearch = HNSW_EF_SEARCH  # type: ignore[attr-defined]
+        self.kind = "flat"
+        if isinstance(index, faiss.IndexHNSWFlat):
+            self.kind = "hnsw"
+            index.hnsw.efSearch = HNSW_EF_SEARCH
 
     @classmethod
     def build(cls, vectors: np.ndarray, dim: int, ann_threshold: int) -> FaissStore:
         import faiss
 
+        index: faiss.Index
         if len(vectors) > ann_threshold:
-            index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index = hnsw
         else:
             index = faiss.IndexFlatIP(dim)
         if len(vectors):
@@ -71,23 +77,23 @@ class FaissStore:
         self._faiss.write_index(self.index, str(folder / STORE_FILE))
 
     def __len__(self) -> int:
-        return int(self.index.ntotal)  # type: ignore[attr-defined]
+        return int(self.index.ntotal)
 
     @property
     def dim(self) -> int:
-        return int(self.index.d)  # type: ignore[attr-defined]
+        return int(self.index.d)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, len(self)))
         # One query at a time is 2-3x faster single-threaded (no OpenMP start-up).
         with omp_threads(self._faiss, 1 if len(queries) == 1 else _cpu_count()):
-            scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)  # type: ignore[attr-defined]
+            scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         return scores, ids
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
         if stop <= start:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self.index.reconstruct_n(start, stop - start), dtype=np.float32)  # type: ignore[attr-defined]
+        return np.asarray(self.index.reconstruct_n(start, stop - start), dtype=np.float32)
 
 
 @contextmanager

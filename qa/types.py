@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
-
 SECTION_JOIN = " › "
 BLOCK_KINDS = ("heading", "text", "item", "code", "table", "meta")
 
@@ -117,7 +116,8 @@ class Citation:
     start: int
     end: int
     quote: str
-    score: float  # the reader's probability that the quoted sentence answers the question (0 to 1; 0: not read, quoted beside an unsure first quote)
+    # the reader's probability that the quoted sentence answers the question (0 to 1; 0: not read, quoted beside an unsure first quote)
+    score: float
     page: int | None = None
     line: int = 1
     passage_start: int = 0  # the surrounding passage, for showing the quote in context

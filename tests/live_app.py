@@ -82,7 +82,8 @@ def upload(url: str, files: list[tuple[str, bytes]], timeout: float = 300) -> st
     upload_id = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
     fn_index = next(i for i, d in enumerate(config["dependencies"]) if [upload_id, "upload"] in d["targets"])
     session = uuid.uuid4().hex
-    data = [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}} for path, (name, _) in zip(stored, files)]]
+    data = [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+             for path, (name, _) in zip(stored, files, strict=True)]]
     request = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": upload_id}
     _post(url + "gradio_api/queue/join", json.dumps(request).encode(), "application/json", timeout)
     with _opener.open(url + f"gradio_api/queue/data?session_hash={session}", timeout=timeout) as stream:

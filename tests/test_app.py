@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from live_app import REPO, running_app
 
 pytestmark = [pytest.mark.app, pytest.mark.model]
@@ -72,7 +73,7 @@ def test_retrieve_returns_ranked_passages_as_plain_data(client, seed_text: str) 
 def test_empty_question_gets_a_friendly_message(client) -> None:
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError, match="The question is empty. Type a question"):
+    with pytest.raises(AppError, match=r"The question is empty\. Type a question"):
         client.predict("   ", [], api_name="/ask")
     with pytest.raises(AppError, match="The question is empty"):
         client.predict("", 5, api_name="/retrieve")

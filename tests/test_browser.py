@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from live_app import REPO, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.app, pytest.mark.model]

@@ -10,6 +10,7 @@ import shutil
 import urllib.request
 
 import pytest
+
 from live_app import REPO, running_app, upload
 from test_browser import ARTIFACTS, CHROMIUM, FLAGS, REPLY, WAIT_MS, screenshot
 

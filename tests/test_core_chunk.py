@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -25,7 +26,7 @@ CAPTIONS = [
 
 def chunk_texts(index) -> list[str]:
     chunks = index.corpus.chunks
-    return [index.documents[d].text[s:e] for d, s, e in zip(chunks["doc"], chunks["start"], chunks["end"])]
+    return [index.documents[d].text[s:e] for d, s, e in zip(chunks["doc"], chunks["start"], chunks["end"], strict=True)]
 
 
 def sentence_texts(index) -> list[str]:
@@ -62,7 +63,7 @@ def test_every_sentence_is_in_some_chunk_and_overlap_stays_inside_a_section(fake
     assert covered == set(range(len(fake_index.corpus.sentences)))
     sections = content_sections(seed_text, ChunkSettings().min_chrome_words)
     overlaps = 0
-    for (_, start, end, _, last), (_, next_start, _, next_first, _) in zip(chunks, chunks[1:]):
+    for (_, start, end, _, last), (_, next_start, _, next_first, _) in pairwise(chunks):
         same_section = any(s.start <= start and next_start < s.end for s in sections)
         if next_start < end:  # overlapping chunks share whole sentences of one section
             overlaps += 1

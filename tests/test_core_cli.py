@@ -272,7 +272,7 @@ def qa_command() -> str:
 def test_installed_entry_point_reports_a_missing_index(tmp_path):
     result = subprocess.run(
         [qa_command(), "ask", "Who brokered the cease-fire?", "--index", str(tmp_path / "none")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
     )
     assert result.returncode == 1 and result.stdout == ""
     assert_one_error_line(result.stderr, "No index", "qa index")
@@ -362,7 +362,7 @@ def test_installed_entry_point_retrieves(model_index_dir, tmp_path):
     result = subprocess.run(
         [qa_command(), "retrieve", "How many Russian peacekeepers were deployed?", "--mode", "lexical",
          "--json", "-k", "2", "--index", str(model_index_dir)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env, check=False,
     )
     assert result.returncode == 0, result.stderr
     passages = json.loads(result.stdout)

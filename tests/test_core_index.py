@@ -83,8 +83,8 @@ def test_index_folder_layout(fake_index, tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == storage.FORMAT_VERSION
     assert manifest["model"] == "fake-hash" and manifest["dim"] == 64 and manifest["backend"] == fake_index.embedder.backend
-    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4}, "chunker": CHUNKER_VERSION,
-                                    "sentence_vectors": True}
+    assert manifest["settings"] == {"chunk": {"sentences": 3, "overlap": 1, "max_chars": 1000, "min_chrome_words": 4},
+                                    "chunker": CHUNKER_VERSION, "sentence_vectors": True}
     (doc,) = fake_index.documents
     assert manifest["documents"] == [{"path": doc.path, "sha256": doc.sha256, "chunks": len(fake_index.chunks)}]
 
@@ -165,7 +165,7 @@ def test_other_chunk_settings_rebuild_everything_with_a_warning(fake_index, seed
     with pytest.warns(UserWarning, match="rebuilding the whole index"):
         index = Index.build([seed_corpus], index_location, settings=settings, embedder=counting)
     assert counting.calls and index.report.embedded
-    assert all(last - first <= 1 for first, last in zip(index.chunks["first_sentence"], index.chunks["last_sentence"]))
+    assert all(last - first <= 1 for first, last in zip(index.chunks["first_sentence"], index.chunks["last_sentence"], strict=True))
     Index.load(index_location, settings=settings, embedder=counting)
     with pytest.raises(IndexMismatchError):
         Index.load(index_location, embedder=counting)

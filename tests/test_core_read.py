@@ -52,7 +52,7 @@ def test_seed_text_is_the_file_as_decoded(fake_index, seed_corpus):
 
 def test_every_seed_chunk_and_passage_has_exact_offsets(fake_index, seed_text):
     assert len(fake_index.chunks) > 3
-    for chunk_id, (doc_id, start, end, _, _) in enumerate(fake_index.chunks.tolist()):
+    for chunk_id, (_, start, end, _, _) in enumerate(fake_index.chunks.tolist()):
         passage = fake_index.corpus.passage(chunk_id, 0.5, 1)
         assert (passage.start, passage.end) == (start, end)
         assert seed_text[start:end] == passage.text
@@ -72,7 +72,7 @@ def test_crlf_and_non_breaking_space_are_kept(tmp_path, index_location, fake_emb
         "Gulls nested on the old pier, near the\r\nfish market. The market opens at six.\r\n"
     )
     (corpus / "crlf.txt").write_bytes(raw.encode("utf-8"))
-    (corpus / "notes.md").write_bytes("# Notes\n\nThe ferry\xa0leaves at noon. It returns at 5 p.m.\n".encode("utf-8"))
+    (corpus / "notes.md").write_bytes("# Notes\n\nThe ferry\xa0leaves at noon. It returns at 5 p.m.\n".encode())
     index, skipped = build_quietly([corpus], index_location, fake_embedder)
     assert skipped == []
     by_name = {doc.source: doc for doc in index.documents}

@@ -81,7 +81,7 @@ def test_backends_give_the_same_vectors_within_tolerance(backends):
     assert a.shape == b.shape == (len(TEXTS), onnx.dim) and a.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     cosines = np.sum(a * b, axis=1)
-    assert cosines.min() >= COSINE_TOLERANCE, dict(zip(TEXTS, cosines.round(4)))
+    assert cosines.min() >= COSINE_TOLERANCE, dict(zip(TEXTS, cosines.round(4), strict=True))
 
 
 @pytest.mark.model
@@ -94,7 +94,7 @@ def test_the_dynamic_int8_backend_stays_close(backends, tmp_path, monkeypatch):
     dynamic = OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2", dynamic=True)
     assert dynamic.backend == "onnx-dynamic" and len(list((tmp_path / "cache").glob("*.onnx"))) == 1
     cosines = np.sum(dynamic.embed(TEXTS) * backends[1].embed(TEXTS), axis=1)
-    assert cosines.min() >= 0.95 and np.median(cosines) >= 0.99, dict(zip(TEXTS, cosines.round(4)))
+    assert cosines.min() >= 0.95 and np.median(cosines) >= 0.99, dict(zip(TEXTS, cosines.round(4), strict=True))
     # its activations are quantised per run, so texts are embedded one per run: a vector does not depend on its batch mates
     single = np.stack([dynamic.embed([text], threads=1)[0] for text in TEXTS])
     np.testing.assert_array_equal(dynamic.embed(TEXTS, batch_size=64), single)
@@ -237,7 +237,7 @@ def test_missing_onnx_file_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("QA_ONNX_MODEL", str(tmp_path / "nothing.onnx"))
     from qa.embed_onnx import OnnxEmbedder
 
-    with pytest.raises(ModelError, match="nothing.onnx"):
+    with pytest.raises(ModelError, match=r"nothing\.onnx"):
         OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from qa import Index, IndexLockedError, IndexMismatchError, QAError, pgstore, pgstorage
+from qa import Index, IndexLockedError, IndexMismatchError, QAError, pgstorage, pgstore
 from qa.app import Library, Service
 from qa.errors import StoreError
 
@@ -268,7 +268,7 @@ def test_an_outage_is_a_clear_error_within_seconds_and_answers_come_back_after(o
     stop(own_server)
     for call in (lambda: service.ask(question), lambda: service.add([(write(tmp_path / "harbour.txt"), "harbour.txt")])):
         started = time.monotonic()
-        with pytest.raises(StoreError, match="Cannot reach|Lost the connection") as caught:
+        with pytest.raises(StoreError, match=r"Cannot reach|Lost the connection") as caught:
             call()
         assert time.monotonic() - started < pgstore.POOL_WAIT_SECONDS + pgstore.CONNECT_TIMEOUT_SECONDS + 2
         assert "Traceback" not in str(caught.value)
@@ -304,7 +304,7 @@ def test_the_server_stopping_mid_build_is_one_store_error_and_the_index_stays(ow
 
 @pytest.mark.parametrize("url", ["postgresql://%zz@/", "postgresql://user@/db?nonsense=1"])
 def test_a_malformed_url_is_a_store_error_that_says_how_to_write_one(url):
-    with pytest.raises(StoreError, match="malformed.*postgresql://USER"):
+    with pytest.raises(StoreError, match=r"malformed.*postgresql://USER"):
         Index.load(url, embedder=FakeEmbedder())
     with pytest.raises(StoreError, match="malformed"):
         build([SEED_FILE], url)

@@ -61,7 +61,7 @@ def test_headings_lists_tables_and_code_are_blocks_with_their_heading_path():
 def test_code_blocks_are_one_sentence_marked_as_code():
     doc = read_document(FIXTURES / "mdbook-profiles.html")
     texts, chunked = sentences(doc)
-    marked = [text for text, code in zip(texts, chunked.code) if code]
+    marked = [text for text, code in zip(texts, chunked.code, strict=True) if code]
     assert marked == ["[profile.dev]\nopt-level = 1               # Use slightly better optimizations."]
     assert "Profiles" not in texts and "opt-level" not in texts  # headings are not sentences
 

@@ -46,7 +46,7 @@ def test_sentences_never_cut_inside_code_or_links_and_never_start_in_markup():
     assert "returns nothing" in texts  # a list item without a full stop is a sentence
     assert ("`tries` {integer} The number of tries the resolver will try contacting\n  each name server before giving up. "
             "**Default:** `4`") in texts
-    for text, code in zip(texts, chunked.code):
+    for text, code in zip(texts, chunked.code, strict=True):
         assert not text.startswith(("* ", "> ", "#", "|-", "```")), text
         assert code == text.startswith("// Set the servers")
     assert not any(text in ("DNS", "title: DNS notes") or "added: v0.1.16" in text for text in texts)

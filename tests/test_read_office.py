@@ -30,8 +30,8 @@ def write_docx(path: Path) -> None:
     document.add_paragraph("Check the lamp at dusk", style="List Bullet")
     document.add_paragraph("Wind the clockwork at midnight", style="List Bullet")
     table = document.add_table(rows=2, cols=2)
-    for row, cells in zip(table.rows, [("Signal", "Meaning"), ("Two long blasts", "Fog is coming")]):
-        for cell, text in zip(row.cells, cells):
+    for row, cells in zip(table.rows, [("Signal", "Meaning"), ("Two long blasts", "Fog is coming")], strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
             cell.text = text
     document.add_heading("Market", level=1)
     document.add_paragraph("The fish market opens at six.")

@@ -50,7 +50,7 @@ def make_two_columns(path: Path) -> None:
     pdf.set_font("helvetica", size=11)
     left = ["The left column starts the story of", "the harbour and its ships."]
     right = ["The right column tells of the", "market and its fish."]
-    for row, (a, b) in enumerate(zip(left, right)):  # written row by row, as two-column layouts often are
+    for row, (a, b) in enumerate(zip(left, right, strict=True)):  # written row by row, as two-column layouts often are
         pdf.set_xy(10, 20 + 7 * row)
         pdf.cell(90, 7, a)
         pdf.set_xy(110, 20 + 7 * row)
@@ -87,7 +87,7 @@ def test_hyphenated_and_wrapped_lines_are_one_sentence_with_exact_offsets(tmp_pa
 
 def test_two_columns_do_not_interleave(tmp_path):
     make_two_columns(tmp_path / "columns.pdf")
-    doc, sentences = read(tmp_path / "columns.pdf")
+    _, sentences = read(tmp_path / "columns.pdf")
     texts = [display_text(s) for s in sentences]
     assert "The left column starts the story of the harbour and its ships." in texts
     assert "The right column tells of the market and its fish." in texts
@@ -119,6 +119,7 @@ def bomb_pdf(inflated: int) -> bytes:
 
 def test_a_pdf_that_inflates_past_the_memory_budget_is_skipped_and_the_rest_indexed(seed_corpus, tmp_path, fake_embedder):
     from qa import ReadSettings, Settings
+
     from test_core_read import build_quietly
 
     (tmp_path / "small.pdf").write_bytes(bomb_pdf(2**20))

@@ -45,7 +45,8 @@ DECLINED = [
     "Who won the 2018 FIFA World Cup?",
 ]
 # Every seed question, whatever the reader decides: (question, the answering sentence's part or None)
-ALL = [(p.values if hasattr(p, "values") else p) for p in ANSWERED] + [((p.values[0] if hasattr(p, "values") else p), None) for p in DECLINED]
+ALL = [(p.values if hasattr(p, "values") else p) for p in ANSWERED] + [
+    ((p.values[0] if hasattr(p, "values") else p), None) for p in DECLINED]
 # The reader ranks the answering sentence first even where it declines (the decision is what it misses).
 RANKED_FIRST = [pair for pair in ALL if pair[1]]
 
@@ -153,7 +154,8 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
     neighbour, elsewhere = candidate("Tilde requirements allow updates."), candidate("Caret requirements allow more.")
     assert options.unsure_below < 0.6 < options.unsure_below_structured < 0.9
     cases = [  # (first, its probability, the other sentences read, what is quoted)
-        ("Only patch changes are allowed.", 0.6, [neighbour, elsewhere], ["Only patch changes are allowed.", "Tilde requirements allow updates."]),
+        ("Only patch changes are allowed.", 0.6, [neighbour, elsewhere],
+         ["Only patch changes are allowed.", "Tilde requirements allow updates."]),
         ("Only patch changes are allowed.", 0.9, [neighbour, elsewhere], ["Only patch changes are allowed."]),  # sure
         ("One thing is said.", 0.3, [candidate("Two things follow."), candidate("A new paragraph starts.")],
          ["One thing is said.", "Two things follow."]),
@@ -162,7 +164,7 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
     for first, sure, others, expected in cases:
         chosen = select_quotes(corpus, [candidate(first, sure), *others], None, {}, options, further_at)
         assert [corpus.sentence_text(q.candidate.sentence) for q in chosen] == expected
-        assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected))
+        assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected, strict=True))
 
 
 def test_off_topic_question_is_declined_with_the_closest_sentences(fake_index: Index) -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from qa.combiner import FEATURES, Combiner, Linear, features, load_combiner
 from qa.crossencoder import load_cross_encoder, pair_text
-from qa.settings import default_reader_path
 from qa.errors import ModelError
+from qa.settings import default_reader_path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "eval" / "qatrain"
@@ -25,9 +25,9 @@ def test_pair_text_puts_the_title_first_and_tolerates_no_title() -> None:
 
 
 def test_a_folder_without_a_model_says_how_to_rebuild(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="training/reader.py"):
+    with pytest.raises(ModelError, match=r"training/reader\.py"):
         load_cross_encoder(str(tmp_path))
-    with pytest.raises(ModelError, match="training/combiner.py"):
+    with pytest.raises(ModelError, match=r"training/combiner\.py"):
         load_combiner(str(tmp_path))
 
 
@@ -47,7 +47,7 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
     assert model.score("Where?", []).shape == (0,)
     readings = model.read("Where did the Normans come from?", texts)  # the span head: inside the text, or None
     assert [r.logit for r in readings] == pytest.approx(scores.tolist())
-    for reading, text in zip(readings, texts):
+    for reading, text in zip(readings, texts, strict=True):
         assert reading.span is None or 0 <= reading.span[0] < reading.span[1] <= len(text)
 
 

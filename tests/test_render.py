@@ -79,7 +79,8 @@ def test_user_text_and_notices_are_escaped() -> None:
 
 
 def test_sources_table_lists_each_source_escaped() -> None:
-    rows = [SourceRow(SourceFile("<x>.md", "/d/<x>.md", "upload", 3 * 2**20, "<x>.md"), 7), SourceRow(SourceFile("s.txt", "/s.txt", "seed", 10, "s.txt"), 0)]
+    rows = [SourceRow(SourceFile("<x>.md", "/d/<x>.md", "upload", 3 * 2**20, "<x>.md"), 7),
+            SourceRow(SourceFile("s.txt", "/s.txt", "seed", 10, "s.txt"), 0)]
     html = sources_table_html(rows)
     assert "&lt;x&gt;.md</td><td>upload</td><td>3.0 MiB</td><td>7</td>" in html
     assert "s.txt</td><td>seed</td><td>1 KiB</td><td>not indexed</td>" in html

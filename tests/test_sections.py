@@ -4,7 +4,6 @@ code is kept with its prose but not quoted while prose answers."""
 from __future__ import annotations
 
 import re
-
 import shutil
 import warnings
 from pathlib import Path
@@ -13,9 +12,9 @@ import pytest
 
 from qa import Index
 from qa.answer import prose_first
+from qa.app.render import answer_html, citation_label, passage_html
 from qa.clean import display_text
 from qa.corpus import CODE_EMBED_CHARS
-from qa.app.render import answer_html, citation_label, passage_html
 from qa.judge import Candidate
 
 from test_read_office import write_docx, write_epub

@@ -57,7 +57,7 @@ def test_start_rebuilds_a_stale_index(library, tmp_path, fake_model_env) -> None
 def test_without_sources_the_app_starts_and_says_to_upload(tmp_path, fake_model_env) -> None:
     service = Service.start(Library(tmp_path / "no-seeds", tmp_path / "data"), tmp_path / "index")
     assert service.sources() == []
-    with pytest.raises(QAError, match="There are no sources yet. Upload"):
+    with pytest.raises(QAError, match=r"There are no sources yet\. Upload"):
         service.ask("Anything?")
 
 
@@ -95,7 +95,7 @@ def test_removing_sources_takes_them_out_of_the_index(service, tmp_path) -> None
     service.remove(seed.path)
     assert [d.source for d in service.index.documents] == ["other.md"]
     assert Path(seed.path).exists()  # a seed is excluded, never deleted
-    with pytest.raises(QAError, match="other.md is the only source left"):
+    with pytest.raises(QAError, match=r"other\.md is the only source left"):
         service.remove(service.library.sources()[0].path)
 
 
@@ -118,9 +118,9 @@ def test_answers_carry_the_passage_around_each_quote(service, seed_text) -> None
 
 
 def test_an_uploaded_pdf_is_cited_by_page(service, tmp_path) -> None:
-    from test_core_read import PDF_PAGES, make_pdf
-
     from qa.app.render import citation_label
+
+    from test_core_read import PDF_PAGES, make_pdf
 
     path = tmp_path / "incoming" / "harbour.pdf"
     path.parent.mkdir()
@@ -152,6 +152,7 @@ def test_a_removed_seed_comes_back_into_the_index(service, tmp_path) -> None:
 
 def test_hostile_uploads_are_refused_with_their_reason_and_the_library_stays_answerable(library, tmp_path, fake_model_env) -> None:
     from qa import ReadSettings, Settings
+
     from test_read_office import _LAUGHS, _zipped
     from test_read_pdf import bomb_pdf
 

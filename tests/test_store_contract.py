@@ -124,6 +124,6 @@ def test_both_stores_keep_the_previous_index_when_a_build_fails(corpus, location
             build([corpus], location)
     monkeypatch.undo()
     after = [Index.load(location, embedder=FakeEmbedder()) for location in locations]
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         assert_same_corpus(old.corpus, new.corpus)
     assert_same_answers(*after)

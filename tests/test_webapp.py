@@ -20,7 +20,7 @@ QUOTE = "The fleet had 12 ships."
 
 
 class StubIndex:
-    class settings:  # noqa: N801: mimics Index.settings
+    class settings:  # lower case: mimics Index.settings
         max_question_chars = 2000
 
 

@@ -28,7 +28,11 @@ from pathlib import Path
 from qa.chunk import chunk_document
 from qa.settings import ChunkSettings
 
-_STOP = set("a an the of in on at to for by with from and or is was were are be been what which who whom whose when where why how did do does that this as its it their".split())
+_STOP = {
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "is", "was",
+    "were", "are", "be", "been", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did",
+    "do", "does", "that", "this", "as", "its", "it", "their",
+}
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 _NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
 _NAME = re.compile(r"(?<=\s)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
@@ -122,7 +126,7 @@ def _qed(root: Path, every: int) -> Iterator[tuple[Paragraph, Question | None]]:
             for line in handle:
                 record = json.loads(line)
                 text, starts = record["paragraph_text"], record["sentence_starts"]
-                bounds = [(a, b) for a, b in zip(starts, [*starts[1:], len(text)])]
+                bounds = [(a, b) for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
                 spans = [(a, a + len(text[a:b].rstrip())) for a, b in bounds]
                 title = record["title_text"]
                 paragraph = Paragraph(f"{name}:{title}", title, tuple(text[a:b] for a, b in spans))

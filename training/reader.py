@@ -123,15 +123,15 @@ def tokenizer(max_tokens: int):  # type: ignore[no-untyped-def]
 def span_targets(tok, batch: list[qadata.Pair]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """The batch's token ids and each pair's answer start and end token (0, the first token: no answer, or cut off)."""
     texts = [pair_text(p.title, p.sentence) for p in batch]
-    feed = encode(tok, [(p.question, t) for p, t in zip(batch, texts)])
+    feed = encode(tok, [(p.question, t) for p, t in zip(batch, texts, strict=True)])
     starts, ends = np.zeros(len(batch), np.int64), np.zeros(len(batch), np.int64)
-    for row, (p, text) in enumerate(zip(batch, texts)):
+    for row, (p, text) in enumerate(zip(batch, texts, strict=True)):
         if p.span is None:
             continue
         shift = len(text) - len(p.sentence)
         a, b = p.span[0] + shift, p.span[1] + shift
         e = tok.encode(p.question, text)
-        inside = [i for i, (seq, (s, t)) in enumerate(zip(e.sequence_ids, e.offsets)) if seq == 1 and t > a and s < b]
+        inside = [i for i, (seq, (s, t)) in enumerate(zip(e.sequence_ids, e.offsets, strict=True)) if seq == 1 and t > a and s < b]
         if inside and e.offsets[inside[-1]][1] >= b:  # the whole answer survived truncation
             starts[row], ends[row] = inside[0], inside[-1]
     return feed, starts, ends

@@ -7,6 +7,7 @@ process shows up. The page only ever sees names inside the library (``kind:relat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +77,7 @@ def add_files(service: Service, files: list[dict | str] | None, progress: Any) -
         message = notice_html(result.summary(), kind if result.rejected else "ok")
     except QAError as error:
         message = notice_html(str(error), "error")
-    except Exception:  # noqa: BLE001
+    except Exception:  # a bug: logged, and the page says so
         log.exception("indexing uploads failed")
         message = notice_html("Indexing the upload failed; the details are in the server log.", "error")
     finally:
@@ -103,10 +104,8 @@ def discard(path: Path, incoming: Path) -> None:
     path.unlink(missing_ok=True)
     folder = path.parent
     if folder.resolve() != root and folder.resolve().is_relative_to(root):
-        try:
+        with contextlib.suppress(OSError):  # other files still in it
             folder.rmdir()
-        except OSError:  # other files still in it
-            pass
 
 
 def change(service: Service, apply: Callable[[], Change], doing: str, name: str | None) -> tuple:
@@ -117,7 +116,7 @@ def change(service: Service, apply: Callable[[], Change], doing: str, name: str 
         message = notice_html(apply().summary(), "ok")
     except QAError as error:
         message = notice_html(str(error), "error")
-    except Exception:  # noqa: BLE001
+    except Exception:  # a bug: logged, and the page says so
         log.exception("%s %s failed", doing, name)
         message = notice_html(f"{doing.capitalize()} the source failed; the details are in the server log.", "error")
     return gr.update(), message, *library_view(service)

@@ -212,7 +212,8 @@ def sources_table_html(rows: list[SourceRow]) -> str:
         f"<td>{r.passages if r.passages else 'not indexed'}</td></tr>"
         for r in rows
     )
-    return f'<table class="qa-sources"><thead><tr><th>Source</th><th>Kind</th><th>Size</th><th>Passages</th></tr></thead><tbody>{body}</tbody></table>'
+    head = "<thead><tr><th>Source</th><th>Kind</th><th>Size</th><th>Passages</th></tr></thead>"
+    return f'<table class="qa-sources">{head}<tbody>{body}</tbody></table>'
 
 
 def _size(size: int) -> str:

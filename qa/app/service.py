@@ -116,7 +116,7 @@ class Service:
 
     # ----- asking ------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
         return self.index.answer(question, history)  # one index for the whole answer, even if a rebuild swaps it
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:

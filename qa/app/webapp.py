@@ -19,6 +19,7 @@ import gradio as gr
 
 from qa import Answer, QAError, QuestionError
 
+from .librarytab import library_tab
 from .render import (
     answer_html,
     citation_label,
@@ -28,7 +29,6 @@ from .render import (
     pending_html,
     question_html,
 )
-from .librarytab import library_tab
 from .service import Service
 
 log = logging.getLogger("qa.app")
@@ -183,7 +183,7 @@ def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]
         turn, content = {"question": printable(question)}, notice_html(str(error))
     except QAError as error:
         turn, content = {"question": printable(question)}, notice_html(str(error), "error")
-    except Exception:  # noqa: BLE001: shown as a chat message, details in the log
+    except Exception:  # shown as a chat message, details in the log
         log.exception("answering %r failed", question)
         turn, content = {"question": printable(question)}, notice_html(FAILED, "error")
     chat = [*chat, *messages, {"role": "assistant", "content": content}]
@@ -260,7 +260,7 @@ def api_errors(doing: str) -> Iterator[None]:
         yield
     except QAError as error:
         raise gr.Error(str(error)) from error
-    except Exception as error:  # noqa: BLE001: a bug; the client gets a message, the log the details
+    except Exception as error:  # a bug; the client gets a message, the log the details
         log.exception("%s failed", doing)
         raise gr.Error(FAILED) from error
 
