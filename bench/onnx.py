@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import shutil
 import statistics
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +33,15 @@ import numpy as np
 from qa import Index, Settings
 
 from . import corpora, probe, scifact, xquad_retrieval
-from .common import Config, Section, Table, check_at_least, check_at_most, p50_p95, wall_and_cpu_ms, pct, stopwatch, write_corpus
+from .common import Config, Section, Table, check_at_least, check_at_most, p50_p95, pct, stopwatch, wall_and_cpu_ms, write_corpus
 
 BACKENDS = ("onnx", "onnx-dynamic", "torch")
 DISTRACTORS = 500  # SciFact abstracts besides the relevant ones
 BUILD_ROUNDS, BUILD_DOCUMENTS = 3, 30  # abstracts per round and configuration
 LATENCY_CHUNKS = 10_000
 QUESTIONS = 200
-TARGETS = {"answer_p95_ms": 20.0, "cold_start_s": 3.0, "build_ratio": 2.5, "build_ratio_scifact": 1.5, "ndcg_drop": 0.005, "r1_drop": 0.5}
+TARGETS = {"answer_p95_ms": 30.0,  # issue 22: the reader included
+           "cold_start_s": 3.0, "build_ratio": 2.5, "build_ratio_scifact": 1.5, "ndcg_drop": 0.005, "r1_drop": 0.5}
 
 
 def run(config: Config) -> Section:
@@ -97,8 +99,10 @@ def quality(config: Config, section: Section) -> None:
     section.notes.append(f"onnx against torch: XQuAD hybrid R@1 {100 * (plain[0] - torch_scores[0]):+.1f} points, "
                          f"SciFact hybrid nDCG@10 {plain[2] - torch_scores[2]:+.4f}.")
     section.checks += [
-        check_at_most("XQuAD hybrid R@1 lost by the default backend, onnx-dynamic (points)", r1_drop, TARGETS["r1_drop"], f"{r1_drop:+.1f}"),
-        check_at_most("SciFact hybrid nDCG@10 lost by the default backend, onnx-dynamic", ndcg_drop, TARGETS["ndcg_drop"], f"{ndcg_drop:+.4f}"),
+        check_at_most("XQuAD hybrid R@1 lost by the default backend, onnx-dynamic (points)", r1_drop, TARGETS["r1_drop"],
+                      f"{r1_drop:+.1f}"),
+        check_at_most("SciFact hybrid nDCG@10 lost by the default backend, onnx-dynamic", ndcg_drop, TARGETS["ndcg_drop"],
+                      f"{ndcg_drop:+.4f}"),
     ]
 
 
@@ -109,7 +113,7 @@ def recall_at_1(index: Index, questions: list[xquad_retrieval.Question], mode: s
 def ndcg_at_10(index: Index, queries: list[tuple[str, str]], data: scifact.SciFact, mode: str) -> float:
     rankings = [scifact.documents_of(index, [c for c, _ in index.retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]])
                 for _, q in queries]
-    return float(np.mean([scifact.ndcg(r, data.qrels[q]) for r, (q, _) in zip(rankings, queries)]))
+    return float(np.mean([scifact.ndcg(r, data.qrels[q]) for r, (q, _) in zip(rankings, queries, strict=True)]))
 
 
 # ----- build speed -------------------------------------------------------------------
@@ -213,7 +217,7 @@ def latency(config: Config, section: Section, data: scifact.SciFact, size: int, 
                             ("onnx-dynamic, no sentence vectors (reader embeds them)", lean("onnx-dynamic"))):
         index = Index.load(latency_index(config, data, size, settings, settings.backend), settings=settings)
         cells = []
-        for call in (index.retriever.embed_question, lambda q: index.retrieve(q, k=5), index.answer):
+        for call in (index.retriever.embed_question, partial(index.retrieve, k=5), index.answer):
             wall, cpu = wall_and_cpu_ms(call, questions)
             (w50, w95), (c50, c95) = p50_p95(wall), p50_p95(cpu)
             cells.append(f"{w50:.1f} / {w95:.1f} ({c50:.1f} / {c95:.1f})")
@@ -223,11 +227,11 @@ def latency(config: Config, section: Section, data: scifact.SciFact, size: int, 
     wall95, cpu95 = answer["onnx-dynamic (the default), sentence vectors stored"]
     section.checks += [
         check_at_most(f"answer p95 at {size:,} chunks, one thread, wall clock (ms)", wall95, TARGETS["answer_p95_ms"],
-                      f"{wall95:.1f} ms", f"{cpu95:.1f} ms of it is CPU time: the learned reader (issue 11, 6 layers) reads 1 sentence of up to 64 tokens (the next one too when it is sure) "
-                      "after retrieval (the retrieve column); waiting for a core adds the rest"),
+                      f"{wall95:.1f} ms", f"{cpu95:.1f} ms of it is CPU time: the reader (6 layers) reads the best 4 candidate "
+                      "sentences, up to 64 tokens each, after retrieval (the retrieve column); waiting for a core adds the rest"),
         check_at_most(f"answer p95 at {size:,} chunks, one thread, CPU time (ms)", cpu95, TARGETS["answer_p95_ms"],
-                      f"{cpu95:.1f} ms", "the learned reader's cross-encoder over 1 or 2 sentences (about 5 ms on an idle machine) comes on top of "
-                      "retrieval (the retrieve column; the reader alone is in the reader section)"),
+                      f"{cpu95:.1f} ms", "the reader's cross-encoder over 4 sentences comes on top of retrieval (the retrieve "
+                      "column; the reader alone is in the reader section)"),
     ]
     section.notes += [
         "Absolute times on this shared machine change between runs of the same code (by up to 1.6x here on one day, "
@@ -252,6 +256,7 @@ def cold_start(config: Config, section: Section, data: scifact.SciFact, size: in
         cold.add(backend, *(f"{statistics.median(c):.2f} ({c[0]:.2f})" for c in columns))
     section.tables.append(cold)
     section.checks.append(check_at_most("cold start to first answer, the default onnx-dynamic (s)", walls["onnx-dynamic"],
-                                        TARGETS["cold_start_s"], f"{walls['onnx-dynamic']:.2f} s", "interpreter and library imports under load"))
+                                        TARGETS["cold_start_s"], f"{walls['onnx-dynamic']:.2f} s",
+                                        "interpreter and library imports under load"))
     section.notes.append(f"Cold start is {walls['torch'] / walls['onnx-dynamic']:.1f}× faster with onnx-dynamic: no torch import, "
                          "a 23 MB model; the model load includes one warm-up call, so the first answer is as fast as the rest.")
