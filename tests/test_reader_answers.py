@@ -40,6 +40,7 @@ ANSWERED = [
 DECLINED = [
     "Who is Armenia's prime minister?",  # issue 11: the article names Armenia's ministries, not its prime minister
     pytest.param("How many Russian peacekeepers were killed?", marks=MISSED),
+    pytest.param("How many Armenian civilians were killed?", marks=MISSED),  # issue 22: quotes Karabakh's 2,317 fighters
     "What is the capital of Armenia?",
     "How many civilians died in Hadrut?",
     "Who won the 2018 FIFA World Cup?",
