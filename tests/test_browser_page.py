@@ -144,14 +144,17 @@ def test_examples_follow_the_library_and_a_removed_seed_comes_back(app, page) ->
     upload(app[0], [("second-source.txt", NOTES)])  # the last source cannot be removed
     assert page.locator("#examples").is_visible()
     page.get_by_role("tab", name="Library").click()
+    assert not page.locator("#restore-row").is_visible()  # nothing to bring back yet
     page.locator("#remove-choice input").click()
     page.get_by_role("option", name=f"{seed} (seed)").click()
     page.locator("#remove").click()
     page.locator("#library-status", has_text=f"Removed {seed}").wait_for()
     page.locator("#examples").wait_for(state="hidden")
+    page.locator("#restore-row").wait_for(state="visible")
     page.locator("#restore-choice input").click()
     page.get_by_role("option", name=seed).click()
     page.locator("#restore").click()
     page.locator("#library-status", has_text=f"Indexed {seed}").wait_for()
     page.locator("#examples").wait_for(state="visible")
     assert seed in page.locator("#sources").inner_text()
+    page.locator("#restore-row").wait_for(state="hidden")

@@ -39,11 +39,11 @@ def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tu
     with gr.Row():
         choice = gr.Dropdown(source_choices(service), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
         remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
-    with gr.Row():
+    with gr.Row(visible=bool(seed_choices(service)), elem_id="restore-row") as restoring:  # only once a seed is removed
         removed = gr.Dropdown(seed_choices(service), value=None, label="Bring back a removed seed", scale=3,
                               elem_id="restore-choice")
         restore = gr.Button("Bring back", scale=1, elem_id="restore")
-    listing = [table, choice, removed, examples]
+    listing = [table, choice, removed, restoring, examples]
     outputs = [upload, status, *listing]
     upload.upload(lambda files, progress=gr.Progress(track_tqdm=True): add_files(service, files, progress),
                   upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1,
@@ -58,12 +58,15 @@ def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tu
 
 
 def library_view(service: Service, keep: bool = False) -> tuple:
-    """The source table, the two choosers and the examples, as the library on disk has them now. With ``keep``,
-    a choice the user made stays chosen (a periodic refresh must not undo it)."""
+    """The source table, the two choosers (the second shown only when a seed was removed) and the examples, as the
+    library on disk has them now. With ``keep``, a choice the user made stays chosen (a periodic refresh must not
+    undo it)."""
     value: dict[str, Any] = {} if keep else {"value": None}
     samples = [[q] for q in service.library.examples()]
+    seeds = seed_choices(service)
     return (sources_table_html(service.sources()), gr.update(choices=source_choices(service), **value),
-            gr.update(choices=seed_choices(service), **value), gr.update(samples=samples, visible=bool(samples)))
+            gr.update(choices=seeds, **value), gr.update(visible=bool(seeds)),
+            gr.update(samples=samples, visible=bool(samples)))
 
 
 def add_files(service: Service, files: list[dict | str] | None, progress: Any) -> tuple:
