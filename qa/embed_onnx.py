@@ -27,9 +27,10 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,7 @@ CUDA = "CUDAExecutionProvider"
 # Texts per run on the CPU (static int8 onnx), sorted by length. Embedding the docs build's 6,053 texts:
 # 4 took 36.9 s, 16 37.4 s, 1 41.2 s (with onnx-dynamic, 4 took 17.6 s, 8 19.1 s, 16 21.7 s, 32 23.9 s).
 CPU_BATCH = 4
+WINDOW = 4096  # texts tokenised at a time: bounds the tokeniser's memory on a large upload
 
 
 def onnx_model_file() -> Path:
@@ -187,34 +189,34 @@ class OnnxEmbedder:
         """Unit vectors; ``threads=1`` runs in the caller's thread on the CPU (the question
         path), otherwise on ``threads`` (default: all) cores, or on the GPU for ``device="cuda"``.
 
-        Texts are tokenised once and sorted by length, so a batch pads to similar
+        Texts are tokenised ``WINDOW`` at a time (a tokenised text holds about 7 KB: a 20 MiB upload's 160,000
+        texts at once took a gigabyte) and sorted by length within the window, so a batch pads to similar
         lengths; rows come back in the order given.
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         on_gpu = self.device == "cuda" and threads != 1
         session = self._session("cuda" if on_gpu else "cpu")
-        encodings = self._tokenizer.encode_batch(texts)
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         # onnx-dynamic quantises each run's activations with one scale, so a text's vector would depend on its
         # batch mates (cosine down to 0.974 against the same text alone): it embeds one text per run, as a question
         # is, which is as fast on the CPU (docs build: 17.2 s against 17.5 s in batches of 4).
         size = batch_size if on_gpu else 1 if self.backend == DYNAMIC else min(batch_size, CPU_BATCH)
-        batches = [order[start : start + size] for start in range(0, len(order), size)]
-        workers = 1 if on_gpu else min(threads or os.cpu_count() or 1, len(batches))
+        workers = 1 if on_gpu else max(1, min(threads or os.cpu_count() or 1, -(-len(texts) // size)))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        bar = _bar(len(texts), progress)
+        with ThreadPoolExecutor(workers, thread_name_prefix="qa-embed") if workers > 1 else nullcontext() as pool:
+            for first in range(0, len(texts), WINDOW):
+                encodings = self._tokenizer.encode_batch(texts[first : first + WINDOW])
+                order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+                batches = [order[start : start + size] for start in range(0, len(order), size)]
 
-        def run(rows: np.ndarray) -> np.ndarray:
-            return self._run(session, [encodings[i] for i in rows])
+                def run(rows: np.ndarray, encodings: list = encodings) -> np.ndarray:
+                    return self._run(session, [encodings[i] for i in rows])
 
-        if workers == 1:
-            results = map(run, batches)
-            for rows, vectors in zip(batches, _progress(results, batches, progress), strict=True):
-                out[rows] = vectors
-            return out
-        with ThreadPoolExecutor(workers, thread_name_prefix="qa-embed") as pool:
-            for rows, vectors in zip(batches, _progress(pool.map(run, batches), batches, progress), strict=True):
-                out[rows] = vectors
+                for rows, vectors in zip(batches, pool.map(run, batches) if pool else map(run, batches), strict=True):
+                    out[first + rows] = vectors
+                    bar.update(len(rows))
+        bar.close()
         return out
 
     def truncate(self, text: str) -> str:
@@ -254,19 +256,20 @@ def _check_pooling(folder: Path) -> int:
     return int(pooling["word_embedding_dimension"])
 
 
-def _progress(results: Iterator[np.ndarray], batches: list[np.ndarray], show: bool) -> Iterator[np.ndarray]:
-    """``results`` with, when ``show``, a bar that counts passages (what a user knows), not batches."""
-    if not show:
-        return results
+def _bar(total: int, show: bool) -> Any:
+    """A progress bar that counts passages (what a user knows), not batches; a silent one unless ``show``."""
     try:
         from tqdm import tqdm
     except ImportError:  # tqdm comes with the model libraries; without it, no bar
-        return results
+        show = False
+    if not show:
+        return _Silent()
+    return tqdm(total=total, desc="Embedding passages", unit=" passages")
 
-    def counted() -> Iterator[np.ndarray]:
-        with tqdm(total=sum(len(rows) for rows in batches), desc="Embedding passages", unit=" passages") as bar:
-            for rows, vectors in zip(batches, results, strict=True):
-                yield vectors
-                bar.update(len(rows))
 
-    return counted()
+class _Silent:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
