@@ -51,6 +51,21 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
         assert reading.span is None or 0 <= reading.span[0] < reading.span[1] <= len(text)
 
 
+@pytest.mark.skipif(not (REPO.parent / "shared" / "eval" / "squad2").exists(), reason="needs ../shared/eval/squad2")
+def test_the_adaptation_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from training import adapt
+
+    pairs = adapt.squad2_pairs(adapt.recipe.PROBE, {"Normans"})
+    adversarial = [p for p in pairs if p.label == 0.0 and p.span is None]
+    assert pairs and adversarial and any(p.label == 1.0 for p in pairs)
+    assert adapt.main(["--tiny", str(tmp_path)]) == 0
+    config = json.loads((tmp_path / "reader.json").read_text())
+    assert config["recipe"]["adapted_on"] == ["1973_oil_crisis"] and config["int8_vs_torch"]["max_abs_logit_diff"] < 0.5
+    scores = load_cross_encoder(str(tmp_path)).score("Who ruled Normandy?", ["Normans: Rollo ruled Normandy.", "x"])
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+
+
 def test_combiner_weighs_features_by_name_and_round_trips() -> None:
     rank = Linear(tuple(float(i) for i in range(len(FEATURES))), -1.0)
     combiner = Combiner(rank, Linear((2.0,) + (0.0,) * (len(FEATURES) - 1), 0.0), 0.4, 0.5, 6)

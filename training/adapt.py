@@ -101,10 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
+    parser.add_argument("--tiny", type=Path, metavar="OUT",
+                        help="a 1-layer model from the packaged weights on one article, exported to OUT, in seconds (CI)")
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
+    if args.tiny:  # the same steps on a handful of pairs: real SQuAD 2.0 adversarial ones among them
+        titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})[:1]
+        pairs = squad2_pairs(args.probe, set(titles))[::40]
+        model = recipe.train(pairs, 1, 1, 48, ADAPT_LR, log=False)
+        check = [(p.question, pair_text(p.title, p.sentence)) for p in pairs[:8]]
+        print(json.dumps(recipe.export(model, args.tiny, check, {"layers": 1, "max_tokens": 48, "adapted_on": titles,
+                                                                  "adapt_pairs": len(pairs)})))
+        return 0
     paragraphs, questions = qadata.load(args.data, REPLAY_EVERY)
     replay = qadata.pairs(paragraphs, questions)
     titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})
