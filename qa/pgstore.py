@@ -86,10 +86,21 @@ def session(url: str) -> Iterator[Any]:
         with pool(url).connection(timeout=POOL_WAIT_SECONDS) as connection:
             yield connection
     except PoolTimeout:
+        _forget(url)
         raise StoreError(f"Cannot reach the PostgreSQL server of {redact(url)}: no connection within "
                          f"{POOL_WAIT_SECONDS} s. Is it running? Ask again once it is back.") from None
     except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+        _forget(url)
         raise StoreError(lost(url, error)) from None
+
+
+def _forget(url: str) -> None:
+    """Drop the pool of a server that went away: the next call connects afresh the moment it is back, instead of
+    waiting out the pool's growing pauses between reconnection attempts."""
+    with _POOLS_LOCK:
+        gone = _POOLS.pop(url, None)
+    if gone is not None:
+        gone.close(timeout=0)
 
 
 def lost(url: str, error: Exception) -> str:
