@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .answer import answer_question
-from .index import Index, location
+from .index import Index
+from .indexstorage import location
 from .types import Answer, Passage
 
 _CACHE: dict[Path | str, Index] = {}

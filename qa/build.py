@@ -1,9 +1,10 @@
 """Building a corpus incrementally: which files changed, reading and chunking them, embedding what is new.
 
 ``plan`` reads the sources and compares them with the previous corpus by content
-hash; ``make_parts`` keeps the parts (vectors included) of unchanged documents,
-chunks the new ones and embeds them in one batched pass. Writing the result is
-``storage``'s job, searching it the index's.
+hash; ``changes`` chunks only the new or changed documents and embeds them in one
+batched pass. Both index storages (``indexstorage``) build through ``changes`` and
+only persist the result; ``carried_parts`` gives a storage that rewrites everything
+the unchanged documents' parts, vectors included.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None, budget: ReadSetti
     known = {doc.path: doc for doc in previous.documents} if previous else {}
     documents, skipped = read_sources(paths, known, budget)
     for item in skipped:
-        warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=3)
+        warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=5)  # the caller of Index.build
     if not documents:
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
         raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html, .pdf, .docx or .epub files and try again.")
@@ -105,18 +106,36 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None, budget: ReadSetti
     return Plan(documents, report, unchanged)
 
 
-def make_parts(
-    plan: Plan,
-    previous: tuple[Corpus, VectorStore] | None,
+@dataclass(frozen=True)
+class Changes:
+    """What a build must store: the plan, and the parts of the documents the previous corpus lacks."""
+
+    plan: Plan
+    new: list[Part]  # chunked and embedded, in the plan's order; the stores keep the other documents' parts
+    embedder: Embedder | None  # the one that embedded them (loaded here when none was given)
+
+
+def changes(
+    paths: Iterable[str | Path],
+    previous: Corpus | None,
     settings: Settings,
     embedder: Embedder | None,
     progress: bool = False,
-) -> tuple[list[Part], Embedder | None]:
-    """Every document's part: carried over from ``previous`` when unchanged, else chunked and embedded."""
-    carried = _carried_parts(*previous) if previous else {}
-    parts = [carried.get((doc.path, doc.sha256)) or chunk(doc, settings) for doc in plan.documents]
-    require_sentences(sum(len(part.chunks) for part in parts))
-    return parts, embed_new(parts, settings, embedder, progress)
+) -> Changes:
+    """The build flow both stores share: plan against ``previous``, then chunk and embed only the new documents.
+
+    Nothing is chunked when the plan finds the corpus unchanged."""
+    planned = plan(paths, previous, settings.read)
+    if planned.unchanged:
+        return Changes(planned, [], embedder)
+    kept = _chunk_counts(previous) if previous else {}
+    new = [chunk(doc, settings) for doc in planned.documents if (doc.path, doc.sha256) not in kept]
+    require_sentences(sum(kept.get((doc.path, doc.sha256), 0) for doc in planned.documents) + sum(len(p.chunks) for p in new))
+    return Changes(planned, new, embed_new(new, settings, embedder, progress))
+
+
+def _chunk_counts(corpus: Corpus) -> dict[tuple[str, str], int]:
+    return {(doc.path, doc.sha256): int(n) for doc, n in zip(corpus.documents, np.diff(corpus.chunk_starts), strict=True)}
 
 
 def require_sentences(chunks: int) -> None:
@@ -128,7 +147,8 @@ def require_sentences(chunks: int) -> None:
         )
 
 
-def _carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], Part]:
+def carried_parts(corpus: Corpus, store: VectorStore) -> dict[tuple[str, str], Part]:
+    """The previous corpus's parts with their chunk vectors, by (path, sha256): for a store that writes them all again."""
     parts = corpus.parts()
     for doc, part in enumerate(parts):
         start, stop = int(corpus.chunk_starts[doc]), int(corpus.chunk_starts[doc + 1])

@@ -17,17 +17,18 @@ A build runs in one transaction: it takes an advisory lock (a second writer wait
 documents by content hash, deletes removed and changed documents (their rows cascade),
 inserts and embeds only the new ones, raises the generation and commits. A crash before
 the commit leaves the previous index whole; readers never wait for the writer. This
-module sits beside ``storage`` (the folder format) and uses ``build`` for planning; ``pgcorpus``
-turns the rows back into a ``Corpus``.
+module is the ``IndexStorage`` beside ``folderstorage``: ``build.changes`` plans, chunks and
+embeds (only documents the tables lack: the stored rows are kept, not carried over), this
+module only writes and reads rows; ``pgcorpus`` turns the rows back into a ``Corpus``.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ import numpy as np
 
 from . import build as builder
 from . import embed
-from .build import BuildReport
-from .corpus import Corpus, Part
+from .corpus import Part
 from .embed import Embedder
 from .errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
+from .indexstorage import Stored
 from .lexical import tokenize
 from .pgcorpus import merge, read_corpus
 from .pgstore import PgLexicalIndex, PgVectorStore, connect, lost, redact, register_types, session
@@ -53,30 +54,61 @@ TABLES = ("qa_postings", "qa_terms", "qa_sentences", "qa_chunks", "qa_documents"
 HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops)"
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One generation of the index as loaded: the corpus in memory, the searches in the database."""
+class DatabaseStorage:
+    """The index in a PostgreSQL database: the corpus read into memory, the searches run in SQL."""
 
-    corpus: Corpus
-    store: PgVectorStore
-    lexical: PgLexicalIndex
-    generation: int
-    manifest: dict[str, Any]
+    def __init__(self, url: str) -> None:
+        self.location: Path | str = url
+        self.url = url
+
+    def generation(self) -> int | None:
+        """The number of the committed generation (None when there is no index): one cheap query."""
+        with session(self.url) as connection:
+            if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+                return None
+            row = connection.execute("SELECT generation FROM qa_state").fetchone()
+            return None if row is None else int(row[0])
+
+    def load(self, settings: Settings, embedder: Embedder | None, previous: Stored | None = None) -> Stored:
+        """The committed index, read in one snapshot; with ``previous``, only the documents it lacks are read."""
+        return replace(_load(self.url, builder.identity(settings, embedder), embedder.dim if embedder else None, previous),
+                       embedder=embedder)
+
+    def build(self, paths: Sequence[str | Path], settings: Settings, embedder: Embedder | None, progress: bool) -> Stored:
+        """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
+        url = self.url
+        expected = {"format": FORMAT_VERSION, **builder.identity(settings, embedder)}
+        with _writing(url) as connection:
+            state = _state(connection)
+            previous = None
+            if state is not None:
+                try:
+                    check_manifest(state["manifest"], expected, redact(url))
+                    previous = read_corpus(connection, vectors=False)[0]  # no vectors: stored rows stay where they are
+                except IndexMismatchError as error:  # everything is embedded again; tables of another format are made anew
+                    warnings.warn(f"rebuilding the whole index: {error}", stacklevel=3)
+                    connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
+                    same_tables = state["manifest"].get("format") == FORMAT_VERSION
+                    state = {**state, "manifest": {"dim": state["manifest"].get("dim") if same_tables else None}}
+            changes = builder.changes(paths, previous, settings, embedder, progress)
+            plan, parts, embedder = changes.plan, changes.new, changes.embedder
+            if plan.unchanged:
+                connection.rollback()
+                return replace(_load(url, expected, embedder.dim if embedder else None), report=plan.report, embedder=embedder)
+            stored_dim = state["manifest"].get("dim") if state else None
+            dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim
+            if not dim:  # nothing embedded and no table to reuse: the model says the size
+                embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
+                dim = embedder.dim
+            if stored_dim != dim:
+                _create_tables(connection, dim)
+            _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})  # only new rows
+            connection.commit()
+        return replace(_load(url, expected, dim), report=plan.report, embedder=embedder)
 
 
-def generation(url: str) -> int | None:
-    """The number of the committed generation (None when there is no index): one cheap query."""
-    with session(url) as connection:
-        if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
-            return None
-        row = connection.execute("SELECT generation FROM qa_state").fetchone()
-        return None if row is None else int(row[0])
-
-
-def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: Stored | None = None) -> Stored:
-    """The committed index, read in one snapshot; a missing or foreign one raises a clear error.
-
-    With ``previous`` (an earlier load of the same database), only documents it lacks are read."""
+def _load(url: str, expected: dict[str, Any], dim: int | None = None, previous: Stored | None = None) -> Stored:
+    """The committed index, read in one snapshot; a missing or foreign one raises a clear error."""
     with session(url) as connection, connection.transaction():
         connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         state = _state(connection)
@@ -87,7 +119,7 @@ def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: S
         if dim is not None and dim != manifest["dim"]:
             raise IndexMismatchError(f"The index in {redact(url)} holds {manifest['dim']}-dimensional vectors, "
                                      f"the model makes {dim}. " + rebuild_hint(redact(url)))
-        if previous is None:
+        if previous is None or not isinstance(previous.store, PgVectorStore):  # the store is always this one's: typing
             corpus, chunk_ids, doc_ids = read_corpus(connection, vectors=True)
         else:
             doc_ids = np.array([row[0] for row in connection.execute("SELECT id FROM qa_documents ORDER BY position")], dtype=np.int64)
@@ -96,45 +128,7 @@ def load(url: str, expected: dict[str, Any], dim: int | None = None, previous: S
             corpus, chunk_ids = merge([old, read_corpus(connection, vectors=True, only=new)], doc_ids.tolist())
         frequencies = dict(connection.execute("SELECT term, df FROM qa_terms").fetchall())
     return Stored(corpus, PgVectorStore(url, chunk_ids, doc_ids, manifest["dim"]),
-                  PgLexicalIndex(url, chunk_ids, frequencies, state["average_length"]), state["generation"], manifest)
-
-
-def build(paths: Iterable[str | Path], url: str, settings: Settings, embedder: Embedder | None,
-          progress: bool = False) -> tuple[Stored, BuildReport, Embedder | None]:
-    """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
-    expected = {"format": FORMAT_VERSION, **builder.identity(settings, embedder)}
-    with _writing(url) as connection:
-        state = _state(connection)
-        previous = None
-        if state is not None:
-            try:
-                check_manifest(state["manifest"], expected, redact(url))
-                previous = read_corpus(connection, vectors=False)[0]
-            except IndexMismatchError as error:  # everything is embedded again; tables of another format are made anew
-                warnings.warn(f"rebuilding the whole index: {error}", stacklevel=3)
-                connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
-                same_tables = state["manifest"].get("format") == FORMAT_VERSION
-                state = {**state, "manifest": {"dim": state["manifest"].get("dim") if same_tables else None}}
-        plan = builder.plan(paths, previous, settings.read)
-        if plan.unchanged:
-            connection.rollback()
-            return load(url, expected, embedder.dim if embedder else None), plan.report, embedder
-        old = ({(d.path, d.sha256): int(n) for d, n in zip(previous.documents, np.diff(previous.chunk_starts), strict=True)}
-               if previous else {})
-        parts = [builder.chunk(doc, settings) for doc in plan.documents if (doc.path, doc.sha256) not in old]
-        carried = sum(old.get((doc.path, doc.sha256), 0) for doc in plan.documents)
-        builder.require_sentences(carried + sum(len(p.chunks) for p in parts))
-        embedder = builder.embed_new(parts, settings, embedder, progress)
-        stored_dim = state["manifest"].get("dim") if state else None
-        dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim
-        if not dim:  # nothing embedded and no table to reuse: the model says the size
-            embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
-            dim = embedder.dim
-        if stored_dim != dim:
-            _create_tables(connection, dim)
-        _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})
-        connection.commit()
-    return load(url, expected, dim), plan.report, embedder
+                  PgLexicalIndex(url, chunk_ids, frequencies, state["average_length"]), state["generation"])
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
 from qa.errors import StoreError
-from qa.index import location
+from qa.indexstorage import location
 
 from .library import Library, SourceFile, Staged
 
