@@ -61,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qa: error: {error}", file=sys.stderr)
         return 1
     rows = service.sources()
-    from qa.pgstore import redact
-
-    log.info("%d sources, %d indexed passages in %s", len(rows), sum(r.passages for r in rows), redact(args.index))
+    log.info("%d sources, %d indexed passages in %s", len(rows), sum(r.passages for r in rows), service.shown_location())
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     serve(service, args.host, args.port)
     return 0

@@ -19,11 +19,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .errors import QAError
 
-    # The flags set what Settings() reads by default, so the library code below needs no extra arguments.
-    for flag, variable in (("backend", "QA_BACKEND"), ("device", "QA_DEVICE")):
-        if getattr(args, flag, None):
-            os.environ[variable] = getattr(args, flag)
-
     try:
         return int(args.handler(args) or 0)
     except QAError as error:
@@ -75,18 +70,26 @@ def _location_option(parser: argparse.ArgumentParser) -> None:
                         help="index folder, or a PostgreSQL URL postgresql://USER@HOST/DB (default: $QA_STORE, else index)")
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    """The settings the flags ask for; None (the defaults, which read $QA_BACKEND and $QA_DEVICE) without flags."""
+    from . import Settings
+
+    chosen = {flag: getattr(args, flag) for flag in ("backend", "device") if getattr(args, flag, None)}
+    return Settings(**chosen) if chosen else None
+
+
 def _index(args: argparse.Namespace) -> int:
     from . import Index
-    from .pgstore import redact
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        index = Index.build(args.paths, args.index, progress=sys.stderr.isatty())
+        index = Index.build(args.paths, args.index, settings=_settings(args), progress=sys.stderr.isatty())
     for warning in caught:
         print(f"qa: warning: {warning.message}", file=sys.stderr)
     report = index.report
     print(
-        f"Indexed {len(index.documents)} documents, {len(index.chunks)} passages into {redact(args.index)} "
+        f"Indexed {len(index.documents)} documents, {sum(index.passages_per_source().values())} passages into "
+        f"{index.shown_location()} "
         f"({len(report.embedded)} embedded, {len(report.reused)} unchanged, {len(report.removed)} removed, "
         f"{len(report.skipped)} skipped)."
     )
@@ -96,7 +99,7 @@ def _index(args: argparse.Namespace) -> int:
 def _retrieve(args: argparse.Namespace) -> int:
     from . import open_index
 
-    passages = open_index(args.index).retrieve(args.question, args.k, mode=args.mode)
+    passages = open_index(args.index, _settings(args)).retrieve(args.question, args.k, mode=args.mode)
     if args.json:
         _print_json([asdict(p) for p in passages])
         return 0
@@ -110,7 +113,7 @@ def _retrieve(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from . import ask
 
-    answer = ask(args.question, index_dir=args.index)
+    answer = ask(args.question, index_dir=args.index, settings=_settings(args))
     if args.json:
         _print_json(answer.to_dict())
         return 0
@@ -122,7 +125,7 @@ def _eval(args: argparse.Namespace) -> int:
     from . import open_index
     from .evaluate import evaluate_file
 
-    evaluation = evaluate_file(open_index(args.index), args.file)
+    evaluation = evaluate_file(open_index(args.index, _settings(args)), args.file)
     if args.json:
         _print_json({"results": [asdict(r) for r in evaluation.results], "totals": asdict(evaluation.report)})
         return 0

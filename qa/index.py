@@ -68,6 +68,21 @@ class Index:
     def embedder(self) -> Embedder:
         return self.retriever.embedder
 
+    def passages_per_source(self) -> dict[str, int]:
+        """How many passages (chunks) the index holds of each document, by its path."""
+        counts = np.bincount(np.asarray(self.corpus.chunks["doc"], dtype=np.int64), minlength=len(self.documents))
+        return {doc.path: int(n) for doc, n in zip(self.documents, counts, strict=True)}
+
+    def shown_location(self) -> str:
+        """Where the index is kept, fit for a log or a message: the folder, or the database URL without its password."""
+        from .pgstore import redact  # pure text: no database driver is imported
+
+        return redact(str(self.index_dir))  # a folder's path is left as it is
+
+    def warm_up(self) -> None:
+        """Load the embedding model now (a question embedded and thrown away), so the first question does not wait."""
+        self.retriever.embed_question("warm up")
+
     # ----- building and loading -------------------------------------------------
 
     @classmethod

@@ -370,8 +370,15 @@ def test_installed_entry_point_retrieves(model_index_dir, tmp_path):
 
 
 def test_another_backend_flag_is_refused_with_a_rebuild_hint(cli_index, fake_model_env, capsys, monkeypatch):
-    monkeypatch.setenv("QA_BACKEND", fake_model_env.backend)  # restored afterwards: the flag sets it for the process
+    monkeypatch.setenv("QA_BACKEND", fake_model_env.backend)  # the index is built with this backend; the flag asks for another
     other = "torch" if fake_model_env.backend == "onnx" else "onnx"
     code, _, err = run(capsys, "retrieve", "peacekeepers", "--index", str(cli_index), "--backend", other)
     assert code == 1
     assert_one_error_line(err, f"backend='{fake_model_env.backend}'", f"uses '{other}'", "qa index")
+
+
+def test_the_backend_flag_is_a_setting_not_a_change_to_the_environment(cli_index, fake_model_env, capsys, monkeypatch):
+    monkeypatch.delenv("QA_BACKEND", raising=False)
+    before = dict(os.environ)
+    run(capsys, "retrieve", "peacekeepers", "--index", str(cli_index), "--backend", "torch")
+    assert dict(os.environ) == before  # the library is called with Settings(backend=...), nothing process-wide

@@ -109,10 +109,15 @@ class Service:
                 self._index = index = fresh
         return index
 
+    def shown_location(self) -> str:
+        """Where the index is kept, for the log (a database URL without its password)."""
+        index = self._index
+        return index.shown_location() if index is not None else "no index yet (no sources)"
+
     def warm_up(self) -> None:
         """Load the embedding model now, so the first question does not wait for it."""
         if self._index is not None:
-            self._index.retriever.embed_question("warm up")
+            self._index.warm_up()
 
     # ----- asking ------------------------------------------------------------------
 
@@ -124,7 +129,7 @@ class Service:
 
     def sources(self) -> list[SourceRow]:
         index = self._current(stale_ok=True)  # one index for the whole list, even if a rebuild swaps it meanwhile
-        counts = _passages(index) if index is not None else {}
+        counts = index.passages_per_source() if index is not None else {}
         return [SourceRow(source, counts.get(source.path, 0)) for source in self.library.sources()]
 
     # ----- changing the library ----------------------------------------------------
@@ -164,7 +169,7 @@ class Service:
                 index = self._build(self.library.paths())  # the earlier files again
             self._index = index
             added = [s.source for s in staged if s.source.path not in skipped]
-            passages = _passages(index)
+            passages = index.passages_per_source()
             return Change(tuple(s.name for s in added), (), tuple(rejected), time.monotonic() - started,
                           sum(passages.get(s.path, 0) for s in added))
 
@@ -192,7 +197,7 @@ class Service:
                 self.library.remove(seed.path)  # excluded again: the library stays as the index has it
                 raise
             self._index = index
-            return Change((seed.name,), (), (), time.monotonic() - started, _passages(index).get(seed.path, 0))
+            return Change((seed.name,), (), (), time.monotonic() - started, index.passages_per_source().get(seed.path, 0))
 
     def _build(self, paths: list[str], progress: bool = False) -> Index:
         try:
@@ -200,14 +205,6 @@ class Service:
         except IndexLockedError:
             raise IndexLockedError(LOCKED) from None  # the error's own message names the index's absolute path
 
-
-def _passages(index: Index) -> dict[str, int]:
-    """Passages in the index per source path."""
-    counts: dict[str, int] = {}
-    for doc in index.chunks["doc"].tolist():
-        path = index.documents[doc].path
-        counts[path] = counts.get(path, 0) + 1
-    return counts
 
 
 def _names(names: list[str], shown: int = 3) -> str:
