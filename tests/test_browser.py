@@ -6,6 +6,8 @@ Screenshots are saved under artifacts/ (not committed).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,14 +36,21 @@ def app(tmp_path_factory: pytest.TempPathFactory):
         yield url, folder
 
 
-@pytest.fixture(scope="module")
-def browser(app):
+@contextmanager
+def headless_chromium() -> Iterator:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(app):
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -63,6 +72,15 @@ def ask(page, question: str) -> None:
     page.locator("#question textarea").fill(question)
     page.locator("#ask").click()
     page.locator(REPLY).nth(before).wait_for()
+
+
+def remove_source(page, option: str, name: str) -> None:
+    """Remove a source through the Library tab (``option``: its entry in the chooser) and wait for the notice."""
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=option).click()
+    page.locator("#remove").click()
+    page.locator("#library-status", has_text=f"Removed {name}").wait_for()
 
 
 def screenshot(page, name: str) -> None:
@@ -134,11 +152,7 @@ def test_upload_is_indexed_answerable_at_once_and_removable(page, app, tmp_path:
     assert page.locator("#passage .qa-source").inner_text() == "lighthouse.md"
     screenshot(page, "browser-upload.png")
 
-    page.get_by_role("tab", name="Library").click()
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name="lighthouse.md (upload)").click()
-    page.locator("#remove").click()
-    page.locator("#library-status", has_text="Removed lighthouse.md").wait_for()
+    remove_source(page, "lighthouse.md (upload)", "lighthouse.md")
     assert "lighthouse.md" not in page.locator("#sources").inner_text()
     assert not (folder / "data" / "uploads" / "lighthouse.md").exists()
 
@@ -191,11 +205,7 @@ def test_a_markdown_sources_quote_shows_no_markup(page) -> None:
     assert "named for the Domain Name System (DNS), it does not always use" in passage.inner_text()
     assert "`" not in answer.inner_text() + passage.inner_text() and "](" not in passage.inner_text()
     screenshot(page, "browser-markdown.png")
-    page.get_by_role("tab", name="Library").click()
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name="dns-notes.md (upload)").click()
-    page.locator("#remove").click()
-    page.locator("#library-status", has_text="Removed dns-notes.md").wait_for()
+    remove_source(page, "dns-notes.md (upload)", "dns-notes.md")
 
 
 def long_notes(paragraphs: int = 150) -> str:
@@ -222,7 +232,4 @@ def test_an_upload_shows_its_progress_in_words_laid_out_cleanly(page, tmp_path: 
     screenshot(page, "browser-progress.png")
     page.locator("#library-status", has_text="You can ask about it now").wait_for()
     assert "passages in" in page.locator("#library-status").inner_text()
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name="harbour-log.md (upload)").click()
-    page.locator("#remove").click()
-    page.locator("#library-status", has_text="Removed harbour-log.md").wait_for()
+    remove_source(page, "harbour-log.md (upload)", "harbour-log.md")

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from live_app import REPO, running_app, upload
-from test_browser import ARTIFACTS, CHROMIUM, FLAGS, REPLY, WAIT_MS, screenshot
+from test_browser import ARTIFACTS, CHROMIUM, REPLY, WAIT_MS, headless_chromium, remove_source, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.app]
 
@@ -33,12 +33,8 @@ def app(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def open_page(app, browser, width: int = 1400, height: int = 1000):  # type: ignore[no-untyped-def]
@@ -73,10 +69,7 @@ def test_the_library_shown_is_the_library_on_disk_after_a_reload_and_while_open(
     page.reload()
     page.get_by_role("tab", name="Library").click()
     page.locator("#sources", has_text="harbour-notes.txt").wait_for(timeout=5_000)
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name="harbour-notes.txt (upload)").click()  # removable after a reload
-    page.locator("#remove").click()
-    page.locator("#library-status", has_text="Removed harbour-notes.txt").wait_for()
+    remove_source(page, "harbour-notes.txt (upload)", "harbour-notes.txt")  # removable after a reload
     assert "harbour-notes.txt" not in page.locator("#sources").inner_text()
 
 
@@ -145,10 +138,7 @@ def test_examples_follow_the_library_and_a_removed_seed_comes_back(app, page) ->
     assert page.locator("#examples").is_visible()
     page.get_by_role("tab", name="Library").click()
     assert not page.locator("#restore-row").is_visible()  # nothing to bring back yet
-    page.locator("#remove-choice input").click()
-    page.get_by_role("option", name=f"{seed} (seed)").click()
-    page.locator("#remove").click()
-    page.locator("#library-status", has_text=f"Removed {seed}").wait_for()
+    remove_source(page, f"{seed} (seed)", seed)
     page.locator("#examples").wait_for(state="hidden")
     page.locator("#restore-row").wait_for(state="visible")
     page.locator("#restore-choice input").click()

@@ -18,7 +18,7 @@ import gradio as gr
 from qa import SUPPORTED_SUFFIXES, QAError
 
 from .render import empty_sources_html, notice_html, sources_table_html
-from .service import Change, Service
+from .service import Change, Service, SourceRow
 
 log = logging.getLogger("qa.app")
 
@@ -35,12 +35,13 @@ def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tu
     hint = (f"Added files are kept in the app's data folder ({service.library.data.name}/{service.library.uploads.name}/) "
             "and can be asked about once indexed.")
     status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
-    table = gr.HTML(sources_table_html(service.sources()), elem_id="sources")
+    rows, seeds = service.sources(), seed_choices(service)
+    table = gr.HTML(sources_table_html(rows), elem_id="sources")
     with gr.Row():
-        choice = gr.Dropdown(source_choices(service), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
+        choice = gr.Dropdown(source_choices(rows), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
         remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
-    with gr.Row(visible=bool(seed_choices(service)), elem_id="restore-row") as restoring:  # only once a seed is removed
-        removed = gr.Dropdown(seed_choices(service), value=None, label="Bring back a removed seed", scale=3,
+    with gr.Row(visible=bool(seeds), elem_id="restore-row") as restoring:  # only once a seed is removed
+        removed = gr.Dropdown(seeds, value=None, label="Bring back a removed seed", scale=3,
                               elem_id="restore-choice")
         restore = gr.Button("Bring back", scale=1, elem_id="restore")
     listing = [table, choice, removed, restoring, examples]
@@ -63,8 +64,8 @@ def library_view(service: Service, keep: bool = False) -> tuple:
     undo it)."""
     value: dict[str, Any] = {} if keep else {"value": None}
     samples = [[q] for q in service.library.examples()]
-    seeds = seed_choices(service)
-    return (sources_table_html(service.sources()), gr.update(choices=source_choices(service), **value),
+    rows, seeds = service.sources(), seed_choices(service)  # one reading of the library for the whole view
+    return (sources_table_html(rows), gr.update(choices=source_choices(rows), **value),
             gr.update(choices=seeds, **value), gr.update(visible=bool(seeds)),
             gr.update(samples=samples, visible=bool(samples)))
 
@@ -145,9 +146,9 @@ def seed_name(name: str) -> str:
     return relative
 
 
-def source_choices(service: Service) -> list[tuple[str, str]]:
+def source_choices(rows: list[SourceRow]) -> list[tuple[str, str]]:
     return [(f"{row.source.name} ({row.source.kind})", choice_name(row.source.kind, row.source.relative))
-            for row in service.sources()]
+            for row in rows]
 
 
 def seed_choices(service: Service) -> list[tuple[str, str]]:

@@ -206,7 +206,6 @@ class Service:
             raise IndexLockedError(LOCKED) from None  # the error's own message names the index's absolute path
 
 
-
 def _names(names: list[str], shown: int = 3) -> str:
     """"a.txt, b.md and 4 more": a line of names that stays a line."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
