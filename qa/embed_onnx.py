@@ -30,10 +30,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from .embed import progress_bar
 from .errors import ModelError
 
 BACKEND = "onnx"
@@ -203,7 +203,7 @@ class OnnxEmbedder:
         size = batch_size if on_gpu else 1 if self.backend == DYNAMIC else min(batch_size, CPU_BATCH)
         workers = 1 if on_gpu else max(1, min(threads or os.cpu_count() or 1, -(-len(texts) // size)))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        bar = _bar(len(texts), progress)
+        bar = progress_bar(len(texts), progress)
         with ThreadPoolExecutor(workers, thread_name_prefix="qa-embed") if workers > 1 else nullcontext() as pool:
             for first in range(0, len(texts), WINDOW):
                 encodings = self._tokenizer.encode_batch(texts[first : first + WINDOW])
@@ -254,22 +254,3 @@ def _check_pooling(folder: Path) -> int:
         raise ModelError(f"The ONNX backend runs mean-pooled, normalised models only; {folder} is not one. "
                          "Use QA_BACKEND=torch.")
     return int(pooling["word_embedding_dimension"])
-
-
-def _bar(total: int, show: bool) -> Any:
-    """A progress bar that counts passages (what a user knows), not batches; a silent one unless ``show``."""
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm comes with the model libraries; without it, no bar
-        show = False
-    if not show:
-        return _Silent()
-    return tqdm(total=total, desc="Embedding passages", unit=" passages")
-
-
-class _Silent:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

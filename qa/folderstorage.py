@@ -18,7 +18,7 @@ import numpy as np
 from . import build as builder
 from . import storage
 from .build import identity
-from .corpus import Corpus
+from .corpus import Corpus, stacked
 from .embed import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
 from .indexstorage import Stored
@@ -52,17 +52,19 @@ class FolderStorage:
         with storage.writer_lock(index_dir):
             storage.remove_stale(index_dir)  # what killed builds left behind (safe: we hold the lock)
             previous = self._previous(settings, embedder)
-            changes = builder.changes(paths, previous.corpus if previous else None, settings, embedder, progress)
+            changes = builder.chunked(paths, previous.corpus if previous else None, settings)
             if previous is not None and changes.plan.unchanged:
                 return Stored(previous.corpus, previous.store, previous.lexical, previous.generation, changes.plan.report, embedder)
             carried = builder.carried_parts(previous.corpus, previous.store) if previous else {}
             new = {(part.document.path, part.document.sha256): part for part in changes.new}
             parts = [carried.get(key) or new[key] for key in ((doc.path, doc.sha256) for doc in changes.plan.documents)]
-            embedder = changes.embedder
+            # BM25 first: its working memory (a few hundred MB for a 20 MiB text) is freed before the vectors exist
+            lexical = LexicalIndex.build([text for p in parts for text in p.lexical_texts()])
+            embedder = builder.embed_new(changes.new, settings, embedder, progress)
             corpus = Corpus.from_parts(parts)
             dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), embedder.dim if embedder else 0)
-            store = FaissStore.build(np.vstack([p.chunk_vectors.reshape(-1, dim) for p in parts]), dim, settings.ann_threshold)
-            lexical = LexicalIndex.build([text for p in parts for text in p.lexical_texts()])
+            store = FaissStore.build(stacked([p.chunk_vectors.reshape(-1, dim) for p in parts], np.float32), dim,
+                                     settings.ann_threshold)
             written = storage.write_index(index_dir, _manifest(settings, embedder, dim, corpus, store), corpus, store, lexical)
             return Stored(corpus, store, lexical, written.name, changes.plan.report, embedder)
 

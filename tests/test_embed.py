@@ -310,14 +310,28 @@ def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, mon
     assert not embed_onnx._ours(planted)
 
 
-def test_the_progress_bar_counts_passages_not_batches(capsys) -> None:
-    from qa.embed_onnx import _bar
-
-    bar = _bar(5, True)
-    bar.update(3)
-    bar.update(2)
-    bar.close()
+def test_the_progress_bar_counts_passages_not_batches(tmp_path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("The harbour opened in 1890. Ships came from far away.\n\nIt closed in 1990.\n",
+                                       encoding="utf-8")
+    index = Index.build([tmp_path / "notes.txt"], tmp_path / "index", embedder=FakeEmbedder(), progress=True)
+    total = len(index.corpus.chunks) + len(index.corpus.sentences)  # chunks and sentences, one bar
     shown = capsys.readouterr().err
-    assert "Embedding passages" in shown and "5/5" in shown and "passages/s" in shown and "batch" not in shown
-    _bar(5, False).update(5)  # silent
+    assert "Embedding passages" in shown and f"{total}/{total}" in shown and "passages/s" in shown and "batch" not in shown
+    Index.build([tmp_path / "notes.txt"], tmp_path / "quiet", embedder=FakeEmbedder())
     assert capsys.readouterr().err == ""
+
+
+def test_a_build_embeds_in_windows_with_the_same_vectors_as_one_call(tmp_path, monkeypatch) -> None:
+    import qa.build
+
+    text = " ".join(f"Sentence number {n} says something about the harbour." for n in range(40))
+    (tmp_path / "notes.txt").write_text(text, encoding="utf-8")
+    whole = Index.build([tmp_path / "notes.txt"], tmp_path / "whole", embedder=FakeEmbedder())
+    monkeypatch.setattr(qa.build, "EMBED_WINDOW", 3)  # windows that straddle the chunks' end and the sentences' start
+    fake = FakeEmbedder()
+    windowed = Index.build([tmp_path / "notes.txt"], tmp_path / "windowed", embedder=fake)
+    assert max(len(call) for call in fake.calls) == 3 and len(fake.calls) > 3
+    assert np.array_equal(windowed.corpus.sentence_vectors, whole.corpus.sentence_vectors)
+    assert windowed.corpus.sentence_vectors.dtype == np.float16
+    chunks = len(whole.corpus.chunks)
+    assert np.array_equal(windowed.store.vectors(0, chunks), whole.store.vectors(0, chunks))
