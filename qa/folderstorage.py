@@ -18,7 +18,7 @@ import numpy as np
 from . import build as builder
 from . import storage
 from .build import identity
-from .corpus import Corpus, stacked
+from .corpus import Corpus, empty_vectors, stacked
 from .embed import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
 from .indexstorage import Stored
@@ -60,11 +60,17 @@ class FolderStorage:
             parts = [carried.get(key) or new[key] for key in ((doc.path, doc.sha256) for doc in changes.plan.documents)]
             # BM25 first: its working memory (a few hundred MB for a 20 MiB text) is freed before the vectors exist
             lexical = LexicalIndex.build([text for p in parts for text in p.lexical_texts()])
-            embedder = builder.embed_new(changes.new, settings, embedder, progress)
-            corpus = Corpus.from_parts(parts)
+            builder.release_freed_memory()
+            embedding = builder.Embedding(changes.new, settings, embedder, progress)
+            embedding.chunks()
+            embedder = embedding.embedder
             dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), embedder.dim if embedder else 0)
             store = FaissStore.build(stacked([p.chunk_vectors.reshape(-1, dim) for p in parts], np.float32), dim,
                                      settings.ann_threshold)
+            for part in parts:  # the store holds its own copy now
+                part.chunk_vectors = empty_vectors()
+            embedding.sentences()
+            corpus = Corpus.from_parts(parts)
             written = storage.write_index(index_dir, _manifest(settings, embedder, dim, corpus, store), corpus, store, lexical)
             return Stored(corpus, store, lexical, written.name, changes.plan.report, embedder)
 

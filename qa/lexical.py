@@ -8,7 +8,6 @@ bm25s index (``bm25/document_frequencies.json``), for weighting question words.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,11 +56,14 @@ class LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25()
-        tokens = tokenize(texts)
-        if texts:
-            retriever.index(tokens, show_progress=False)
-        frequencies = Counter(token for chunk in tokens for token in set(chunk))
-        return cls(retriever, len(texts), dict(frequencies))
+        if not texts:
+            return cls(retriever, 0, {})
+        # token ids, not strings: bm25s would otherwise hold every token twice more (a 20 MiB text: 200 MB)
+        retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=True, show_progress=False),
+                        show_progress=False)
+        held = np.diff(retriever.scores["indptr"])  # a token's column of the score matrix: one entry per chunk holding it
+        frequencies = {token: int(held[i]) for token, i in retriever.vocab_dict.items() if i < len(held) and held[i]}
+        return cls(retriever, len(texts), frequencies)
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:

@@ -327,7 +327,7 @@ def test_a_build_embeds_in_windows_with_the_same_vectors_as_one_call(tmp_path, m
     text = " ".join(f"Sentence number {n} says something about the harbour." for n in range(40))
     (tmp_path / "notes.txt").write_text(text, encoding="utf-8")
     whole = Index.build([tmp_path / "notes.txt"], tmp_path / "whole", embedder=FakeEmbedder())
-    monkeypatch.setattr(qa.build, "EMBED_WINDOW", 3)  # windows that straddle the chunks' end and the sentences' start
+    monkeypatch.setattr(qa.build, "EMBED_WINDOW", 3)  # many windows, the last of each pass short
     fake = FakeEmbedder()
     windowed = Index.build([tmp_path / "notes.txt"], tmp_path / "windowed", embedder=fake)
     assert max(len(call) for call in fake.calls) == 3 and len(fake.calls) > 3
