@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from qa import Index, Settings
-from qa.embed import Embedder, load_embedder
-from qa.read import read_sources
+from qa.index.embedding import Embedder, load_embedder
+from qa.read.files import read_sources
 
 from . import corpora, scifact
 from .common import Config, Section, Table, check_at_least, check_at_most, fmt, stopwatch, write_corpus

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from qa import Index, storage
+from qa import Index
+from qa.index.stores import folder_files as storage
 
 from . import corpora, scifact
 from .common import REPO, Config, write_section

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from qa import Index, Settings
-from qa.build import model_name
-from qa.chunk import chunk_document
 from qa.errors import QAError
+from qa.index.build import model_name
+from qa.index.chunk import chunk_document
 
 from . import scifact
 from .common import Config, write_corpus

@@ -36,7 +36,7 @@ from pathlib import Path
 from qa import Index
 
 try:
-    from qa.clean import display_text
+    from qa.read.display import display_text
 except ImportError:  # the code before issue 10, measured as the baseline
     def display_text(text: str) -> str:
         return " ".join(text.split())
@@ -75,7 +75,7 @@ def whole_sentence(quote: str, blocks: list[str]) -> bool:
 
 def person_view(docs: Path) -> dict[str, list[str]]:
     """Each document's blocks as the issue-10 readers give them (run with the new code)."""
-    from qa.read import read_sources
+    from qa.read.files import read_sources
 
     documents, _ = read_sources([docs])
     return {d.source: [flat(d.text[b.start : b.end]) for b in d.blocks] or [flat(d.text)] for d in documents}

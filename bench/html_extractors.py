@@ -44,7 +44,7 @@ def reference(markup: str) -> tuple[list[str], list[str], list[str]]:
 
 
 def ours(markup: str) -> list[str]:
-    from qa.html import read_html
+    from qa.read.html import read_html
 
     written = read_html(markup)
     return [written.text[b.start : b.end] for b in written.blocks]
@@ -113,7 +113,7 @@ EXTRACTORS: dict[str, Callable[[str], list[str]]] = {
     "selectolax (text)": selectolax_text,
     "readability-lxml": readability_text,
     "justext": justext_text,
-    "lxml block walk (qa.html)": ours,
+    "lxml block walk (qa.read.html)": ours,
 }
 
 

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from qa import Index, RetrievalSettings, Settings
-from qa.retrieve import fuse
+from qa.retrieval.retriever import fuse
 
 from . import corpora, probe, scifact
 from .common import Config, Section, Table, check_at_most, latencies_ms, p50_p95

@@ -167,7 +167,7 @@ def build_table(config: Config, section: Section, groups: list[list[Path]], what
 
 def run_docs(config: Config) -> Section:
     """The ``onnx_docs`` section: build speed on ../shared/eval/docs (14 real documentation files)."""
-    from qa.read import read_sources
+    from qa.read.files import read_sources
 
     section = Section("onnx_docs", "Build speed on real documentation: the ONNX backend against torch")
     documents, _ = read_sources([config.eval_dir / "docs"])

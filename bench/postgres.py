@@ -30,10 +30,11 @@ from urllib.parse import quote
 
 import numpy as np
 
-from qa import Index, pgstorage
-from qa.build import embedder_fields
-from qa.pgstore import _rows, pool
-from qa.retrieve import Retriever
+from qa import Index
+from qa.index.build import embedder_fields
+from qa.index.stores import postgres as pgstorage
+from qa.index.stores.postgres_server import _rows, pool
+from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
 from .common import REPO, Config, Section, Table, check_at_least, check_at_most, latencies_ms, p50_p95, stopwatch

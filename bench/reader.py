@@ -22,8 +22,8 @@ from functools import partial
 from pathlib import Path
 
 from qa import AnswerSettings, Index, Settings
+from qa.answer.judge import load_reader, read, score_candidates, word_weights
 from qa.evaluate import contains_answer
-from qa.judge import load_reader, read, score_candidates, word_weights
 
 from . import squad2
 from .common import REPO, Check, Config, Section, Table, p50_p95, pct

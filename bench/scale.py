@@ -1,4 +1,4 @@
-"""1M vectors of 384 dimensions: exact (flat) search against HNSW, through ``qa.store.FaissStore``.
+"""1M vectors of 384 dimensions: exact (flat) search against HNSW, through ``qa.index.vectors.FaissStore``.
 
 Data: uniform random vectors make approximate search look wrong (no structure, every
 neighbour almost equally far), and exact copies make it look perfect. So the 1M vectors
@@ -17,7 +17,7 @@ import statistics
 import numpy as np
 
 from qa import Settings
-from qa.store import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, FaissStore
+from qa.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, FaissStore
 
 from . import scifact
 from .common import Config, Section, Table, check_at_least, fmt, latencies_ms, p50_p95, rss_mib, stopwatch

@@ -4,7 +4,7 @@ Each abstract is written as one ``<id>.txt`` file, "title\\n\\nabstract", and in
 with ``qa.Index.build``, so the measured system is the real pipeline with its
 chunking (3-sentence chunks, title in front). Chunk hits are mapped back to
 documents, keeping each document's best rank. SciFact titles end with a period;
-``qa.clean.document_title`` would then not take the first line as a title (it reads
+``qa.read.clean.document_title`` would then not take the first line as a title (it reads
 like a sentence), so the period is dropped: the file looks like a document with a heading.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from qa import Index
-from qa.lexical import LexicalIndex
-from qa.retrieve import fuse
+from qa.index.lexical import LexicalIndex
+from qa.retrieval.retriever import fuse
 
 from .common import Config, Section, Table, check_at_least, fmt, stopwatch, write_corpus
 
@@ -176,7 +176,7 @@ def run(config: Config) -> Section:
 
 
 def whole_abstract_bm25(index: Index, queries: list[tuple[str, str]], data: SciFact) -> tuple[float, float]:
-    """The product's BM25 (qa.lexical) over whole abstracts, to see what chunking does to lexical retrieval."""
+    """The product's BM25 (qa.index.lexical) over whole abstracts, to see what chunking does to lexical retrieval."""
     ids = [doc.source.removesuffix(".txt") for doc in index.documents]
     lexical = LexicalIndex.build([document_text(data.titles[i], data.texts[i]) for i in ids])
     rankings = [[ids[j] for j in lexical.search(question, 100)[1].tolist()] for _, question in queries]

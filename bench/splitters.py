@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from qa.chunk import split_sentences
-from qa.read import read_sources
+from qa.index.chunk import split_sentences
+from qa.read.files import read_sources
 from qa.types import Span
 
 HERE = Path(__file__).resolve().parent
@@ -77,7 +77,7 @@ def main() -> None:
     gold = [json.loads(line) for line in (HERE / "splitter_gold.jsonl").read_text(encoding="utf-8").splitlines()]
     documents, _ = read_sources([DOCS])
     blocks = [doc.text[b.start : b.end] for doc in documents for b in doc.blocks if b.kind in ("text", "item")]
-    splitters = {"ours (qa.chunk)": ours, "pysbd": pysbd_splitter(), "syntok": syntok_splitter,
+    splitters = {"ours (qa.index.chunk)": ours, "pysbd": pysbd_splitter(), "syntok": syntok_splitter,
                  "blingfire": blingfire_splitter, "nltk punkt (untrained)": punkt_splitter()}
     print(f"| splitter | paragraphs exactly right (of {len(gold)}) | boundary precision | boundary recall "
           f"| seconds ({len(blocks):,} real blocks) |")

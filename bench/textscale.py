@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa.chunk import chunk_document
+from qa.index.chunk import chunk_document
 from qa.settings import ChunkSettings
 
 from .common import REPO, Check, Config, Section, Table

@@ -4,8 +4,7 @@ The library API: build or load an ``Index``, then ``retrieve`` passages or ``ask
 for a quoted answer. The chat app's own parts live in ``qa.app``.
 """
 
-from .api import ask, open_index, retrieve
-from .build import BuildReport, SkippedFileWarning, check_source
+from .api import Index, ask, open_index, retrieve
 from .errors import (
     ArgumentError,
     EmptyCorpusError,
@@ -20,8 +19,8 @@ from .errors import (
     SourceError,
     StoreError,
 )
-from .index import Index
-from .read import SUPPORTED_SUFFIXES
+from .index.build import BuildReport, SkippedFileWarning, check_source
+from .read.files import SUPPORTED_SUFFIXES
 from .settings import AnswerSettings, ChunkSettings, ReadSettings, RetrievalSettings, Settings
 from .types import Answer, Citation, Document, Passage, Skipped
 

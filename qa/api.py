@@ -1,16 +1,147 @@
-"""Module-level shortcuts that load the index once per process and reload it after a rebuild."""
+"""The public face: an ``Index`` (built incrementally, loaded from a folder or a database) and the
+shortcuts ``ask`` and ``retrieve`` that load one once per process and reload it after a rebuild.
+
+An ``Index`` holds the corpus (documents, chunk and sentence tables, sentence
+vectors), the chunk vectors in a vector store, a BM25 index, and the manifest
+they were built with. ``index.build`` decides what changed and embeds it, an
+``IndexStorage`` (``index.stores``) persists and loads it, ``retrieve`` ranks
+passages, ``answer`` quotes them: every stage sits below this module.
+
+The location is an index folder (the default: ``index.stores.folder``) or a PostgreSQL
+URL (``postgresql://...``: ``index.stores.postgres`` keeps the same corpus in tables and
+the vector and BM25 searches run in the database). ``open_storage`` picks one from the
+location, once; this module calls it through the protocol and cannot tell the two apart.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .answer import answer_question
-from .index import Index
-from .indexstorage import location
+import numpy as np
+
+from .index import build as builder
+from .index.build import BuildReport
+from .index.corpus import Corpus
+from .index.embedding import Embedder
+from .index.lexical import LexicalSearch
+from .index.stores.base import IndexStorage, Stored, location, open_storage
+from .index.vectors import VectorStore
+from .retrieval.questions import check_k, check_question
+from .retrieval.retriever import Retriever
 from .settings import Settings
-from .types import Answer, Passage
+from .types import Answer, Document, Passage
+
+
+class Index:
+    def __init__(
+        self,
+        index_dir: Path | str,
+        settings: Settings,
+        corpus: Corpus,
+        store: VectorStore,
+        lexical: LexicalSearch,
+        embedder: Embedder | None = None,
+        report: BuildReport | None = None,
+        generation: object = None,
+        storage: IndexStorage | None = None,
+    ) -> None:
+        self.index_dir = index_dir  # a folder, or a database URL
+        self.storage = storage or open_storage(index_dir)  # where it is kept: the only part that knows which kind
+        self.generation = generation  # which build this is: the folder's name, or the database's number
+        self.settings = settings
+        self.corpus = corpus
+        self.store = store
+        self.lexical = lexical
+        self.report = report or BuildReport()
+        self.retriever = Retriever(store, lexical, settings, embedder)
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return self.corpus.documents
+
+    @property
+    def chunks(self) -> np.ndarray:
+        """The chunk table (fields: doc, start, end, first_sentence, last_sentence)."""
+        return self.corpus.chunks
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.retriever.embedder
+
+    def passages_per_source(self) -> dict[str, int]:
+        """How many passages (chunks) the index holds of each document, by its path."""
+        counts = np.bincount(np.asarray(self.corpus.chunks["doc"], dtype=np.int64), minlength=len(self.documents))
+        return {doc.path: int(n) for doc, n in zip(self.documents, counts, strict=True)}
+
+    def shown_location(self) -> str:
+        """Where the index is kept, fit for a log or a message: the folder, or the database URL without its password."""
+        from .index.stores.postgres_server import redact  # pure text: no database driver is imported
+
+        return redact(str(self.index_dir))  # a folder's path is left as it is
+
+    def warm_up(self) -> None:
+        """Load the embedding model now (a question embedded and thrown away), so the first question does not wait."""
+        self.retriever.embed_question("warm up")
+
+    # ----- building and loading -------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        paths: Iterable[str | Path],
+        index_dir: str | Path = "index",
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        progress: bool = False,
+    ) -> Index:
+        """Index the files and folders in ``paths``; only new or changed files are embedded."""
+        settings = settings or Settings()
+        storage = open_storage(index_dir)
+        paths = builder.check_paths(paths)
+        return cls._opened(storage, settings, storage.build(paths, settings, embedder, progress))
+
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
+        """Open a built index; a missing, foreign or damaged one raises an error that says how to rebuild."""
+        settings = settings or Settings()
+        storage = open_storage(index_dir)
+        return cls._opened(storage, settings, storage.load(settings, embedder))
+
+    @classmethod
+    def _opened(cls, storage: IndexStorage, settings: Settings, stored: Stored) -> Index:
+        return cls(storage.location, settings, stored.corpus, stored.store, stored.lexical, stored.embedder, stored.report,
+                   stored.generation, storage)
+
+    def refreshed(self) -> Index:
+        """This index, or the newer one another process (or build) has committed since it was loaded."""
+        if self.storage.generation() == self.generation:
+            return self
+        mine = Stored(self.corpus, self.store, self.lexical, self.generation)  # a database reads only the documents it lacks
+        return Index._opened(self.storage, self.settings, self.storage.load(self.settings, self.retriever.loaded_embedder, mine))
+
+    def document(self, path: str) -> Document | None:
+        """The indexed document with this absolute path, if any."""
+        return self.corpus.document(path)
+
+    # ----- asking ------------------------------------------------------------------
+
+    def retrieve(self, question: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
+        """The ``k`` passages that best match the question, best first."""
+        k = check_k(k)
+        question, _ = check_question(question, self.settings.max_question_chars)
+        hits, _ = self.retriever.rank(question, k, mode)
+        return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
+
+    def answer(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
+        """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``)."""
+        from .answer.compose import answer_question  # answering sits above the index
+
+        return answer_question(self.corpus, self.retriever, self.settings, question, history)
+
+
 
 _CACHE: dict[tuple[Path | str, Settings | None], Index] = {}
 _LOCK = threading.Lock()
@@ -34,6 +165,5 @@ def retrieve(question: str, k: int = 5, index_dir: str | Path = "index", setting
 
 def ask(question: str, history: Sequence[Sequence[str]] | None = None, index_dir: str | Path = "index",
         settings: Settings | None = None) -> Answer:
-    """A quoted answer from the index in ``index_dir`` (see ``qa.answer``)."""
-    index = open_index(index_dir, settings)
-    return answer_question(index.corpus, index.retriever, index.settings, question, history)
+    """A quoted answer from the index in ``index_dir`` (see ``qa.answer.compose``)."""
+    return open_index(index_dir, settings).answer(question, history)

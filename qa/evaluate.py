@@ -22,7 +22,7 @@ from .errors import QAError
 from .types import Answer
 
 if TYPE_CHECKING:
-    from .index import Index
+    from .api import Index
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—"}

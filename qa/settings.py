@@ -66,7 +66,7 @@ class ReadSettings:
     - ``max_extracted_bytes``: what a .docx or .epub expands to (all its members, checked while decompressing,
       before any parser sees them), and the text taken from a PDF.
     - ``max_memory_bytes`` / ``max_seconds``: a PDF is read in a child process whose memory and time are capped
-      (PDFium, a C library, inflates a page's content stream whole; qa/sandbox.py).
+      (PDFium, a C library, inflates a page's content stream whole; qa/read/sandbox.py).
     """
 
     max_file_bytes: int = 50 * 2**20

@@ -39,7 +39,7 @@ _WORD = re.compile(r"\w+")
 class FakeEmbedder:
     """Hashed bag-of-words vectors of unit length: deterministic, instant, no model.
 
-    Implements the ``qa.embed.Embedder`` protocol. ``calls`` records every batch it
+    Implements the ``qa.index.embedding.Embedder`` protocol. ``calls`` records every batch it
     embedded, so tests can check what a build sent to the model.
     """
 
@@ -124,7 +124,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
     with psycopg.connect(server.get_uri(), autocommit=True) as connection:
         connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
     yield server
-    from qa import pgstore
+    from qa.index.stores import postgres_server as pgstore
 
     pgstore.close_pools()
     server.cleanup()
@@ -160,7 +160,7 @@ def new_location(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 
     yield make
     if store == "postgres":
-        from qa import pgstore
+        from qa.index.stores import postgres_server as pgstore
 
         pgstore.close_pools()  # each schema's URL has its own pool: keep the server's connections few
 
@@ -185,12 +185,12 @@ def fake_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_embedde
     QA_MODEL_PATH points at a folder named like the fake, so the manifest check
     (model name = folder name) accepts indexes the fake built.
     """
-    import qa.embed
+    import qa.index.embedding
 
     model_dir = tmp_path / fake_embedder.name
     model_dir.mkdir()
     monkeypatch.setenv("QA_MODEL_PATH", str(model_dir))
-    monkeypatch.setattr(qa.embed, "load_embedder", lambda *args, **kwargs: fake_embedder)
+    monkeypatch.setattr(qa.index.embedding, "load_embedder", lambda *args, **kwargs: fake_embedder)
     return fake_embedder
 
 

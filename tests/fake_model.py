@@ -23,10 +23,10 @@ os.environ["QA_MODEL_PATH"] = str(TESTS / "no-model" / "fake-hash")  # the manif
 
 
 def main(argv: list[str]) -> int:
-    import qa.embed
+    import qa.index.embedding
 
     fake = FakeEmbedder()
-    qa.embed.load_embedder = lambda *args, **kwargs: fake
+    qa.index.embedding.load_embedder = lambda *args, **kwargs: fake
     if argv[:1] == ["app"]:
         return int(runpy.run_path(str(TESTS.parent / "app.py"))["main"](argv[1:]))
     if argv[:1] == ["cli"]:

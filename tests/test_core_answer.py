@@ -11,7 +11,7 @@ import re
 import pytest
 
 from qa import Answer, Index
-from qa.kinds import follow_up_question
+from qa.answer.kinds import follow_up_question
 
 from conftest import SEED_FILE
 

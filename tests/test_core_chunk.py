@@ -7,8 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from qa.chunk import chunk_document, split_sentences
-from qa.clean import content_sections, document_title, is_chrome
+from qa.index.chunk import chunk_document, split_sentences
+from qa.read.clean import content_sections, document_title, is_chrome
 from qa.settings import ChunkSettings
 from qa.types import Span
 

@@ -25,8 +25,8 @@ from qa import (
     QAError,
     QuestionError,
     Settings,
-    storage,
 )
+from qa.index.stores import folder_files as storage
 from qa.settings import CHUNKER_VERSION
 
 from conftest import SEED_FILE, FakeEmbedder, folder_only
@@ -258,7 +258,8 @@ def test_damaged_index_is_rebuilt_by_the_next_build(fake_index, seed_corpus, tmp
 
 
 @folder_only
-@pytest.mark.parametrize("target", ["qa.lexical.LexicalIndex.save", "qa.storage._fsync_tree", "qa.storage.np.save"])
+@pytest.mark.parametrize("target", ["qa.index.lexical.LexicalIndex.save", "qa.index.stores.folder_files._fsync_tree",
+                                    "qa.index.stores.folder_files.np.save"])
 def test_crash_mid_build_leaves_the_previous_index(fake_index, seed_corpus, tmp_path, monkeypatch, target):
     index_dir = tmp_path / "index"
     before = generations(index_dir)

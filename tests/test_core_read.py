@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa import EmptyCorpusError, Index, SkippedFileWarning, SourceError
-from qa.read import read_document, read_sources
+from qa.read.files import read_document, read_sources
 
 from conftest import SEED_FILE
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from qa import Index, Settings
-from qa.embed import load_embedder
 from qa.errors import IndexMismatchError, ModelError
+from qa.index.embedding import load_embedder
 
 from conftest import REPO, SEED_FILE, FakeEmbedder
 
@@ -89,7 +89,7 @@ def test_the_dynamic_int8_backend_stays_close(backends, tmp_path, monkeypatch):
     """onnx-dynamic trades a little precision for int8 arithmetic: cosine >= 0.95 on every text (short and
     empty texts move most), >= 0.99 on the median, and the same passages on the seed."""
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))  # the requantised file is made here once
-    from qa.embed_onnx import OnnxEmbedder
+    from qa.index.embedding_onnx import OnnxEmbedder
 
     dynamic = OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2", dynamic=True)
     assert dynamic.backend == "onnx-dynamic" and len(list((tmp_path / "cache").glob("*.onnx"))) == 1
@@ -171,8 +171,8 @@ def _env() -> dict[str, str]:
 
 
 def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
-    import qa.embed
-    import qa.embed_onnx
+    import qa.index.embedding
+    import qa.index.embedding_onnx
 
     made: list[object] = []
     arrived = threading.Barrier(8)
@@ -183,8 +183,8 @@ def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
             made.append(self)
             release.wait(timeout=30)  # hold the first loader inside the constructor
 
-    monkeypatch.setattr(qa.embed_onnx, "OnnxEmbedder", SlowModel)
-    qa.embed._load.cache_clear()
+    monkeypatch.setattr(qa.index.embedding_onnx, "OnnxEmbedder", SlowModel)
+    qa.index.embedding._load.cache_clear()
     results: list[object] = []
 
     def first_use() -> None:
@@ -199,7 +199,7 @@ def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
     release.set()
     for thread in threads:
         thread.join(timeout=30)
-    qa.embed._load.cache_clear()
+    qa.index.embedding._load.cache_clear()
     assert len(made) == 1 and len(results) == 8 and all(r is made[0] for r in results)
 
 
@@ -217,7 +217,7 @@ def test_unknown_backend_in_the_environment_is_a_clear_error(monkeypatch):
 
 
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
-    from qa.embed_onnx import cuda_available
+    from qa.index.embedding_onnx import cuda_available
 
     if cuda_available():
         pytest.skip("this machine has a GPU for onnxruntime")
@@ -226,8 +226,8 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
 
 
 def test_auto_device_falls_back_to_the_cpu():
-    from qa.embed import resolve_device
-    from qa.embed_onnx import cuda_available
+    from qa.index.embedding import resolve_device
+    from qa.index.embedding_onnx import cuda_available
 
     assert resolve_device("cpu", "onnx") == "cpu"
     assert resolve_device("auto", "onnx") == ("cuda" if cuda_available() else "cpu")
@@ -235,7 +235,7 @@ def test_auto_device_falls_back_to_the_cpu():
 
 def test_missing_onnx_file_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("QA_ONNX_MODEL", str(tmp_path / "nothing.onnx"))
-    from qa.embed_onnx import OnnxEmbedder
+    from qa.index.embedding_onnx import OnnxEmbedder
 
     with pytest.raises(ModelError, match=r"nothing\.onnx"):
         OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2")
@@ -247,7 +247,7 @@ def test_missing_onnx_file_is_a_clear_error(monkeypatch, tmp_path):
 def test_manifest_records_the_backend_and_refuses_another(seed_corpus: Path, tmp_path: Path):
     import json
 
-    from qa import storage
+    from qa.index.stores import folder_files as storage
 
     built = FakeEmbedder(backend="onnx")
     Index.build([seed_corpus], tmp_path / "index", embedder=built, settings=Settings(backend="onnx"))
@@ -286,7 +286,7 @@ def test_without_sentence_vectors_only_chunks_are_embedded_and_answers_stay(seed
 
 @pytest.mark.model
 def test_the_requantised_model_falls_back_to_the_temp_folder_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
-    import qa.embed_onnx as embed_onnx
+    import qa.index.embedding_onnx as embed_onnx
 
     locked, temp = tmp_path / "home-cache", tmp_path / "temp"
     monkeypatch.setenv("QA_CACHE_DIR", str(locked))
@@ -299,7 +299,7 @@ def test_the_requantised_model_falls_back_to_the_temp_folder_when_the_cache_cann
 
 
 def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, monkeypatch):
-    import qa.embed_onnx as embed_onnx
+    import qa.index.embedding_onnx as embed_onnx
 
     planted = tmp_path / "temp" / f"qa-cache-{embed_onnx.os.getuid()}"
     planted.mkdir(parents=True)
@@ -322,12 +322,12 @@ def test_the_progress_bar_counts_passages_not_batches(tmp_path, capsys) -> None:
 
 
 def test_a_build_embeds_in_windows_with_the_same_vectors_as_one_call(tmp_path, monkeypatch) -> None:
-    import qa.build
+    import qa.index.build
 
     text = " ".join(f"Sentence number {n} says something about the harbour." for n in range(40))
     (tmp_path / "notes.txt").write_text(text, encoding="utf-8")
     whole = Index.build([tmp_path / "notes.txt"], tmp_path / "whole", embedder=FakeEmbedder())
-    monkeypatch.setattr(qa.build, "EMBED_WINDOW", 3)  # many windows, the last of each pass short
+    monkeypatch.setattr(qa.index.build, "EMBED_WINDOW", 3)  # many windows, the last of each pass short
     fake = FakeEmbedder()
     windowed = Index.build([tmp_path / "notes.txt"], tmp_path / "windowed", embedder=fake)
     assert max(len(call) for call in fake.calls) == 3 and len(fake.calls) > 3

@@ -18,9 +18,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from qa import Index, IndexLockedError, IndexMismatchError, QAError, pgstorage, pgstore
+from qa import Index, IndexLockedError, IndexMismatchError, QAError
 from qa.app import Library, Service
 from qa.errors import StoreError
+from qa.index.stores import postgres as pgstorage
+from qa.index.stores import postgres_server as pgstore
 
 from conftest import REPO, SEED_FILE, FakeEmbedder, new_schema
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from qa import Index
-from qa.chunk import chunk_document
-from qa.html import read_html
-from qa.read import read_document
+from qa.index.chunk import chunk_document
+from qa.read.files import read_document
+from qa.read.html import read_html
 from qa.settings import ChunkSettings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

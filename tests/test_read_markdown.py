@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.chunk import chunk_document
-from qa.read import read_document
+from qa.index.chunk import chunk_document
+from qa.read.files import read_document
 from qa.settings import ChunkSettings
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dns-notes.md"

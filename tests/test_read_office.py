@@ -6,8 +6,8 @@ import warnings
 from pathlib import Path
 
 from qa import Index
-from qa.chunk import chunk_document
-from qa.read import read_document
+from qa.index.chunk import chunk_document
+from qa.read.files import read_document
 from qa.settings import ChunkSettings
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunk import chunk_document
-from qa.clean import display_text
-from qa.read import read_document
+from qa.index.chunk import chunk_document
+from qa.read.display import display_text
+from qa.read.files import read_document
 from qa.settings import ChunkSettings
 
 BODY = [

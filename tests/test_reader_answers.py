@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from qa import Index
-from qa.judge import Candidate, load_reader, read, score_candidates, word_weights
-from qa.quotes import near, select_quotes
+from qa.answer.judge import Candidate, load_reader, read, score_candidates, word_weights
+from qa.answer.quotes import near, select_quotes
 from qa.types import Citation
 
 from conftest import SEED_FILE

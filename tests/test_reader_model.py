@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.combiner import FEATURES, Combiner, Linear, features, load_combiner
-from qa.crossencoder import load_cross_encoder, pair_text
+from qa.answer.combiner import FEATURES, Combiner, Linear, features, load_combiner
+from qa.answer.crossencoder import load_cross_encoder, pair_text
 from qa.errors import ModelError
 from qa.settings import default_reader_path
 

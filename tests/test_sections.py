@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from qa import Index
-from qa.answer import prose_first
+from qa.answer.compose import prose_first
+from qa.answer.judge import Candidate
 from qa.app.render import answer_html, citation_label, passage_html
-from qa.clean import display_text
-from qa.corpus import CODE_EMBED_CHARS
-from qa.judge import Candidate
+from qa.index.corpus import CODE_EMBED_CHARS
+from qa.read.display import display_text
 
 from test_read_office import write_docx, write_epub
 from test_read_pdf import make_manual

@@ -9,7 +9,7 @@ import pytest
 
 from qa import Index, IndexLockedError, QAError
 from qa.app import Library, Service
-from qa.storage import writer_lock
+from qa.index.stores.folder_files import writer_lock
 
 UPLOAD = "The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n"
 

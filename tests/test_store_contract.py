@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import Index, pgstore
-from qa.corpus import Corpus
+from qa import Index
+from qa.index.corpus import Corpus
+from qa.index.stores import postgres_server as pgstore
 
 from conftest import REPO, SEED_FILE, FakeEmbedder, new_schema
 from test_read_office import write_docx, write_epub

@@ -120,7 +120,7 @@ def test_api_data_never_has_a_path_key_or_a_server_path() -> None:
 def test_a_lone_surrogate_from_the_page_gets_the_libraries_message_and_a_reply_the_page_can_carry(tmp_path) -> None:
     import orjson
 
-    from qa.retrieve import check_question
+    from qa.retrieval.questions import check_question
 
     class Checking(StubService):
         def ask(self, question: str, history=None) -> Answer:

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qa.crossencoder import pair_text  # noqa: E402
+from qa.answer.crossencoder import pair_text  # noqa: E402
 from training import qadata  # noqa: E402
 from training import reader as recipe  # noqa: E402
 

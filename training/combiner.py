@@ -1,4 +1,4 @@
-"""Fit the combiner (qa/combiner.py): the reader's logit with today's signals, and when to decline.
+"""Fit the combiner (qa/answer/combiner.py): the reader's logit with today's signals, and when to decline.
 
 Product conditions: the 8 SQuAD 2.0 articles indexed as one corpus with the real model; each
 question retrieves passages as the product does, their sentences are ranked by today's cheap
@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import squad2  # noqa: E402
-from qa.combiner import COMBINER_FILE, FEATURES, Combiner, Linear  # noqa: E402
-from qa.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder  # noqa: E402
+from qa.answer.combiner import COMBINER_FILE, FEATURES, Combiner, Linear  # noqa: E402
+from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
 from training.reader import FOLDS  # noqa: E402
 
@@ -56,7 +56,7 @@ SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best
 
 def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """Features and labels (the sentence holds a gold answer) of the question's best candidates, as the product reads them."""
-    from qa.judge import reader_features, score_candidates, word_weights
+    from qa.answer.judge import reader_features, score_candidates, word_weights
 
     settings = index.settings.answer
     hits, vector = index.retriever.rank(item.question, settings.passages)

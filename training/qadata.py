@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.chunk import chunk_document
+from qa.index.chunk import chunk_document
 from qa.settings import ChunkSettings
 
 _STOP = {

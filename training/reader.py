@@ -10,7 +10,7 @@ N-th question (the shipped model: see ``EVERY``), so a run fits this 2-core mach
 The model is all-MiniLM-L6-v2 (the packaged weights) with two heads: one logit from the mean-pooled states
 (does the sentence answer?) and a start and an end logit per token (where is the answer?; a pair that does
 not answer points both at the first token). Exported to int8 ONNX with its tokenizer for
-``qa/crossencoder.py``. The word-embedding matrix stays frozen (a third faster). Deterministic: fixed seeds,
+``qa/answer/crossencoder.py``. The word-embedding matrix stays frozen (a third faster). Deterministic: fixed seeds,
 a fixed order, one torch thread; a checkpoint every ``CHECKPOINT_STEPS`` steps in ``--work``, from which a
 killed run resumes. ``--device cuda`` trains on a GPU when one is there (never required).
 
@@ -41,8 +41,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qa.chunk import chunk_document  # noqa: E402
-from qa.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text  # noqa: E402
+from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text  # noqa: E402
+from qa.index.chunk import chunk_document  # noqa: E402
 from qa.settings import ChunkSettings  # noqa: E402
 from training import qadata  # noqa: E402
 
@@ -217,7 +217,7 @@ def evaluate(model_dir: Path, questions: list[ProbeQuestion]) -> dict[str, float
     in the gold sentence overlaps the answer (token F1 >= 0.5)."""
     from sklearn.metrics import roc_auc_score
 
-    from qa.crossencoder import load_cross_encoder
+    from qa.answer.crossencoder import load_cross_encoder
     from qa.evaluate import token_f1
 
     reader = load_cross_encoder(str(model_dir))
@@ -247,7 +247,7 @@ def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from qa.crossencoder import _load
+    from qa.answer.crossencoder import _load
 
     out.mkdir(parents=True, exist_ok=True)
     feed = encode(tokenizer(recipe["max_tokens"]), check[:2])

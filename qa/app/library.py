@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import SUPPORTED_SUFFIXES, ReadSettings, SourceError, check_source
+from .. import SUPPORTED_SUFFIXES, ReadSettings, SourceError, check_source
 
 log = logging.getLogger("qa.app")
 

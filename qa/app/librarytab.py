@@ -15,8 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa import SUPPORTED_SUFFIXES, QAError
-
+from .. import SUPPORTED_SUFFIXES, QAError
 from .render import empty_sources_html, notice_html, sources_table_html
 from .service import Change, Service, SourceRow
 

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from html import escape
 from pathlib import PurePath
 
-from qa import Answer, Citation, Passage
-from qa.clean import join_lines
-from qa.markdown import shown_chars
-from qa.pdf import BULLET
-from qa.read import MARKDOWN_SUFFIXES
-
+from .. import Answer, Citation, Passage
+from ..read.display import join_lines
+from ..read.files import MARKDOWN_SUFFIXES
+from ..read.markdown import shown_chars
+from ..read.pdf import BULLET
 from .service import SourceRow
 
 CSS = """

@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
-from qa.errors import StoreError
-from qa.indexstorage import location
-
+from .. import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
+from ..errors import StoreError
+from ..index.stores.base import location
 from .library import Library, SourceFile, Staged
 
 log = logging.getLogger("qa.app")

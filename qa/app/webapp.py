@@ -17,8 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa import Answer, QAError, QuestionError
-
+from .. import Answer, QAError, QuestionError
 from .librarytab import library_tab
 from .render import (
     answer_html,

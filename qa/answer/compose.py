@@ -14,15 +14,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .clean import display_text
-from .corpus import Corpus
-from .errors import QuestionError, shown
+from ..errors import QuestionError, shown
+from ..index.corpus import Corpus
+from ..read.display import display_text
+from ..retrieval.questions import check_question, clip
+from ..retrieval.retriever import Retriever
+from ..settings import Settings
+from ..types import Answer, Citation
 from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, follow_up_question, is_follow_up
 from .quotes import Quote, closest_sentences, is_unsure, near, select_quotes
-from .retrieve import Retriever, check_question, clip
-from .settings import Settings
-from .types import Answer, Citation
 
 NOT_ANSWERED = "The sources do not answer this question."
 HISTORY_HELP = (

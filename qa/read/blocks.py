@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .types import Block
+from ..types import Block
 
 _SPACES = re.compile(r"\s+")
 _TIGHT = {"item", "table"}  # consecutive blocks of these kinds sit on consecutive lines

@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ..errors import SourceError
+from ..settings import ReadSettings
 from .blocks import TextBuilder, Written
-from .errors import SourceError
 from .sandbox import run_bounded
-from .settings import ReadSettings
 
 SOFT_HYPHEN = "\u00ad"
 PAGE_SEPARATOR = "\n\n"
@@ -41,7 +41,7 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
     """The pages' text; its title is the PDF's Title field, else its first line. PDFium reads it in a child
     process within ``budget``'s memory and time."""
     budget = budget or ReadSettings()
-    title, pages = run_bounded("qa.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
+    title, pages = run_bounded("qa.read.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
                                seconds=budget.max_seconds, kind="PDF")
     size = sum(len(line) + 1 for lines in pages for line in lines)
     if size > budget.max_extracted_bytes:
@@ -80,7 +80,7 @@ def page_lines(data: bytes) -> tuple[str, list[list[str]]]:
 
 
 def pages_data(data: bytes) -> list:
-    """``page_lines`` as JSON data, for the child process that reads a PDF (qa/sandbox.py)."""
+    """``page_lines`` as JSON data, for the child process that reads a PDF (qa/read/sandbox.py)."""
     return list(page_lines(data))
 
 

@@ -9,7 +9,7 @@ Layout of ``index_dir``::
                              the size and xxh3-128 checksum of every other file (checked on load)
         documents.jsonl      one document per line: path, source, sha256, title, page starts, text,
                              and its structure: the reader's title, heading paths, blocks
-        chunks.npy           table of chunks: doc, start, end, first_sentence, last_sentence (qa.corpus)
+        chunks.npy           table of chunks: doc, start, end, first_sentence, last_sentence (qa.index.corpus)
         sentences.npy        table of sentences: doc, start, end
         sentence_vectors.npy float16 unit vectors of the sentences (for choosing quotes)
         vectors.faiss        the vector store (chunk vectors)
@@ -35,8 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
-from .errors import (
+from ...errors import (
     ArgumentError,
     IndexCorruptError,
     IndexFolderError,
@@ -46,9 +45,10 @@ from .errors import (
     rebuild_hint,
     shown,
 )
-from .lexical import LexicalIndex
-from .store import FaissStore, VectorStore
-from .types import Document
+from ...types import Document
+from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
+from ..lexical import LexicalIndex
+from ..vectors import FaissStore, VectorStore
 
 FORMAT_VERSION = 3  # 2: named table fields, BM25 document frequencies; 3: a checksum per file in the manifest
 CURRENT = "CURRENT"

@@ -2,7 +2,7 @@
 
 A PDF whose content stream inflates to a gigabyte makes PDFium (C code, beyond Python's reach) allocate it; in
 a child whose address space is capped, that costs the child its life and the indexer one clear skip, not its
-memory. The child runs ``python -m qa.sandbox MODULE:FUNCTION MEMORY``: it imports the function, caps its
+memory. The child runs ``python -m qa.read.sandbox MODULE:FUNCTION MEMORY``: it imports the function, caps its
 address space at what it already maps plus MEMORY bytes, reads the file's bytes on stdin and writes the
 function's JSON result on stdout.
 """
@@ -15,14 +15,14 @@ import subprocess
 import sys
 from typing import Any
 
-from .errors import SourceError
+from ..errors import SourceError
 
 OUT_OF_MEMORY = 3  # the child's exit status when an allocation failed
 
 
 def run_bounded(target: str, data: bytes, *, memory_bytes: int, seconds: float, kind: str) -> Any:
     """``target`` ("module:function", bytes in, JSON-able data out) applied to ``data`` in a child process."""
-    command = [sys.executable, "-m", "qa.sandbox", target, str(memory_bytes)]
+    command = [sys.executable, "-m", "qa.read.sandbox", target, str(memory_bytes)]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)
     except subprocess.TimeoutExpired:

@@ -21,10 +21,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .clean import normalise
-from .corpus import Corpus
+from ..index.corpus import Corpus
+from ..read.clean import normalise
+from ..settings import AnswerSettings
 from .judge import Candidate, overlap
-from .settings import AnswerSettings
 
 _CLAUSE_END = re.compile(r"[,;:]\s+|\s+[–—-]\s+|\s+(?=\()")
 MIN_CLAUSE_CHARS = 30

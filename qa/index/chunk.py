@@ -20,9 +20,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .clean import content_sections, document_title
-from .settings import ChunkSettings
-from .types import Block, Span
+from ..read.clean import content_sections, document_title
+from ..settings import ChunkSettings
+from ..types import Block, Span
 
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "col", "lt", "sgt", "capt", "gov",

@@ -1,6 +1,6 @@
 """The index kept in a folder: every build writes a whole new generation, searched in memory.
 
-The folder's format (manifest, generations, writer lock) is ``storage``'s; this module
+The folder's format (manifest, generations, writer lock) is ``folder_files``'s; this module
 is the ``IndexStorage`` over it. A build carries the unchanged documents' parts,
 vectors included, over from the previous generation and writes them again with the
 new ones, so a generation folder is always complete on its own.
@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from . import build as builder
-from . import storage
-from .build import identity
-from .corpus import Corpus, empty_vectors, stacked
-from .embed import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, rebuild_hint
-from .indexstorage import Stored
-from .lexical import LexicalIndex
-from .settings import Settings
-from .store import FaissStore, VectorStore
+from ...errors import IndexCorruptError, IndexMismatchError, rebuild_hint
+from ...settings import Settings
+from .. import build as builder
+from ..build import identity
+from ..corpus import Corpus, empty_vectors, stacked
+from ..embedding import Embedder
+from ..lexical import LexicalIndex
+from ..vectors import FaissStore, VectorStore
+from . import folder_files as storage
+from .base import Stored
 
 
 class FolderStorage:

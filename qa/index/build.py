@@ -2,7 +2,7 @@
 
 ``plan`` reads the sources and compares them with the previous corpus by content
 hash; ``chunked`` cuts only the new or changed documents, and ``embed_new`` embeds
-them, a window of texts at a time. Both index storages (``indexstorage``) build
+them, a window of texts at a time. Both index storages (``stores``) build
 through these (``changes`` is the two in a row) and only persist the result;
 ``carried_parts`` gives a storage that rewrites everything the unchanged documents'
 parts, vectors included.
@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import embed
+from ..errors import ArgumentError, EmptyCorpusError, SourceError, shown
+from ..read.files import read_sources
+from ..settings import ReadSettings, Settings
+from ..types import Document, Skipped
+from . import embedding as embed
 from .chunk import chunk_document
 from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
-from .embed import Embedder
-from .errors import ArgumentError, EmptyCorpusError, SourceError, shown
-from .read import read_sources
-from .settings import ReadSettings, Settings
-from .store import VectorStore
-from .types import Document, Skipped
+from .embedding import Embedder
+from .vectors import VectorStore
 
 # Texts per embed call. Embedding a 20 MiB upload's 160,000 texts in one call held their encodings and the
 # runtime's working memory at once (a gigabyte); a window bounds both, and is the progress bar's step.

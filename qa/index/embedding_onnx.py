@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import progress_bar
-from .errors import ModelError
+from ..errors import ModelError
+from .embedding import progress_bar
 
 BACKEND = "onnx"
 DYNAMIC = "onnx-dynamic"  # the same file requantised: int8 arithmetic, made once and cached
@@ -131,7 +131,7 @@ def cuda_available() -> bool:
 
 
 class OnnxEmbedder:
-    """The ``qa.embed.Embedder`` protocol on onnxruntime; ``model_path`` is the sentence-transformers
+    """The ``qa.index.embedding.Embedder`` protocol on onnxruntime; ``model_path`` is the sentence-transformers
     folder (for the tokenizer and pooling config), ``onnx_file`` the transformer itself."""
 
     def __init__(self, model_path: str, name: str, onnx_file: Path | None = None, device: str = "cpu",

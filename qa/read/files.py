@@ -1,9 +1,9 @@
 """Reading sources: the only module that opens source files.
 
 Supported: .txt (UTF-8, text kept exactly as in the file), .md (the file exactly,
-its structure from ``qa.markdown``), .html/.htm (the page's content as blocks:
-``qa.html``), .pdf (text per page via pypdfium2: ``qa.pdf``, page
-offsets kept), .docx and .epub (``qa.office``). Anything else, or a file that cannot be decoded, is skipped with a reason.
+its structure from ``qa.read.markdown``), .html/.htm (the page's content as blocks:
+``qa.read.html``), .pdf (text per page via pypdfium2: ``qa.read.pdf``, page
+offsets kept), .docx and .epub (``qa.read.office``). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from ..errors import SourceError
+from ..settings import ReadSettings
+from ..types import Document, Skipped
 from .blocks import Written
-from .errors import SourceError
-from .settings import ReadSettings
-from .types import Document, Skipped
 
 TEXT_SUFFIXES = {".txt"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

@@ -4,7 +4,7 @@ Word: python-docx gives the body's paragraphs and tables in order; a paragraph
 styled "Title" or "Heading N" is a heading, a list style makes a list item, each
 table row is a block (its cells joined by " | "). EPUB: ebooklib gives the
 chapters in reading (spine) order; each is XHTML, read like any HTML page
-(``qa.html``), the headings running on from chapter to chapter.
+(``qa.read.html``), the headings running on from chapter to chapter.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import io
 import re
 import zipfile
 
+from ..errors import SourceError
 from .blocks import TextBuilder, Written, squeeze
-from .errors import SourceError
 from .html import add_html
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)

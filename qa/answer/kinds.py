@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .lexical import tokenize
+from ..index.lexical import tokenize
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 NUMBER = re.compile(

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
-from .settings import default_reader_path
+from ..errors import ModelError
+from ..settings import default_reader_path
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 COMBINER_FILE = "combiner.json"
 FEATURES = ("reader", "cosine", "overlap", "kind_missing", "rank_prior", "span")

@@ -20,8 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .clean import display_text
-from .types import SECTION_JOIN, Document, Passage
+from ..read.display import display_text
+from ..types import SECTION_JOIN, Document, Passage
 
 CHUNK_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64),
                          ("first_sentence", np.int64), ("last_sentence", np.int64)])

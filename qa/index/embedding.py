@@ -5,7 +5,7 @@ method), so tests can use a deterministic fake and the index can record which
 model and backend made its vectors.
 
 - ``onnx`` (default): the int8 ONNX file of all-MiniLM-L6-v2 on onnxruntime
-  (``qa.embed_onnx``); no torch import, so a new process answers its first question
+  (``qa.index.embedding_onnx``); no torch import, so a new process answers its first question
   in about 2 s (15 s with torch).
 - ``onnx-dynamic``: that file requantised for int8 arithmetic (made once, cached):
   questions embed 2-3x faster, vectors at cosine ~0.995 to ``onnx``'s.
@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -142,7 +142,7 @@ def resolve_device(device: str, backend: str) -> str:
 
 def _cuda_available(backend: str) -> bool:
     if backend != "torch":
-        from .embed_onnx import cuda_available
+        from .embedding_onnx import cuda_available
 
         return cuda_available()
     import torch
@@ -173,7 +173,7 @@ def load_embedder(model_path: str, backend: str = "onnx-dynamic", device: str = 
 def _load(model_path: str, backend: str, device: str) -> Embedder:
     if backend == "torch":
         return SentenceTransformerEmbedder(model_path, device)
-    from .embed_onnx import OnnxEmbedder
+    from .embedding_onnx import OnnxEmbedder
 
     _check_folder(model_path)
     return OnnxEmbedder(model_path, model_name(model_path), device=device, dynamic=backend == "onnx-dynamic")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from ..types import Block
 from .blocks import Written
-from .types import Block
 
 
 def _parser():

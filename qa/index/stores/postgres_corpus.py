@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
-from .types import Document
+from ...types import Document
+from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
 
 
 def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -> tuple[Corpus, np.ndarray, np.ndarray]:

@@ -10,8 +10,8 @@ Two steps. First every sentence of the top passages gets today's cheap score:
     and the sentence holds one
 
 Then the reader (``read``) takes the best ``judged`` of them by that score and asks
-the cross-encoder (``qa/crossencoder.py``) how well each answers the question; the
-combiner (``qa/combiner.py``) turns its logit, the cosine, the overlap, a missing
+the cross-encoder (``qa/answer/crossencoder.py``) how well each answers the question; the
+combiner (``qa/answer/combiner.py``) turns its logit, the cosine, the overlap, a missing
 answer kind and the rank prior into the probability that the sentence answers
 (``Candidate.answers``, which admits further quotes) and the one that decides
 whether any does (``Candidate.confidence``): the answer declines when no sentence's
@@ -29,14 +29,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..index.corpus import Corpus
+from ..index.embedding import Embedder
+from ..index.lexical import LexicalSearch, tokenize
+from ..retrieval.retriever import Hits
+from ..settings import AnswerSettings
 from .combiner import Combiner, features, load_combiner
-from .corpus import Corpus
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
-from .embed import Embedder
 from .kinds import NAME, holds, question_kinds
-from .lexical import LexicalSearch, tokenize
-from .retrieve import Hits
-from .settings import AnswerSettings
 
 
 @dataclass(frozen=True)

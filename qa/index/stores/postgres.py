@@ -9,7 +9,7 @@ Tables, in the connection's schema (pick one with ``?options=-csearch_path%3Dtea
     qa_chunks     id, doc, ordinal, start, end, first_sentence, last_sentence (sentence ordinals
                   within the document), length (BM25 tokens), embedding vector(dim) + HNSW index
     qa_sentences  doc, ordinal, start, end, code (a code block's sentence), embedding halfvec(dim)
-    qa_postings   term, chunk, tf, length: each chunk's stemmed tokens (qa.lexical), for BM25
+    qa_postings   term, chunk, tf, length: each chunk's stemmed tokens (qa.index.lexical), for BM25
     qa_terms      term, df: how many chunks hold the term
 
 A build runs in one transaction: it takes an advisory lock (a second writer waits
@@ -17,9 +17,9 @@ A build runs in one transaction: it takes an advisory lock (a second writer wait
 documents by content hash, deletes removed and changed documents (their rows cascade),
 inserts and embeds only the new ones, raises the generation and commits. A crash before
 the commit leaves the previous index whole; readers never wait for the writer. This
-module is the ``IndexStorage`` beside ``folderstorage``: ``build.changes`` plans, chunks and
+module is the ``IndexStorage`` beside ``stores.folder``: ``build.changes`` plans, chunks and
 embeds (only documents the tables lack: the stored rows are kept, not carried over), this
-module only writes and reads rows; ``pgcorpus`` turns the rows back into a ``Corpus``.
+module only writes and reads rows; ``postgres_corpus`` turns the rows back into a ``Corpus``.
 """
 
 from __future__ import annotations
@@ -34,18 +34,18 @@ from typing import Any
 
 import numpy as np
 
-from . import build as builder
-from . import embed
-from .corpus import Part
-from .embed import Embedder
-from .errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
-from .indexstorage import Stored
-from .lexical import tokenize
-from .pgcorpus import merge, read_corpus
-from .pgstore import PgLexicalIndex, PgVectorStore, connect, lost, redact, register_types, session
-from .settings import Settings
-from .storage import check_manifest
-from .types import Document
+from ...errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
+from ...settings import Settings
+from ...types import Document
+from .. import build as builder
+from .. import embedding as embed
+from ..corpus import Part
+from ..embedding import Embedder
+from ..lexical import tokenize
+from .base import Stored
+from .folder_files import check_manifest
+from .postgres_corpus import merge, read_corpus
+from .postgres_server import PgLexicalIndex, PgVectorStore, connect, lost, redact, register_types, session
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
 LOCK_WAIT_SECONDS = 2.0

@@ -1,7 +1,7 @@
 """Where an index is kept: the one interface both places implement, and the function that picks one.
 
-An index lives in a folder (``folderstorage``, the default) or in a PostgreSQL database
-(``pgstorage``, for a ``postgresql://`` URL). Both build through the same flow in ``build``
+An index lives in a folder (``folder``, the default) or in a PostgreSQL database
+(``postgres``, for a ``postgresql://`` URL). Both build through the same flow in ``index.build``
 (plan, read, chunk, embed what is new) and differ only in how they persist and load the
 result; ``open_storage`` picks one from the location, once, and nothing above this module
 asks which one it has.
@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .build import BuildReport
-from .corpus import Corpus
-from .embed import Embedder
-from .lexical import LexicalSearch
-from .pgstore import is_database_url
-from .settings import Settings
-from .storage import index_path
-from .store import VectorStore
+from ...settings import Settings
+from ..build import BuildReport
+from ..corpus import Corpus
+from ..embedding import Embedder
+from ..lexical import LexicalSearch
+from ..vectors import VectorStore
+from .folder_files import index_path
+from .postgres_server import is_database_url
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,9 @@ def open_storage(index: object) -> IndexStorage:
     """The storage for a location: a database for a ``postgresql://`` URL, else a folder."""
     place = location(index)
     if isinstance(place, str):
-        from .pgstorage import DatabaseStorage  # psycopg is imported only for a database
+        from .postgres import DatabaseStorage  # psycopg is imported only for a database
 
         return DatabaseStorage(place)
-    from .folderstorage import FolderStorage
+    from .folder import FolderStorage
 
     return FolderStorage(place)

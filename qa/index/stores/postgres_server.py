@@ -3,14 +3,14 @@
 A store URL (``postgresql://user:password@host:port/database``) names a database
 instead of an index folder; whatever it leaves out comes from the usual ``PG*``
 environment variables and ``~/.pgpass``, as libpq does. Several app processes can
-share one database. This module and ``qa.pgstorage`` are the only ones that import
+share one database. This module and ``qa.index.stores.postgres`` are the only ones that import
 psycopg (the ``postgres`` extra).
 
 - ``PgVectorStore`` is a ``VectorStore``: inner-product search with the pgvector
   HNSW index on ``qa_chunks.embedding``.
 - ``PgLexicalIndex`` is BM25 computed in SQL from the postings table (term, chunk,
   term count, chunk length), with the same stemmed tokens and the same formula as
-  bm25s's default (Lucene) in ``qa.lexical``; chosen over PostgreSQL's full-text
+  bm25s's default (Lucene) in ``qa.index.lexical``; chosen over PostgreSQL's full-text
   ``ts_rank_cd`` on SciFact (bench/postgres.py).
 
 Both return chunk ids as rows of the loaded corpus: ``rows`` maps the database's
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import StoreError
-from .lexical import bm25_idf, tokenize
+from ...errors import StoreError
+from ..lexical import bm25_idf, tokenize
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
@@ -214,7 +214,7 @@ class PgVectorStore:
         return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
 
     def save(self, folder: object) -> None:
-        raise NotImplementedError("a database store is written by qa.pgstorage, in the build's transaction")
+        raise NotImplementedError("a database store is written by qa.index.stores.postgres, in the build's transaction")
 
 
 class PgLexicalIndex:
