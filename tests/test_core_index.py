@@ -391,3 +391,15 @@ def test_hnsw_store_above_the_threshold(seed_corpus, tmp_path):
     question = "Russian peacekeepers and zebrafish boats"
     expected = [(p.source, p.start, p.end, p.score) for p in flat.retrieve(question, k=5, mode="dense")]
     assert [(p.source, p.start, p.end, p.score) for p in loaded.retrieve(question, k=5, mode="dense")] == expected
+
+
+@folder_only
+def test_a_document_text_written_in_slices_loads_back_exactly(tmp_path, monkeypatch, fake_embedder):
+    import qa.index.stores.folder_files as folder_files
+
+    monkeypatch.setattr(folder_files, "TEXT_SLICE", 5)  # slices that cut quotes, escapes and non-ASCII letters
+    text = 'He said "four soldiers" \\ died.\nIt\u2019s a fact \U0001f600. Another sentence follows here.\n'
+    (tmp_path / "quoted.txt").write_text(text, encoding="utf-8")
+    Index.build([tmp_path / "quoted.txt"], tmp_path / "index", embedder=fake_embedder)
+    loaded = Index.load(tmp_path / "index", embedder=fake_embedder)
+    assert loaded.documents[0].text == text

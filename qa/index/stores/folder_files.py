@@ -112,8 +112,8 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as handle:
             for doc, title in zip(corpus.documents, corpus.titles, strict=True):
                 row = {"path": doc.path, "source": doc.source, "sha256": doc.sha256, "title": title,
-                       "page_starts": list(doc.page_starts), "text": doc.text, **doc.structure()}
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                       "page_starts": list(doc.page_starts), **doc.structure()}
+                _write_row(handle, row, doc.text)
         np.save(folder / "chunks.npy", corpus.chunks)
         np.save(folder / "sentences.npy", corpus.sentences)
         np.save(folder / "sentence_vectors.npy", corpus.sentence_vectors)
@@ -121,6 +121,19 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
         lexical.save(folder)
 
     return write_generation(index_dir, manifest, write_files)
+
+
+TEXT_SLICE = 2**20  # characters of a document's text encoded at a time
+
+
+def _write_row(handle: Any, row: dict[str, Any], text: str) -> None:
+    """One JSON line: ``row`` with ``text`` as its last field, the text escaped a slice at a time (json.dumps of a
+    20 MiB text held two more copies of it, 80 MB, at the build's peak). Escaping is per character, so the slices
+    join into exactly the string json.dumps would write."""
+    handle.write(json.dumps(row, ensure_ascii=False)[:-1] + (", " if row else "") + '"text": "')
+    for start in range(0, len(text), TEXT_SLICE):
+        handle.write(json.dumps(text[start : start + TEXT_SLICE], ensure_ascii=False)[1:-1])
+    handle.write('"}\n')
 
 
 def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, LexicalIndex]:
