@@ -190,7 +190,8 @@ import sys, os, signal
 sys.path.insert(0, {tests!r})
 import numpy as np
 from conftest import FakeEmbedder
-from qa import Index, storage
+from qa import Index
+from qa.index.stores import folder_files as storage
 real_save = np.save
 def save_then_die(path, array, *a, **k):
     real_save(path, array, *a, **k)

@@ -291,8 +291,12 @@ def test_the_server_stopping_mid_build_is_one_store_error_and_the_index_stays(ow
     write(seed_corpus / "harbour.txt")
     embed = FakeEmbedder.embed
 
+    stopped = []
+
     def embed_then_stop(self, texts, **kwargs):  # type: ignore[no-untyped-def]
-        stop(own_server)  # the server goes away while the build holds its transaction
+        if not stopped:  # the server goes away while the build holds its transaction (the first of the two passes)
+            stop(own_server)
+            stopped.append(True)
         return embed(self, texts, **kwargs)
 
     monkeypatch.setattr(FakeEmbedder, "embed", embed_then_stop)
