@@ -98,5 +98,5 @@ def index_upload(config: Config) -> tuple[Table, Check]:
     whole.add(str(done.returncode), seconds, UPLOAD_BYTES / 2**20 / seconds, peak / 2**20)
     check = Check("qa index of a 20 MiB text: peak memory (MiB)", f"{peak / 2**20:.0f}", f"≤ {MEMORY_BUDGET // 2**20}",
                   peak <= MEMORY_BUDGET and done.returncode == 0,
-                  "" if peak <= MEMORY_BUDGET else "the vectors of every sentence are held until the index is written")
+                  "" if peak <= MEMORY_BUDGET else "BM25, the vectors and the written text together, at the build's peak")
     return whole, check
