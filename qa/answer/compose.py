@@ -5,7 +5,7 @@ reader scores their sentences (``judge``), the best ones are quoted (``quotes``)
 or the answer says the sources do not answer, listing the closest sentences as
 not an answer. Quotes are sliced from the document text by offset, so they are
 verbatim by construction; the answer text shows them with wrapped lines joined
-(``clean.display_text``). Code sentences are quoted only when no prose answers.
+(``read.display.display_text``). Code sentences are quoted only when no prose answers.
 """
 
 from __future__ import annotations

@@ -118,8 +118,8 @@ class Changes:
     """What a build must store: the plan, and the parts of the documents the previous corpus lacks."""
 
     plan: Plan
-    new: list[Part]  # chunked and embedded, in the plan's order; the stores keep the other documents' parts
-    embedder: Embedder | None  # the one that embedded them (loaded here when none was given)
+    new: list[Part]  # chunked (and embedded, but for ``chunked``), in the plan's order; the stores keep the rest
+    embedder: Embedder | None  # the one that embedded them (loaded here when none was given; None from ``chunked``)
 
 
 def changes(
@@ -207,8 +207,7 @@ class Embedding:
         self.embedder = embedder
         if self.new and embedder is None:
             self.embedder = embed.load_embedder(settings.model_path, settings.backend, settings.device)
-        self._sentences = settings.sentence_vectors
-        total = sum(len(p.chunks) + (len(p.sentences) if self._sentences else 0) for p in self.new)
+        total = sum(len(p.chunks) + (len(p.sentences) if settings.sentence_vectors else 0) for p in self.new)
         self._bar = embed.progress_bar(total, progress and total > 0)
 
     def chunks(self) -> None:
@@ -217,7 +216,7 @@ class Embedding:
             part.chunk_vectors = rows
 
     def sentences(self) -> None:
-        if self._sentences:
+        if self.settings.sentence_vectors:
             counts = [len(p.sentences) for p in self.new]
             vectors = self._vectors((t for p in self.new for t in p.sentence_texts()), sum(counts), np.float16)
             for part, rows in zip(self.new, _split(vectors, counts), strict=True):

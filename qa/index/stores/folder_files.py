@@ -55,6 +55,7 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOCK_WAIT_SECONDS = 2.0
+TEXT_SLICE = 2**20  # characters of a document's text escaped at a time for documents.jsonl
 CHECKSUM = "xxh3_128"  # checked on every load: 15-18% of Index.load; sha256 would be 60-70% (bench/ROBUSTNESS.md)
 
 
@@ -123,13 +124,9 @@ def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store
     return write_generation(index_dir, manifest, write_files)
 
 
-TEXT_SLICE = 2**20  # characters of a document's text encoded at a time
-
-
 def _write_row(handle: Any, row: dict[str, Any], text: str) -> None:
-    """One JSON line: ``row`` with ``text`` as its last field, the text escaped a slice at a time (json.dumps of a
-    20 MiB text held two more copies of it, 80 MB, at the build's peak). Escaping is per character, so the slices
-    join into exactly the string json.dumps would write."""
+    """One JSON line: ``row``, then ``text`` escaped a slice at a time (json.dumps of a 20 MiB text held two more
+    copies, 80 MB, at the build's peak); escaping is per character, so the slices join into json.dumps's string."""
     handle.write(json.dumps(row, ensure_ascii=False)[:-1] + (", " if row else "") + '"text": "')
     for start in range(0, len(text), TEXT_SLICE):
         handle.write(json.dumps(text[start : start + TEXT_SLICE], ensure_ascii=False)[1:-1])
