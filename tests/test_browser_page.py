@@ -142,7 +142,7 @@ def test_examples_follow_the_library_and_a_removed_seed_comes_back(app, page) ->
     page.locator("#examples").wait_for(state="hidden")
     page.locator("#restore-row").wait_for(state="visible")
     page.locator("#restore-choice input").click()
-    page.get_by_role("option", name=seed).click()
+    page.get_by_role("option", name=seed, exact=True).click()  # not the remove list's "… (seed)", which may still be open
     page.locator("#restore").click()
     page.locator("#library-status", has_text=f"Indexed {seed}").wait_for()
     page.locator("#examples").wait_for(state="visible")
