@@ -1,56 +1,35 @@
 """qa: offline question answering over your own documents, with verbatim quoted citations.
 
 The library API: build or load an ``Index``, then ``retrieve`` passages or ``ask``
-for a quoted answer. The chat app's own parts live in ``qa.app``.
+for a quoted answer. Errors derive from ``QAError``; the particular ones (and
+``SkippedFileWarning``) are in ``qa.errors``. How quotes read on screen is in
+``qa.display``; the chat app's own parts live in ``qa.app``.
 """
 
 from .api import Index, ask, open_index, retrieve
-from .errors import (
-    ArgumentError,
-    EmptyCorpusError,
-    IndexCorruptError,
-    IndexFolderError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexMissingError,
-    ModelError,
-    QAError,
-    QuestionError,
-    SourceError,
-    StoreError,
-)
-from .index.build import BuildReport, SkippedFileWarning, check_source
-from .read.files import SUPPORTED_SUFFIXES
+from .errors import QAError
+from .index.build import BuildReport, check_source
+from .read.files import FILE_TYPES, MAIN_SUFFIXES, SUPPORTED_SUFFIXES
 from .settings import AnswerSettings, ChunkSettings, ReadSettings, RetrievalSettings, Settings
 from .types import Answer, Citation, Document, Passage, Skipped
 
 __all__ = [
+    "FILE_TYPES",
+    "MAIN_SUFFIXES",
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSettings",
-    "ArgumentError",
     "BuildReport",
     "ChunkSettings",
     "Citation",
     "Document",
-    "EmptyCorpusError",
     "Index",
-    "IndexCorruptError",
-    "IndexFolderError",
-    "IndexLockedError",
-    "IndexMismatchError",
-    "IndexMissingError",
-    "ModelError",
     "Passage",
     "QAError",
-    "QuestionError",
     "ReadSettings",
     "RetrievalSettings",
     "Settings",
     "Skipped",
-    "SkippedFileWarning",
-    "SourceError",
-    "StoreError",
     "ask",
     "check_source",
     "open_index",

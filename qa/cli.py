@@ -32,21 +32,24 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions of your own documents, offline, with quoted citations.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    from .settings import BACKENDS, DEVICES, MODES
+
     model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("--backend", choices=("onnx-dynamic", "onnx", "torch"), default=None,
-                       help="embedding backend (default: $QA_BACKEND or onnx-dynamic); an index is queried with the backend that built it")
+    model.add_argument("--backend", choices=BACKENDS, default=None,
+                       help=f"embedding backend (default: $QA_BACKEND or {BACKENDS[0]}); "
+                            "an index is queried with the backend that built it")
 
     index = commands.add_parser("index", parents=[model], help="build or update the index from files and folders")
     index.add_argument("paths", nargs="*", default=["seeds"], help="files or folders to index (default: seeds)")
     _location_option(index)
-    index.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
-                       help="where to embed: auto uses a GPU when one is usable (default: $QA_DEVICE or cpu)")
+    index.add_argument("--device", choices=DEVICES, default=None,
+                       help=f"where to embed: auto uses a GPU when one is usable (default: $QA_DEVICE or {DEVICES[0]})")
     index.set_defaults(handler=_index)
 
     retrieve = commands.add_parser("retrieve", parents=[model], help="show the passages that best match a question")
     retrieve.add_argument("question")
     retrieve.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
-    retrieve.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default=None)
+    retrieve.add_argument("--mode", choices=MODES, default=None, help=f"how passages are ranked (default: {MODES[0]})")
     _location_option(retrieve)
     retrieve.add_argument("--json", action="store_true", help="print JSON")
     retrieve.set_defaults(handler=_retrieve)

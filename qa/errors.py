@@ -59,3 +59,7 @@ def shown(value: object, limit: int = 40) -> str:
 
 def rebuild_hint(index_dir: object) -> str:
     return f"Rebuild it with `qa index --index {index_dir}` (or `qa index PATHS... --index {index_dir}`)."
+
+
+class SkippedFileWarning(UserWarning):
+    """A source file was left out of the index (the message says which and why); the others were indexed."""

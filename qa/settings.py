@@ -28,12 +28,22 @@ def default_reader_path() -> str:
 def default_backend() -> str:
     """$QA_BACKEND when set, else "onnx-dynamic": the int8 model with int8 arithmetic, questions 2x faster
     than "onnx" at the same retrieval quality (bench/RESULTS.md, onnx and haystack sections)."""
-    return os.environ.get("QA_BACKEND", "onnx-dynamic")
+    return os.environ.get("QA_BACKEND", BACKENDS[0])
 
 
 def default_device() -> str:
     """$QA_DEVICE when set, else "cpu"; "auto" embeds batches on a GPU when one is usable."""
-    return os.environ.get("QA_DEVICE", "cpu")
+    return os.environ.get("QA_DEVICE", DEVICES[0])
+
+
+BACKENDS = ("onnx-dynamic", "onnx", "torch")  # how the embedder runs; the first is the default
+DEVICES = ("cpu", "cuda", "auto")  # where batches are embedded; "auto" uses a GPU when one is usable
+MODES = ("hybrid", "dense", "lexical")  # how passages are ranked; the first is the default
+
+
+def listed(options: tuple[str, ...]) -> str:
+    """"a, b or c", for messages."""
+    return ", ".join(options[:-1]) + " or " + options[-1]
 
 
 CHUNKER_VERSION = 4  # bump when sentence splitting, cleaning or what is embedded changes, so old indexes are rebuilt
@@ -90,7 +100,7 @@ class RetrievalSettings:
       questions. The torch backend ignores it (torch's thread count is process-wide).
     """
 
-    mode: str = "hybrid"
+    mode: str = MODES[0]
     dense_weight: float = 0.5
     candidates: int = 100
     query_threads: int = 1
@@ -148,8 +158,8 @@ class AnswerSettings:
 @dataclass(frozen=True)
 class Settings:
     model_path: str = field(default_factory=default_model_path)
-    backend: str = field(default_factory=default_backend)  # "onnx", "onnx-dynamic" or "torch"; recorded in the manifest
-    device: str = field(default_factory=default_device)  # "cpu", "cuda" or "auto"; where batches are embedded
+    backend: str = field(default_factory=default_backend)  # one of BACKENDS; recorded in the manifest
+    device: str = field(default_factory=default_device)  # one of DEVICES; where batches are embedded
     chunk: ChunkSettings = ChunkSettings()
     read: ReadSettings = ReadSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
@@ -164,11 +174,10 @@ class Settings:
     def __post_init__(self) -> None:
         from .errors import ModelError
 
-        if self.backend not in ("onnx", "onnx-dynamic", "torch"):
-            raise ModelError(f"Unknown embedding backend {self.backend!r}; use onnx, onnx-dynamic or torch "
-                             "(QA_BACKEND or --backend).")
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise ModelError(f"Unknown device {self.device!r}; use cpu, cuda or auto (QA_DEVICE or --device).")
+        if self.backend not in BACKENDS:
+            raise ModelError(f"Unknown embedding backend {self.backend!r}; use {listed(BACKENDS)} (QA_BACKEND or --backend).")
+        if self.device not in DEVICES:
+            raise ModelError(f"Unknown device {self.device!r}; use {listed(DEVICES)} (QA_DEVICE or --device).")
 
     def manifest_fields(self) -> dict[str, object]:
         """Settings that change what is stored in the index (with the chunker's version)."""

@@ -10,8 +10,9 @@ import sys
 import pytest
 
 import qa
-from qa import ArgumentError, Index, QuestionError
+from qa import Index
 from qa.cli import main
+from qa.errors import ArgumentError, QuestionError
 
 from conftest import REPO
 
@@ -34,7 +35,7 @@ def test_numpy_integers_are_whole_numbers(fake_index):
 
 @pytest.mark.parametrize("mode", ["fuzzy", 5, ["dense"]])
 def test_unknown_mode(fake_index, mode):
-    with pytest.raises(ArgumentError, match="use one of hybrid, dense, lexical"):
+    with pytest.raises(ArgumentError, match="use hybrid, dense or lexical"):
         fake_index.retrieve("Azerbaijan", mode=mode)
 
 

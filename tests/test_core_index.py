@@ -15,17 +15,8 @@ import numpy as np
 import pytest
 
 import qa
-from qa import (
-    ChunkSettings,
-    Index,
-    IndexCorruptError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexMissingError,
-    QAError,
-    QuestionError,
-    Settings,
-)
+from qa import ChunkSettings, Index, QAError, Settings
+from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, QuestionError
 from qa.index.stores import folder_files as storage
 from qa.settings import CHUNKER_VERSION
 
@@ -372,7 +363,7 @@ def test_file_that_turns_unreadable_is_dropped_with_a_warning(seed_corpus, index
     harbour.write_text(HARBOUR, encoding="utf-8")
     build(seed_corpus, index_location, fake_embedder)
     harbour.write_bytes(HARBOUR.encode("utf-8") + b"\xc3\x28 caf\xe9")  # no longer UTF-8
-    with pytest.warns(qa.SkippedFileWarning, match="harbour.txt"):
+    with pytest.warns(qa.errors.SkippedFileWarning, match="harbour.txt"):
         index = Index.build([seed_corpus], index_location, embedder=fake_embedder)
     assert index.report.removed == (str(harbour.resolve()),)
     assert [Path(s.path).name for s in index.report.skipped] == ["harbour.txt"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import EmptyCorpusError, Index, SkippedFileWarning, SourceError
+from qa import Index
+from qa.errors import EmptyCorpusError, SkippedFileWarning, SourceError
 from qa.read.files import read_document, read_sources
 
 from conftest import SEED_FILE

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import Index, IndexCorruptError, IndexFolderError, IndexLockedError, QAError
+from qa import Index, QAError
 from qa.app import Library, Service
 from qa.cli import main
+from qa.errors import IndexCorruptError, IndexFolderError, IndexLockedError
 from qa.index.stores import folder_files as storage
 
 from conftest import REPO, FakeEmbedder

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import SourceError
 from qa.app import Library, SourceFile
 from qa.app.library import upload_name
+from qa.errors import SourceError
 
 
 @pytest.fixture

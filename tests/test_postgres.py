@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from qa import Index, IndexLockedError, IndexMismatchError, QAError
+from qa import Index, QAError
 from qa.app import Library, Service
-from qa.errors import StoreError
+from qa.errors import IndexLockedError, IndexMismatchError, StoreError
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores import postgres_server as pgstore
 

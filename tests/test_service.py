@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import Index, IndexLockedError, QAError
+from qa import Index, QAError
 from qa.app import Library, Service
+from qa.errors import IndexLockedError
 from qa.index.stores.folder_files import writer_lock
 
 UPLOAD = "The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n"
@@ -74,7 +75,7 @@ def test_an_upload_is_embedded_alone_and_answerable_at_once(service, tmp_path, f
     assert rows["lighthouse.md"].passages == 1 and rows["lighthouse.md"].source.kind == "upload"
 
 
-@pytest.mark.filterwarnings("ignore::qa.SkippedFileWarning")
+@pytest.mark.filterwarnings("ignore::qa.errors.SkippedFileWarning")
 def test_refused_and_unreadable_uploads_are_reported_not_stored(service, tmp_path, fake_model_env) -> None:
     calls = len(fake_model_env.calls)
     change = service.add([incoming(tmp_path, "tool.exe", b"MZ"), incoming(tmp_path, "binary.txt", b"\x00\x01 data")])

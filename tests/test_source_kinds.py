@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import Index, SkippedFileWarning
+from qa import Index
 from qa.cli import main
+from qa.errors import SkippedFileWarning
 
 from conftest import SEED_FILE
 

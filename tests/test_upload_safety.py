@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import Index, IndexLockedError
+from qa import Index
 from qa.app import Library, Service
+from qa.errors import IndexLockedError
 from qa.index.stores.folder_files import writer_lock
 
 from conftest import SEED_FILE, FakeEmbedder

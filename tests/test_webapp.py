@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import Answer, Citation, IndexLockedError, QAError
+from qa import Answer, Citation, QAError
 from qa.app import Change, Library
+from qa.errors import IndexLockedError
 
 gr = pytest.importorskip("gradio")
 webapp = pytest.importorskip("qa.app.webapp")

@@ -23,7 +23,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import SUPPORTED_SUFFIXES, ReadSettings, SourceError, check_source
+from .. import SUPPORTED_SUFFIXES, ReadSettings, check_source
+from ..errors import SourceError
 
 log = logging.getLogger("qa.app")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from .. import SUPPORTED_SUFFIXES, QAError
+from .. import MAIN_SUFFIXES, SUPPORTED_SUFFIXES, QAError
 from .render import empty_sources_html, notice_html, sources_table_html
 from .service import Change, Service, SourceRow
 
@@ -29,7 +29,7 @@ def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tu
     """The tab's components and events; returns the function that reads the library into them (for page load)
     and the components it fills."""
     limit = service.library.max_upload_bytes / 2**20
-    upload = gr.File(label=f"Add documents (.txt, .md, .html, .pdf, .docx, .epub; up to {limit:.0f} MiB each)",
+    upload = gr.File(label=f"Add documents ({', '.join(MAIN_SUFFIXES)}; up to {limit:.0f} MiB each)",
                      file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
     hint = (f"Added files are kept in the app's data folder ({service.library.data.name}/{service.library.uploads.name}/) "
             "and can be asked about once indexed.")

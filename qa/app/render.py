@@ -6,16 +6,11 @@ The class names (``qa-answer``, ``qa-abstain``, ``qa-cite``, ``qa-passage`` ...)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from html import escape
-from pathlib import PurePath
 
 from .. import Answer, Citation, Passage
-from ..read.display import join_lines
-from ..read.files import MARKDOWN_SUFFIXES
-from ..read.markdown import shown_chars
-from ..read.pdf import BULLET
+from ..display import join_lines, shown_characters, unwrap
 from .service import SourceRow
 
 CSS = """
@@ -130,28 +125,8 @@ def _pieces(citation: Citation) -> Callable[[int, int], str]:
     base, text = citation.passage_start, citation.passage
     if not base <= citation.start or text[citation.start - base : citation.end - base] != citation.quote:
         base, text = citation.start, citation.quote  # a citation without its passage
-    markdown = PurePath(citation.path or citation.source).suffix.lower() in MARKDOWN_SUFFIXES
-    shown = shown_chars(text) if markdown else list(text)
+    shown = shown_characters(text, citation.path or citation.source)
     return lambda start, end: "".join(shown[max(0, start - base) : max(0, end - base)])
-
-
-_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
-
-
-def _unwrap(text: str) -> str:
-    """A piece of a PDF with the lines of each paragraph joined (``join_lines``); a list item keeps its own line."""
-    parts = _PARAGRAPH_BREAK.split(text)
-    return "".join(part if i % 2 else _join_items(part) for i, part in enumerate(parts))
-
-
-def _join_items(paragraph: str) -> str:
-    items: list[str] = []
-    for line in paragraph.split("\n"):
-        if items and not BULLET.match(line):
-            items[-1] += "\n" + line
-        else:
-            items.append(line)
-    return "\n".join(join_lines(item) for item in items)
 
 
 def _refs(citations: tuple[Citation, ...], title: str) -> str:
@@ -181,7 +156,7 @@ def question_html(question: str, limit: int = 600) -> str:
 def passage_html(citation: Citation) -> str:
     """A citation's source, location and surrounding passage, with the quote marked."""
     piece = _pieces(citation)
-    show: Callable[[str], str] = (lambda text: escape(_unwrap(text))) if citation.page else escape  # PDF lines wrap
+    show: Callable[[str], str] = (lambda text: escape(unwrap(text))) if citation.page else escape  # PDF lines wrap
     before, after = show(piece(citation.passage_start, citation.start)), show(piece(citation.end, citation.passage_end))
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
     name = escape(f"Passage {citation.n}: {citation.source}, {location(citation)}")

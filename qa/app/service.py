@@ -18,13 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import Answer, EmptyCorpusError, Index, IndexLockedError, Passage, QAError, Settings, Skipped, SourceError
-from ..errors import StoreError
-from ..index.stores.base import location
+from .. import FILE_TYPES, Answer, Index, Passage, QAError, Settings, Skipped
+from ..errors import EmptyCorpusError, IndexLockedError, SourceError, StoreError
 from .library import Library, SourceFile, Staged
 
 log = logging.getLogger("qa.app")
-NO_SOURCES = "There are no sources yet. Upload a .txt, .md, .html, .pdf, .docx or .epub file, then ask again."
+NO_SOURCES = f"There are no sources yet. Upload a {FILE_TYPES} file, then ask again."
 LOCKED = ("Another process is writing the index right now (a `qa index` run, or another app on the same index). "
           "Wait for it to finish, then try again; nothing was changed.")
 
@@ -61,7 +60,7 @@ class Change:
 class Service:
     def __init__(self, library: Library, index_dir: str | Path, index: Index | None, settings: Settings | None = None) -> None:
         self.library = library
-        self.index_dir = location(index_dir)  # a folder, or a database URL
+        self.index_dir = index_dir  # a folder, or a database URL (checked by the Index.build that started it)
         self.settings = settings
         self._index = index
         self._writing = threading.Lock()

@@ -17,7 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-from .. import Answer, QAError, QuestionError
+from .. import Answer, QAError
+from ..errors import QuestionError
 from .librarytab import library_tab
 from .render import (
     answer_html,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ArgumentError, EmptyCorpusError, SourceError, shown
-from ..read.files import read_sources
+from ..errors import ArgumentError, EmptyCorpusError, SkippedFileWarning, SourceError, shown
+from ..read.files import FILE_TYPES, read_sources
 from ..settings import ReadSettings, Settings
 from ..types import Document, Skipped
 from . import embedding as embed
@@ -33,10 +33,6 @@ from .vectors import VectorStore
 # Texts per embed call. Embedding a 20 MiB upload's 160,000 texts in one call held their encodings and the
 # runtime's working memory at once (a gigabyte); a window bounds both, and is the progress bar's step.
 EMBED_WINDOW = 256
-
-
-class SkippedFileWarning(UserWarning):
-    """A source file was left out of the index (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ def plan(paths: Iterable[str | Path], previous: Corpus | None, budget: ReadSetti
         warnings.warn(f"skipped {item.path}: {item.reason}", SkippedFileWarning, stacklevel=5)  # the caller of Index.build
     if not documents:
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
-        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add .txt, .md, .html, .pdf, .docx or .epub files and try again.")
+        raise EmptyCorpusError(f"Nothing to index ({reasons}). Add {FILE_TYPES} files and try again.")
     old = {(doc.path, doc.sha256) for doc in known.values()}
     report = BuildReport(
         embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),

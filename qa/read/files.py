@@ -26,6 +26,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 BOOK_SUFFIXES = {".docx", ".epub"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
+MAIN_SUFFIXES = (".txt", ".md", ".html", ".pdf", ".docx", ".epub")  # one of each kind, as messages name them
+FILE_TYPES = ", ".join(MAIN_SUFFIXES[:-1]) + " or " + MAIN_SUFFIXES[-1]  # ".txt, .md, ... or .epub"
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -98,7 +100,7 @@ def read_document(path: Path, known: Document | None = None, budget: ReadSetting
     budget = budget or ReadSettings()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise SourceError(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .pdf, .docx or .epub")
+        raise SourceError(f"unsupported file type {suffix or '(none)'}; use {FILE_TYPES}")
     try:
         size = path.stat().st_size
         if size > budget.max_file_bytes:

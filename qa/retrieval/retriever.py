@@ -16,15 +16,14 @@ from ..index import embedding as embed
 from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch
 from ..index.vectors import VectorStore
-from ..settings import Settings
+from ..settings import MODES, Settings, listed
 
-MODES = ("hybrid", "dense", "lexical")
 Hits = list[tuple[int, float]]  # (chunk id, score), best first
 
 
 def check_mode(mode: object) -> str:
     if not isinstance(mode, str) or mode not in MODES:
-        raise ArgumentError(f"Unknown retrieval mode {shown(mode)}; use one of {', '.join(MODES)}.")
+        raise ArgumentError(f"Unknown retrieval mode {shown(mode)}; use {listed(MODES)}.")
     return mode
 
 
