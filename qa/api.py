@@ -139,7 +139,7 @@ class Index:
         """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``)."""
         from .answer.compose import answer_question  # answering sits above the index
 
-        return answer_question(self.corpus, self.retriever, self.settings, question, history)
+        return answer_question(self, question, history)
 
 
 

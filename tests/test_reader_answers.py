@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from qa import Index
-from qa.answer.judge import Candidate, load_reader, read, score_candidates, word_weights
 from qa.answer.quotes import near, select_quotes
+from qa.answer.reader import load_reader
+from qa.answer.score import Candidate, score_candidates, word_weights
 from qa.types import Citation
 
 from conftest import SEED_FILE
@@ -61,7 +62,7 @@ def test_reader_judges_the_best_candidates_and_orders_them(fake_index: Index) ->
     reader = load_reader(options.reader)
     hits, vector = fake_index.retriever.rank(question, options.passages)
     candidates = score_candidates(fake_index.corpus, hits, vector, word_weights(fake_index.lexical, question, ""), question, options)
-    judged = read(fake_index.corpus, candidates, question, reader)
+    judged = reader.read(fake_index.corpus, candidates, question)
     assert 0 < len(judged) <= reader.combiner.judged
     assert {c.sentence for c in judged} == {c.sentence for c in candidates[: reader.combiner.judged]}  # the cheap score's best
     if reader.combiner.reorder:  # in the reader's order
@@ -79,7 +80,7 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         check_answer(fake_index, answer)
         hits, vector = fake_index.retriever.rank(question, options.passages)
         weights = word_weights(fake_index.lexical, question, "")
-        judged = read(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question, reader)
+        judged = reader.read(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
         assert answer.citations[0].score == round(judged[0].answers, 4)  # the most probable sentence comes first
         if answer.answered:  # a further quote reaches further_at, or shares an unsure first one's paragraph
@@ -163,7 +164,7 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
         ("One thing is said.", 0.6, [candidate("Two things follow.")], ["One thing is said."]),  # plain text: sure at 0.6
     ]
     for first, sure, others, expected in cases:
-        chosen = select_quotes(corpus, [candidate(first, sure), *others], None, {}, options, further_at)
+        chosen = select_quotes(corpus, [candidate(first, sure), *others], [], {}, options, further_at, None)
         assert [corpus.sentence_text(q.candidate.sentence) for q in chosen] == expected
         assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected, strict=True))
 

@@ -12,7 +12,7 @@ import pytest
 
 from qa import Index
 from qa.answer.compose import prose_first
-from qa.answer.judge import Candidate
+from qa.answer.score import Candidate
 from qa.app.render import answer_html, citation_label, passage_html
 from qa.index.corpus import CODE_EMBED_CHARS
 from qa.read.display import display_text

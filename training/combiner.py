@@ -56,7 +56,8 @@ SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best
 
 def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """Features and labels (the sentence holds a gold answer) of the question's best candidates, as the product reads them."""
-    from qa.answer.judge import reader_features, score_candidates, word_weights
+    from qa.answer.reader import reader_features
+    from qa.answer.score import score_candidates, word_weights
 
     settings = index.settings.answer
     hits, vector = index.retriever.rank(item.question, settings.passages)

@@ -1,7 +1,8 @@
 """Answers made of verbatim quotes: the top of the pipeline.
 
-A question goes down the stages: the retriever ranks passages (``retrieve``), the
-reader scores their sentences (``judge``), the best ones are quoted (``quotes``),
+A question goes down the stages: the retriever ranks passages (``retrieval``), the cheap
+score ranks their sentences (``score``), the reader reads the best and decides (``reader``),
+the best ones are quoted (``quotes``),
 or the answer says the sources do not answer, listing the closest sentences as
 not an answer. Quotes are sliced from the document text by offset, so they are
 verbatim by construction; the answer text shows them with wrapped lines joined
@@ -11,6 +12,7 @@ verbatim by construction; the answer text shows them with wrapped lines joined
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -21,9 +23,10 @@ from ..retrieval.questions import check_question, clip
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from ..types import Answer, Citation
-from .judge import Candidate, load_reader, read, read_next, score_candidates, word_weights
 from .kinds import answer_span, follow_up_question, is_follow_up
-from .quotes import Quote, closest_sentences, is_unsure, near, select_quotes
+from .quotes import Quote, closest_sentences, select_quotes
+from .reader import load_reader
+from .score import Candidate, score_candidates, word_weights
 
 NOT_ANSWERED = "The sources do not answer this question."
 HISTORY_HELP = (
@@ -32,13 +35,19 @@ HISTORY_HELP = (
 )
 
 
-def answer_question(
-    corpus: Corpus, retriever: Retriever, settings: Settings, question: str, history: Sequence[Sequence[str]] | None = None
-) -> Answer:
+class Searchable(Protocol):
+    """What answering needs of an index (``qa.Index`` is one): its corpus, its retriever and its settings."""
+
+    corpus: Corpus
+    retriever: Retriever
+    settings: Settings
+
+
+def answer_question(index: Searchable, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
-    options = settings.answer
-    question, truncated = check_question(question, settings.max_question_chars)
-    history = check_history(history, settings.max_question_chars)
+    corpus, retriever, options = index.corpus, index.retriever, index.settings.answer
+    question, truncated = check_question(question, index.settings.max_question_chars)
+    history = check_history(history, index.settings.max_question_chars)
     context = history[-1][0] if history and is_follow_up(question) else ""
     rewritten = follow_up_question(context, question) if context else None
     if rewritten:  # "And Armenia?" is asked as the previous question about Armenia, not beside it
@@ -46,9 +55,7 @@ def answer_question(
     else:
         question_words = question
     query = f"{context} {question_words}".strip()
-    hits, vector = retriever.rank(query, options.passages)
-    if vector is None:
-        vector = retriever.embed_question(query)
+    hits, vector = retriever.rank_with_vector(query, options.passages)
     if context:  # a follow-up: its own words matter more than the conversation's
         vector = vector + retriever.embed_question(question)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
@@ -58,21 +65,14 @@ def answer_question(
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     reader = load_reader(options.reader)
-    judged = read(corpus, candidates, query, reader)
-    if max(c.confidence for c in judged) < reader.combiner.answer_at:
+    judged = reader.read(corpus, candidates, query)
+    if not reader.any_answers(judged):
         closest = closest_sentences(corpus, judged, options.max_quotes)
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    # An unsure first quote widens over the near sentences among the best few and the next one: they are quoted for
-    # where they stand, not for their own score, so the reader does not read them (their citations' score is 0).
-    # After a sure one, the next sentence is read only if its score could admit it (further_at 1.0: none can).
-    unsure = is_unsure(corpus, judged[0], options)
-    if unsure:
-        judged += [c for c in candidates[len(judged) : options.widen_among] if near(corpus, judged[0], c)]
-    judge_next = not unsure and reader.combiner.further_at < 1.0
-    following = read_next(corpus, judged[0], candidates, judged, query, reader, judge=judge_next)
-    chosen = select_quotes(corpus, judged, following, weights, options, reader.combiner.further_at)
+    chosen = select_quotes(corpus, judged, candidates, weights, options, reader.further_at,
+                           lambda candidate: reader.read_one(corpus, candidate, query))
     citations = tuple(citation(corpus, n, q, question_words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)

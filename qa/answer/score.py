@@ -1,6 +1,6 @@
-"""The reader stage: how well each candidate sentence answers the question, and whether any does.
+"""The cheap score: every candidate sentence ranked before the reader reads the best of them.
 
-Two steps. First every sentence of the top passages gets today's cheap score:
+Every sentence of the top passages gets this score:
 
     cosine(question, sentence)                      the embedder's judgement
   + overlap_weight x idf-weighted share of the question's words in the sentence
@@ -9,23 +9,15 @@ Two steps. First every sentence of the top passages gets today's cheap score:
   + type_bonus when the question asks for a number, date, person or place
     and the sentence holds one
 
-Then the reader (``read``) takes the best ``judged`` of them by that score and asks
-the cross-encoder (``qa/answer/crossencoder.py``) how well each answers the question; the
-combiner (``qa/answer/combiner.py``) turns its logit, the cosine, the overlap, a missing
-answer kind and the rank prior into the probability that the sentence answers
-(``Candidate.answers``, which admits further quotes) and the one that decides
-whether any does (``Candidate.confidence``): the answer declines when no sentence's
-confidence reaches the combiner's ``answer_at``. Cosine and
-overlap alone cannot tell an answer from a sentence that only shares the question's
-words (AUROC about 0.5 on SQuAD 2.0's adversarial questions); figures in
-bench/RESULTS.md.
+Then the reader (``reader.Reader``) reads the best of them by that score and decides.
+Cosine and overlap alone cannot tell an answer from a sentence that only shares the
+question's words (AUROC about 0.5 on SQuAD 2.0's adversarial questions; bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,8 +26,6 @@ from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch, tokenize
 from ..retrieval.retriever import Hits
 from ..settings import AnswerSettings
-from .combiner import Combiner, features, load_combiner
-from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
 from .kinds import NAME, holds, question_kinds
 
 
@@ -52,18 +42,6 @@ class Candidate:
     answers: float = 0.0  # the reader's probability that the sentence answers the question (0: not read)
     confidence: float = 0.0  # the same, as judged for deciding whether any sentence answers (combiner's ``decide``)
     span: tuple[int, int] | None = None  # the answer's characters inside the sentence, as the span head marks it
-
-
-@dataclass(frozen=True)
-class Reader:
-    model: CrossEncoder
-    combiner: Combiner
-
-
-@functools.cache
-def load_reader(path: str) -> Reader:
-    """The cross-encoder and its combiner in folder ``path`` (each loaded once per process)."""
-    return Reader(load_cross_encoder(path), load_combiner(path))
 
 
 def word_weights(lexical: LexicalSearch, question: str, context: str) -> dict[str, float]:
@@ -143,55 +121,3 @@ def score_candidates(
             score += settings.type_bonus
         scored.append(Candidate(sentence, rank, chunk, score, support, cosine, shared, bool(kinds) and not held))
     return sorted(scored, key=lambda c: (-c.score, c.sentence))
-
-
-def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, model: CrossEncoder
-                    ) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
-    """The combiner's input for each candidate (the cross-encoder's logit beside the cheap signals), and the
-    answer span the model marks in each sentence (offsets into the sentence)."""
-    texts = [corpus.sentence_text(c.sentence) for c in candidates]
-    titles = [corpus.titles[int(corpus.sentences["doc"][c.sentence])] for c in candidates]
-    pairs = [pair_text(title, text) for title, text in zip(titles, texts, strict=True)]
-    readings = model.read(question, pairs)
-    spans = [_in_sentence(r.span, len(pair) - len(text)) for r, pair, text in zip(readings, pairs, texts, strict=True)]
-    rows = features(np.array([r.logit for r in readings]), np.array([c.cosine for c in candidates]),
-                    np.array([c.overlap for c in candidates]), np.array([c.kind_missing for c in candidates]),
-                    np.array([c.passage_rank for c in candidates]), np.array([r.margin for r in readings]))
-    return rows, spans
-
-
-def _in_sentence(span: tuple[int, int] | None, shift: int) -> tuple[int, int] | None:
-    """A span of the pair text moved into the sentence (None when it falls on the title in front)."""
-    if span is None or span[0] < shift:
-        return None
-    return span[0] - shift, span[1] - shift
-
-
-def read(corpus: Corpus, candidates: list[Candidate], question: str, reader: Reader, limit: int | None = None) -> list[Candidate]:
-    """The best ``judged`` (or ``limit``) candidates by the cheap score, with the reader's probabilities and spans,
-    ordered by the reader's ``rank`` probability (the cheap score breaks ties)."""
-    top = candidates[: reader.combiner.judged if limit is None else limit]
-    if not top:
-        return []
-    rows, spans = reader_features(corpus, top, question, reader.model)
-    ranked, decided = reader.combiner.rank.probability(rows), reader.combiner.decide.probability(rows)
-    read_ones = [replace(c, answers=float(p), confidence=float(d), span=span)
-                 for c, p, d, span in zip(top, ranked, decided, spans, strict=True)]
-    # Trained on 30k questions, the reader orders sentences better than the cheap score (held-out SQuAD 2.0:
-    # models/reader/MODEL_CARD.md), so its order replaces the cheap one for the sentences it read.
-    return sorted(read_ones, key=lambda c: -c.answers) if reader.combiner.reorder else read_ones
-
-
-def read_next(corpus: Corpus, best: Candidate, candidates: list[Candidate], read_ones: list[Candidate], question: str,
-              reader: Reader, judge: bool = True) -> Candidate | None:
-    """The sentence right after ``best`` in one of the retrieved passages (None if there is none), judged by
-    the reader unless ``judge`` is False (then its ``answers`` is 0 unless it was read already)."""
-    following = next((c for c in read_ones if c.sentence == best.sentence + 1), None)
-    if following is None:
-        following = next((c for c in candidates if c.sentence == best.sentence + 1), None)
-        if following is None:
-            return None
-        if judge:
-            following = read(corpus, [following], question, reader, limit=1)[0]
-    doc = corpus.sentences["doc"]
-    return following if doc[following.sentence] == doc[best.sentence] else None

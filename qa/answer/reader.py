@@ -1,0 +1,83 @@
+"""The reader: a small cross-encoder and its combiner, which order the best candidates and decide.
+
+The reader takes the best ``judged`` candidates by the cheap score (``score.py``) and asks
+the cross-encoder (``crossencoder.py``) how well each answers the question; the combiner
+(``combiner.py``) turns its logit, the cosine, the overlap, a missing answer kind and the
+rank prior into the probability that the sentence answers (``Candidate.answers``, which
+orders the sentences read and admits further quotes) and the one that decides whether any
+does (``Candidate.confidence``): the answer declines when no sentence's confidence reaches
+the combiner's ``answer_at``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..index.corpus import Corpus
+from .combiner import Combiner, features, load_combiner
+from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
+from .score import Candidate
+
+
+@dataclass(frozen=True)
+class Reader:
+    model: CrossEncoder
+    combiner: Combiner
+
+    @property
+    def further_at(self) -> float:
+        """The ``answers`` probability a further quote needs (1.0 or more: none is admitted for its own score)."""
+        return self.combiner.further_at
+
+    def read(self, corpus: Corpus, candidates: list[Candidate], question: str, limit: int | None = None) -> list[Candidate]:
+        """The best ``judged`` (or ``limit``) candidates by the cheap score, with the reader's probabilities and spans,
+        ordered by the reader's ``rank`` probability (the cheap score breaks ties)."""
+        top = candidates[: self.combiner.judged if limit is None else limit]
+        if not top:
+            return []
+        rows, spans = reader_features(corpus, top, question, self.model)
+        ranked, decided = self.combiner.rank.probability(rows), self.combiner.decide.probability(rows)
+        read_ones = [replace(c, answers=float(p), confidence=float(d), span=span)
+                     for c, p, d, span in zip(top, ranked, decided, spans, strict=True)]
+        # The reader orders sentences better than the cheap score (held-out SQuAD 2.0: models/reader/MODEL_CARD.md),
+        # so its order replaces the cheap one for the sentences it read.
+        return sorted(read_ones, key=lambda c: -c.answers) if self.combiner.reorder else read_ones
+
+    def read_one(self, corpus: Corpus, candidate: Candidate, question: str) -> Candidate:
+        """``candidate`` with the reader's probabilities and span."""
+        return self.read(corpus, [candidate], question, limit=1)[0]
+
+    def any_answers(self, judged: list[Candidate]) -> bool:
+        """Does any sentence read answer the question (the decision to answer or decline)?"""
+        return bool(judged) and max(c.confidence for c in judged) >= self.combiner.answer_at
+
+
+@functools.cache
+def load_reader(path: str) -> Reader:
+    """The cross-encoder and its combiner in folder ``path`` (each loaded once per process)."""
+    return Reader(load_cross_encoder(path), load_combiner(path))
+
+
+def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, model: CrossEncoder
+                    ) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
+    """The combiner's input for each candidate (the cross-encoder's logit beside the cheap signals), and the
+    answer span the model marks in each sentence (offsets into the sentence)."""
+    texts = [corpus.sentence_text(c.sentence) for c in candidates]
+    titles = [corpus.titles[int(corpus.sentences["doc"][c.sentence])] for c in candidates]
+    pairs = [pair_text(title, text) for title, text in zip(titles, texts, strict=True)]
+    readings = model.read(question, pairs)
+    spans = [_in_sentence(r.span, len(pair) - len(text)) for r, pair, text in zip(readings, pairs, texts, strict=True)]
+    rows = features(np.array([r.logit for r in readings]), np.array([c.cosine for c in candidates]),
+                    np.array([c.overlap for c in candidates]), np.array([c.kind_missing for c in candidates]),
+                    np.array([c.passage_rank for c in candidates]), np.array([r.margin for r in readings]))
+    return rows, spans
+
+
+def _in_sentence(span: tuple[int, int] | None, shift: int) -> tuple[int, int] | None:
+    """A span of the pair text moved into the sentence (None when it falls on the title in front)."""
+    if span is None or span[0] < shift:
+        return None
+    return span[0] - shift, span[1] - shift
