@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from evaldata import write_corpus
 from qa import Index, Settings
 from qa.index.embedding import Embedder, load_embedder
 from qa.read.files import read_sources
 
 from . import corpora, scifact
-from .common import Config, Section, Table, check_at_least, check_at_most, fmt, stopwatch, write_corpus
+from .common import Config, Section, Table, check_at_least, check_at_most, fmt, stopwatch
 
 THROUGHPUT_DOCUMENTS = 200  # ~1,000 chunks and ~2,000 sentences: minutes per pass on 2 cores
 REINDEX_DOCUMENTS = 1000

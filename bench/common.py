@@ -233,19 +233,6 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_corpus(folder: Path, documents: Iterable[tuple[str, str]]) -> list[Path]:
-    """Write (file name, text) pairs as UTF-8 files; files whose bytes are unchanged are left alone."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in documents:
-        path = folder / name
-        data = text.encode("utf-8")
-        if not path.exists() or path.read_bytes() != data:
-            path.write_bytes(data)
-        paths.append(path)
-    return paths
-
-
 def write_section(path: Path, key: str, markdown: str) -> None:
     """Put ``markdown`` into ``path`` between this key's markers, replacing what a previous run wrote there."""
     begin, end = f"<!-- {key}: begin -->", f"<!-- {key}: end -->"

@@ -21,9 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .common import REPO, percentile, write_section
-
-sys.path.insert(0, str(REPO / "tests"))
-from live_app import running_app, upload  # the tests' live-app helpers
+from .live_app import running_app, upload  # the app tests start it the same way
 
 CLIENTS = 20
 QUESTIONS_EACH = 25

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from evaldata import write_corpus
 from qa import Index, Settings
 from qa.errors import QAError
 from qa.index.build import model_name
 from qa.index.chunk import chunk_document
 
 from . import scifact
-from .common import Config, write_corpus
+from .common import Config
 
 
 class RandomEmbedder:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from evaldata import write_corpus
 from qa import Index, Settings
 
 from . import xquad_retrieval
-from .common import Config, Section, Table, check_at_least, fmt, p50_p95, pct, stopwatch, write_corpus
+from .common import Config, Section, Table, check_at_least, fmt, p50_p95, pct, stopwatch
 
 TOP_K = 10  # candidates per Haystack retriever (its default); the joiner keeps the best 5
 SPEED_TARGET = 5.0

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from evaldata import write_corpus
 from qa import Index, Settings
 
 from . import corpora, probe, scifact, xquad_retrieval
-from .common import Config, Section, Table, check_at_least, check_at_most, p50_p95, pct, stopwatch, wall_and_cpu_ms, write_corpus
+from .common import Config, Section, Table, check_at_least, check_at_most, p50_p95, pct, stopwatch, wall_and_cpu_ms
 
 BACKENDS = ("onnx", "onnx-dynamic", "torch")
 DISTRACTORS = 500  # SciFact abstracts besides the relevant ones

@@ -33,7 +33,7 @@ import numpy as np
 from qa import Index
 from qa.index.build import embedder_fields
 from qa.index.stores import postgres as pgstorage
-from qa.index.stores.postgres_server import _rows, pool
+from qa.index.stores.postgres_server import pool, row_numbers
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
@@ -111,7 +111,7 @@ class FullTextSearch:
                 "to_tsvector('english', %s))) AS w)::tsquery AS query) "
                 "SELECT c.id, ts_rank_cd(c.tsv, q.query, %s) AS score FROM qa_chunks c, q WHERE c.tsv @@ q.query "
                 "ORDER BY score DESC, c.id LIMIT %s", (query, self.normalization, k)).fetchall()
-        ids = _rows([r[0] for r in rows], self.rows)
+        ids = row_numbers([r[0] for r in rows], self.rows)
         return np.array([r[1] for r in rows], dtype=np.float32), np.array(ids, dtype=np.int64)
 
     def idf(self, token: str) -> float:  # the reader's word weights stay BM25's

@@ -3,8 +3,8 @@
 SQuAD 2.0: the 8 articles of ``../shared/eval/squad2`` indexed as ONE corpus with the real model
 (bench/squad2.py). Every question is asked with ``Index.answer``; questions of fold k are answered
 with the reader of fold k: the cross-encoder trained without fold k's articles and the combiner
-fitted without its questions (``data/reader-folds/foldK``, made by ``python training/reader.py
---folds`` then ``python training/combiner.py``; about an hour on 2 shared cores, so this section
+fitted without its questions (``data/reader-folds/foldK``, made by ``python -m training.reader
+--folds`` then ``python -m training.combiner``; about an hour on 2 shared cores, so this section
 reuses them when they are there and says so when they are not). Nothing here was tuned on the
 questions it answers.
 
@@ -21,12 +21,12 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+from evaldata import squad2
 from qa import AnswerSettings, Index, Settings
 from qa.answer.reader import load_reader
 from qa.answer.score import score_candidates, word_weights
 from qa.evaluate import contains_answer
 
-from . import squad2
 from .common import REPO, Check, Config, Section, Table, p50_p95, pct
 
 FOLDS_DIR = REPO / "data" / "reader-folds"
@@ -188,8 +188,8 @@ def run(config: Config) -> Section:
     folds = sorted({i.fold for i in items})
     missing = [k for k in folds if not (FOLDS_DIR / f"fold{k}" / "combiner.json").exists()]
     if missing:
-        section.notes.append(f"No fold readers in {FOLDS_DIR} (folds {missing}): run `python training/reader.py --folds` "
-                             "and `python training/combiner.py` first (about an hour on 2 cores).")
+        section.notes.append(f"No fold readers in {FOLDS_DIR} (folds {missing}): run `python -m training.reader --folds` "
+                             "and `python -m training.combiner` first (about an hour on 2 cores).")
         return section
     table = Table(f"SQuAD 2.0, 8 articles as one corpus ({len(index.corpus.chunks):,} chunks), every question through "
                   "Index.answer, each fold's reader trained and calibrated without that fold's articles",

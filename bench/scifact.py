@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from evaldata import write_corpus
 from qa import Index
 from qa.index.lexical import LexicalIndex
 from qa.retrieval.retriever import fuse
 
-from .common import Config, Section, Table, check_at_least, fmt, stopwatch, write_corpus
+from .common import Config, Section, Table, check_at_least, fmt, stopwatch
 
 NDCG_TARGET = 0.70
 REFERENCES = (  # published or previously measured nDCG@10 on the same split

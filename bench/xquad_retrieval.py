@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from evaldata import write_corpus
 from qa import Index
 
-from .common import Config, Section, Table, pct, stopwatch, write_corpus
+from .common import Config, Section, Table, pct, stopwatch
 
 DEPTH = 100
 REFERENCE = {  # ../shared/FINDINGS.md, same subset (3-sentence chunks, title in front for BM25)

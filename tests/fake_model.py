@@ -14,10 +14,9 @@ import runpy
 import sys
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS))
+from conftest import FakeEmbedder  # run as a script: tests/ is first on sys.path
 
-from conftest import FakeEmbedder  # noqa: E402
+TESTS = Path(__file__).resolve().parent
 
 os.environ["QA_MODEL_PATH"] = str(TESTS / "no-model" / "fake-hash")  # the manifest's model name: "fake-hash"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from live_app import REPO, running_app
+from bench.live_app import REPO, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.app, pytest.mark.model]
 

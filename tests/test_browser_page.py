@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-from live_app import REPO, running_app, upload
+from bench.live_app import REPO, running_app, upload
+
 from test_browser import ARTIFACTS, CHROMIUM, REPLY, WAIT_MS, headless_chromium, remove_source, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.app]

@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 
 import qa
+from bench.live_app import running_app, upload
 from qa import Index, QAError
 from qa.cli import main
 
 from conftest import REPO, SEED_FILE
-from live_app import running_app, upload
 
 pytestmark = pytest.mark.app
 

@@ -14,7 +14,7 @@ trains one epoch at a low rate on:
 Fold k's model (``data/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads fold
 k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 8.
 
-Run: python training/adapt.py [--folds 0 1 2 3] [--shipped]   (after training/reader.py; then training/combiner.py)
+Run: python -m training.adapt [--folds 0 1 2 3] [--shipped]   (after training/reader.py; then training/combiner.py)
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from qa.answer.crossencoder import pair_text  # noqa: E402
-from training import qadata  # noqa: E402
-from training import reader as recipe  # noqa: E402
+from evaldata import REPO
+from evaldata.squad2 import FOLDS, folds
+from qa.answer.crossencoder import pair_text
+from training import qadata
+from training import reader as recipe
 
 REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 2,200 of 6 articles
 ADAPT_LR = 3e-5
@@ -91,7 +90,7 @@ def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--folds", type=int, nargs="*", default=list(range(recipe.FOLDS)), help="fold models to adapt")
+    parser.add_argument("--folds", type=int, nargs="*", default=list(range(FOLDS)), help="fold models to adapt")
     parser.add_argument("--shipped", action="store_true", help="also adapt the shipped model on all 8 articles")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
@@ -118,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     paragraphs, questions = qadata.load(args.data, REPLAY_EVERY)
     replay = qadata.pairs(paragraphs, questions)
     titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})
-    groups = recipe.folds(titles)
+    groups = folds(titles)
     reports = {}
     for k in args.folds:
         kept = set(titles) - set(groups[k])

