@@ -3,7 +3,7 @@
 ``python -m bench.checksum`` builds (once, under data/bench) synthetic indexes of 10k and
 100k chunks (SciFact text, random vectors: see ``bench.corpora``), then times, interleaved
 and with the files in the page cache, ``Index.load`` (which verifies the checksums) and
-the verification alone (``storage.check_files``). Figures go to bench/ROBUSTNESS.md.
+the verification alone (``storage.check_files``). Figures go to bench/results/ROBUSTNESS.md.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .common import REPO, Config, write_section
 
 SIZES = (10_000, 100_000)
 RUNS = 7
-OUTPUT = Path(__file__).resolve().parent / "ROBUSTNESS.md"
+OUTPUT = Path(__file__).resolve().parent / "results" / "ROBUSTNESS.md"
 
 
 def sha256_files(folder: Path) -> None:

@@ -6,7 +6,7 @@ runs 20 clients (gradio_client, one thread each) that ask 25 questions each thro
 Round 1 is the questions alone; round 2 the same while two more documentation pages are
 uploaded through the page's upload event (over HTTP, as the browser does) and indexed.
 Every call is bounded (120 s). Counts errors, latency percentiles, and whether the uploads
-were indexed and can be asked about afterwards. Figures go to bench/ROBUSTNESS.md.
+were indexed and can be asked about afterwards. Figures go to bench/results/ROBUSTNESS.md.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CALL_TIMEOUT_S = 120
 DOCS = REPO.parent / "shared" / "eval" / "docs"
 SEEDS = ["cargo-manifest.html", "node-dns.md", "cargo-workspaces.html"]
 UPLOADS = ["cargo-semver.html", "node-events.html"]
-OUTPUT = Path(__file__).resolve().parent / "ROBUSTNESS.md"
+OUTPUT = Path(__file__).resolve().parent / "results" / "ROBUSTNESS.md"
 QUESTIONS = [
     "How many Russian peacekeepers were deployed?",
     "What total military death toll did Azerbaijan report?",

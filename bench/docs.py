@@ -131,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=Path, default=DOCS)
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-docs-index")
-    parser.add_argument("--out", type=Path, default=HERE / "docs_results.json")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "docs_results.json")
     parser.add_argument("--score", type=Path, help="only score the quotes of a results file (a baseline run's)")
     parser.add_argument("--no-score", action="store_true", help="leave the whole-sentence share to --score")
     parser.add_argument("--reuse", action="store_true", help="keep an index built before (the index time is then not a build's)")

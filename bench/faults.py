@@ -1,7 +1,7 @@
 """The fault suite's tally, written down: ``python -m bench.faults``.
 
 Runs tests/test_fault_suite.py (200+ generated bad inputs over the Python API, the CLI and the
-HTTP API of a live app; fake embedder) and writes its counts to bench/ROBUSTNESS.md.
+HTTP API of a live app; fake embedder) and writes its counts to bench/results/ROBUSTNESS.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .common import REPO, write_section
 
-OUTPUT = Path(__file__).resolve().parent / "ROBUSTNESS.md"
+OUTPUT = Path(__file__).resolve().parent / "results" / "ROBUSTNESS.md"
 # The same suite run once on the code before issue 9 (commit 289da1c), with the named pipes replaced by
 # plain files because that code waits on a pipe forever.
 BEFORE = (

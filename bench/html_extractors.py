@@ -10,7 +10,7 @@ For each HTML page in the folder, the reference is taken from the page itself:
   lists (at least 8 characters, and not also text of the main content); a leak is
   one that comes out as a line of its own;
 - code: the first line of every ``<pre>`` block, found in the output.
-Figures go to bench/READING.md by hand.
+Figures go to bench/results/READING.md by hand.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Reproduce with `make bench` (or `python -m bench.run`; `python -m bench.run scif
 some sections, `--quick` is a smoke check that writes under `data/bench/` instead).
 Evaluation data is read in place from `{eval_dir}`; nothing is downloaded.
 The PostgreSQL store's figures are in [RESULTS-postgres.md](RESULTS-postgres.md)
-(`python -m bench.run postgres --output bench/RESULTS-postgres.md`).
+(`python -m bench.run postgres --output bench/results/RESULTS-postgres.md`).
 """
 
 

@@ -1,9 +1,9 @@
-"""Run the benchmarks and write bench/RESULTS.md: ``python -m bench.run [SECTION ...] [--quick]``.
+"""Run the benchmarks and write bench/results/RESULTS.md: ``python -m bench.run [SECTION ...] [--quick]``.
 
 Sections (all by default, in this order): scifact, xquad_retrieval, xquad_answers,
 build, latency, coldstart, scale, haystack (needs the `bench` extra), onnx, onnx_latency,
 onnx_docs, postgres. A run of some sections keeps the others' figures
-from ``bench/results.json``. The full run takes about an hour on 2 cores the first
+from ``bench/results/results.json``. The full run takes about an hour on 2 cores the first
 time (the SciFact index is embedded once and kept under ``data/bench``).
 """
 
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, default=REPO / "data" / "bench",
                         help="built indexes and generated corpora kept between runs (default: data/bench)")
     parser.add_argument("--output", type=Path, default=None,
-                        help="results file (default: bench/RESULTS.md; with --quick: CACHE/RESULTS-quick.md)")
+                        help="results file (default: bench/results/RESULTS.md; with --quick: CACHE/RESULTS-quick.md)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.sections if name not in SECTIONS]
     if unknown:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: no evaluation data in {eval_dir}; pass --eval-dir or set QA_EVAL_DIR.", file=sys.stderr)
         return 1
     config = Config(eval_dir, args.cache.resolve(), args.quick)
-    output = args.output or (config.cache_dir / "RESULTS-quick.md" if args.quick else BENCH / "RESULTS.md")
+    output = args.output or (config.cache_dir / "RESULTS-quick.md" if args.quick else BENCH / "results" / "RESULTS.md")
     store = output.with_name("results.json" if output.name == "RESULTS.md" else output.stem + ".json")
     results = report.load(store)
     names = args.sections or list(SECTIONS)

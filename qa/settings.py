@@ -27,7 +27,7 @@ def default_reader_path() -> str:
 
 def default_backend() -> str:
     """$QA_BACKEND when set, else "onnx-dynamic": the int8 model with int8 arithmetic, questions 2x faster
-    than "onnx" at the same retrieval quality (bench/RESULTS.md, onnx and haystack sections)."""
+    than "onnx" at the same retrieval quality (bench/results/RESULTS.md, onnx and haystack sections)."""
     return os.environ.get("QA_BACKEND", BACKENDS[0])
 
 
@@ -92,7 +92,7 @@ class RetrievalSettings:
     - ``mode``: "hybrid" (default), "dense" or "lexical".
     - ``dense_weight``: weight of the min-max-normalised dense score in hybrid
       mode; BM25 gets the rest. On SciFact it is within 0.01 nDCG@10 of reciprocal
-      rank fusion (which won by 0.003 on 2026-11-27, lost by 0.01 earlier; bench/RESULTS.md).
+      rank fusion (which won by 0.003 on 2026-11-27, lost by 0.01 earlier; bench/results/RESULTS.md).
     - ``candidates``: how many hits each retriever contributes before fusion.
     - ``query_threads``: threads for embedding one question. 1 (the default) runs
       it in the asking thread on the ONNX backend's single-threaded session: the
@@ -117,7 +117,7 @@ class AnswerSettings:
       the candidate sentences before the reader reads the best of them: cosine +
       ``overlap_weight`` x idf-weighted question-word overlap + ``rank_prior`` /
       passage rank + ``type_bonus`` when the question asks for a number, date, person
-      or place and the sentence holds one (tuned on XQuAD; bench/RESULTS.md).
+      or place and the sentence holds one (tuned on XQuAD; bench/results/RESULTS.md).
     - ``prose_at``: code sentences are quoted only when no prose sentence's cheap
       support (cosine + weighted overlap) reaches this (the abstention threshold
       before the reader, calibrated on XQuAD).
@@ -125,12 +125,12 @@ class AnswerSettings:
       of answering by itself, the quote widens within its paragraph or section: the
       sentence right after it and the other sentences read there are quoted too (up to
       ``max_quotes``). Even odds, chosen on SQuAD 2.0's folds for the next sentence alone;
-      figures in bench/RESULTS.md (reader section).
+      figures in bench/results/RESULTS.md (reader section).
     - ``unsure_below_structured``: the same for documents with sections (HTML, Markdown,
       PDF, Word, EPUB). The reader learned on Wikipedia paragraphs and is overconfident
       on documentation: where it gives the first quote 0.5 to 0.8, that quote holds the
       answer for 92% of SQuAD 2.0 questions but 3 of 8 on the docs development set.
-      Chosen on that set (bench/READING.md).
+      Chosen on that set (bench/results/READING.md).
     - ``widen_among``: an unsure first quote widens over the best this many sentences by
       the cheap score (those in its paragraph or section), whether or not the reader read
       them to decide (it reads 1 since its 6-layer model; the widening kept the 3 it had).

@@ -23,7 +23,7 @@ from test_core_answer import check_answer
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
 
 # (question, a part of the sentence that answers it): reworded, so the words do not simply match
-MISSED = pytest.mark.xfail(strict=True, reason="the shipped reader misses it: see the reader section of bench/RESULTS.md")
+MISSED = pytest.mark.xfail(strict=True, reason="the shipped reader misses it: see the reader section of bench/results/RESULTS.md")
 # (question, a part of the sentence that answers it): reworded, so the words do not simply match
 ANSWERED = [
     pytest.param("Which nation acted as go-between for the truce?", "Russian-brokered cease-fire", marks=MISSED),  # issue 11

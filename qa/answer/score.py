@@ -11,7 +11,7 @@ Every sentence of the top passages gets this score:
 
 Then the reader (``reader.Reader``) reads the best of them by that score and decides.
 Cosine and overlap alone cannot tell an answer from a sentence that only shares the
-question's words (AUROC about 0.5 on SQuAD 2.0's adversarial questions; bench/RESULTS.md).
+question's words (AUROC about 0.5 on SQuAD 2.0's adversarial questions; bench/results/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def model_name(settings: Settings, embedder: Embedder | None) -> str:
 def embedder_fields(settings: Settings, embedder: Embedder | None) -> dict[str, str]:
     """What the manifest records about the vectors' maker. An index is only queried by the same model
     and backend: int8 ONNX and torch vectors are close (cosine >= 0.99) but not equal, so a backend
-    change rebuilds the index rather than mixing the two (bench/RESULTS.md, onnx section)."""
+    change rebuilds the index rather than mixing the two (bench/results/RESULTS.md, onnx section)."""
     return {"model": model_name(settings, embedder), "backend": embedder.backend if embedder is not None else settings.backend}
 
 

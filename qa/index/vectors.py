@@ -3,7 +3,7 @@
 ``VectorStore`` is the interface the rest of the package uses; ``FaissStore`` is
 the embedded default. A store for a distributed engine only has to implement the
 same few methods. FAISS searches exactly (flat) up to ``ann_threshold`` vectors
-and switches to HNSW above it (recall@10 against flat: see bench/RESULTS.md).
+and switches to HNSW above it (recall@10 against flat: see bench/results/RESULTS.md).
 """
 
 from __future__ import annotations

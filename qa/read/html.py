@@ -9,7 +9,7 @@ inside it navigation, sidebars, tables of contents, menus, headers, footers,
 buttons, banners, forms and scripts are left out (by tag, ARIA role and class).
 
 Why this and not a ready-made extractor: measured on the ten real pages in
-``../shared/eval/docs`` (``bench/html_extractors.py``, figures in bench/READING.md),
+``../shared/eval/docs`` (``bench/html_extractors.py``, figures in bench/results/READING.md),
 resiliparse (98.8% of paragraphs whole, no navigation) and readability come
 close, trafilatura and jusText cut paragraphs or drop code, inscriptis,
 html-text and selectolax keep navigation or split paragraphs. None of them

@@ -1,7 +1,7 @@
 """Reading PDF: the text of each page line by line, without its running headers and footers.
 
 pypdfium2 (Google's PDFium) extracts each page's text; measured on the Texinfo
-manual in ``../shared/eval/docs`` (``bench/pdf_readers.py``, bench/READING.md) it
+manual in ``../shared/eval/docs`` (``bench/pdf_readers.py``, bench/results/READING.md) it
 was 12x faster than pypdf and 50x faster than pdfplumber, read the two-column
 index column by column (pdfplumber interleaves the columns), and is the only one
 that marks words hyphenated at a line end (U+FFFE). Its text runs have positions:

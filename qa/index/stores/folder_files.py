@@ -56,7 +56,7 @@ MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOCK_WAIT_SECONDS = 2.0
 TEXT_SLICE = 2**20  # characters of a document's text escaped at a time for documents.jsonl
-CHECKSUM = "xxh3_128"  # checked on every load: 15-18% of Index.load; sha256 would be 60-70% (bench/ROBUSTNESS.md)
+CHECKSUM = "xxh3_128"  # checked on every load: 15-18% of Index.load; sha256 would be 60-70% (bench/results/ROBUSTNESS.md)
 
 
 def index_path(index_dir: object) -> Path:
