@@ -15,8 +15,8 @@ from typing import Any
 from .common import Check, Config, Section, Table, fmt, pct
 
 TARGETS = {  # figure name (last part) -> least acceptable value
-    "first_quote_correct": 0.82,  # issue 11 (was 0.80)
-    "further_quotes_from_answer_paragraph": 0.90,  # issue 11
+    "first_quote_correct": 0.82,
+    "further_quotes_from_answer_paragraph": 0.90,
     "any_quote_correct": 0.90,
     "abstention_rate": 0.95,
     "answered_rate": 0.90,

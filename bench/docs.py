@@ -1,4 +1,4 @@
-"""Answers on real documentation: whole-sentence quotes and answers found (issue 10).
+"""Answers on real documentation: whole-sentence quotes and answers found.
 
     HF_HUB_OFFLINE=1 python -m bench.docs [--docs ../shared/eval/docs] [--index /tmp/qa-docs-index]
 
@@ -37,7 +37,7 @@ from qa import Index
 
 try:
     from qa.read.display import display_text
-except ImportError:  # the code before issue 10, measured as the baseline
+except ImportError:  # an older checkout (no display module), measured as the baseline
     def display_text(text: str) -> str:
         return " ".join(text.split())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from .common import REPO, write_section
 
 OUTPUT = Path(__file__).resolve().parent / "results" / "ROBUSTNESS.md"
-# The same suite run once on the code before issue 9 (commit 289da1c), with the named pipes replaced by
+# The same suite run once on commit 289da1c (before the fault fixes), with the named pipes replaced by
 # plain files because that code waits on a pipe forever.
 BEFORE = (
     "Before the fixes (commit 289da1c, same suite, pipes left out because that code hangs on them): "

@@ -1,4 +1,4 @@
-"""The reader (issue 11): SQuAD 2.0 adversarial questions end to end, and what reading costs.
+"""The reader: SQuAD 2.0 adversarial questions end to end, and what reading costs.
 
 SQuAD 2.0: the 8 articles of ``../shared/eval/squad2`` indexed as ONE corpus with the real model
 (bench/squad2.py). Every question is asked with ``Index.answer``; questions of fold k are answered
@@ -30,9 +30,9 @@ from qa.evaluate import contains_answer
 from .common import REPO, Check, Config, Section, Table, p50_p95, pct
 
 FOLDS_DIR = REPO / "data" / "reader-folds"
-TARGETS = {"answered": 0.88, "first_quote_holds_answer": 0.90, "quote_holds_answer": 0.92,  # issue 22 (and 11)
+TARGETS = {"answered": 0.88, "first_quote_holds_answer": 0.90, "quote_holds_answer": 0.92,  # what a trustworthy reader must reach
            "adversarial_declined": 0.50}
-REFERENCE = {"answered": 0.97, "quote_holds_answer": 0.91, "adversarial_declined": 0.077}  # issue 11, main before the reader
+REFERENCE = {"answered": 0.97, "quote_holds_answer": 0.91, "adversarial_declined": 0.077}  # the cheap score alone, no reader
 
 
 def answer_fold(index_dir: Path, fold: int, items: list[squad2.Item]) -> list[tuple[squad2.Item, object]]:
@@ -170,7 +170,7 @@ def quotes_needed(records: list[dict]) -> Table:
                 cheap[k].append(bool(r["labels"][:k].any()))
                 read[k].append(bool(by_reader[:k].any()))
     table = Table(f"Quotes it would take: the answer is in one of the best k sentences, for the {len(cheap[1]):,} answerable "
-                  "SQuAD 2.0 questions the held-out decision answers (issue 11 wants 92% with only the quotes that answer)",
+                  "SQuAD 2.0 questions the held-out decision answers (the target is 92% with only the quotes that answer)",
                   ["k", "best k by the cheap score (the product's order)", "best k by the reader's rank probability"])
     for k in depths:
         table.add(k, pct(float(np.mean(cheap[k]))), pct(float(np.mean(read[k]))))
@@ -206,7 +206,7 @@ def run(config: Config) -> Section:
     total = figures(every)
     table.add("all folds", total["questions"], pct(total["answered"]), pct(total["quote_holds_answer"]),
               pct(total["first_quote_holds_answer"]), pct(total["adversarial_declined"]), total["quotes_per_answer"])
-    table.add("main before the reader (issue 11, the other 8 articles)", "", pct(REFERENCE["answered"]),
+    table.add("the cheap score alone, no reader (the other 8 articles)", "", pct(REFERENCE["answered"]),
               pct(REFERENCE["quote_holds_answer"]), "", pct(REFERENCE["adversarial_declined"]), "")
     section.tables.append(table)
     for name, target in TARGETS.items():
@@ -227,7 +227,7 @@ def run(config: Config) -> Section:
     section.tables.append(quotes_needed(records))
     section.notes += [
         f"Index built or reused in {build_seconds:.0f} s. Fold readers from {FOLDS_DIR.relative_to(REPO)}.",
-        "Answer latency at 10,000 chunks with the reader, one thread, is in the onnx_latency section (issue 22 asks for "
+        "Answer latency at 10,000 chunks with the reader, one thread, is in the onnx_latency section (the target is "
         "at most 30 ms p95). The reader reads the cheap score's best 4 candidate sentences, each cut to 64 tokens, and "
         "orders them by its rank probability; reading 1, 2, 6 or 8 instead, and the answered/declined curve, are in "
         "models/reader/MODEL_CARD.md (training/combiner.py --fold-readers, cross-validated by fold).",
@@ -255,5 +255,5 @@ LIMITS = {
                           "first quote is unsure and widens within its paragraph",
     "adversarial_declined": "the decision (reader logit + cosine) separates answerable from adversarial questions with a "
                             "held-out AUROC of about 0.75: declining 50% of them answers only 83% of the answerable ones "
-                            "(the curve in models/reader/MODEL_CARD.md); the threshold keeps 88% answered as issue 22 asks",
+                            "(the curve in models/reader/MODEL_CARD.md); the threshold keeps 88% answered, the target",
 }

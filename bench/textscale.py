@@ -1,9 +1,9 @@
-"""Plain text in linear time (issue 24): chunking time per MB for texts of 64 KB to 4 MB, and ``qa index`` on a
+"""Plain text in linear time: chunking time per MB for texts of 64 KB to 4 MB, and ``qa index`` on a
 20 MiB upload.
 
 Texts are made of the seed article's sentences in a shuffled order (so no line repeats and none is left out as
-page chrome), as paragraphs or as one line. Time per MB must stay flat as the text grows; before the fix the
-splitter copied the text before every sentence end, so 512 KB took 9.2x the time of 128 KB.
+page chrome), as paragraphs or as one line. Time per MB must stay flat as the text grows: a splitter that
+copies the text before every sentence end is quadratic (512 KB took 9.2x the time of 128 KB).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .common import REPO, Check, Config, Section, Table
 
 SIZES = (64_000, 256_000, 1_000_000, 4_000_000)
 UPLOAD_BYTES = 20 * 2**20
-GROWTH = 5.0  # issue 24: a 4x longer text may take at most 5x the time (quadratic would be 16x)
+GROWTH = 5.0  # a 4x longer text may take at most 5x the time (quadratic would be 16x)
 MEMORY_BUDGET = 512 * 2**20  # Settings.read.max_memory_bytes: what reading may cost; the whole run is checked against it
 # Runs the command it is given, then prints on stderr the peak resident memory (KiB) of the process it waited for.
 MEASURE = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "

@@ -92,7 +92,7 @@ class RetrievalSettings:
     - ``mode``: "hybrid" (default), "dense" or "lexical".
     - ``dense_weight``: weight of the min-max-normalised dense score in hybrid
       mode; BM25 gets the rest. On SciFact it is within 0.01 nDCG@10 of reciprocal
-      rank fusion (which won by 0.003 on 2026-11-27, lost by 0.01 earlier; bench/results/RESULTS.md).
+      rank fusion, either side of it from run to run (bench/results/RESULTS.md).
     - ``candidates``: how many hits each retriever contributes before fusion.
     - ``query_threads``: threads for embedding one question. 1 (the default) runs
       it in the asking thread on the ONNX backend's single-threaded session: the
