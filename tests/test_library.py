@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa.app import Library, SourceFile
-from qa.app.library import upload_name
+from qa.app.folders import upload_name
 from qa.errors import SourceError
 
 

@@ -53,7 +53,7 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
 def test_the_adaptation_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> None:
     from training import adapt
 
-    pairs = adapt.squad2_pairs(adapt.recipe.PROBE, {"Normans"})
+    pairs = adapt.squad2_pairs(adapt.PROBE, {"Normans"})
     adversarial = [p for p in pairs if p.label == 0.0 and p.span is None]
     assert pairs and adversarial and any(p.label == 1.0 for p in pairs)
     assert adapt.main(["--tiny", str(tmp_path)]) == 0

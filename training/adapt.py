@@ -30,6 +30,7 @@ from evaldata.squad2 import FOLDS, folds
 from qa.answer.crossencoder import pair_text
 from training import qadata
 from training import reader as recipe
+from training.probe import PROBE, evaluate, load_probe
 
 REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 2,200 of 6 articles
 ADAPT_LR = 3e-5
@@ -74,8 +75,8 @@ def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], 
     pairs = squad2_pairs(probe, articles, repeat) + replay
     work.mkdir(parents=True, exist_ok=True)
     model = recipe.train(pairs, recipe.LAYERS, epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=INIT)
-    held_out = [q for q in recipe.load_probe(probe) if q.article not in articles]
-    check = [(q.text, pair_text(q.title, s)) for q in recipe.load_probe(probe)[:200] for s in q.sentences[:3]]
+    held_out = [q for q in load_probe(probe) if q.article not in articles]
+    check = [(q.text, pair_text(q.title, s)) for q in load_probe(probe)[:200] for s in q.sentences[:3]]
     shipped = json.loads((REPO / "models" / "reader" / recipe.CONFIG_FILE).read_text())["recipe"]
     agreement = recipe.export(model, out, check, {**shipped, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
                                                   "adapt_epochs": epochs, "adversarial_repeat": repeat,
@@ -83,7 +84,7 @@ def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], 
     report = {"articles": sorted(articles), "pairs": len(pairs), "int8_vs_torch": agreement,
               "seconds": time.perf_counter() - started}
     if held_out:
-        report["held_out_probe"] = recipe.evaluate(out, held_out)
+        report["held_out_probe"] = evaluate(out, held_out)
     print(json.dumps(report), flush=True)
     return report
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
     parser.add_argument("--work", type=Path, default=REPO / "data" / "reader-adapt")
     parser.add_argument("--data", type=Path, default=recipe.QATRAIN)
-    parser.add_argument("--probe", type=Path, default=recipe.PROBE)
+    parser.add_argument("--probe", type=Path, default=PROBE)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)

@@ -30,7 +30,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,14 +38,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from evaldata import EVAL, REPO
-from evaldata.squad2 import SQUAD2
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text
-from qa.index.chunk import chunk_document
-from qa.settings import ChunkSettings
 from training import qadata
+from training.probe import PROBE, evaluate, load_probe
 
 QATRAIN = EVAL / "qatrain"
-PROBE = EVAL / SQUAD2
 LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 6, 64, 1, 16, 7e-5, 13
 # 64 tokens is what the product reads of a (question, sentence) pair (the sentence is cut first): training at the
 # same length costs a third less than 96 and teaches the span head where the product will look.
@@ -54,31 +50,6 @@ EVERY = 4  # every 4th question of qatrain (about 30k questions, 100k pairs): on
 SPAN_WEIGHT = 0.5  # the span head's share of the loss beside the answerability logit
 CHECKPOINT_STEPS = 250
 TINY_FILES = ("squadshifts/new_wiki_v1.0.json.gz",)
-
-
-@dataclass(frozen=True)
-class ProbeQuestion:
-    article: str
-    title: str
-    text: str
-    sentences: tuple[str, ...]  # the paragraph's sentences
-    gold: frozenset[int]  # sentences holding a gold answer (empty: adversarial)
-    answers: tuple[str, ...]
-
-
-def load_probe(path: Path = PROBE) -> list[ProbeQuestion]:
-    """SQuAD 2.0's 8 articles: each question against every sentence of its paragraph (never trained on)."""
-    questions = []
-    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
-        title = article["title"].replace("_", " ")
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            spans = [(s.start, s.end) for s in chunk_document(context, title, ChunkSettings()).sentences]
-            for qa in paragraph["qas"]:
-                gold = frozenset(i for a in qa["answers"] for i, (s, e) in enumerate(spans) if s <= a["answer_start"] < e)
-                questions.append(ProbeQuestion(article["title"], title, qa["question"], tuple(context[a:b] for a, b in spans),
-                                               gold, tuple(a["text"] for a in qa["answers"])))
-    return questions
 
 
 def base_model(layers: int):  # type: ignore[no-untyped-def]
@@ -201,36 +172,6 @@ def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.nda
             feed = {k: torch.from_numpy(v) for k, v in encode(tok, pairs[first : first + 64]).items()}
             out.append(model(**feed)[0].numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
-
-
-def evaluate(model_dir: Path, questions: list[ProbeQuestion]) -> dict[str, float]:
-    """The int8 reader on SQuAD 2.0 (each question against every sentence of its paragraph): how often its best
-    sentence holds the answer, how well it tells answerable from adversarial, and how often the span it marks
-    in the gold sentence overlaps the answer (token F1 >= 0.5)."""
-    from sklearn.metrics import roc_auc_score
-
-    from qa.answer.crossencoder import load_cross_encoder
-    from qa.evaluate import token_f1
-
-    reader = load_cross_encoder(str(model_dir))
-    best, answerable, top, marked = [], [], [], []
-    for q in questions:
-        texts = [pair_text(q.title, s) for s in q.sentences]
-        scores = reader.score(q.text, texts)
-        best.append(float(scores.max()))
-        answerable.append(bool(q.gold))
-        if q.gold:
-            first = int(np.argmax(scores))
-            top.append(first in q.gold)
-            if first in q.gold:
-                span = reader.answer_span(q.text, texts[first])
-                found = texts[first][span[0]:span[1]] if span else ""
-                marked.append(max(token_f1(found, a) for a in q.answers) >= 0.5)
-    best_a, kinds = np.array(best), np.array(answerable)
-    cut = np.quantile(best_a[kinds], 0.15)  # the score at which 85% of answerable questions are answered
-    return {"questions": len(questions), "auroc": float(roc_auc_score(kinds, best_a)),
-            "declined_at_85_answered": float(np.mean(best_a[~kinds] < cut)), "top_sentence_holds_answer": float(np.mean(top)),
-            "span_marked_f1_over_half": float(np.mean(marked)) if marked else 0.0}
 
 
 def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict[str, float]:  # type: ignore[no-untyped-def]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -25,11 +24,11 @@ from pathlib import Path
 
 from .. import SUPPORTED_SUFFIXES, ReadSettings, check_source
 from ..errors import SourceError
+from .folders import SourceFile, empty_folder, keep_aside, listed_sources, upload_name
 
 log = logging.getLogger("qa.app")
 
 MAX_UPLOAD_BYTES = 20 * 2**20
-MAX_NAME_CHARS = 120
 UPLOADS = "uploads"
 INCOMING = "tmp"
 EXCLUDED = "excluded.txt"
@@ -37,18 +36,6 @@ EXAMPLES = ".examples.json"  # in the seeds folder (hidden: never indexed): {"a 
 STAGING = ".upload-"  # an upload being copied and checked (hidden: never listed or indexed)
 PREVIOUS = ".previous-"  # the earlier upload of a name, kept aside until the new one is indexed
 NEW = ".new-"  # marks an upload of a new name until it is indexed: after a crash, the upload is taken out again
-_UNSAFE = re.compile(r"[^\w.\- ()]+")
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One file of the library."""
-
-    name: str  # file name, as shown to the user and in citations
-    path: str  # absolute path (what the index records)
-    kind: str  # "seed" (a file in seeds/) or "upload" (a copy under data/uploads/)
-    size: int  # bytes
-    relative: str  # path inside its library folder (seeds/ or data/uploads/): what the API shows
 
 
 @dataclass(frozen=True)
@@ -86,8 +73,8 @@ class Library:
     def sources(self) -> list[SourceFile]:
         """Every source to index: seeds not excluded, then uploads; each group sorted by name."""
         excluded = self.excluded()
-        seeds = [source for source in _sources(self.seeds, "seed") if source.relative not in excluded]
-        return seeds + _sources(self.uploads, "upload")
+        seeds = [source for source in listed_sources(self.seeds, "seed") if source.relative not in excluded]
+        return seeds + listed_sources(self.uploads, "upload")
 
     def paths(self) -> list[str]:
         """The absolute paths of ``sources()``, for ``Index.build``."""
@@ -121,7 +108,7 @@ class Library:
     def removed_seeds(self) -> list[SourceFile]:
         """Seeds taken out of the index by ``remove`` (their files untouched), which ``restore`` brings back."""
         excluded = self.excluded()
-        return [source for source in _sources(self.seeds, "seed") if source.relative in excluded]
+        return [source for source in listed_sources(self.seeds, "seed") if source.relative in excluded]
 
     def find(self, path: str | Path) -> SourceFile:
         """The source at ``path``, or a SourceError when the library has no such source."""
@@ -176,7 +163,7 @@ class Library:
             shutil.copyfile(file, copy)
             check_source(copy, budget)
             if target.exists():
-                _keep_aside(target, backup)
+                keep_aside(target, backup)
             elif not backup.exists():
                 marker.touch()
             os.replace(copy, target)
@@ -207,7 +194,7 @@ class Library:
     def recover(self) -> list[str]:
         """After a crash mid-upload, undo the whole upload: put back the files kept aside, take out the uploads of
         new names, delete staging copies and the web server's temporary copies. Says what it did, a line per file."""
-        _empty(self.incoming)
+        empty_folder(self.incoming)
         if not self.uploads.is_dir():
             return []
         done = []
@@ -248,64 +235,3 @@ class Library:
     def _exclude(self, relatives: set[str]) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
         self.excluded_file.write_text("".join(f"{line}\n" for line in sorted(relatives)), encoding="utf-8")
-
-
-def upload_name(name: str) -> str:
-    """A safe file name for an upload: no folders, no hidden files, only plain characters."""
-    base = Path(name.replace("\\", "/")).name
-    stem, suffix = os.path.splitext(base)
-    if not suffix and stem.startswith(".") and stem[stem.rindex(".") :].lower() in SUPPORTED_SUFFIXES:  # ".txt", "..md"
-        raise SourceError(
-            f"{base!r} is only a file type, with no name before it. Rename the file (for example notes{stem[stem.rindex('.'):]}) "
-            "and upload it again."
-        )
-    stem = _UNSAFE.sub("_", stem).strip(" ._")[: MAX_NAME_CHARS - len(suffix)]
-    suffix = _UNSAFE.sub("", suffix).lower()
-    if not stem:
-        raise SourceError(f"{base or name!r} is not a usable file name. Rename the file and upload it again.")
-    return stem + suffix
-
-
-def _sources(folder: Path, kind: str) -> list[SourceFile]:
-    """Supported, non-hidden files under ``folder``, sorted by path.
-
-    A file may be a symbolic link to one kept elsewhere: its ``path`` is where the link
-    points (what the index records), its ``relative`` name is the link's place in ``folder``.
-    """
-    if not folder.is_dir():
-        return []
-    root = folder.resolve()
-    found = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if path.suffix.lower() in SUPPORTED_SUFFIXES and not any(part.startswith(".") for part in relative.parts):
-            try:
-                if path.is_file():
-                    found.append(SourceFile(path.name, str(path.resolve()), kind, path.stat().st_size, relative.as_posix()))
-            except (OSError, RuntimeError):  # removed meanwhile, or a link loop: not a source
-                continue
-    return found
-
-
-def _empty(folder: Path) -> None:
-    """Delete what is in ``folder`` (files and folders), never following a link out of it."""
-    if not folder.is_dir() or folder.is_symlink():
-        return
-    for path in folder.iterdir():
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-
-def _keep_aside(target: Path, backup: Path) -> None:
-    """A second name for the file at ``target`` (a hard link, or a copy where links are not supported).
-
-    A backup left by a crash is the last upload that was indexed: it is kept, not overwritten.
-    """
-    if backup.exists():
-        return
-    try:
-        os.link(target, backup)
-    except OSError:
-        shutil.copyfile(target, backup)

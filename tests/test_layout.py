@@ -1,0 +1,109 @@
+"""The layout rules of the README's "How it works": a question flows downhill through the stage folders, the app
+uses only public names, no module passes 300 lines, and the benchmarks and the training neither loop nor patch
+``sys.path``. Read from the source with ``ast`` (nothing is imported)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# Each stage may import from its own floor and the ones below it, never from one above.
+FLOORS = {"qa.errors": 0, "qa.settings": 0, "qa.types": 0, "qa.read": 1, "qa.index": 2, "qa.retrieval": 3, "qa.answer": 4,
+          "qa.api": 5, "qa.evaluate": 5, "qa.display": 5, "qa.cli": 6, "qa": 6, "qa.app": 7}
+PUBLIC = {"qa", "qa.errors", "qa.settings", "qa.types", "qa.display"}  # what the app and the CLI may import
+MAX_LINES = 300
+PRODUCT_AND_TOOLS = ["qa", "bench", "training", "evaldata"]
+
+
+def modules(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (REPO / folder).rglob("*.py"))
+
+
+def name_of(path: Path, root: Path = REPO) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path, root: Path = REPO) -> list[tuple[str, list[str]]]:
+    """Every module ``path`` imports (at the top or inside a function), absolute, with the names taken from it."""
+    package = name_of(path, root) if path.name == "__init__.py" else name_of(path, root).rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            found.append((target, [alias.name for alias in node.names]))
+    return found
+
+
+def floor(module: str) -> int | None:
+    """The floor of a qa module (its stage folder, or the top-level module itself); None outside qa."""
+    while module:
+        if module in FLOORS:
+            return FLOORS[module]
+        module = module.rpartition(".")[0]
+    return None
+
+
+def test_floors_cover_every_module_of_the_package() -> None:
+    assert all(floor(name_of(path)) is not None for path in modules("qa"))
+
+
+def upward(path: Path, root: Path = REPO) -> list[str]:
+    """The modules ``path`` imports from a floor above its own."""
+    own = floor(name_of(path, root))
+    assert own is not None
+    return [m for m, _ in imported(path, root) if (f := floor(m)) is not None and f > own]
+
+
+def private(path: Path, root: Path = REPO) -> list[tuple[str, str]]:
+    """The private names (``_x``) ``path`` imports from qa."""
+    return [(m, n) for m, names in imported(path, root) if floor(m) is not None for n in names if n.startswith("_")]
+
+
+@pytest.mark.parametrize("path", modules("qa"), ids=name_of)
+def test_a_module_imports_only_from_its_floor_or_below(path: Path) -> None:
+    assert not upward(path), f"{name_of(path)} imports from above its floor: {upward(path)}"
+
+
+@pytest.mark.parametrize("path", [*modules("qa/app"), REPO / "app.py", REPO / "qa" / "cli.py"], ids=name_of)
+def test_the_app_and_the_cli_use_only_public_names(path: Path) -> None:
+    own = name_of(path)
+    reached = [m for m, _ in imported(path) if floor(m) is not None and m not in PUBLIC and not m.startswith("qa.app")
+               and m.rpartition(".")[0] != own.rpartition(".")[0]]
+    assert not reached, f"{own} reaches into {reached}"
+
+
+@pytest.mark.parametrize("path", [*modules(*PRODUCT_AND_TOOLS), REPO / "app.py"], ids=name_of)
+def test_modules_stay_small_and_import_no_private_names(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{name_of(path)} has {lines} lines; split it by what its parts do"
+    assert not private(path), f"{name_of(path)} imports private names {private(path)}"
+
+
+@pytest.mark.parametrize("path", modules(*PRODUCT_AND_TOOLS), ids=name_of)
+def test_no_sys_path_patching_and_no_loop_between_bench_and_training(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "sys.path" not in text, f"{name_of(path)} patches sys.path; run it from the repository root with python -m"
+    if name_of(path).startswith(("training", "evaldata")):
+        assert not [m for m, _ in imported(path) if m == "bench" or m.startswith("bench.")], f"{name_of(path)} imports bench"
+    if name_of(path).startswith("evaldata"):
+        assert not [m for m, _ in imported(path) if m.startswith("training")], f"{name_of(path)} imports training"
+
+
+def test_the_layout_checks_catch_what_they_look_for(tmp_path: Path) -> None:
+    """The checks themselves: a made-up module that breaks the rules is caught, and one that keeps them is not."""
+    (tmp_path / "qa" / "read").mkdir(parents=True)
+    bad, good = tmp_path / "qa" / "read" / "bad.py", tmp_path / "qa" / "read" / "good.py"
+    bad.write_text("from ..answer.score import Candidate\n\ndef f():\n    from qa.index.build import _plan\n", encoding="utf-8")
+    good.write_text("from ..errors import SourceError\nfrom .blocks import Block\n", encoding="utf-8")
+    assert [m for m, _ in imported(bad, tmp_path)] == ["qa.answer.score", "qa.index.build"]
+    assert upward(bad, tmp_path) == ["qa.answer.score", "qa.index.build"]  # floors 4 and 2 above read's 1
+    assert private(bad, tmp_path) == [("qa.index.build", "_plan")]
+    assert [m for m, _ in imported(good, tmp_path)] == ["qa.errors", "qa.read.blocks"]
+    assert upward(good, tmp_path) == [] and private(good, tmp_path) == []
