@@ -156,6 +156,20 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class HnswSettings:
+    """FAISS's approximate search, used above ``Settings.ann_threshold`` chunks (recall and latency against flat
+    search: bench/results/RESULTS.md, scale section).
+
+    - ``neighbours``, ``ef_construction``: the graph's M and efConstruction, fixed when the index is built.
+    - ``ef_search``: the candidate list per question; more is slower and finds more of the exact top 10.
+    """
+
+    neighbours: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+
+
+@dataclass(frozen=True)
 class Settings:
     model_path: str = field(default_factory=default_model_path)
     backend: str = field(default_factory=default_backend)  # one of BACKENDS; recorded in the manifest
@@ -170,6 +184,10 @@ class Settings:
     sentence_vectors: bool = True
     max_question_chars: int = 2000
     ann_threshold: int = 200_000  # above this many chunks FAISS uses HNSW instead of flat search
+    hnsw: HnswSettings = HnswSettings()
+    # Texts per embed call while building: one call for a 20 MiB upload's 160,000 texts held their encodings and the
+    # runtime's working memory at once (a gigabyte); a window bounds both, and is the progress bar's step.
+    embed_window: int = 256
 
     def __post_init__(self) -> None:
         from .errors import ModelError

@@ -322,14 +322,11 @@ def test_the_progress_bar_counts_passages_not_batches(tmp_path, capsys) -> None:
 
 
 def test_a_build_embeds_in_windows_with_the_same_vectors_as_one_call(tmp_path, monkeypatch) -> None:
-    import qa.index.build
-
     text = " ".join(f"Sentence number {n} says something about the harbour." for n in range(40))
     (tmp_path / "notes.txt").write_text(text, encoding="utf-8")
     whole = Index.build([tmp_path / "notes.txt"], tmp_path / "whole", embedder=FakeEmbedder())
-    monkeypatch.setattr(qa.index.build, "EMBED_WINDOW", 3)  # many windows, the last of each pass short
-    fake = FakeEmbedder()
-    windowed = Index.build([tmp_path / "notes.txt"], tmp_path / "windowed", embedder=fake)
+    fake = FakeEmbedder()  # many windows of 3, the last of each pass short
+    windowed = Index.build([tmp_path / "notes.txt"], tmp_path / "windowed", embedder=fake, settings=Settings(embed_window=3))
     assert max(len(call) for call in fake.calls) == 3 and len(fake.calls) > 3
     assert np.array_equal(windowed.corpus.sentence_vectors, whole.corpus.sentence_vectors)
     assert windowed.corpus.sentence_vectors.dtype == np.float16

@@ -30,10 +30,6 @@ from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
 from .embedding import Embedder
 from .vectors import VectorStore
 
-# Texts per embed call. Embedding a 20 MiB upload's 160,000 texts in one call held their encodings and the
-# runtime's working memory at once (a gigabyte); a window bounds both, and is the progress bar's step.
-EMBED_WINDOW = 256
-
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -193,7 +189,7 @@ def embed_new(parts: list[Part], settings: Settings, embedder: Embedder | None, 
 
 
 class Embedding:
-    """The new parts' vectors, made ``EMBED_WINDOW`` texts at a time in two passes under one progress bar:
+    """The new parts' vectors, made ``Settings.embed_window`` texts at a time in two passes under one progress bar:
     chunks (float32), then sentences (float16, half the memory). Between the passes a store can take the chunk
     vectors into its own copy and let the parts' go, so that on a large upload both are never held beside it."""
 
@@ -224,8 +220,9 @@ class Embedding:
         if embedder is None:  # no new part: nothing to embed
             return np.zeros((0, 0), dtype=dtype)
         out: np.ndarray = np.empty((total, embedder.dim), dtype=dtype)
-        for first in range(0, total, EMBED_WINDOW):
-            window = list(itertools.islice(texts, EMBED_WINDOW))
+        step = self.settings.embed_window
+        for first in range(0, total, step):
+            window = list(itertools.islice(texts, step))
             out[first : first + len(window)] = embedder.embed(window, batch_size=self.settings.batch_size)
             self._bar.update(len(window))
         return out

@@ -22,14 +22,12 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ModelError
+from ..settings import BACKENDS, DEVICES, listed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-
-BACKENDS = ("onnx", "onnx-dynamic", "torch")
-DEVICES = ("cpu", "cuda", "auto")
 
 
 class Embedder(Protocol):
@@ -130,7 +128,7 @@ class SentenceTransformerEmbedder:
 def resolve_device(device: str, backend: str) -> str:
     """"cpu" or "cuda": "auto" picks the GPU when the backend can use one."""
     if device not in DEVICES:
-        raise ModelError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
+        raise ModelError(f"Unknown device {device!r}; use {listed(DEVICES)}.")
     if device == "cpu":
         return device
     found = _cuda_available(backend)
@@ -161,10 +159,10 @@ def _check_folder(model_path: str) -> None:
 _LOAD_LOCK = threading.Lock()
 
 
-def load_embedder(model_path: str, backend: str = "onnx-dynamic", device: str = "cpu") -> Embedder:
+def load_embedder(model_path: str, backend: str = BACKENDS[0], device: str = DEVICES[0]) -> Embedder:
     """One model per (path, backend, device) and process, loaded once even when two threads ask at once."""
     if backend not in BACKENDS:
-        raise ModelError(f"Unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)} (QA_BACKEND).")
+        raise ModelError(f"Unknown embedding backend {backend!r}; use {listed(BACKENDS)} (QA_BACKEND).")
     with _LOAD_LOCK:
         return _load(model_path, backend, resolve_device(device, backend))
 

@@ -18,10 +18,9 @@ import numpy as np
 if TYPE_CHECKING:
     import faiss
 
+from ..settings import HnswSettings
+
 STORE_FILE = "vectors.faiss"
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
 
 
 class VectorStore(Protocol):
@@ -41,7 +40,7 @@ class VectorStore(Protocol):
 
 
 class FaissStore:
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, hnsw: HnswSettings | None = None) -> None:
         import faiss
 
         self._faiss = faiss
@@ -49,29 +48,30 @@ class FaissStore:
         self.kind = "flat"
         if isinstance(index, faiss.IndexHNSWFlat):
             self.kind = "hnsw"
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+            index.hnsw.efSearch = (hnsw or HnswSettings()).ef_search
 
     @classmethod
-    def build(cls, vectors: np.ndarray, dim: int, ann_threshold: int) -> FaissStore:
+    def build(cls, vectors: np.ndarray, dim: int, ann_threshold: int, hnsw: HnswSettings | None = None) -> FaissStore:
         import faiss
 
+        hnsw = hnsw or HnswSettings()
         index: faiss.Index
         if len(vectors) > ann_threshold:
-            hnsw = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index = hnsw
+            graph = faiss.IndexHNSWFlat(dim, hnsw.neighbours, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = hnsw.ef_construction
+            index = graph
         else:
             index = faiss.IndexFlatIP(dim)
         if len(vectors):
             with omp_threads(faiss, _cpu_count()):  # building wants every core
                 index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(index)
+        return cls(index, hnsw)
 
     @classmethod
-    def load(cls, folder: Path) -> FaissStore:
+    def load(cls, folder: Path, hnsw: HnswSettings | None = None) -> FaissStore:
         import faiss
 
-        return cls(faiss.read_index(str(folder / STORE_FILE)))
+        return cls(faiss.read_index(str(folder / STORE_FILE)), hnsw)
 
     def save(self, folder: Path) -> None:
         self._faiss.write_index(self.index, str(folder / STORE_FILE))

@@ -41,7 +41,7 @@ class FolderStorage:
         index_dir = self.folder  # ``previous`` is not needed: a folder is read whole, and quickly
         folder = storage.current_folder(index_dir)
         manifest = storage.read_manifest(folder, index_dir, identity(settings, embedder))
-        corpus, store, lexical = storage.read_index(folder, index_dir)
+        corpus, store, lexical = storage.read_index(folder, index_dir, settings.hnsw)
         if embedder is not None and embedder.dim != manifest.get("dim"):
             raise IndexMismatchError(f"The index in {index_dir} holds {manifest.get('dim')}-dimensional vectors, "
                                      f"the model makes {embedder.dim}. " + rebuild_hint(index_dir))
@@ -66,7 +66,7 @@ class FolderStorage:
             embedder = embedding.embedder
             dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), embedder.dim if embedder else 0)
             store = FaissStore.build(stacked([p.chunk_vectors.reshape(-1, dim) for p in parts], np.float32), dim,
-                                     settings.ann_threshold)
+                                     settings.ann_threshold, settings.hnsw)
             for part in parts:  # the store holds its own copy now
                 part.chunk_vectors = empty_vectors()
             embedding.sentences()

@@ -45,6 +45,7 @@ from ...errors import (
     rebuild_hint,
     shown,
 )
+from ...settings import HnswSettings
 from ...types import Document
 from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
 from ..lexical import LexicalIndex
@@ -133,7 +134,7 @@ def _write_row(handle: Any, row: dict[str, Any], text: str) -> None:
     handle.write('"}\n')
 
 
-def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, LexicalIndex]:
+def read_index(folder: Path, index_dir: Path, hnsw: HnswSettings) -> tuple[Corpus, FaissStore, LexicalIndex]:
     """The corpus, vector store and lexical index of a generation folder (its manifest already checked)."""
     try:
         with open(folder / "documents.jsonl", encoding="utf-8") as handle:
@@ -141,7 +142,7 @@ def read_index(folder: Path, index_dir: Path) -> tuple[Corpus, FaissStore, Lexic
         documents = tuple(_document(r) for r in rows)
         corpus = Corpus(documents, tuple(r["title"] for r in rows), np.load(folder / "chunks.npy"),
                         np.load(folder / "sentences.npy"), np.load(folder / "sentence_vectors.npy"))
-        store = FaissStore.load(folder)
+        store = FaissStore.load(folder, hnsw)
         lexical = LexicalIndex.load(folder, len(store))
     except (OSError, ValueError, KeyError, IndexError, RuntimeError, TypeError, AttributeError) as error:
         raise IndexCorruptError(f"The index in {index_dir} cannot be read ({_reason(error)}). " + rebuild_hint(index_dir)) from error
