@@ -1,13 +1,14 @@
 """Lexical retrieval: BM25 via bm25s, with English stemming and stop words.
 
 Stemming added 1.6 nDCG points on SciFact here (../shared/FINDINGS.md). The
-document frequency of every token is counted at build time and stored beside the
-bm25s index (``bm25/document_frequencies.json``), for weighting question words.
+document frequency of a token (for weighting question words) is read from the bm25s
+index itself: its score matrix holds one entry per chunk that holds the token. A
+table of them beside it would hold the vocabulary a second time (tens of MB for a
+20 MiB upload's numbers and names).
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,6 @@ from typing import Any, Protocol
 import numpy as np
 
 LEXICAL_FOLDER = "bm25"
-FREQUENCIES = "document_frequencies.json"
 
 
 def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
@@ -46,10 +46,12 @@ def bm25_idf(df: int, size: int) -> float:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: Any, size: int, frequencies: dict[str, int]) -> None:
+    def __init__(self, retriever: Any, size: int) -> None:
         self.retriever = retriever  # a bm25s.BM25
         self.size = size  # number of chunks
-        self.frequencies = frequencies  # token -> number of chunks holding it
+        # a token's column of the score matrix has one entry per chunk holding it
+        self._held = np.diff(retriever.scores["indptr"]) if size else np.zeros(0, dtype=np.int64)
+        self._vocabulary: dict[str, int] = retriever.vocab_dict if size else {}
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
@@ -57,28 +59,28 @@ class LexicalIndex:
 
         retriever = bm25s.BM25()
         if not texts:
-            return cls(retriever, 0, {})
+            return cls(retriever, 0)
         # token ids, not strings: bm25s would otherwise hold every token twice more (a 20 MiB text: 200 MB)
         retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=True, show_progress=False),
                         show_progress=False)
-        held = np.diff(retriever.scores["indptr"])  # a token's column of the score matrix: one entry per chunk holding it
-        frequencies = {token: int(held[i]) for token, i in retriever.vocab_dict.items() if i < len(held) and held[i]}
-        return cls(retriever, len(texts), frequencies)
+        return cls(retriever, len(texts))
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25.load(str(folder / LEXICAL_FOLDER), show_progress=False)
-        frequencies = json.loads((folder / LEXICAL_FOLDER / FREQUENCIES).read_text(encoding="utf-8"))
-        if not isinstance(frequencies, dict):
-            raise ValueError(f"{FREQUENCIES} is not a table of token counts")
-        return cls(retriever, size, frequencies)
+        if size and len(retriever.scores["indptr"]) - 1 > len(retriever.vocab_dict):
+            raise ValueError("the BM25 score matrix has more tokens than its vocabulary")
+        return cls(retriever, size)
+
+    def frequency(self, token: str) -> int:
+        """How many chunks hold the (stemmed) token."""
+        i = self._vocabulary.get(token)
+        return int(self._held[i]) if i is not None and 0 <= i < len(self._held) else 0
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder / LEXICAL_FOLDER), show_progress=False)
-        text = json.dumps(self.frequencies, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        (folder / LEXICAL_FOLDER / FREQUENCIES).write_text(text, encoding="utf-8")
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the best ``k`` chunks with a positive score, best first."""
@@ -92,4 +94,4 @@ class LexicalIndex:
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a (stemmed) token; unknown tokens get the highest."""
-        return bm25_idf(self.frequencies.get(token, 0), self.size)
+        return bm25_idf(self.frequency(token), self.size)

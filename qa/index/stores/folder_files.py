@@ -13,7 +13,7 @@ Layout of ``index_dir``::
         sentences.npy        table of sentences: doc, start, end
         sentence_vectors.npy float16 unit vectors of the sentences (for choosing quotes)
         vectors.faiss        the vector store (chunk vectors)
-        bm25/                the bm25s index and its document frequencies
+        bm25/                the bm25s index (document frequencies read from its score matrix)
 
 A new index is written into a fresh generation folder and only then named in
 CURRENT, so a crash mid-build leaves the previous index loadable. This is the only
