@@ -31,9 +31,15 @@ from qa.answer.combiner import COMBINER_FILE, FEATURES, Combiner, Linear
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder
 from qa.evaluate import contains_answer
 
-ANSWERED = 0.89  # share of answerable questions answered at the chosen threshold: at least 88%, the bar for a useful bot (held out, adapted reader, 4 read: 0.83 -> 83.1% answered, 51.5% declined; 0.87 -> 86.3%, 43.6%; 0.89 -> 88.4%, 39.6%; 0.91 -> 90.2%, 34.4%)
+# The share of answerable questions answered at the chosen threshold: at least 88%, the bar for a useful bot. Held
+# out, adapted reader, 4 read: 0.83 -> 83.1% answered, 51.5% declined; 0.87 -> 86.3%, 43.6%; 0.89 -> 88.4%, 39.6%;
+# 0.91 -> 90.2%, 34.4%.
+ANSWERED = 0.89
 FURTHER_PRECISION = 0.5  # further quotes (of answered questions) that hold a gold answer, on the training folds
-JUDGED = 4  # candidate sentences the reader reads (best by the cheap score), then orders: on held-out SQuAD 2.0 folds 4 put the answer first as often as 6 or 8 (86.9% against 86.8% / 86.7%) at half the cost of 8; 1 or 2 decide and rank worse (models/reader/MODEL_CARD.md)
+# Candidate sentences the reader reads (best by the cheap score), then orders: on held-out SQuAD 2.0 folds 4 put the
+# answer first as often as 6 or 8 (86.9% against 86.8% / 86.7%) at half the cost of 8; 1 or 2 decide and rank worse
+# (models/reader/MODEL_CARD.md).
+JUDGED = 4
 REORDER = True  # order the read sentences by the reader's rank probability
 JUDGE_CHOICES = (1, 2, 4, 6, 8)  # cross-validated by default; features of the most are collected and cached per fold
 VARIANTS = {  # name -> (features of ``rank``, features of ``decide``); the others get weight 0
@@ -98,7 +104,7 @@ def linear(records: list[dict], used: tuple[str, ...]) -> Linear:
     rows = np.vstack([r["rows"] for r in records])[:, columns]
     labels = np.concatenate([r["labels"] for r in records])
     model = LogisticRegression(C=1.0, max_iter=1000).fit(rows, labels)
-    weights = dict(zip(used, model.coef_[0].tolist()))
+    weights = dict(zip(used, model.coef_[0].tolist(), strict=True))
     return Linear(tuple(float(weights.get(f, 0.0)) for f in FEATURES), float(model.intercept_[0]))
 
 
