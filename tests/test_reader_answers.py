@@ -26,8 +26,8 @@ SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
 MISSED = pytest.mark.xfail(strict=True, reason="the shipped reader misses it: see the reader section of bench/results/RESULTS.md")
 # (question, a part of the sentence that answers it): reworded, so the words do not simply match
 ANSWERED = [
-    pytest.param("Which nation acted as go-between for the truce?", "Russian-brokered cease-fire", marks=MISSED),  # issue 11
-    ("What did the ministry say about where the soldiers died?", "gave few details as to when or where the deaths took place"),  # issue 11
+    pytest.param("Which nation acted as go-between for the truce?", "Russian-brokered cease-fire", marks=MISSED),
+    ("What did the ministry say about where the soldiers died?", "gave few details as to when or where the deaths took place"),
     ("How many soldiers did Azerbaijan lose in the latest fighting overall?", "2,783"),
     ("How many Russian troops were sent to keep the peace?", "2,000 Russian peacekeeping forces"),
     ("When did the fighting formally end?", "formally ended on November 10"),
@@ -39,9 +39,9 @@ ANSWERED = [
     ("In which district did the new cease-fire violations happen?", "southern Hadrut district"),
 ]
 DECLINED = [
-    "Who is Armenia's prime minister?",  # issue 11: the article names Armenia's ministries, not its prime minister
+    "Who is Armenia's prime minister?",  # the article names Armenia's ministries, not its prime minister
     pytest.param("How many Russian peacekeepers were killed?", marks=MISSED),
-    pytest.param("How many Armenian civilians were killed?", marks=MISSED),  # issue 22: quotes Karabakh's 2,317 fighters
+    pytest.param("How many Armenian civilians were killed?", marks=MISSED),  # quotes Karabakh's 2,317 fighters
     "What is the capital of Armenia?",
     "How many civilians died in Hadrut?",
     "Who won the 2018 FIFA World Cup?",
@@ -207,7 +207,7 @@ def test_questions_the_seed_does_not_answer_are_declined(model_index: Index, que
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "docs"  # real documentation: cargo, node, libtasn1
 REWORDED = ["How many peacekeepers did Russia send?", "How many Azerbaijani soldiers died in the war?",
-            "What total military death toll did Azerbaijan report?"]  # issue 22
+            "What total military death toll did Azerbaijan report?"]
 
 
 @pytest.fixture(scope="session")
