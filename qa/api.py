@@ -26,7 +26,7 @@ from .index.build import BuildReport
 from .index.corpus import Corpus
 from .index.embedding import Embedder
 from .index.lexical import LexicalSearch
-from .index.stores.base import IndexStorage, Stored, location, open_storage
+from .index.stores.base import IndexStorage, Stored, open_storage, place_key
 from .index.vectors import VectorStore
 from .retrieval.questions import check_k, check_question
 from .retrieval.retriever import Retriever
@@ -150,8 +150,7 @@ _LOCK = threading.Lock()
 def open_index(index_dir: str | Path = "index", settings: Settings | None = None) -> Index:
     """The index in ``index_dir`` (a folder or a database URL), loaded with ``settings`` (default: ``Settings()``),
     cached; a newer build replaces the cached one."""
-    place = location(index_dir)
-    key = (place if isinstance(place, str) else place.resolve(), settings)
+    key = (place_key(index_dir), settings)
     with _LOCK:
         cached = _CACHE.get(key)
         _CACHE[key] = Index.load(key[0], settings=settings) if cached is None else cached.refreshed()

@@ -59,6 +59,12 @@ def location(index: object) -> Path | str:
     return index if isinstance(index, str) and is_database_url(index) else index_path(index)
 
 
+def place_key(index: object) -> Path | str:
+    """The location as a cache key, the same however it was written: a database URL as given, a folder's absolute path."""
+    place = location(index)
+    return place if isinstance(place, str) else place.resolve()
+
+
 def open_storage(index: object) -> IndexStorage:
     """The storage for a location: a database for a ``postgresql://`` URL, else a folder."""
     place = location(index)
