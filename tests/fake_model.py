@@ -14,7 +14,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from conftest import FakeEmbedder  # run as a script: tests/ is first on sys.path
+from conftest import FakeEmbedder  # run as a script: its own folder is searched first
 
 TESTS = Path(__file__).resolve().parent
 

@@ -7,6 +7,7 @@ tested on both by the parametrized tests in test_core_*.py.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -162,7 +163,6 @@ def test_error_mid_write_leaves_the_previous_index(url, seed_corpus, monkeypatch
 
 SLOW_WRITER = """
 import sys, time
-sys.path.insert(0, sys.argv[3])
 from conftest import FakeEmbedder
 from qa import Index
 
@@ -178,8 +178,8 @@ Index.build([sys.argv[1]], sys.argv[2], embedder=Slow())
 def test_killed_writer_leaves_the_previous_index_and_no_lock(url, seed_corpus):
     first = build([seed_corpus], url)
     (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
-    child = subprocess.Popen([sys.executable, "-c", SLOW_WRITER, str(seed_corpus), url, str(REPO / "tests")],
-                             stdout=subprocess.PIPE, text=True, cwd=REPO)
+    child = subprocess.Popen([sys.executable, "-c", SLOW_WRITER, str(seed_corpus), url], stdout=subprocess.PIPE, text=True,
+                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "tests")})  # for the fake embedder
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "embedding"  # it holds the lock now
         with pytest.raises(IndexLockedError):
