@@ -1,7 +1,7 @@
 """The fault suite's tally, written down: ``python -m bench.faults``.
 
-Runs tests/test_fault_suite.py (200+ generated bad inputs over the Python API, the CLI and the
-HTTP API of a live app; fake embedder) and writes its counts to bench/results/ROBUSTNESS.md.
+Runs ``SUITE`` (200+ generated bad inputs over the Python API, the CLI and the HTTP API of a live app; fake
+embedder) and writes its counts to bench/results/ROBUSTNESS.md.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ BEFORE = (
 )
 
 
+SUITE = ("tests/test_fault_suite.py", "tests/test_fault_suite_http.py")  # the Python API and CLI; the HTTP API
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "faults.jsonl"
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fault_suite.py"],
-                                cwd=REPO, env={**os.environ, "QA_FAULT_REPORT": str(report)}, check=False)
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITE], cwd=REPO,
+                                env={**os.environ, "QA_FAULT_REPORT": str(report)}, check=False)
         seconds = time.perf_counter() - started
         parts = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] if report.exists() else []
     tables = "\n\n".join(f"**{part['title']}**\n\n{part['table']}" for part in parts)
@@ -40,7 +43,7 @@ def main() -> int:
     write_section(OUTPUT, "faults", f"""
 ## Fault suite: bad inputs over the Python API, the CLI and the HTTP API
 
-Ran {time.strftime('%Y-%m-%d %H:%M')} (`python -m bench.faults`, which runs `tests/test_fault_suite.py`; it is
+Ran {time.strftime('%Y-%m-%d %H:%M')} (`python -m bench.faults`, which runs `{' and '.join(SUITE)}`; it is
 also part of `make test`): {inputs} generated inputs in {seconds:.0f} s, {'all passed' if result.returncode == 0 else 'FAILED'}.
 Questions (empty, None, numbers, lists, undecodable bytes, lone surrogates, NUL, control characters,
 1 MB, 5,000 marks, emoji, right-to-left override, zero-width, BOM, combining marks, HTML, SQL, paths,
