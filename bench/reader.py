@@ -65,7 +65,7 @@ def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[st
     for n, q in enumerate(questions):
         hits, vector = index.retriever.rank(q, options.passages)
         candidates = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, q, ""), q, options)
-        for name, call in (("read", partial(reader.read, index.corpus, candidates, q)), ("answer", partial(index.answer, q))):
+        for name, call in (("read", partial(reader.judge, index.corpus, candidates, q)), ("answer", partial(index.answer, q))):
             started = time.perf_counter()
             call()
             if n >= warmup:
@@ -89,7 +89,7 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
         options = idx.settings.answer
         hits, vector = idx.retriever.rank(question, options.passages)
         candidates = score_candidates(idx.corpus, hits, vector, word_weights(idx.lexical, question, ""), question, options)
-        return load_reader(options.reader).read(idx.corpus, candidates, question)
+        return load_reader(options.reader).judge(idx.corpus, candidates, question)
 
     answerable = []
     for question, answers in (item for article in articles for item in questions(article)):

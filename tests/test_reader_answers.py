@@ -62,7 +62,7 @@ def test_reader_judges_the_best_candidates_and_orders_them(fake_index: Index) ->
     reader = load_reader(options.reader)
     hits, vector = fake_index.retriever.rank(question, options.passages)
     candidates = score_candidates(fake_index.corpus, hits, vector, word_weights(fake_index.lexical, question, ""), question, options)
-    judged = reader.read(fake_index.corpus, candidates, question)
+    judged = reader.judge(fake_index.corpus, candidates, question)
     assert 0 < len(judged) <= reader.combiner.judged
     assert {c.sentence for c in judged} == {c.sentence for c in candidates[: reader.combiner.judged]}  # the cheap score's best
     if reader.combiner.reorder:  # in the reader's order
@@ -80,7 +80,7 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         check_answer(fake_index, answer)
         hits, vector = fake_index.retriever.rank(question, options.passages)
         weights = word_weights(fake_index.lexical, question, "")
-        judged = reader.read(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question)
+        judged = reader.judge(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
         assert answer.citations[0].score == round(judged[0].answers, 4)  # the most probable sentence comes first
         if answer.answered:  # a further quote reaches further_at, or shares an unsure first one's paragraph

@@ -65,14 +65,14 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     reader = load_reader(options.reader)
-    judged = reader.read(corpus, candidates, query)
+    judged = reader.judge(corpus, candidates, query)
     if not reader.any_answers(judged):
         closest = closest_sentences(corpus, judged, options.max_quotes)
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
     chosen = select_quotes(corpus, judged, candidates, weights, options, reader.further_at,
-                           lambda candidate: reader.read_one(corpus, candidate, query))
+                           lambda candidate: reader.judge_one(corpus, candidate, query))
     citations = tuple(citation(corpus, n, q, question_words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)

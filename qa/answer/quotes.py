@@ -43,18 +43,18 @@ def closest_sentences(corpus: Corpus, candidates: list[Candidate], limit: int) -
 
 
 def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Candidate], weights: dict[str, float],
-                  settings: AnswerSettings, further_at: float, read_one: Callable[[Candidate], Candidate] | None) -> list[Quote]:
+                  settings: AnswerSettings, further_at: float, judge_one: Callable[[Candidate], Candidate] | None) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring). ``candidates``: every
-    candidate by the cheap score (the unread ones an unsure quote may widen over); ``read_one``: the reader, for the
-    sentence right after the first (None: it is not read)."""
+    candidate by the cheap score (the unjudged ones an unsure quote may widen over); ``judge_one``: the reader, for the
+    sentence right after the first (None: it is not judged)."""
     best = judged[0]
     unsure = is_unsure(corpus, best, settings)
     # An unsure first quote widens over the near sentences among the best few and the next one: they are quoted for
-    # where they stand, not for their own score, so the reader does not read them (their citations' score is 0).
-    # After a sure one, the next sentence is read only if its score could admit it.
+    # where they stand, not for their own score, so the reader does not judge them (their citations' score is 0).
+    # After a sure one, the next sentence is judged only if its score could admit it.
     widened = [c for c in candidates[len(judged) : settings.widen_among] if near(corpus, best, c)] if unsure else []
     following = next_sentence(corpus, best, candidates, judged,
-                              read_one if read_one is not None and not unsure and further_at < 1.0 else None)
+                              judge_one if judge_one is not None and not unsure and further_at < 1.0 else None)
 
     def adds(candidate: Candidate) -> bool:
         return candidate.answers >= further_at or (unsure and near(corpus, best, candidate))
@@ -66,16 +66,16 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
 
 
 def next_sentence(corpus: Corpus, best: Candidate, candidates: list[Candidate], judged: list[Candidate],
-                  read_one: Callable[[Candidate], Candidate] | None) -> Candidate | None:
+                  judge_one: Callable[[Candidate], Candidate] | None) -> Candidate | None:
     """The sentence right after ``best`` in the same document and one of the retrieved passages (None if there is
-    none): as read already, else read by ``read_one`` (else unread, its ``answers`` 0)."""
+    none): as judged already, else judged by ``judge_one`` (else unjudged, its ``answers`` 0)."""
     following = next((c for c in judged if c.sentence == best.sentence + 1), None)
     if following is None:
         following = next((c for c in candidates if c.sentence == best.sentence + 1), None)
         if following is None:
             return None
-        if read_one is not None:
-            following = read_one(following)
+        if judge_one is not None:
+            following = judge_one(following)
     doc = corpus.sentences["doc"]
     return following if doc[following.sentence] == doc[best.sentence] else None
 

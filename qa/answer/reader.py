@@ -1,6 +1,6 @@
 """The reader: a small cross-encoder and its combiner, which order the best candidates and decide.
 
-The reader takes the best ``judged`` candidates by the cheap score (``score.py``) and asks
+The reader judges the best ``judged`` candidates by the cheap score (``score.py``) and asks
 the cross-encoder (``crossencoder.py``) how well each answers the question; the combiner
 (``combiner.py``) turns its logit, the cosine, the overlap, a missing answer kind and the
 rank prior into the probability that the sentence answers (``Candidate.answers``, which
@@ -32,7 +32,7 @@ class Reader:
         """The ``answers`` probability a further quote needs (1.0 or more: none is admitted for its own score)."""
         return self.combiner.further_at
 
-    def read(self, corpus: Corpus, candidates: list[Candidate], question: str, limit: int | None = None) -> list[Candidate]:
+    def judge(self, corpus: Corpus, candidates: list[Candidate], question: str, limit: int | None = None) -> list[Candidate]:
         """The best ``judged`` (or ``limit``) candidates by the cheap score, with the reader's probabilities and spans,
         ordered by the reader's ``rank`` probability (the cheap score breaks ties)."""
         top = candidates[: self.combiner.judged if limit is None else limit]
@@ -40,18 +40,18 @@ class Reader:
             return []
         rows, spans = reader_features(corpus, top, question, self.model)
         ranked, decided = self.combiner.rank.probability(rows), self.combiner.decide.probability(rows)
-        read_ones = [replace(c, answers=float(p), confidence=float(d), span=span)
-                     for c, p, d, span in zip(top, ranked, decided, spans, strict=True)]
+        judged = [replace(c, answers=float(p), confidence=float(d), span=span)
+                  for c, p, d, span in zip(top, ranked, decided, spans, strict=True)]
         # The reader orders sentences better than the cheap score (held-out SQuAD 2.0: models/reader/MODEL_CARD.md),
-        # so its order replaces the cheap one for the sentences it read.
-        return sorted(read_ones, key=lambda c: -c.answers) if self.combiner.reorder else read_ones
+        # so its order replaces the cheap one for the sentences it judged.
+        return sorted(judged, key=lambda c: -c.answers) if self.combiner.reorder else judged
 
-    def read_one(self, corpus: Corpus, candidate: Candidate, question: str) -> Candidate:
+    def judge_one(self, corpus: Corpus, candidate: Candidate, question: str) -> Candidate:
         """``candidate`` with the reader's probabilities and span."""
-        return self.read(corpus, [candidate], question, limit=1)[0]
+        return self.judge(corpus, [candidate], question, limit=1)[0]
 
     def any_answers(self, judged: list[Candidate]) -> bool:
-        """Does any sentence read answer the question (the decision to answer or decline)?"""
+        """Does any judged sentence answer the question (the decision to answer or decline)?"""
         return bool(judged) and max(c.confidence for c in judged) >= self.combiner.answer_at
 
 
