@@ -53,8 +53,7 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
     # where they stand, not for their own score, so the reader does not judge them (their citations' score is 0).
     # After a sure one, the next sentence is judged only if its score could admit it.
     widened = [c for c in candidates[len(judged) : settings.widen_among] if near(corpus, best, c)] if unsure else []
-    following = next_sentence(corpus, best, candidates, judged,
-                              judge_one if judge_one is not None and not unsure and further_at < 1.0 else None)
+    following = next_sentence(corpus, best, candidates, judged, judge_one if not unsure and further_at < 1.0 else None)
 
     def adds(candidate: Candidate) -> bool:
         return candidate.answers >= further_at or (unsure and near(corpus, best, candidate))

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..errors import SourceError
-from ..settings import ReadSettings
+from ..settings import ReadSettings, listed
 from ..types import Document, Skipped
 from .blocks import Written
 
@@ -27,7 +27,7 @@ PDF_SUFFIXES = {".pdf"}
 BOOK_SUFFIXES = {".docx", ".epub"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
 MAIN_SUFFIXES = (".txt", ".md", ".html", ".pdf", ".docx", ".epub")  # one of each kind, as messages name them
-FILE_TYPES = ", ".join(MAIN_SUFFIXES[:-1]) + " or " + MAIN_SUFFIXES[-1]  # ".txt, .md, ... or .epub"
+FILE_TYPES = listed(MAIN_SUFFIXES)  # ".txt, .md, ... or .epub"
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:

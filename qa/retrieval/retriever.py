@@ -73,12 +73,8 @@ class Retriever:
 
     def rank_with_vector(self, question: str, k: int, mode: str | None = None) -> tuple[Hits, np.ndarray]:
         """``rank``, and the question's vector in every mode (embedded once: the reader's cosine needs it too)."""
-        mode = check_mode(mode or self.settings.mode)
-        if mode == "lexical":
-            return self.rank(question, k, mode)[0], self.embed_question(question)
         hits, vector = self.rank(question, k, mode)
-        assert vector is not None
-        return hits, vector
+        return hits, vector if vector is not None else self.embed_question(question)
 
     def _dense(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         scores, ids = self.store.search(vector[None, :], k)
