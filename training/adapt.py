@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=recipe.QATRAIN)
     parser.add_argument("--probe", type=Path, default=PROBE)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the shipped weights: 1)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
     parser.add_argument("--tiny", type=Path, metavar="OUT",
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     if args.tiny:  # the same steps on a handful of pairs: real SQuAD 2.0 adversarial ones among them
         titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})[:1]
         pairs = squad2_pairs(args.probe, set(titles))[::40]

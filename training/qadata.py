@@ -126,6 +126,8 @@ def _qed(root: Path, every: int) -> Iterator[tuple[Paragraph, Question | None]]:
             for line in handle:
                 record = json.loads(line)
                 text, starts = record["paragraph_text"], record["sentence_starts"]
+                if not starts:
+                    continue  # a record without sentences has nothing to pair (a few in today's files)
                 bounds = [(a, b) for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
                 spans = [(a, a + len(text[a:b].rstrip())) for a, b in bounds]
                 title = record["title_text"]
