@@ -228,6 +228,23 @@ def test_answers_do_not_move_when_unrelated_documents_are_added(model_index: Ind
         assert (other.source, other.start, other.end, other.quote) == (first.source, first.start, first.end, first.quote)
 
 
+DOC_ANSWERS = [  # (question, a part of the sentence that answers it) in the documentation beside the seed
+    ("Which ASN.1 type does libtasn1 not handle?", "handle the REAL type"),
+    ("What does asn1_create_element return if the source name is not known?", "ASN1_ELEMENT_NOT_FOUND"),
+]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("question", "part"), DOC_ANSWERS)
+def test_documentation_questions_are_answered_beside_the_seed(seed_and_docs: Index, question: str, part: str) -> None:
+    answer = seed_and_docs.answer(question)
+    assert answer.answered, answer.text
+    first = answer.citations[0]
+    assert part in first.quote and first.source.endswith("libtasn1-manual.pdf")
+    texts = {doc.path: doc.text for doc in seed_and_docs.documents}  # verbatim (the answer text shows it unwrapped)
+    assert all(texts[c.path][c.start : c.end] == c.quote for c in answer.citations)
+
+
 MARKED = [  # (question, the answer the span head marks inside the first quote): not only numbers and dates
     ("How many soldiers did Azerbaijan lose in the latest fighting overall?", "2,783"),
     ("What did Armenia's Foreign Ministry accuse Azerbaijan of?", "gross violations"),

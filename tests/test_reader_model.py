@@ -84,3 +84,21 @@ def test_shipped_reader_ranks_the_answering_sentence_first() -> None:
     ]
     scores = model.score("How many soldiers have been killed?", [pair_text(title, s) for s in sentences])
     assert int(np.argmax(scores)) == 0
+
+
+
+
+def test_rule_made_questions_ask_what_the_gold_sentence_does_not_say() -> None:
+    from training.qadata import Paragraph, perturb
+
+    gold = "In 1624 the highest point of the city, Todt Hill, was named by 30 Dutch traders."
+    para = Paragraph("a", "New York", (gold, "The port opened in 1651 with 12 ships from Brooklyn."))
+    question = "What did 30 traders name in 1624 at Todt Hill?"
+    # each n tries another kind first (year, number, name), swapped for one the article says elsewhere
+    assert perturb(question, para, 0, [para], [0], 0) == "What did 30 traders name in 1651 at Todt Hill?"
+    assert perturb(question, para, 0, [para], [0], 1) == "What did 1651 traders name in 1624 at Todt Hill?"  # any number
+    assert perturb(question, para, 0, [para], [0], 2) == "What did 30 traders name in 1624 at Brooklyn?"
+    plain = Paragraph("a", "t", ("The train leaves at noon.",))
+    # nothing to swap: a negation, for every other question
+    assert perturb("When does the train leave?", plain, 0, [plain], [0], 0) == "When does not the train leave?"
+    assert perturb("When does the train leave?", plain, 0, [plain], [0], 1) is None
