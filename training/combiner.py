@@ -41,7 +41,7 @@ FURTHER_PRECISION = 0.5  # further quotes (of answered questions) that hold a go
 # (models/reader/MODEL_CARD.md).
 JUDGED = 4
 REORDER = True  # order the read sentences by the reader's rank probability
-JUDGE_CHOICES = (1, 2, 4, 6, 8)  # cross-validated by default; features of the most are collected and cached per fold
+JUDGE_CHOICES = (1, 2, 3, 4, 6, 8)  # cross-validated by default; features of the most are collected and cached per fold
 VARIANTS = {  # name -> (features of ``rank``, features of ``decide``); the others get weight 0
     "the cheap signals: cosine + overlap": (("cosine", "overlap"), ("cosine", "overlap")),
     "reader alone": (("reader",), ("reader",)),
