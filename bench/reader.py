@@ -3,8 +3,8 @@
 SQuAD 2.0: the 8 articles of ``../shared/eval/squad2`` indexed as ONE corpus with the real model
 (bench/squad2.py). Every question is asked with ``Index.answer``; questions of fold k are answered
 with the reader of fold k: the cross-encoder trained without fold k's articles and the combiner
-fitted without its questions (``data/reader-folds/foldK``, made by ``python -m training.reader
---folds`` then ``python -m training.combiner``; about an hour on 2 shared cores, so this section
+fitted without its questions (``data/reader-folds/foldK``, made by ``python -m training.reader``,
+``python -m training.adapt`` and ``python -m training.combiner --fold-readers``; about two hours on 2 cores, so this section
 reuses them when they are there and says so when they are not). Nothing here was tuned on the
 questions it answers.
 
@@ -199,8 +199,9 @@ def run(config: Config) -> Section:
     folds = sorted({i.fold for i in items})
     missing = [k for k in folds if not (FOLDS_DIR / f"fold{k}" / "combiner.json").exists()]
     if missing:
-        section.notes.append(f"No fold readers in {FOLDS_DIR} (folds {missing}): run `python -m training.reader --folds` "
-                             "and `python -m training.combiner` first (about an hour on 2 cores).")
+        section.notes.append(f"No fold readers in {FOLDS_DIR} (folds {missing}): run `python -m training.reader`, "
+                             "`python -m training.adapt` and `python -m training.combiner --fold-readers` first "
+                             "(about two hours on 2 cores).")
         return section
     table = Table(f"SQuAD 2.0, 8 articles as one corpus ({len(index.corpus.chunks):,} chunks), every question through "
                   "Index.answer, each fold's reader trained and calibrated without that fold's articles",
