@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from evaldata import squad2
-from qa import AnswerSettings, Index, Settings
+from qa import AnswerSettings, Citation, Index, Settings
 from qa.answer.reader import load_reader
 from qa.answer.score import score_candidates, word_weights
 from qa.evaluate import contains_answer, token_f1
@@ -56,16 +56,15 @@ def figures(answered: list[tuple[squad2.Item, object]]) -> dict[str, float]:
         "adversarial_declined": sum(not a.answered for a in adversarial) / len(adversarial),  # type: ignore[attr-defined]
         "quotes_per_answer": sum(len(a.citations) for _, a in said) / max(len(said), 1),  # type: ignore[attr-defined]
         "answer_marked": sum(marked) / max(len(said), 1),  # of answered: a span marked in the first quote, F1 >= 0.5
-        "marked_at_all": len(marked) / max(len(said), 1),
         "questions": len(answered),
     }
 
 
-def marked_text(citation) -> str:  # type: ignore[no-untyped-def]
+def marked_text(citation: Citation) -> str:
     """The answer the reader marks inside a quote ('' when it marks none)."""
     if citation.answer_start is None or citation.answer_end is None:
         return ""
-    return str(citation.quote[citation.answer_start - citation.start : citation.answer_end - citation.start])
+    return citation.quote[citation.answer_start - citation.start : citation.answer_end - citation.start]
 
 
 def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[str, tuple[float, float]]:

@@ -13,8 +13,7 @@ import numpy as np
 from evaldata import EVAL
 from evaldata.squad2 import SQUAD2
 from qa.answer.crossencoder import pair_text
-from qa.index.chunk import chunk_document
-from qa.settings import ChunkSettings
+from training import qadata
 
 PROBE = EVAL / SQUAD2
 
@@ -36,7 +35,7 @@ def load_probe(path: Path = PROBE) -> list[ProbeQuestion]:
         title = article["title"].replace("_", " ")
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
-            spans = [(s.start, s.end) for s in chunk_document(context, title, ChunkSettings()).sentences]
+            spans = qadata.sentence_bounds(context, title)
             for qa in paragraph["qas"]:
                 gold = frozenset(i for a in qa["answers"] for i, (s, e) in enumerate(spans) if s <= a["answer_start"] < e)
                 questions.append(ProbeQuestion(article["title"], title, qa["question"], tuple(context[a:b] for a, b in spans),
