@@ -63,6 +63,17 @@ def test_the_adaptation_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) 
     assert scores.shape == (2,) and np.isfinite(scores).all()
 
 
+def test_the_adaptation_keeps_the_recipe_of_the_reader_it_starts_from(tmp_path: Path) -> None:
+    from training import adapt
+
+    run = {"recipe": {"layers": 3, "every": 2}, "paragraphs": 5, "questions": 6, "pairs": 7, "positives": 6, "train_seconds": 1}
+    (tmp_path / "report.json").write_text(json.dumps(run))
+    assert adapt.base_recipe(tmp_path / "checkpoint.pt") == {"layers": 3, "every": 2, "paragraphs": 5, "questions": 6,
+                                                             "pairs": 7, "positives": 6}
+    shipped = json.loads((SHIPPED / "reader.json").read_text())["recipe"]
+    assert adapt.base_recipe(tmp_path / "elsewhere" / "checkpoint.pt") == shipped  # no run report: the shipped reader's
+
+
 def test_combiner_weighs_features_by_name_and_round_trips() -> None:
     rank = Linear(tuple(float(i) for i in range(len(FEATURES))), -1.0)
     combiner = Combiner(rank, Linear((2.0,) + (0.0,) * (len(FEATURES) - 1), 0.0), 0.4, 0.5, 6)

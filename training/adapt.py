@@ -14,7 +14,8 @@ trains one epoch at a low rate on:
 Fold k's model (``data/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads fold
 k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 8.
 
-Run: python -m training.adapt [--folds 0 1 2 3] [--shipped]   (after training/reader.py; then training/combiner.py)
+Run: python -m training.adapt [--folds 0 1 2 3] [--shipped] [--init CHECKPOINT]   (after training/reader.py; then
+     training/combiner.py). The adapted model keeps the layers and recipe of the reader it starts from.
 """
 
 from __future__ import annotations
@@ -68,17 +69,26 @@ def squad2_pairs(path: Path, articles: set[str], repeat: int = ADVERSARIAL_REPEA
     return qadata.pairs(paragraphs, answerable) + adversarial * repeat
 
 
+def base_recipe(init: Path) -> dict:
+    """The recipe of the qatrain reader in ``init`` (its run's report.json), else the shipped reader's."""
+    report = init.parent / "report.json"
+    if not report.exists():
+        return json.loads((REPO / "models" / "reader" / recipe.CONFIG_FILE).read_text())["recipe"]
+    run = json.loads(report.read_text())
+    return {**run["recipe"], **{k: run[k] for k in ("paragraphs", "questions", "pairs", "positives")}}
+
+
 def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], probe: Path, device: str,
-          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT) -> dict:
+          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT) -> dict:
     """One adapted reader, trained on ``articles`` (and the replayed pairs), exported to ``out``."""
     started = time.perf_counter()
     pairs = squad2_pairs(probe, articles, repeat) + replay
     work.mkdir(parents=True, exist_ok=True)
-    model = recipe.train(pairs, recipe.LAYERS, epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=INIT)
+    base = base_recipe(init)
+    model = recipe.train(pairs, int(base["layers"]), epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=init)
     held_out = [q for q in load_probe(probe) if q.article not in articles]
     check = [(q.text, pair_text(q.title, s)) for q in load_probe(probe)[:200] for s in q.sentences[:3]]
-    shipped = json.loads((REPO / "models" / "reader" / recipe.CONFIG_FILE).read_text())["recipe"]
-    agreement = recipe.export(model, out, check, {**shipped, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
+    agreement = recipe.export(model, out, check, {**base, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
                                                   "adapt_epochs": epochs, "adversarial_repeat": repeat,
                                                   "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs)})
     report = {"articles": sorted(articles), "pairs": len(pairs), "int8_vs_torch": agreement,
@@ -99,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=recipe.QATRAIN)
     parser.add_argument("--probe", type=Path, default=PROBE)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--init", type=Path, default=INIT, help="the qatrain reader's checkpoint (training/reader.py)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the shipped weights: 1)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
@@ -124,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     for k in args.folds:
         kept = set(titles) - set(groups[k])
         reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, args.probe, args.device,
-                                     args.epochs, args.adversarial_repeat)
+                                     args.epochs, args.adversarial_repeat, args.init)
     if args.shipped:
         reports["shipped"] = adapt(set(titles), args.out, args.work / "shipped", replay, args.probe, args.device,
-                                  args.epochs, args.adversarial_repeat)
+                                  args.epochs, args.adversarial_repeat, args.init)
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
     return 0

