@@ -21,12 +21,15 @@ TARGETS = {  # figure name (last part) -> least acceptable value
     "abstention_rate": 0.95,
     "answered_rate": 0.90,
     "citation_validity": 1.0,
+    "answer_marked": 0.70,  # issue 22's bar for SQuAD 2.0 (reader section), here on questions no part was tuned on
 }
 
 
 REASON = ("the reader's decision threshold, calibrated on SQuAD 2.0's adversarial questions, also declines answerable "
           "XQuAD questions (see the operating points in the reader section); among the answered ones the first quote "
           "holds the answer about as often as before (the cheap score, AnswerSettings in qa/settings.py, still ranks)")
+REASONS = {"answer_marked": "the span head (models/reader/MODEL_CARD.md) marks the gold answer in about 7 of 10 gold sentences "
+                            "when every span it finds is kept, and a span it is unsure of is left unmarked"}
 
 
 def flatten(figures: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -57,9 +60,10 @@ def run(config: Config) -> Section:
     table = Table("Figures from bench/xquad_answers.py", ["figure", "value"])
     for name, value in figures.items():
         table.add(name, shown(value))
-        target = TARGETS.get(name.rsplit(".", 1)[-1])
+        key = name.rsplit(".", 1)[-1]
+        target = TARGETS.get(key)
         if target is not None and isinstance(value, (int, float)):
-            reason = "" if value >= target else REASON
+            reason = "" if value >= target else REASONS.get(key, REASON)
             section.checks.append(Check(name, shown(value), f"≥ {pct(target)}", value >= target, reason))
     section.tables.append(table)
     answered = figures.get("report.answered_rate")

@@ -22,10 +22,10 @@ from functools import partial
 from pathlib import Path
 
 from evaldata import squad2
-from qa import AnswerSettings, Citation, Index, Settings
+from qa import AnswerSettings, Index, Settings
 from qa.answer.reader import load_reader
 from qa.answer.score import score_candidates, word_weights
-from qa.evaluate import contains_answer, token_f1
+from qa.evaluate import contains_answer, marks_answer
 
 from .common import REPO, Check, Config, Section, Table, p50_p95, pct
 
@@ -47,8 +47,7 @@ def figures(answered: list[tuple[squad2.Item, object]]) -> dict[str, float]:
     said = [(i, a) for i, a in answerable if a.answered]  # type: ignore[attr-defined]
     holds = [any(contains_answer(c.quote, i.answers) for c in a.citations) for i, a in said]  # type: ignore[attr-defined]
     first = [contains_answer(a.citations[0].quote, i.answers) for i, a in said]  # type: ignore[attr-defined]
-    spans = [(i, marked_text(a.citations[0])) for i, a in said]  # type: ignore[attr-defined]
-    marked = [max(token_f1(m, g) for g in i.answers) >= 0.5 for i, m in spans if m]
+    marked = [marks_answer(a.citations[0], i.answers) for i, a in said]  # type: ignore[attr-defined]
     return {
         "answered": len(said) / len(answerable),
         "quote_holds_answer": sum(holds) / max(len(said), 1),
@@ -58,13 +57,6 @@ def figures(answered: list[tuple[squad2.Item, object]]) -> dict[str, float]:
         "answer_marked": sum(marked) / max(len(said), 1),  # of answered: a span marked in the first quote, F1 >= 0.5
         "questions": len(answered),
     }
-
-
-def marked_text(citation: Citation) -> str:
-    """The answer the reader marks inside a quote ('' when it marks none)."""
-    if citation.answer_start is None or citation.answer_end is None:
-        return ""
-    return citation.quote[citation.answer_start - citation.start : citation.answer_end - citation.start]
 
 
 def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[str, tuple[float, float]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import QAError
-from .types import Answer
+from .types import Answer, Citation
 
 if TYPE_CHECKING:
     from .api import Index
@@ -48,6 +48,19 @@ def token_f1(found: str, answer: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def marked_answer(citation: Citation) -> str:
+    """The answer a citation marks inside its quote ('' when it marks none)."""
+    if citation.answer_start is None or citation.answer_end is None:
+        return ""
+    return citation.quote[citation.answer_start - citation.start : citation.answer_end - citation.start]
+
+
+def marks_answer(citation: Citation, answers: Iterable[str]) -> bool:
+    """Whether the citation's marked answer overlaps a gold one (token F1 >= 0.5, as SQuAD's partial credit)."""
+    found = marked_answer(citation)
+    return bool(found) and max((token_f1(found, a) for a in answers), default=0.0) >= 0.5
+
+
 @dataclass(frozen=True)
 class EvalReport:
     questions: int
@@ -59,6 +72,7 @@ class EvalReport:
     abstention_rate: float  # unanswerable questions where the bot said the sources do not answer
     citation_validity: float  # citations whose quote equals its source slice (must be 1.0)
     mean_quote_chars: float
+    answer_marked: float  # answered answerable questions whose first quote marks a gold answer, of those answered
 
     def summary(self) -> str:
         return "\n".join([
@@ -69,6 +83,7 @@ class EvalReport:
             f"abstained (unanswerable): {self.abstention_rate:.1%}",
             f"citation validity: {self.citation_validity:.1%}",
             f"mean quotation length: {self.mean_quote_chars:.0f} characters",
+            f"answer marked in the first quote (of answered): {self.answer_marked:.1%}",
         ])
 
 
@@ -86,6 +101,7 @@ class QuestionResult:
     page: int | None  # ... its page (PDFs), else None
     line: int | None  # ... its line, None when declined
     gold_quote: int | None  # [n] of the first quote holding a gold answer (any_quote_correct); None when none does, or declined
+    marked: str  # the answer marked inside the first quote; "" when none is marked, or declined
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,7 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
         citation_validity=rate(sum(citation_is_valid(index, c.path, c.start, c.end, c.quote) for c in citations), len(citations))
         if citations else 1.0,
         mean_quote_chars=sum(quotes) / len(quotes) if quotes else 0.0,
+        answer_marked=rate(sum(marks_answer(a.citations[0], g) for g, a in answered), len(answered)),
     )
 
 
@@ -157,6 +174,7 @@ def judge(question: str, gold: list[str], answer: Answer) -> QuestionResult:
         page=first.page if first else None,
         line=first.line if first else None,
         gold_quote=next((c.n for c in quotes if contains_answer(c.quote, gold)), None),
+        marked=marked_answer(first) if first else "",
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 import qa
 from qa import Answer, Citation, Passage
 from qa.cli import main
-from qa.evaluate import EvalReport, QuestionResult, evaluate_file
+from qa.evaluate import EvalReport, QuestionResult, evaluate_file, marked_answer, marks_answer
 
 from conftest import SEED_FILE
 
@@ -26,7 +26,7 @@ CITATION_KEYS = {f.name for f in fields(Citation)}
 ANSWER_KEYS = {f.name for f in fields(Answer)}  # Answer.to_dict(): the same shape as the app's /ask
 REPORT_KEYS = {
     "questions", "answerable", "unanswerable", "answered_rate", "first_quote_correct", "any_quote_correct",
-    "abstention_rate", "citation_validity", "mean_quote_chars",
+    "abstention_rate", "citation_validity", "mean_quote_chars", "answer_marked",
 }
 RESULT_KEYS = {f.name for f in fields(QuestionResult)}
 
@@ -227,13 +227,25 @@ def test_eval_json_holds_the_results_and_the_totals(cli_index, tmp_path, capsys)
     assert (right["source"], right["page"], right["line"], right["gold_quote"]) == (SEED_FILE.name, None, 30, 1)
     assert "2,000" in right["first_quote"] and right["first_quote"] in SEED_FILE.read_text(encoding="utf-8")
     assert (results[1]["gold_quote"], results[1]["first_quote"] != "") == (None, True)
-    assert all((r["first_quote"], r["source"], r["line"], r["gold_quote"]) == ("", "", None, None) for r in results[2:])
+    assert all((r["first_quote"], r["source"], r["line"], r["gold_quote"], r["marked"]) == ("", "", None, None, "")
+               for r in results[2:])
+    assert all(r["marked"] in r["first_quote"] for r in results)  # what the app bolds, inside the quote
     # The totals count what the verdicts say: right first quotes among answerable questions, declines among the rest.
     totals = data["totals"]
     assert (totals["answered_rate"], totals["first_quote_correct"], totals["abstention_rate"]) == (2 / 3, 1 / 3, 1.0)
     code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
     assert code == 0
     assert out.split("\n\n")[1] == EvalReport(**totals).summary() + "\n"  # the same totals as the plain output
+
+
+def test_a_marked_answer_counts_when_it_overlaps_a_gold_one():
+    quote = "Russia sent about 2,000 peacekeepers to the region."
+    cite = Citation(1, "seed.txt", "seed.txt", 100, 100 + len(quote), quote, 0.9, answer_start=118, answer_end=136)
+    assert marked_answer(cite) == "2,000 peacekeepers"
+    assert marks_answer(cite, ["about 2,000"]) and marks_answer(cite, ["nobody", "2,000"])  # F1 2/3 and 4/5
+    assert not marks_answer(cite, ["Russia"]) and not marks_answer(cite, [])
+    unmarked = Citation(1, "seed.txt", "seed.txt", 100, 100 + len(quote), quote, 0.9)
+    assert marked_answer(unmarked) == "" and not marks_answer(unmarked, ["2,000"])
 
 
 def test_evaluate_file_gives_frozen_results_beside_the_report(cli_index, tmp_path):
