@@ -10,8 +10,9 @@ import re
 
 import pytest
 
-from qa import Answer, Index
+from qa import Answer, Citation, Index
 from qa.answer.kinds import follow_up_question
+from qa.evaluate import marked_answer, marks_answer
 
 from conftest import SEED_FILE
 
@@ -199,3 +200,13 @@ def test_huge_question_with_the_model(model_index):
     assert answer.truncated is True and passages
     assert len(answer.question) <= model_index.settings.max_question_chars
     check_answer(model_index, answer)
+
+
+def test_a_marked_answer_counts_when_it_overlaps_a_gold_one():
+    quote = "Russia sent about 2,000 peacekeepers to the region."
+    cite = Citation(1, "seed.txt", "seed.txt", 100, 100 + len(quote), quote, 0.9, answer_start=118, answer_end=136)
+    assert marked_answer(cite) == "2,000 peacekeepers"
+    assert marks_answer(cite, ["about 2,000"]) and marks_answer(cite, ["nobody", "2,000"])  # F1 2/3 and 4/5
+    assert not marks_answer(cite, ["Russia"]) and not marks_answer(cite, [])
+    unmarked = Citation(1, "seed.txt", "seed.txt", 100, 100 + len(quote), quote, 0.9)
+    assert marked_answer(unmarked) == "" and not marks_answer(unmarked, ["2,000"])

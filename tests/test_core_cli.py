@@ -15,7 +15,7 @@ import pytest
 import qa
 from qa import Answer, Citation, Passage
 from qa.cli import main
-from qa.evaluate import EvalReport, QuestionResult, evaluate_file, marked_answer, marks_answer
+from qa.evaluate import EvalReport, QuestionResult, evaluate_file
 
 from conftest import SEED_FILE
 
@@ -236,16 +236,6 @@ def test_eval_json_holds_the_results_and_the_totals(cli_index, tmp_path, capsys)
     code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
     assert code == 0
     assert out.split("\n\n")[1] == EvalReport(**totals).summary() + "\n"  # the same totals as the plain output
-
-
-def test_a_marked_answer_counts_when_it_overlaps_a_gold_one():
-    quote = "Russia sent about 2,000 peacekeepers to the region."
-    cite = Citation(1, "seed.txt", "seed.txt", 100, 100 + len(quote), quote, 0.9, answer_start=118, answer_end=136)
-    assert marked_answer(cite) == "2,000 peacekeepers"
-    assert marks_answer(cite, ["about 2,000"]) and marks_answer(cite, ["nobody", "2,000"])  # F1 2/3 and 4/5
-    assert not marks_answer(cite, ["Russia"]) and not marks_answer(cite, [])
-    unmarked = Citation(1, "seed.txt", "seed.txt", 100, 100 + len(quote), quote, 0.9)
-    assert marked_answer(unmarked) == "" and not marks_answer(unmarked, ["2,000"])
 
 
 def test_evaluate_file_gives_frozen_results_beside_the_report(cli_index, tmp_path):
