@@ -49,25 +49,6 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
         assert reading.span is None or 0 <= reading.span[0] < reading.span[1] <= len(text)
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/eval/qatrain")
-def test_the_span_gate_of_a_reader_that_marks_like_its_base_stays_where_the_base_had_it(tmp_path: Path) -> None:
-    import shutil
-
-    from training import reader as training
-    from training import span_gate
-
-    assert training.main(["--tiny", str(tmp_path / "base"), "--data", str(DATA)]) == 0
-    shutil.copytree(tmp_path / "base", tmp_path / "adapted")
-    pairs = span_gate.calibration_pairs(DATA, training.TINY_FILES)
-    assert len(pairs) > 20 and all(answer and answer in text for _, text, answer in pairs)
-    assert span_gate.main(["--base", str(tmp_path / "base"), "--adapted", str(tmp_path / "adapted"), "--data", str(DATA),
-                           "--files", *training.TINY_FILES]) == 0
-    gate = json.loads((tmp_path / "adapted" / "reader.json").read_text())["span_gate"]
-    assert gate["questions"] == len(pairs) and gate["base_gate"] == 0.0
-    assert abs(gate["marked"] - gate["base_marked"]) <= 1 / len(pairs)  # the same model marks as often at the gate
-    assert load_cross_encoder(str(tmp_path / "adapted")).span_margin == gate["gate"]
-
-
 @pytest.mark.skipif(not (REPO.parent / "shared" / "eval" / "squad2").exists(), reason="needs ../shared/eval/squad2")
 def test_the_adaptation_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> None:
     from training import adapt

@@ -84,10 +84,9 @@ def find_question(text: str, paragraph: int, sentences: list[tuple[int, int]], c
     return Question(text, paragraph, gold, (holder, start - a, start - a + len(answer)))
 
 
-def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: bool = True,
-         offset: int = 0) -> tuple[list[Paragraph], list[Question]]:
+def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: bool = True) -> tuple[list[Paragraph], list[Question]]:
     """Paragraphs and questions of qatrain, every ``every``-th question (a fixed subsample) of the SQuAD-format
-    ``files`` (from the ``every - offset``-th) and, with ``qed``, of QED."""
+    ``files`` and, with ``qed``, of QED."""
     paragraphs: list[Paragraph] = []
     questions: list[Question] = []
     for name in files:
@@ -104,7 +103,7 @@ def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: 
                 kept = []
                 for qa in para["qas"]:
                     n += 1
-                    if (n + offset) % every or not qa.get("answers"):
+                    if n % every or not qa.get("answers"):
                         continue
                     answer = qa["answers"][0]
                     q = find_question(qa["question"], len(paragraphs), spans, context, int(answer["answer_start"]), answer["text"])
