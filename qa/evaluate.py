@@ -73,6 +73,7 @@ class EvalReport:
     citation_validity: float  # citations whose quote equals its source slice (must be 1.0)
     mean_quote_chars: float
     answer_marked: float  # answered answerable questions whose first quote marks a gold answer, of those answered
+    marks_right: float  # of those first quotes that mark an answer at all, the share whose mark is a gold one
 
     def summary(self) -> str:
         return "\n".join([
@@ -84,6 +85,7 @@ class EvalReport:
             f"citation validity: {self.citation_validity:.1%}",
             f"mean quotation length: {self.mean_quote_chars:.0f} characters",
             f"answer marked in the first quote (of answered): {self.answer_marked:.1%}",
+            f"marks that overlap a gold answer: {self.marks_right:.1%}",
         ])
 
 
@@ -142,6 +144,7 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
     citations = [c for a in answers for c in a.citations]
     answered = [(gold, a) for gold, a in answerable if a.answered]
     quotes = [sum(len(c.quote) for c in a.citations) for _, a in answered]
+    marked = [(gold, a) for gold, a in answered if marked_answer(a.citations[0])]
 
     def rate(count: int, total: int) -> float:
         return count / total if total else 0.0
@@ -158,6 +161,7 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
         if citations else 1.0,
         mean_quote_chars=sum(quotes) / len(quotes) if quotes else 0.0,
         answer_marked=rate(sum(marks_answer(a.citations[0], g) for g, a in answered), len(answered)),
+        marks_right=rate(sum(marks_answer(a.citations[0], g) for g, a in marked), len(marked)),
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 import qa
 from qa import Answer, Citation, Passage
 from qa.cli import main
-from qa.evaluate import EvalReport, QuestionResult, evaluate_file
+from qa.evaluate import EvalReport, QuestionResult, evaluate_file, token_f1
 
 from conftest import SEED_FILE
 
@@ -27,6 +27,7 @@ ANSWER_KEYS = {f.name for f in fields(Answer)}  # Answer.to_dict(): the same sha
 REPORT_KEYS = {
     "questions", "answerable", "unanswerable", "answered_rate", "first_quote_correct", "any_quote_correct",
     "abstention_rate", "citation_validity", "mean_quote_chars", "answer_marked",
+    "marks_right",
 }
 RESULT_KEYS = {f.name for f in fields(QuestionResult)}
 
@@ -233,6 +234,10 @@ def test_eval_json_holds_the_results_and_the_totals(cli_index, tmp_path, capsys)
     # The totals count what the verdicts say: right first quotes among answerable questions, declines among the rest.
     totals = data["totals"]
     assert (totals["answered_rate"], totals["first_quote_correct"], totals["abstention_rate"]) == (2 / 3, 1 / 3, 1.0)
+    said = [r for r in results if r["expected"] and r["answered"]]
+    marks = [r for r in said if r["marked"]]
+    hits = [r for r in marks if max(token_f1(r["marked"], g) for g in r["expected"]) >= 0.5]
+    assert (totals["answer_marked"], totals["marks_right"]) == (len(hits) / len(said), len(hits) / len(marks) if marks else 0.0)
     code, out, _ = run(capsys, "eval", str(questions), "--index", str(cli_index))
     assert code == 0
     assert out.split("\n\n")[1] == EvalReport(**totals).summary() + "\n"  # the same totals as the plain output
