@@ -144,7 +144,8 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
     citations = [c for a in answers for c in a.citations]
     answered = [(gold, a) for gold, a in answerable if a.answered]
     quotes = [sum(len(c.quote) for c in a.citations) for _, a in answered]
-    marked = [(gold, a) for gold, a in answered if marked_answer(a.citations[0])]
+    marked = sum(bool(marked_answer(a.citations[0])) for _, a in answered)
+    marked_right = sum(marks_answer(a.citations[0], g) for g, a in answered)  # an unmarked quote is never right
 
     def rate(count: int, total: int) -> float:
         return count / total if total else 0.0
@@ -160,8 +161,8 @@ def score(index: Index, items: list[tuple[str, list[str]]], answers: list[Answer
         citation_validity=rate(sum(citation_is_valid(index, c.path, c.start, c.end, c.quote) for c in citations), len(citations))
         if citations else 1.0,
         mean_quote_chars=sum(quotes) / len(quotes) if quotes else 0.0,
-        answer_marked=rate(sum(marks_answer(a.citations[0], g) for g, a in answered), len(answered)),
-        marks_right=rate(sum(marks_answer(a.citations[0], g) for g, a in marked), len(marked)),
+        answer_marked=rate(marked_right, len(answered)),
+        marks_right=rate(marked_right, marked),
     )
 
 
