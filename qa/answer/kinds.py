@@ -21,11 +21,12 @@ _KINDS = {
     "person": re.compile(r"\bwho(?:m|se)?\b", re.I),
     "place": re.compile(r"\bwhere\b|\bwhat (?:country|city|state|region|place|town|location)\b", re.I),
 }
-_FOLLOW_UP = re.compile(
-    r"^(?:and|but|also|or|what about|how about|what of|so)\b"
-    r"|\b(?:it|its|they|them|their|he|she|his|her|that|those|these|this|there|the same)\b",
-    re.I,
-)
+_PRONOUN = r"(?:it|its|they|them|their|theirs|he|him|his|she|her|hers|that|those|these|this|there|the same)"
+_BORROWS = re.compile(rf"\b{_PRONOUN}\b", re.I)
+# The subject of a question sits right after its first auxiliary ("When did Azerbaijan start its offensive?"); a
+# pronoun there ("Did they blame anyone?", "What is its capital?") is a subject the question does not name.
+_SUBJECT = re.compile(r"\b(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\s+"
+                      r"((?:the same)|[\w'-]+)", re.I)
 
 
 def question_kinds(question: str) -> set[str]:
@@ -41,8 +42,18 @@ def holds(kind: str, sentence: str, question: str = "") -> bool:
 
 
 def is_follow_up(question: str) -> bool:
-    """A question that leans on the previous one ("And Armenia?", "How many of them?")."""
-    return bool(_FOLLOW_UP.search(question)) or len(tokenize([question])[0]) <= 2
+    """A question that cannot be understood alone ("And Armenia?", "Did they blame anyone?", "On what date?"). One that
+    names its own subject is a new question whatever pronouns it holds ("When did Azerbaijan start its offensive?",
+    "How is ripgrep licensed and what are its terms?"), so the previous turn never takes it over."""
+    if _LEAD.match(question) or len(tokenize([question])[0]) <= 2:
+        return True
+    pronoun = _BORROWS.search(question)
+    if pronoun is None:
+        return False
+    subject = _SUBJECT.search(question)
+    if subject is not None:  # "there" after "is"/"are" is no one's subject ("Is there a way to ...?")
+        return bool(re.fullmatch(_PRONOUN, subject.group(1), re.I)) and subject.group(1).lower() != "there"
+    return not any(name.start() < pronoun.start() for name in NAME.finditer(question))  # "Who brokered it?"
 
 
 _LEAD = re.compile(r"^\s*(?:and|but|also|or|so|what about|how about|what of)\b[\s,]*", re.I)
