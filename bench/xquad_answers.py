@@ -5,6 +5,9 @@ its article. A paragraph's own questions are answerable. Unanswerable questions
 are each article's questions asked of an index without that article (built
 incrementally from the full one, so nothing is embedded again).
 
+The figures are also given over the 13 XQuAD articles that are not among SQuAD 2.0's 19 more articles
+(``unseen_articles``): the reader is adapted on other paragraphs of the other 19.
+
 Run: python -m bench.xquad_answers [EVAL_DIR]   (default ../shared/eval)
 """
 
@@ -25,6 +28,7 @@ from qa import Answer, Index
 from qa.evaluate import EvalReport, score
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+ADAPTED_ON = Path("squad2") / "squad2-dev-other19-train.json"  # SQuAD 2.0 articles the reader adapts on (XQuAD's paragraphs removed)
 
 
 def load_xquad(eval_dir: Path) -> list[dict[str, Any]]:
@@ -80,8 +84,14 @@ def run(eval_dir: Path = DEFAULT_EVAL_DIR) -> dict[str, Any]:
                 unanswerable_answers.append(reduced.answer(question))
         # The full index object still holds every document, so it checks every citation.
         report = score(index, items + unanswerable_items, answers + unanswerable_answers)
+        seen = {a["title"] for a in json.loads((Path(eval_dir) / ADAPTED_ON).read_text(encoding="utf-8"))["data"]}
+        of_item = [a["title"] for a in articles for p in a["paragraphs"] for _ in p["qas"]] * 2  # answerable, then unanswerable
+        unseen = [n for n, title in enumerate(of_item) if title not in seen]
+        both = items + unanswerable_items, answers + unanswerable_answers
+        unseen_report = score(index, [both[0][n] for n in unseen], [both[1][n] for n in unseen])
     return {
         "report": report,
+        "unseen_articles": unseen_report,
         "calibration": calibration(answers, unanswerable_answers),
         "quotes": further_quotes(answers, homes),
         "paragraphs": sum(len(a["paragraphs"]) for a in articles),

@@ -51,9 +51,10 @@ def test_training_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> Non
 
 @pytest.mark.skipif(not (REPO.parent / "shared" / "eval" / "squad2").exists(), reason="needs ../shared/eval/squad2")
 def test_the_adaptation_script_runs_end_to_end_on_a_tiny_subset(tmp_path: Path) -> None:
+    from evaldata import EVAL, squad2
     from training import adapt
 
-    pairs = adapt.squad2_pairs(adapt.PROBE, {"Normans"})
+    pairs = adapt.squad2_pairs(squad2.load(EVAL), {"Normans", "Oxygen"})  # an original article and one of the 19 more
     adversarial = [p for p in pairs if p.label == 0.0 and p.span is None]
     assert pairs and adversarial and any(p.label == 1.0 for p in pairs)
     assert adapt.main(["--tiny", str(tmp_path)]) == 0
@@ -113,3 +114,34 @@ def test_rule_made_questions_ask_what_the_gold_sentence_does_not_say() -> None:
     # nothing to swap: a negation, for every other question
     assert perturb("When does the train leave?", plain, 0, [plain], [0], 0) == "When does not the train leave?"
     assert perturb("When does the train leave?", plain, 0, [plain], [0], 1) is None
+
+
+def test_pairs_are_tokenised_once_with_their_answer_tokens() -> None:
+    from training import reader as training
+    from training.qadata import Pair
+
+    tok = training.tokenizer(24)
+    pairs = [Pair("Who ruled Normandy?", "Normans", "In 911 Rollo ruled Normandy for the king.", 1.0, (7, 12)),
+             Pair("Who ruled Normandy?", "Normans", "The duchy grew.", 0.0, None),
+             Pair("Who ruled it?", "Normans", "A very long sentence " * 10 + "names Rollo.", 1.0, (216, 221))]
+    tokens = training.tokenise(tok, pairs)
+    first = tok.encode(pairs[0].question, "Normans: " + pairs[0].sentence)
+    assert tok.decode(first.ids[tokens[0].start : tokens[0].end + 1]) == "rollo"
+    assert (tokens[1].start, tokens[1].end) == (0, 0)  # no answer: the first token
+    assert (tokens[2].start, tokens[2].end) == (0, 0)  # the answer was cut off by truncation
+    feed, starts, ends = training.collate(tokens)
+    assert feed["input_ids"].shape == (3, max(len(t.ids) for t in tokens)) == feed["attention_mask"].shape
+    assert feed["attention_mask"][1].sum() == len(tokens[1].ids) and starts.tolist()[1:] == [0, 0]
+    assert feed["input_ids"][0, : len(first.ids)].tolist() == first.ids and ends[0] == tokens[0].end
+
+
+def test_a_checkpoint_of_another_run_is_not_resumed(tmp_path: Path) -> None:
+    import torch
+
+    from training import reader as training
+    from training.qadata import Pair
+
+    pairs = [Pair("Who ruled Normandy?", "Normans", "Rollo ruled Normandy.", 1.0, (0, 5))] * 4
+    torch.save({"run": {"pairs": 99}}, tmp_path / "checkpoint.pt")
+    with pytest.raises(SystemExit, match="another run"):
+        training.train(pairs, 1, 1, 24, work=tmp_path, log=False)

@@ -1,8 +1,8 @@
 """Adapt the qatrain reader to real adversarial questions: a short second training on SQuAD 2.0, by fold.
 
-qatrain has no unanswerable questions, only rule-made ones; SQuAD 2.0's 8 articles (``../shared/eval/squad2``)
-hold 1,477 questions written to look answerable from a paragraph that does not answer them. This script starts
-from the qatrain reader's weights (``data/reader-train/checkpoint.pt``, written by ``training/reader.py``) and
+qatrain has no unanswerable questions, only rule-made ones; SQuAD 2.0's 27 articles (``../shared/eval/squad2``,
+``evaldata/squad2.py``) hold 3,766 questions written to look answerable from a paragraph that does not answer them. This script starts
+from the qatrain reader's weights (``~/.cache/qa/reader-train/checkpoint.pt``, written by ``training/reader.py``) and
 trains one epoch at a low rate on:
 
 - the SQuAD 2.0 articles outside the held-out fold: for an answerable question its gold sentence (1, with the
@@ -11,8 +11,8 @@ trains one epoch at a low rate on:
   holding its "plausible answer", else the paragraph's most similar sentence (0);
 - every ``REPLAY_EVERY``-th qatrain question, made into pairs the same way, so that ranking is not forgotten.
 
-Fold k's model (``data/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads fold
-k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 8.
+Fold k's model (``~/.cache/qa/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads
+fold k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 27.
 
 Run: python -m training.adapt [--folds 0 1 2 3] [--shipped] [--init CHECKPOINT]   (after training/reader.py; then
      training/combiner.py). The adapted model keeps the layers and recipe of the reader it starts from.
@@ -26,26 +26,26 @@ import sys
 import time
 from pathlib import Path
 
-from evaldata import REPO
-from evaldata.squad2 import FOLDS, folds
+from evaldata import CACHE, EVAL, REPO, squad2
 from qa.answer.crossencoder import pair_text
 from training import qadata
 from training import reader as recipe
-from training.probe import PROBE, evaluate, load_probe
+from training.probe import evaluate, load_probe
 
-REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 2,200 of 6 articles
+REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 5,000 of 18 articles
 ADAPT_LR = 3e-5
 EPOCHS = 1
 ADVERSARIAL_REPEAT = 1  # each real adversarial pair seen this many times per epoch
-INIT = REPO / "data" / "reader-train" / "checkpoint.pt"
+INIT = CACHE / "reader-train" / "checkpoint.pt"
 
 
-def squad2_pairs(path: Path, articles: set[str], repeat: int = ADVERSARIAL_REPEAT) -> list[qadata.Pair]:
-    """Training pairs from the SQuAD 2.0 ``articles`` (answerable as in qatrain; adversarial against their plausible sentence)."""
+def squad2_pairs(data: list[dict], articles: set[str], repeat: int = ADVERSARIAL_REPEAT) -> list[qadata.Pair]:
+    """Training pairs from the SQuAD 2.0 ``articles`` of ``data`` (answerable as in qatrain; adversarial against the
+    sentence of their plausible answer, else the one sharing most words with them)."""
     paragraphs: list[qadata.Paragraph] = []
     answerable: list[qadata.Question] = []
     adversarial: list[qadata.Pair] = []
-    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+    for article in data:
         if article["title"] not in articles:
             continue
         title = article["title"].replace("_", " ")
@@ -78,16 +78,17 @@ def base_recipe(init: Path) -> dict:
     return {**run["recipe"], **{k: run[k] for k in ("paragraphs", "questions", "pairs", "positives")}}
 
 
-def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], probe: Path, device: str,
-          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT) -> dict:
-    """One adapted reader, trained on ``articles`` (and the replayed pairs), exported to ``out``."""
+def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], data: list[dict], device: str,
+          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT, precision: str = "bf16") -> dict:
+    """One adapted reader, trained on the SQuAD 2.0 ``articles`` of ``data`` (and the replayed pairs), exported to ``out``."""
     started = time.perf_counter()
-    pairs = squad2_pairs(probe, articles, repeat) + replay
+    pairs = squad2_pairs(data, articles, repeat) + replay
     work.mkdir(parents=True, exist_ok=True)
     base = base_recipe(init)
-    model = recipe.train(pairs, int(base["layers"]), epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=init)
-    held_out = [q for q in load_probe(probe) if q.article not in articles]
-    check = [(q.text, pair_text(q.title, s)) for q in load_probe(probe)[:200] for s in q.sentences[:3]]
+    model = recipe.train(pairs, int(base["layers"]), epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=init,
+                          precision=precision)
+    held_out = load_probe(articles=[a for a in data if a["title"] not in articles])
+    check = [(q.text, pair_text(q.title, s)) for q in load_probe(articles=data)[:200] for s in q.sentences[:3]]
     agreement = recipe.export(model, out, check, {**base, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
                                                   "adapt_epochs": epochs, "adversarial_repeat": repeat,
                                                   "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs)})
@@ -101,16 +102,17 @@ def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--folds", type=int, nargs="*", default=list(range(FOLDS)), help="fold models to adapt")
-    parser.add_argument("--shipped", action="store_true", help="also adapt the shipped model on all 8 articles")
+    parser.add_argument("--folds", type=int, nargs="*", default=list(range(squad2.FOLDS)), help="fold models to adapt")
+    parser.add_argument("--shipped", action="store_true", help="also adapt the shipped model on all 27 articles")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader")
-    parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
-    parser.add_argument("--work", type=Path, default=REPO / "data" / "reader-adapt")
+    parser.add_argument("--folds-dir", type=Path, default=CACHE / "reader-folds")
+    parser.add_argument("--work", type=Path, default=CACHE / "reader-adapt")
     parser.add_argument("--data", type=Path, default=recipe.QATRAIN)
-    parser.add_argument("--probe", type=Path, default=PROBE)
+    parser.add_argument("--eval-dir", type=Path, default=EVAL, help="the folder holding squad2/")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--init", type=Path, default=INIT, help="the qatrain reader's checkpoint (training/reader.py)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the shipped weights: 1)")
+    parser.add_argument("--threads", type=int, default=recipe.THREADS, help="torch threads")
+    parser.add_argument("--precision", choices=recipe.PRECISIONS, default=recipe.PRECISIONS[0], help="bf16 autocast, or fp32")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
     parser.add_argument("--tiny", type=Path, metavar="OUT",
@@ -119,9 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    data = squad2.load(args.eval_dir)
     if args.tiny:  # the same steps on a handful of pairs: real SQuAD 2.0 adversarial ones among them
-        titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})[:1]
-        pairs = squad2_pairs(args.probe, set(titles))[::40]
+        titles = sorted(a["title"] for a in data if a["original"])[:1]
+        pairs = squad2_pairs(data, set(titles))[::40]
         model = recipe.train(pairs, 1, 1, 48, ADAPT_LR, log=False)
         check = [(p.question, pair_text(p.title, p.sentence)) for p in pairs[:8]]
         print(json.dumps(recipe.export(model, args.tiny, check, {"layers": 1, "max_tokens": 48, "adapted_on": titles,
@@ -129,16 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     paragraphs, questions = qadata.load(args.data, REPLAY_EVERY)
     replay = qadata.pairs(paragraphs, questions)
-    titles = sorted({a["title"] for a in json.loads(args.probe.read_text(encoding="utf-8"))["data"]})
-    groups = folds(titles)
+    fold = squad2.fold_of(data)
     reports = {}
     for k in args.folds:
-        kept = set(titles) - set(groups[k])
-        reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, args.probe, args.device,
-                                     args.epochs, args.adversarial_repeat, args.init)
+        kept = {title for title, f in fold.items() if f != k}
+        reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, data, args.device,
+                                     args.epochs, args.adversarial_repeat, args.init, args.precision)
     if args.shipped:
-        reports["shipped"] = adapt(set(titles), args.out, args.work / "shipped", replay, args.probe, args.device,
-                                  args.epochs, args.adversarial_repeat, args.init)
+        reports["shipped"] = adapt(set(fold), args.out, args.work / "shipped", replay, data, args.device,
+                                  args.epochs, args.adversarial_repeat, args.init, args.precision)
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
     return 0

@@ -1,6 +1,6 @@
 """Fit the combiner (qa/answer/combiner.py): the reader's logit with the cheap signals, and when to decline.
 
-Product conditions: the 8 SQuAD 2.0 articles indexed as one corpus with the real model; each
+Product conditions: the 27 SQuAD 2.0 articles indexed as one corpus with the real model; each
 question retrieves passages as the product does, their sentences are ranked by the cheap
 score, and the top ``--judge`` of them are read by the shipped cross-encoder (``models/reader``),
 which was trained on qatrain and never saw these articles.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaldata import REPO, squad2
+from evaldata import CACHE, REPO, squad2
 from evaldata.squad2 import FOLDS
 from qa.answer.combiner import COMBINER_FILE, FEATURES, Combiner, Linear
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder
@@ -85,7 +85,8 @@ def collect(eval_dir: Path, readers: dict[int, Path], cache_dir: Path, judged: i
     records = []
     for item in squad2.items(squad2.load(eval_dir)):
         rows, labels = candidate_rows(index, item, models[item.fold], judged)
-        records.append({"fold": item.fold, "answerable": bool(item.answers), "rows": rows, "labels": labels})
+        records.append({"fold": item.fold, "original": item.original, "answerable": bool(item.answers), "rows": rows,
+                        "labels": labels})
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(records))
     return records
@@ -181,7 +182,7 @@ def cross_validate(records: list[dict], variant: tuple[tuple[str, ...], tuple[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
-    parser.add_argument("--folds-dir", type=Path, default=REPO / "data" / "reader-folds")
+    parser.add_argument("--folds-dir", type=Path, default=CACHE / "reader-folds")
     parser.add_argument("--judge", type=int, nargs="+", default=list(JUDGE_CHOICES), help="candidates the reader reads")
     parser.add_argument("--out", type=Path, default=REPO / "models" / "reader", help="the reader's folder")
     parser.add_argument("--fold-readers", action="store_true",

@@ -1,6 +1,7 @@
-"""The held-out probe: SQuAD 2.0's 8 articles (never trained on), each question against every sentence of its
-paragraph, read by an exported reader. Figures: how often the best sentence holds the answer, how well the logit
-tells answerable from adversarial questions, and how often the span it marks overlaps the answer."""
+"""The held-out probe: SQuAD 2.0 articles (the original 8 by default; never trained on by the qatrain reader), each
+question against every sentence of its paragraph, read by an exported reader. Figures: how often the best sentence
+holds the answer, how well the logit tells answerable from adversarial questions, and how often the span it marks
+overlaps the answer."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from evaldata import EVAL
-from evaldata.squad2 import SQUAD2
+from evaldata.squad2 import ORIGINAL
 from qa.answer.crossencoder import pair_text
 from training import qadata
 
-PROBE = EVAL / SQUAD2
+PROBE = EVAL / ORIGINAL
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,11 @@ class ProbeQuestion:
     answers: tuple[str, ...]
 
 
-def load_probe(path: Path = PROBE) -> list[ProbeQuestion]:
-    """SQuAD 2.0's 8 articles: each question against every sentence of its paragraph (never trained on)."""
+def load_probe(path: Path = PROBE, articles: list[dict] | None = None) -> list[ProbeQuestion]:
+    """The SQuAD 2.0 articles of ``path`` (or the loaded ``articles``): each question against every sentence of its
+    paragraph."""
     questions = []
-    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+    for article in articles if articles is not None else json.loads(path.read_text(encoding="utf-8"))["data"]:
         title = article["title"].replace("_", " ")
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
