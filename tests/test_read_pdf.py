@@ -130,3 +130,51 @@ def test_a_pdf_that_inflates_past_the_memory_budget_is_skipped_and_the_rest_inde
     assert [doc.source for doc in index.documents] == ["azerbaijan-soldiers-killed-nagorno-karabakh.txt"]
     assert len(messages) == 1 and "bomb.pdf" in messages[0]
     assert "needs more than 96 MB of memory; Settings.read.max_memory_bytes sets the limit" in messages[0]
+
+
+def make_paper(path: Path) -> None:
+    """Two pages of a two-column paper: column lines written row by row, a figure line across both columns, a
+    numbered top-level section ("2. Results") that starts on the first page and runs on to the second."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.set_auto_page_break(False)
+    left = ["1. Method", "The keeper counted every ship that", "passed the lighthouse during the", "night and wrote the number down.",
+            "The log was read each morning.", "2. Results", "The keeper counted four hundred", "ships in the first year of the log."]
+    right = ["The harbour master read the log", "and sent a copy of it to the", "town council at the end of the", "month.",
+             "The council kept every copy.", "The copies fill a whole shelf", "of the town hall library today.", "Nobody reads them."]
+    filler = [f"Entry {n} of the log names a ship." for n in range(12)]  # a page full enough to find its gutter
+    left, right = left + filler, right + filler
+    for page in range(2):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=7)
+        pdf.set_xy(10, 12)
+        pdf.cell(190, 5, "Figure 1: ships counted per month, January to December, in the first and second year of the log")
+        pdf.set_font("helvetica", size=10)
+        for row, (a, b) in enumerate(zip(left, right, strict=True)):
+            pdf.set_xy(10, 25 + 6 * row)
+            pdf.cell(90, 6, a if page == 0 else b)
+            pdf.set_xy(110, 25 + 6 * row)
+            pdf.cell(90, 6, b if page == 0 else a.replace("1. Method", "The method held.").replace("2. Results", "Results held."))
+    pdf.output(str(path))
+
+
+def test_a_two_column_paper_keeps_its_sentences_whole_and_its_sections_across_pages(tmp_path):
+    make_paper(tmp_path / "paper.pdf")
+    doc, sentences = read(tmp_path / "paper.pdf")
+    texts = [display_text(s) for s in sentences]
+    assert "The keeper counted every ship that passed the lighthouse during the night and wrote the number down." in texts
+    assert "The harbour master read the log and sent a copy of it to the town council at the end of the month." in texts
+    assert doc.section_at(doc.text.index("The keeper counted every")) == "1. Method"
+    assert doc.section_at(doc.text.index("The keeper counted four")) == "2. Results"
+    assert doc.section_at(doc.text.rindex("Nobody reads them.")) == "2. Results"  # page 2 is still in section 2
+    assert not any(ch < " " and ch not in "\n\t" for ch in doc.text)
+
+
+def test_control_characters_never_reach_the_text_and_numbered_list_items_are_no_headings() -> None:
+    from qa.read.pdf import heading_level, text_lines
+
+    assert text_lines("a SpiderMonkey: Spi\x02derMonkey\r\nen\ufffecoding\x07") == [
+        "a SpiderMonkey: SpiderMonkey", "en\u00ad", "coding"]
+    assert [heading_level(line) for line in ("7. Evaluation", "10. Future Work", "2. Overview: Example Tracing Run",
+                                              "6.6 Correctness", "Acknowledgments", "1. Every line is a shell argument",
+                                              "300. ACM New York, NY, USA, 1998.")] == [1, 1, 1, 2, 1, 0, 0]

@@ -33,6 +33,10 @@ PAGE_SEPARATOR = "\n\n"
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # a table of contents or index entry
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[\divxlc]+(?:\s*(?:/|of)\s*\d+)?\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^(?:(\d+(?:\.\d+)*)|Appendix ([A-Z](?:\.\d+)*)):?\s+[A-Z].*[^.!?:,;]$")
+# "7. Evaluation": a top-level section of a paper; told from a numbered list item by its Title Case words
+_NUMBERED_HEADING = re.compile(r"^(\d+)\.\s+[A-Z][\w-]*(?:[ :]+(?:[A-Z][\w-]*|\w{1,3}))*$")
+_NAMED_HEADING = re.compile(r"^(?:Abstract|Acknowledge?ments?|References|Bibliography)$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
 _ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
 
@@ -41,8 +45,8 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
     """The pages' text; its title is the PDF's Title field, else its first line. PDFium reads it in a child
     process within ``budget``'s memory and time."""
     budget = budget or ReadSettings()
-    title, pages = run_bounded("qa.read.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
-                               seconds=budget.max_seconds, kind="PDF")
+    title, pages, columns = run_bounded("qa.read.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
+                                        seconds=budget.max_seconds, kind="PDF")
     size = sum(len(line) + 1 for lines in pages for line in lines)
     if size > budget.max_extracted_bytes:
         raise SourceError(f"the PDF holds more than {budget.max_extracted_bytes // 2**20} MB of text; "
@@ -50,18 +54,19 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
     chrome = running_lines(pages)
     builder = TextBuilder()
     starts: list[int] = []
-    for lines in pages:
+    for lines, in_columns in zip(pages, columns, strict=True):
         if builder.parts:
             builder.write(PAGE_SEPARATOR)
         starts.append(builder.length)
         kept = [line for i, line in enumerate(lines) if not _left_out(line, i, len(lines), chrome)]
-        add_paragraphs(builder, kept)
+        add_paragraphs(builder, kept, in_columns)
     first = next((line for lines in pages for line in lines), "")
     return builder.result(title or (first.strip() if len(first) < 100 else ""), tuple(starts))
 
 
-def page_lines(data: bytes) -> tuple[str, list[list[str]]]:
-    """The PDF's title and each page's text lines (a line-end hyphen made a soft hyphen before the line break)."""
+def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool]]:
+    """The PDF's title, each page's text lines (a line-end hyphen made a soft hyphen before the line break), and
+    whether each page was read in two columns."""
     import pypdfium2 as pdfium
 
     try:
@@ -69,14 +74,22 @@ def page_lines(data: bytes) -> tuple[str, list[list[str]]]:
     except pdfium.PdfiumError as error:
         raise SourceError(f"cannot read the PDF: {error}") from error
     try:
-        pages = []
+        pages, columns = [], []
         for i in range(len(pdf)):
-            text = page_text(pdf[i])
-            text = text.replace("\ufffe", SOFT_HYPHEN + "\n").replace("\r\n", "\n").replace("\r", "\n")
-            pages.append([line.rstrip() for line in text.split("\n") if line.strip()])
-        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages
+            text, in_columns = page_text(pdf[i])
+            pages.append(text_lines(text))
+            columns.append(in_columns)
+        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages, columns
     finally:
         pdf.close()
+
+
+def text_lines(text: str) -> list[str]:
+    """PDFium's text of a page as lines: a line-end hyphen (U+FFFE) made a soft hyphen before the line break, and no
+    control character (PDFium's U+0002 marks a line-end hyphen it did not break at: "Spi", U+0002, "derMonkey" reads
+    "SpiderMonkey")."""
+    text = text.replace("\ufffe", SOFT_HYPHEN + "\n").replace("\r\n", "\n").replace("\r", "\n")
+    return [line.rstrip() for line in _CONTROL.sub("", text).split("\n") if line.strip()]
 
 
 def pages_data(data: bytes) -> list:
@@ -84,14 +97,14 @@ def pages_data(data: bytes) -> list:
     return list(page_lines(data))
 
 
-def page_text(page) -> str:
-    """A page's text in reading order: a page in two columns is read column by column."""
+def page_text(page) -> tuple[str, bool]:
+    """A page's text in reading order, and whether it is in two columns (then read column by column)."""
     textpage = page.get_textpage()
     width, height = page.get_size()
     gutter = find_gutter([textpage.get_rect(i) for i in range(textpage.count_rects())], width)
     if gutter is None:
-        return textpage.get_text_range()
-    return textpage.get_text_bounded(0, 0, gutter, height) + "\r\n" + textpage.get_text_bounded(gutter, 0, width, height)
+        return textpage.get_text_range(), False
+    return textpage.get_text_bounded(0, 0, gutter, height) + "\r\n" + textpage.get_text_bounded(gutter, 0, width, height), True
 
 
 def find_gutter(rects: list[tuple[float, float, float, float]], width: float) -> float | None:
@@ -122,9 +135,9 @@ def _left_out(line: str, position: int, count: int, chrome: set[str]) -> bool:
     return bool(_LEADERS.search(line)) or (edge and (_key(line) in chrome or bool(_PAGE_NUMBER.match(line))))
 
 
-def add_paragraphs(builder: TextBuilder, lines: list[str]) -> None:
+def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False) -> None:
     """Group a page's lines into headings, list items and paragraphs."""
-    width = max((len(line) for line in lines), default=0)
+    width = usual_width(lines, in_columns)
     current: list[str] = []
     kind = "text"
 
@@ -134,11 +147,10 @@ def add_paragraphs(builder: TextBuilder, lines: list[str]) -> None:
             current.clear()
 
     for line in lines:
-        heading = _HEADING.match(line)
-        if heading and len(line) < 70:
+        level = heading_level(line)
+        if level:
             flush()
-            number = heading.group(1) or heading.group(2)
-            builder.heading(number.count(".") + 1, line)
+            builder.heading(level, line)
             kind = "text"
             continue
         if BULLET.match(line) or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
@@ -149,6 +161,30 @@ def add_paragraphs(builder: TextBuilder, lines: list[str]) -> None:
             flush()
             kind = "text"
     flush()
+
+
+def usual_width(lines: list[str], in_columns: bool) -> int:
+    """A page's full line length. PDFium runs some lines into one (15% of a TraceMonkey page's "lines" are two or
+    three lines long), and against those every real line looked short and ended a paragraph. In columns: the 75th
+    percentile. On other pages, where code lines may be most of them: the longest line at most twice the 90th
+    percentile long (a page whose gutter a figure hides is read across)."""
+    lengths = sorted(len(line) for line in lines)
+    if not lengths:
+        return 0
+    if in_columns:
+        return lengths[int(0.75 * (len(lengths) - 1))]
+    usual = lengths[int(0.9 * (len(lengths) - 1))]
+    return max(n for n in lengths if n <= 2 * usual)
+
+
+def heading_level(line: str) -> int:
+    """1 for "7. Evaluation" or "References", 2 for "6.6 Correctness", ...; 0 for a line that is no heading."""
+    if len(line) >= 70:
+        return 0
+    numbered = _HEADING.match(line)
+    if numbered:
+        return (numbered.group(1) or numbered.group(2)).count(".") + 1
+    return 1 if _NAMED_HEADING.match(line.strip()) or (len(line) < 50 and _NUMBERED_HEADING.match(line)) else 0
 
 
 def _short(line: str, width: int) -> bool:
