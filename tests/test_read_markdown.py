@@ -50,3 +50,35 @@ def test_sentences_never_cut_inside_code_or_links_and_never_start_in_markup():
         assert not text.startswith(("* ", "> ", "#", "|-", "```")), text
         assert code == text.startswith("// Set the servers")
     assert not any(text in ("DNS", "title: DNS notes") or "added: v0.1.16" in text for text in texts)
+
+
+FAQ = """## FAQ
+
+* [When is the next release?](#release)
+* [How do I search compressed files?](#compressed)
+* See [the guide](GUIDE.md#search) for more.
+
+<h3 name="release">
+When is the next release?
+</h3>
+
+No dates will ever be given for the next release.
+
+<h3 name="compressed">How do I search <em>compressed</em> files?</h3>
+
+Use the `-z/--search-zip` flag.
+"""
+
+
+def test_a_faq_heading_names_its_section_and_its_contents_list_is_never_a_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "FAQ.md"
+    path.write_text(FAQ, encoding="utf-8")
+    doc = read_document(path)
+    chunked = chunk_document(doc.text, doc.source, ChunkSettings(), doc.page_starts, doc.blocks, doc.title)
+    texts = [doc.text[s.start : s.end] for s in chunked.sentences]
+    assert not any("next release?" in t or "compressed files?" in t for t in texts)  # neither the list nor the headings
+    assert "See [the guide](GUIDE.md#search) for more." in texts  # a link to another file is prose
+    assert doc.section_at(doc.text.index("No dates")) == "FAQ › When is the next release?"
+    assert doc.section_at(doc.text.index("Use the")) == "FAQ › How do I search compressed files?"
+    heading = next(b for b in doc.blocks if b.kind == "heading" and "release" in doc.text[b.start : b.end])
+    assert doc.text[heading.start : heading.end] == "When is the next release?"  # offsets into the file

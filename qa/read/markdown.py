@@ -5,7 +5,10 @@ the lines it covers. From them come the blocks: headings (their text, without
 the ``#`` marks), paragraphs and list items (from their first word, after the
 ``*``, ``1.`` or ``>`` marker), table rows, code fences and indented code (the
 code inside the fences), and front matter or HTML comments (metadata, not
-indexed). Link reference definitions are not blocks, so they are never indexed.
+indexed). A raw-HTML heading (``<h3 name="release">When is the next release?</h3>``, as FAQs write them) is a
+heading like ``###``: it names its section, it is never quoted. A list item that is only links to the
+document's own anchors is a table of contents: metadata, never quoted as an answer.
+Link reference definitions are not blocks, so they are never indexed.
 ``shown_chars`` tells what of the text a reader of the rendered document sees, for the app to show quotes.
 """
 
@@ -16,6 +19,9 @@ from bisect import bisect_right
 
 from ..types import Block
 from .blocks import Written
+
+_HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>\s*(.*?)\s*</h\1\s*>\s*", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _parser():
@@ -41,18 +47,21 @@ def read_markdown(text: str) -> Written:
             kinds.pop()
         elif token.map is None:
             continue
-        elif token.type == "heading_open":
-            level = int(token.tag[1:])  # markdown-it's heading tags are h1 to h6
-            heading = plain(tokens[i + 1])
+        elif token.type == "heading_open" or html_heading(token):
+            if token.type == "heading_open":
+                level, heading = int(token.tag[1:]), plain(tokens[i + 1])  # markdown-it's heading tags are h1 to h6
+                span = _inline_span(text, lines, token.map, tokens[i + 1].content)
+            else:
+                level, heading, span = html_heading_span(text, lines, token)
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, heading))
             title = title or (heading if level == 1 else "")
-            span = _inline_span(text, lines, token.map, tokens[i + 1].content)
             blocks.append(Block(*span, "heading", _section(path)))
         elif token.type == "paragraph_open":
             span = _inline_span(text, lines, token.map, tokens[i + 1].content)
-            blocks.append(Block(*span, kinds[-1] if kinds else "text", _section(path)))
+            kind = ("meta" if contents_entry(tokens[i + 1]) else "item") if kinds else "text"
+            blocks.append(Block(*span, kind, _section(path)))
         elif token.type == "tr_open":
             row = _lines_span(text, lines, token.map[0], token.map[0] + 1)
             blocks.append(Block(*row, "table", _section(path)))
@@ -64,6 +73,32 @@ def read_markdown(text: str) -> Written:
         elif token.type in ("html_block", "front_matter"):
             blocks.append(Block(*_lines_span(text, lines, *token.map), "meta", _section(path)))
     return Written(text, tuple(b for b in blocks if b.end > b.start), title)
+
+
+def html_heading(token) -> bool:
+    return token.type == "html_block" and bool(_HTML_HEADING.fullmatch(token.content))
+
+
+def html_heading_span(text: str, lines: list[int], token) -> tuple[int, str, tuple[int, int]]:
+    """A raw-HTML heading block's level, its words (tags inside it dropped) and where they stand in ``text``."""
+    match = _HTML_HEADING.fullmatch(token.content)
+    assert match is not None
+    start = _offset(text, lines, token.map[0]) + match.start(2)
+    heading = " ".join(_TAG.sub(" ", match.group(2)).split())
+    return int(match.group(1)), heading, (start, start + len(match.group(2)))
+
+
+def contents_entry(inline) -> bool:
+    """A list item that only links to this document's own anchors ("* [When is the next release?](#release)")."""
+    children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip(" ,;|-"))]
+    links = [c for c in children if c.type == "link_open"]
+    inside = 0
+    for child in children:
+        inside += child.type == "link_open"
+        if child.type not in ("link_open", "link_close") and not inside:
+            return False  # words outside a link
+        inside -= child.type == "link_close"
+    return bool(links) and all(str(c.attrs.get("href", "")).startswith("#") for c in links)
 
 
 def plain(inline) -> str:
