@@ -127,6 +127,7 @@ class Citation:
     supports_answer: bool = True  # False when listed only as the closest passage after abstaining
     passage: str = ""  # the source text between passage_start and passage_end
     section: str = ""  # the heading path the quote sits under ("Features › Feature unification"), "" when none
+    layout: str = "prose"  # how the quote is laid out in its source: "prose", "code" (a code block) or "list" (list items)
 
 
 @dataclass(frozen=True)

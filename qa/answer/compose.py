@@ -74,8 +74,13 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
     chosen = select_quotes(corpus, judged, candidates, weights, options, reader.further_at,
                            lambda candidate: reader.judge_one(corpus, candidate, query))
     citations = tuple(citation(corpus, n, q, question_words, supports=True) for n, q in enumerate(chosen, start=1))
-    text = " ".join(f"“{display_text(c.quote)}” [{c.n}]" for c in citations)
+    text = " ".join(f"“{shown_quote(c)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
+
+
+def shown_quote(citation: Citation) -> str:
+    """A quote as the answer text shows it: prose with its wrapped lines joined, code and lists line by line."""
+    return display_text(citation.quote) if citation.layout == "prose" else "\n" + citation.quote.strip("\n") + "\n"
 
 
 def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
@@ -125,5 +130,13 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
         n, doc.source, doc.path, start, end, quote, round(candidate.answers, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
-        doc.text[p_start:p_end], doc.section_at(start),
+        doc.text[p_start:p_end], doc.section_at(start), layout(corpus, candidate.sentence, start, end),
     )
+
+
+def layout(corpus: Corpus, sentence: int, start: int, end: int) -> str:
+    """"code" for a code sentence, "list" for a quote over two or more list items, else "prose"."""
+    if corpus.is_code(sentence):
+        return "code"
+    blocks = corpus.sentence_document(sentence).blocks
+    return "list" if sum(b.kind == "item" and start <= b.start and b.end <= end for b in blocks) >= 2 else "prose"

@@ -13,21 +13,28 @@ the reader, reading one sentence at a time, cannot see which of two neighbours h
 When a further sentence does not fit the quotation budget, its best clause window (a
 verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted instead, if one
 that holds question words fits.
+
+Documentation answers with the thing itself: a sentence ending in ":" ("Let's try our first search by looking for
+all occurrences of the word fast in README.md:") introduces the code block or list that answers. When the first
+quote introduces one, the block (or the list's items) is quoted right after it, verbatim and with its own offsets,
+as much as ``introduced_chars`` holds, cut at a line end.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..index.corpus import Corpus
 from ..read.clean import normalise
 from ..settings import AnswerSettings
+from ..types import Block
 from .score import Candidate, overlap
 
 _CLAUSE_END = re.compile(r"[,;:]\s+|\s+[–—-]\s+|\s+(?=\()")
 MIN_CLAUSE_CHARS = 30
+_INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?)[\s\"'”’)*_`]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,49 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
     further = [c for c in judged[1:] + widened if adds(c)]
     if following is not None and following not in further and adds(following):
         further.insert(0, following)
-    return _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
+    chosen = _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
+    block = introduced(corpus, chosen[0], settings.introduced_chars)
+    if block is None:
+        return chosen
+    rest = [q for q in chosen[1:] if q.end <= block.start or q.start >= block.end]  # not the block's own sentences again
+    return [chosen[0], block, *rest][: max(settings.max_quotes, 2)]
+
+
+def introduced(corpus: Corpus, first: Quote, budget: int) -> Quote | None:
+    """The code block, or the run of list items, that ``first`` introduces: it ends its paragraph with ":" (or "for
+    example") and the document's next block is code or a list item. None otherwise. Unread (its score is 0)."""
+    doc = corpus.sentence_document(first.candidate.sentence)
+    if not doc.blocks or not _INTRODUCES.search(doc.text[first.start : first.end]):
+        return None
+    own = next((b for b in doc.blocks if b.start <= first.start < b.end), None)
+    after = [b for b in doc.blocks if b.start >= first.end and b.kind != "meta"]
+    if own is None or own.end > first.end or not after or after[0].kind not in ("code", "item"):
+        return None  # the sentence does not end its paragraph, or nothing to show follows
+    run = items(after) if after[0].kind == "item" else after[:1]
+    start, end = run[0].start, run[-1].end
+    while end - start > budget and len(run) > 1:
+        run.pop()
+        end = run[-1].end
+    if end - start > budget:
+        end = doc.text.rfind("\n", start, start + budget)
+        if end <= start:
+            return None
+    rows = corpus.sentences
+    sentence = next((s for s in range(first.candidate.sentence + 1, len(rows))
+                     if rows["doc"][s] == rows["doc"][first.candidate.sentence] and int(rows["start"][s]) >= start), None)
+    if sentence is None or int(rows["start"][sentence]) >= end:
+        return None
+    return Quote(replace(first.candidate, sentence=sentence, answers=0.0, span=None), start, end)
+
+
+def items(blocks: list[Block]) -> list[Block]:
+    """The list items at the head of ``blocks``, up to the first block of another kind or section."""
+    run = [blocks[0]]
+    for block in blocks[1:]:
+        if block.kind != "item" or block.section != run[0].section:
+            break
+        run.append(block)
+    return run
 
 
 def next_sentence(corpus: Corpus, best: Candidate, candidates: list[Candidate], judged: list[Candidate],

@@ -17,6 +17,9 @@ CSS = """
 .qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
 .qa-quote { margin: 0 0 .5em 0; }
 .qa-quote q { quotes: "\\201C" "\\201D"; }
+.qa-code { font-family: var(--font-mono, monospace); font-size: .9em; white-space: pre; overflow-x: auto; margin: 0 0 .25em 0;
+  padding: .4em .6em; border-radius: 4px; background: rgba(100,116,139,.12); }
+.qa-list { border-left: 3px solid rgba(100,116,139,.35); padding-left: .6em; }
 .qa-cite { font: inherit; font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer;
   border: 0; background: none; padding: 0; margin: 0; display: inline; }
 .qa-cite:hover { text-decoration: underline; }
@@ -84,11 +87,7 @@ def citation_label(citation: Citation) -> str:
 def answer_html(answer: Answer, max_question_chars: int) -> str:
     """The chat message for an answer, or a clearly different notice for an abstention."""
     if answer.answered:
-        quotes = "".join(
-            f'<p class="qa-quote">“{_quote(c, _pieces(c), lambda text: _lines(join_lines(text)))}” <button type="button" '
-            f'class="qa-cite" aria-label="Show passage {c.n}" title="Show passage {c.n}">[{c.n}]</button></p>'
-            for c in answer.citations
-        )
+        quotes = "".join(_quoted(c) for c in answer.citations)
         body = f'<div class="qa-answer" role="group" aria-label="Answer">{quotes}{_refs(answer.citations, "Sources")}'
     else:
         body = (
@@ -102,6 +101,18 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
             f"{max_question_chars:,} characters were used.</p>"
         )
     return body + _copy_button(answer) + "</div>"
+
+
+def _quoted(c: Citation) -> str:
+    """One quote of an answer with its [n] button: prose in quotation marks, a code block as code, list items as lines."""
+    button = (f'<button type="button" class="qa-cite" aria-label="Show passage {c.n}" title="Show passage {c.n}">'
+              f"[{c.n}]</button>")
+    if c.layout == "code":  # a newline as a character reference: a blank line would end the HTML block in Markdown
+        code = escape(_pieces(c)(c.start, c.end).strip("\n")).replace("\n", "&#10;")
+        return f'<div class="qa-quote"><pre class="qa-code"><code>{code}</code></pre>{button}</div>'
+    if c.layout == "list":
+        return f'<p class="qa-quote qa-list">{_quote(c, _pieces(c), _lines)} {button}</p>'
+    return f'<p class="qa-quote">“{_quote(c, _pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
 
 
 def _copy_button(answer: Answer) -> str:
