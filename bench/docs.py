@@ -19,7 +19,10 @@ later, for tuning, so that the test set stays untouched) and reports:
 - answer quoted: answerable questions with a quote that holds one of the answer
   strings (compared case-blind, whitespace squeezed, wrapped lines joined,
   Markdown ` and * marks dropped, curly quotes made straight);
-- abstained: unanswerable questions the bot declined.
+- abstained: unanswerable questions the bot declined;
+- where the answer is: for each answerable question, the place of the first candidate sentence holding an answer
+  string in the cheap score's order (the reader reads the best ``judged`` of them), so that a miss of the reader
+  tells apart from a miss of the ranking before it.
 """
 
 from __future__ import annotations
@@ -99,9 +102,11 @@ def run(docs: Path, index_dir: Path, reuse: bool = False, question_file: Path = 
         index = Index.build([docs], index_dir)  # with --reuse: unchanged, so nothing is embedded again
     seconds = time.perf_counter() - began
     found = answerable = abstained = unanswerable = 0
-    misses, given = [], []
+    misses, given, places = [], [], []
     for q in questions:
         answer = index.answer(q["question"])
+        if q["answers"]:
+            places.append(answer_place(index, q["question"], q["answers"]))
         cited = [c for c in answer.citations if c.supports_answer] if answer.answered else []
         given.extend((c.source, c.quote) for c in cited)
         if q["answers"]:
@@ -123,8 +128,34 @@ def run(docs: Path, index_dir: Path, reuse: bool = False, question_file: Path = 
         "quotes_given": given,
         "answerable": answerable, "answer_quoted": round(100 * found / max(answerable, 1), 1),
         "unanswerable": unanswerable, "abstained": round(100 * abstained / max(unanswerable, 1), 1),
+        "answer_place": places_summary(index, places),
         "misses": misses,
     }
+
+
+def answer_place(index: Index, question: str, answers: list[str]) -> int | None:
+    """Where the first sentence holding an answer string stands among the question's candidates (1: first), in the
+    cheap score's order, as the reader gets them; None when no candidate holds one."""
+    from qa.answer.score import score_candidates, word_weights
+
+    options = index.settings.answer
+    hits, vector = index.retriever.rank(question, options.passages)
+    candidates = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, question, ""), question, options)
+    wanted = [normal(a) for a in answers]
+    return next((n for n, c in enumerate(candidates, start=1)
+                 if any(a in normal(index.corpus.sentence_text(c.sentence)) for a in wanted)), None)
+
+
+def places_summary(index: Index, places: list[int | None]) -> dict[str, int]:
+    """How many answerable questions have their answer's sentence among those the reader reads, just after, or further."""
+    from qa.answer.reader import load_reader
+
+    judged = load_reader(index.settings.answer.reader).combiner.judged
+    return {f"read (1-{judged})": sum(p is not None and p <= judged for p in places),
+            f"{judged + 1}-8": sum(p is not None and judged < p <= 8 for p in places),
+            "9-20": sum(p is not None and 8 < p <= 20 for p in places),
+            "further": sum(p is not None and p > 20 for p in places),
+            "no candidate holds it": sum(p is None for p in places)}
 
 
 def main() -> None:
