@@ -40,7 +40,7 @@ class Document:
     path: str  # absolute path of the file at index time
     source: str  # display name (the file name)
     text: str
-    sha256: str  # hash of the file's bytes
+    sha256: str  # hash of the file's bytes, marked with its format's reading version where that changed (read.files.READING)
     page_starts: tuple[int, ...] = ()  # PDF: offset where each page's text starts
     blocks: tuple[Block, ...] = ()  # the document's structure, in text order; () for plain text
     title: str = ""  # the document's own title (an HTML <title>, a first heading), "" when it has none

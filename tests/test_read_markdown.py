@@ -82,3 +82,17 @@ def test_a_faq_heading_names_its_section_and_its_contents_list_is_never_a_senten
     assert doc.section_at(doc.text.index("Use the")) == "FAQ › How do I search compressed files?"
     heading = next(b for b in doc.blocks if b.kind == "heading" and "release" in doc.text[b.start : b.end])
     assert doc.text[heading.start : heading.end] == "When is the next release?"  # offsets into the file
+
+
+def test_a_document_read_before_its_format_reading_changed_is_read_again(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from qa.read.files import READING
+
+    (tmp_path / "FAQ.md").write_text(FAQ, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("Plain notes.\n", encoding="utf-8")
+    guide, notes = read_document(tmp_path / "FAQ.md"), read_document(tmp_path / "notes.txt")
+    assert guide.sha256.endswith(READING[".md"]) and len(notes.sha256) == 64
+    earlier = replace(guide, sha256=guide.sha256.removesuffix(READING[".md"]), blocks=())  # stored by an older reading
+    assert read_document(tmp_path / "FAQ.md", earlier) == guide  # read again, with today's structure
+    assert read_document(tmp_path / "FAQ.md", guide) is guide and read_document(tmp_path / "notes.txt", notes) is notes

@@ -95,6 +95,12 @@ def check_file_kind(path: Path) -> Path:
     return resolved
 
 
+# A format whose reading changed: its files are read again by the next build of an index made before (their
+# documents' hash carries the mark), while the others are reused. PDF 2: columns, headings and control characters
+# (2026-12-05); Markdown 2: raw-HTML headings and tables of contents.
+READING = {suffix: "+read2" for suffix in (*PDF_SUFFIXES, *MARKDOWN_SUFFIXES)}
+
+
 def read_document(path: Path, known: Document | None = None, budget: ReadSettings | None = None) -> Document:
     """The document in the file at ``path`` (``known`` when its bytes are unchanged), read within ``budget``."""
     budget = budget or ReadSettings()
@@ -109,7 +115,7 @@ def read_document(path: Path, known: Document | None = None, budget: ReadSetting
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(f"cannot read the file: {error.strerror or error}") from error
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() + READING.get(suffix, "")
     if known is not None and known.sha256 == digest:
         return known
     written = parse(suffix, data, path.name, budget)
