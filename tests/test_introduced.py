@@ -89,3 +89,14 @@ def test_the_answer_quotes_the_command_and_the_chat_shows_it_as_code(guide_index
     assert '<pre class="qa-code"><code>$ rg fast README.md&#10;75:' in html
     listed = replace(cited[1], layout="list", quote="a\n2. b")
     assert "qa-list" in answer_html(Answer("q", True, "", (listed,)), 2000)
+
+
+def test_a_further_quote_that_introduces_a_list_brings_it_right_after_it(guide_index: Index) -> None:
+    corpus = guide_index.corpus
+    first = quote_of(guide_index, "ripgrep reads no configuration file unless told where it is.")
+    rules = quote_of(guide_index, "There are only two rules for the configuration file:")
+    chosen = select_quotes(corpus, [first.candidate, rules.candidate], [], {}, guide_index.settings.answer, 0.5, None)
+    texts = [corpus.documents[0].text[q.start : q.end] for q in chosen]
+    assert texts[:2] == ["ripgrep reads no configuration file unless told where it is.",
+                         "There are only two rules for the configuration file:"]
+    assert texts[2].startswith("Every line is a shell argument") and texts[2].endswith("are ignored.")

@@ -15,9 +15,9 @@ verbatim part of it, cut at commas, semicolons, colons or dashes) is quoted inst
 that holds question words fits.
 
 Documentation answers with the thing itself: a sentence ending in ":" ("Let's try our first search by looking for
-all occurrences of the word fast in README.md:") introduces the code block or list that answers. When the first
-quote introduces one, the block (or the list's items) is quoted right after it, verbatim and with its own offsets,
-as much as ``introduced_chars`` holds, cut at a line end.
+all occurrences of the word fast in README.md:") introduces the code block or list that answers. When a quote
+introduces one (the first that does), the block (or the list's items) is quoted right after it, verbatim and with
+its own offsets, as much as ``introduced_chars`` holds, cut at a line end.
 """
 
 from __future__ import annotations
@@ -69,11 +69,12 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
     if following is not None and following not in further and adds(following):
         further.insert(0, following)
     chosen = _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
-    block = introduced(corpus, chosen[0], settings.introduced_chars)
-    if block is None:
-        return chosen
-    rest = [q for q in chosen[1:] if q.end <= block.start or q.start >= block.end]  # not the block's own sentences again
-    return [chosen[0], block, *rest][: max(settings.max_quotes, 2)]
+    for n, quote in enumerate(chosen):  # the first quote that introduces a block or list brings it, right after it
+        block = introduced(corpus, quote, settings.introduced_chars)
+        if block is not None:
+            rest = [q for q in chosen[n + 1 :] if q.end <= block.start or q.start >= block.end]  # not the block's sentences again
+            return [*chosen[: n + 1], block, *rest][: max(settings.max_quotes, n + 2)]
+    return chosen
 
 
 def introduced(corpus: Corpus, first: Quote, budget: int) -> Quote | None:
