@@ -236,3 +236,20 @@ def test_an_upload_shows_its_progress_in_words_laid_out_cleanly(page, tmp_path: 
     # as shown on screen (innerText), which can lag the DOM while the progress fades out
     expect(page.locator("#library-status")).to_contain_text("passages in", use_inner_text=True)
     remove_source(page, "harbour-log.md (upload)", "harbour-log.md")
+
+
+def test_a_command_is_quoted_after_the_sentence_that_introduces_it_and_shown_as_code(page, tmp_path: Path) -> None:
+    from test_introduced import GUIDE
+
+    guide = tmp_path / "search-guide.md"
+    guide.write_text(GUIDE, encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(guide))
+    page.locator("#library-status", has_text="Indexed search-guide.md").wait_for()
+    ask(page, "What command searches for all occurrences of the word fast in README.md?")
+    answer = page.locator("#chat .qa-answer").last
+    code = answer.locator("pre.qa-code")
+    assert code.count() == 1 and code.inner_text().startswith("$ rg fast README.md\n75:")
+    assert code.evaluate("el => getComputedStyle(el).fontFamily").lower().find("mono") >= 0
+    screenshot(page, "browser-code.png")
+    remove_source(page, "search-guide.md (upload)", "search-guide.md")
