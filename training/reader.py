@@ -17,8 +17,9 @@ weights and the optimiser stay fp32. Deterministic: fixed seeds, a fixed order; 
 ``CHECKPOINT_STEPS`` steps in ``--work`` (outside the work tree, ``~/.cache/qa/``, so that a later checkout on
 the same machine resumes a cut run). ``--device cuda`` trains on a GPU when one is there (never required).
 
-SQuAD 2.0's 8 articles (``../shared/eval/squad2``, with real adversarial questions) are not trained on: the
-probe figures below are held out, and ``training/combiner.py`` calibrates the decision on them by fold.
+SQuAD 2.0's 27 articles (``../shared/eval/squad2``, with real adversarial questions) are not trained on here: the
+probe figures (on the original 8) are held out; ``training/adapt.py`` adapts the reader on them by fold and
+``training/combiner.py`` calibrates the decision.
 
 Run: python -m training.reader             train, write models/reader/ (checkpoints in ~/.cache/qa/reader-train/)
      python -m training.reader --tiny OUT  a handful of questions, end to end, in seconds (CI)
