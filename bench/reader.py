@@ -209,12 +209,12 @@ def run(config: Config) -> Section:
         table.add(f"fold {k}: {articles}", f["questions"], pct(f["answered"]), pct(f["quote_holds_answer"]),
                   pct(f["first_quote_holds_answer"]), pct(f["adversarial_declined"]), f["quotes_per_answer"],
                   pct(f["answer_marked"]))
-    for name, part in (("the original 8 articles", [(i, a) for i, a in every if i.original]),
-                       ("the 19 more articles", [(i, a) for i, a in every if not i.original]), ("all 27 articles", every)):
-        f = figures(part)
+    parts = {"the original 8 articles": figures([(i, a) for i, a in every if i.original]),
+             "the 19 more articles": figures([(i, a) for i, a in every if not i.original]), "all 27 articles": figures(every)}
+    for name, f in parts.items():
         table.add(name, f["questions"], pct(f["answered"]), pct(f["quote_holds_answer"]), pct(f["first_quote_holds_answer"]),
                   pct(f["adversarial_declined"]), f["quotes_per_answer"], pct(f["answer_marked"]))
-    total = figures([(i, a) for i, a in every if i.original])  # the targets: on the original 8
+    total = parts["the original 8 articles"]  # the targets: on the original 8
     table.add("the cheap score alone, no reader (8 other articles)", "", pct(REFERENCE["answered"]),
               pct(REFERENCE["quote_holds_answer"]), "", pct(REFERENCE["adversarial_declined"]), "", "")
     section.tables.append(table)

@@ -22,8 +22,8 @@ from . import write_corpus
 ORIGINAL = Path("squad2") / "squad2-dev-half-train.json"  # 8 articles, 2,917 questions (1,477 adversarial)
 OTHER = Path("squad2") / "squad2-dev-other19-train.json"  # 19 articles, 4,825 questions (2,289 adversarial)
 FILES = (ORIGINAL, OTHER)
-# 3 folds of 9 articles: each fold reader trains on 18 articles (a fold reader of 4 folds of 2 saw only 6), and three
-# fold adaptations are what a 2-core session affords beside the main run (about 7 min each).
+# 3 folds of 8 to 10 articles: each fold reader trains on 17 to 19 articles (a fold reader of 4 folds of 2 saw only
+# 6), and three fold adaptations are what a 2-core session affords beside the main run (about 5 min each).
 FOLDS = 3
 
 

@@ -136,8 +136,8 @@ class AnswerSettings:
       them to decide (it reads 1 since its 6-layer model; the widening kept the 3 it had).
       Sentences quoted only for standing near an unsure first quote are not read (their
       citations' score is 0): their score would not change that they are quoted.
-    - ``introduced_chars``: a first quote ending its paragraph with ":" is followed by the code block or list
-      it introduces, up to this many characters of it (cut at a line end, or after a whole item).
+    - ``introduced_chars``: a quote ending its paragraph with ":" (the first such) is followed by the code block
+      or list it introduces, up to this many characters of it (cut at a line end, or after a whole item).
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated

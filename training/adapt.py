@@ -14,7 +14,7 @@ trains one epoch at a low rate on:
 Fold k's model (``~/.cache/qa/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads
 fold k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 27.
 
-Run: python -m training.adapt [--folds 0 1 2 3] [--shipped] [--init CHECKPOINT]   (after training/reader.py; then
+Run: python -m training.adapt [--folds 0 1 2] [--shipped] [--init CHECKPOINT]   (after training/reader.py; then
      training/combiner.py). The adapted model keeps the layers and recipe of the reader it starts from.
 """
 

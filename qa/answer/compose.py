@@ -11,7 +11,9 @@ verbatim by construction; the answer text shows them with wrapped lines joined
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
+from itertools import islice, takewhile
 from typing import Protocol
 
 import numpy as np
@@ -138,5 +140,6 @@ def layout(corpus: Corpus, sentence: int, start: int, end: int) -> str:
     """"code" for a code sentence, "list" for a quote over two or more list items, else "prose"."""
     if corpus.is_code(sentence):
         return "code"
-    blocks = corpus.sentence_document(sentence).blocks
-    return "list" if sum(b.kind == "item" and start <= b.start and b.end <= end for b in blocks) >= 2 else "prose"
+    blocks = corpus.sentence_document(sentence).blocks  # in text order: only those from the quote's start are looked at
+    inside = takewhile(lambda b: b.start < end, islice(blocks, bisect_left(blocks, start, key=lambda b: b.start), None))
+    return "list" if sum(b.kind == "item" and b.end <= end for b in inside) >= 2 else "prose"

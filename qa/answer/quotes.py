@@ -23,8 +23,10 @@ its own offsets, as much as ``introduced_chars`` holds, cut at a line end.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import islice
 
 from ..index.corpus import Corpus
 from ..read.clean import normalise
@@ -83,35 +85,30 @@ def introduced(corpus: Corpus, first: Quote, budget: int) -> Quote | None:
     doc = corpus.sentence_document(first.candidate.sentence)
     if not doc.blocks or not _INTRODUCES.search(doc.text[first.start : first.end]):
         return None
-    own = next((b for b in doc.blocks if b.start <= first.start < b.end), None)
-    after = [b for b in doc.blocks if b.start >= first.end and b.kind != "meta"]
-    if own is None or own.end > first.end or not after or after[0].kind not in ("code", "item"):
+    own = doc.blocks[bisect_right(doc.blocks, first.start, key=_start) - 1]  # blocks are in text order
+    following = (b for b in islice(doc.blocks, bisect_left(doc.blocks, first.end, key=_start), None) if b.kind != "meta")
+    head = next(following, None)
+    if not own.start <= first.start < own.end or own.end > first.end or head is None or head.kind not in ("code", "item"):
         return None  # the sentence does not end its paragraph, or nothing to show follows
-    run = items(after) if after[0].kind == "item" else after[:1]
-    start, end = run[0].start, run[-1].end
-    while end - start > budget and len(run) > 1:
-        run.pop()
-        end = run[-1].end
-    if end - start > budget:
-        end = doc.text.rfind("\n", start, start + budget)
-        if end <= start:
+    end = head.end
+    for block in following if head.kind == "item" else ():  # the items of the same list, as many whole ones as fit
+        if block.kind != "item" or block.section != head.section or block.end - head.start > budget:
+            break
+        end = block.end
+    if end - head.start > budget:
+        end = doc.text.rfind("\n", head.start, head.start + budget)
+        if end <= head.start:
             return None
     rows = corpus.sentences
     sentence = next((s for s in range(first.candidate.sentence + 1, len(rows))
-                     if rows["doc"][s] == rows["doc"][first.candidate.sentence] and int(rows["start"][s]) >= start), None)
+                     if rows["doc"][s] == rows["doc"][first.candidate.sentence] and int(rows["start"][s]) >= head.start), None)
     if sentence is None or int(rows["start"][sentence]) >= end:
         return None
-    return Quote(replace(first.candidate, sentence=sentence, answers=0.0, span=None), start, end)
+    return Quote(replace(first.candidate, sentence=sentence, answers=0.0, span=None), head.start, end)
 
 
-def items(blocks: list[Block]) -> list[Block]:
-    """The list items at the head of ``blocks``, up to the first block of another kind or section."""
-    run = [blocks[0]]
-    for block in blocks[1:]:
-        if block.kind != "item" or block.section != run[0].section:
-            break
-        run.append(block)
-    return run
+def _start(block: Block) -> int:
+    return block.start
 
 
 def next_sentence(corpus: Corpus, best: Candidate, candidates: list[Candidate], judged: list[Candidate],

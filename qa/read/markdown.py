@@ -47,12 +47,8 @@ def read_markdown(text: str) -> Written:
             kinds.pop()
         elif token.map is None:
             continue
-        elif token.type == "heading_open" or html_heading(token):
-            if token.type == "heading_open":
-                level, heading = int(token.tag[1:]), plain(tokens[i + 1])  # markdown-it's heading tags are h1 to h6
-                span = _inline_span(text, lines, token.map, tokens[i + 1].content)
-            else:
-                level, heading, span = html_heading_span(text, lines, token)
+        elif (found := heading_at(text, lines, tokens, i)) is not None:
+            level, heading, span = found
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, heading))
@@ -75,17 +71,17 @@ def read_markdown(text: str) -> Written:
     return Written(text, tuple(b for b in blocks if b.end > b.start), title)
 
 
-def html_heading(token) -> bool:
-    return token.type == "html_block" and bool(_HTML_HEADING.fullmatch(token.content))
-
-
-def html_heading_span(text: str, lines: list[int], token) -> tuple[int, str, tuple[int, int]]:
-    """A raw-HTML heading block's level, its words (tags inside it dropped) and where they stand in ``text``."""
-    match = _HTML_HEADING.fullmatch(token.content)
-    assert match is not None
+def heading_at(text: str, lines: list[int], tokens, i: int) -> tuple[int, str, tuple[int, int]] | None:
+    """The level, words and place in ``text`` of the heading that token ``i`` opens: a ``#`` heading, or an HTML block
+    that is one heading element (``<h3 name="release">When is the next release?</h3>``, tags inside it dropped)."""
+    token = tokens[i]
+    if token.type == "heading_open":  # markdown-it's heading tags are h1 to h6
+        return int(token.tag[1:]), plain(tokens[i + 1]), _inline_span(text, lines, token.map, tokens[i + 1].content)
+    match = _HTML_HEADING.fullmatch(token.content) if token.type == "html_block" else None
+    if match is None:
+        return None
     start = _offset(text, lines, token.map[0]) + match.start(2)
-    heading = " ".join(_TAG.sub(" ", match.group(2)).split())
-    return int(match.group(1)), heading, (start, start + len(match.group(2)))
+    return int(match.group(1)), " ".join(_TAG.sub(" ", match.group(2)).split()), (start, start + len(match.group(2)))
 
 
 def contents_entry(inline) -> bool:
