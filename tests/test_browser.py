@@ -222,13 +222,20 @@ def test_an_upload_shows_its_progress_in_words_laid_out_cleanly(page, tmp_path: 
     notes.write_text(long_notes(), encoding="utf-8")
     page.get_by_role("tab", name="Library").click()
     page.locator("#upload input[type=file]").set_input_files(str(notes))
-    level = page.locator("#library-status .progress-level", has_text="Embedding passages")
-    level.wait_for()
-    text = page.locator("#library-status .progress-text")
-    assert "passages" in text.inner_text() and "batch" not in text.inner_text()
-    bar, counter = page.locator("#library-status .progress-bar-wrap").bounding_box(), text.bounding_box()
-    assert bar and counter and (counter["y"] >= bar["y"] + bar["height"] or counter["y"] + counter["height"] <= bar["y"])
-    assert page.locator("#library-status .html-container").evaluate("e => getComputedStyle(e).visibility") == "hidden"
+    # one snapshot in the page at the moment embedding shows (separate calls could straddle its end on a fast machine)
+    seen = page.wait_for_function("""() => {
+        const root = document.querySelector('#library-status');
+        const level = root && root.querySelector('.progress-level');
+        if (!level || !level.textContent.includes('Embedding passages')) return null;
+        const box = e => { const r = e.getBoundingClientRect(); return {y: r.y, height: r.height}; };
+        const text = root.querySelector('.progress-text'), bar = root.querySelector('.progress-bar-wrap');
+        return {text: text.innerText, bar: box(bar), counter: box(text),
+                visibility: getComputedStyle(root.querySelector('.html-container')).visibility};
+    }""", polling="raf").json_value()
+    bar, counter = seen["bar"], seen["counter"]
+    assert "passages" in seen["text"] and "batch" not in seen["text"]
+    assert counter["y"] >= bar["y"] + bar["height"] or counter["y"] + counter["height"] <= bar["y"]
+    assert seen["visibility"] == "hidden"
     screenshot(page, "browser-progress.png")
     page.locator("#library-status", has_text="You can ask about it now").wait_for()
     from playwright.sync_api import expect
