@@ -145,3 +145,25 @@ def test_a_checkpoint_of_another_run_is_not_resumed(tmp_path: Path) -> None:
     torch.save({"run": {"pairs": 99}}, tmp_path / "checkpoint.pt")
     with pytest.raises(SystemExit, match="another run"):
         training.train(pairs, 1, 1, 24, work=tmp_path, log=False)
+
+
+def test_the_span_margin_is_the_lowest_at_which_marks_stay_right_often_enough() -> None:
+    from training.probe import lowest_bar
+
+    marks = [(5.0, True), (3.0, True), (1.0, False), (0.0, True), (-1.0, True), (-2.0, False), (-3.0, False), (-4.0, False)]
+    assert lowest_bar(marks, 0.8) == -1.0  # 4 of the 5 marks at -1 or above are right; going lower falls under 80%
+    assert lowest_bar(marks, 1.0) == 3.0
+    assert lowest_bar([(1.0, False)], 0.5) == float("inf")  # no margin is right often enough: mark nothing
+
+
+def test_qatrain_shares_of_every_nth_question_split_it_without_overlap() -> None:
+    from training import qadata
+
+    root = Path(__file__).resolve().parents[2] / "shared" / "eval" / "qatrain"
+    name = "squadshifts/new_wiki_v1.0.json.gz"
+    if not (root / name).exists():
+        pytest.skip("needs ../shared/eval/qatrain (public data, not in a user's clone)")
+    shares = [qadata.load(root, 2, (name,), qed=False, offset=k)[1] for k in range(2)]
+    whole = qadata.load(root, 1, (name,), qed=False)[1]
+    assert len(shares[0]) + len(shares[1]) == len(whole) and abs(len(shares[0]) - len(shares[1])) <= len(whole) // 50
+    assert sorted(map(repr, shares[0] + shares[1])) == sorted(map(repr, whole))

@@ -30,6 +30,7 @@ from evaldata.squad2 import FOLDS
 from qa.answer.combiner import COMBINER_FILE, FEATURES, Combiner, Linear
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder
 from qa.evaluate import contains_answer
+from training.probe import lowest_bar
 
 # The share of answerable questions answered at the chosen threshold: at least 88%, the bar for a useful bot. Held
 # out, adapted reader, 4 read: 0.83 -> 83.1% answered, 51.5% declined; 0.87 -> 86.3%, 43.6%; 0.89 -> 88.4%, 39.6%;
@@ -131,13 +132,8 @@ def further_bar(records: list[dict], rank: Linear, decide: Linear, answer_at: fl
         if len(r["rows"]) > 1 and decide.probability(r["rows"]).max() >= answer_at:
             p = rank.probability(r["rows"])
             seconds += [(float(p[i]), bool(r["answerable"] and r["labels"][i])) for i in quote_order(r["rows"], rank, reorder)[1:]]
-    seconds.sort(reverse=True)
-    right, bar = 0, 1.0
-    for n, (p, holds) in enumerate(seconds, start=1):
-        right += holds
-        if right / n >= FURTHER_PRECISION:
-            bar = p
-    return bar
+    bar = lowest_bar(seconds, FURTHER_PRECISION)
+    return min(bar, 1.0)
 
 
 def figures(records: list[dict], combiner: Combiner) -> dict[str, float]:

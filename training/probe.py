@@ -73,3 +73,34 @@ def evaluate(model_dir: Path, questions: list[ProbeQuestion]) -> dict[str, float
     return {"questions": len(questions), "auroc": float(roc_auc_score(kinds, best_a)),
             "declined_at_85_answered": float(np.mean(best_a[~kinds] < cut)), "top_sentence_holds_answer": float(np.mean(top)),
             "span_marked_f1_over_half": float(np.mean(marked)) if marked else 0.0}
+
+
+def span_marks(model_dir: Path, questions: list[ProbeQuestion]) -> list[tuple[float, bool]]:
+    """For each answerable question, in the sentence the reader puts first: how far the span head's best span beats
+    "no answer" (its margin), and whether that span is right (token F1 >= 0.5; never when the sentence holds no answer)."""
+    from dataclasses import replace
+
+    from qa.answer.crossencoder import load_cross_encoder
+    from qa.evaluate import token_f1
+
+    reader = replace(load_cross_encoder(str(model_dir)), span_margin=-np.inf)  # every best span, with its margin
+    marks = []
+    for q in questions:
+        if not q.gold:
+            continue
+        texts = [pair_text(q.title, s) for s in q.sentences]
+        first = int(np.argmax(reader.score(q.text, texts)))
+        reading = reader.read(q.text, [texts[first]])[0]
+        found = texts[first][reading.span[0]:reading.span[1]] if reading.span else ""
+        marks.append((reading.margin, first in q.gold and max(token_f1(found, a) for a in q.answers) >= 0.5))
+    return marks
+
+
+def lowest_bar(scored: list[tuple[float, bool]], precision: float) -> float:
+    """The lowest score at which the items scoring at least that are right ``precision`` of the time (inf: none)."""
+    right, bar = 0, float("inf")
+    for n, (score, holds) in enumerate(sorted(scored, key=lambda s: -s[0]), start=1):
+        right += holds
+        if right / n >= precision:
+            bar = score
+    return bar
