@@ -5,7 +5,12 @@ index is missing, stale or damaged; when it is up to date that takes a second an
 The app's index is its own, in data/index/ beside the uploads: `qa index` and the README's Python examples
 write index/, so they never drop the uploads from it.
 Options: --host/QA_HOST, --port/QA_PORT, --index/QA_INDEX (a folder) or --store/QA_STORE (a postgresql:// URL),
---seeds/QA_SEEDS, --data/QA_DATA.
+--seeds/QA_SEEDS, --data/QA_DATA, --users/QA_USERS (the users file, default DATA/users.json).
+
+Login: with users in the users file the page asks for a name and password (readers ask; editors also change the
+library). Served beyond this machine (--host other than 127.0.0.1/localhost) without users, the app refuses to
+start unless --no-login says so. `python app.py --add-user NAME [--role editor]` adds a user (the password is read
+from the terminal, or from standard input when it is not one).
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from qa.app import Service
+    from qa.app.access import Access
 
 CONCURRENCY = 2  # questions answered at once (the machine has few cores)
 QUEUE_SIZE = 32  # requests waiting beyond that are turned away with a "busy" message
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 APP_INDEX = "index"  # under the data folder: what `qa index` writes (./index) never replaces the app's index
 
 log = logging.getLogger("qa.app")
@@ -37,10 +44,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="index folder, or a PostgreSQL URL shared by several app processes (default: DATA/index)")
     parser.add_argument("--seeds", default=env("QA_SEEDS", "seeds"), help="folder of seed documents (default: seeds)")
     parser.add_argument("--data", default=env("QA_DATA", "data"), help="folder for uploads and upload temp files (default: data)")
+    parser.add_argument("--users", default=env("QA_USERS"), help="the users file (default: DATA/users.json)")
+    parser.add_argument("--no-login", action="store_true", help="serve beyond this machine with no login (anyone may change the library)")
+    parser.add_argument("--add-user", metavar="NAME", help="add a user (or change their password and role) and exit")
+    parser.add_argument("--role", choices=("reader", "editor"), default="reader", help="the added user's role (default: reader)")
     args = parser.parse_args(argv)
     if not args.index:  # the app's own index, beside its uploads
         args.index = str(Path(args.data) / APP_INDEX)
+    args.users = Path(args.users) if args.users else Path(args.data) / "users.json"
     return args
+
+
+def add_user(args: argparse.Namespace) -> int:
+    """``--add-user``: the password from the terminal (asked twice) or from standard input."""
+    import getpass
+
+    from qa.app.users import add_user as write_user
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.add_user}: ")
+        if getpass.getpass("Again: ") != password:
+            print("qa: error: the two passwords differ; nothing was changed", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    write_user(args.users, args.add_user, args.role, password)
+    print(f"qa: {args.add_user} ({args.role}) can log in; users are kept in {args.users}")
+    return 0
+
+
+def login_needed(host: str, users: object, no_login: bool) -> str | None:
+    """Why the app must not start (None: it may): served beyond this machine, with nobody to log in as."""
+    if host in LOOPBACK or users or no_login:
+        return None
+    return (f"--host {host} lets anyone on the network ask, upload and remove documents; add a user first "
+            f"(python app.py --add-user NAME --role editor), or start with --no-login to allow that")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from qa import QAError
     from qa.app import Library, Service
+    from qa.app.access import Access
+    from qa.app.users import Users
+
+    try:
+        if args.add_user:
+            return add_user(args)
+        access = Access(Users.load(args.users))
+    except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 1
+    refusal = login_needed(args.host, access.users, args.no_login)
+    if refusal:
+        print(f"qa: error: {refusal}", file=sys.stderr)
+        return 2
+    if args.no_login and args.host not in LOOPBACK:
+        log.warning("NO LOGIN: anyone who can reach %s:%d may ask, upload and remove documents", args.host, args.port)
 
     library = Library(Path(args.seeds), Path(args.data).resolve())
     # Before gradio is imported: uploads land under data/ only, and nothing is sent anywhere.
@@ -63,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = service.sources()
     log.info("%d sources, %d indexed passages in %s", len(rows), sum(r.passages for r in rows), service.shown_location())
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
-    serve(service, args.host, args.port)
+    log.info("login: %s", f"{len(access.users.users)} users in {args.users}" if access.users else "off")
+    serve(service, args.host, args.port, access)
     return 0
 
 
@@ -76,12 +131,13 @@ def configure_logging() -> None:
     log.setLevel(logging.INFO)
 
 
-def serve(service: Service, host: str, port: int) -> None:
+def serve(service: Service, host: str, port: int, access: Access) -> None:
     """Build the page, start its queue (bounded) and serve it until interrupted."""
     from qa.app.render import CSS
+    from qa.app.users import ExpiringTokens
     from qa.app.webapp import CITE_CLICK_JS, build_app
 
-    demo = build_app(service)
+    demo = build_app(service, access)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     demo.launch(
         server_name=host,
@@ -92,7 +148,14 @@ def serve(service: Service, host: str, port: int) -> None:
         show_error=False,  # errors reach the page as chat messages, never as tracebacks
         max_file_size=service.library.max_upload_bytes,
         footer_links=["api"],
+        auth=access.users.check if access.users else None,
+        auth_message="Log in with the name and password an editor gave you.",
+        prevent_thread_lock=True,
+        enable_monitoring=False,  # /monitoring and run history: nothing about other users' traffic for anyone
+        run_history=False,
     )
+    demo.server_app.tokens = ExpiringTokens()  # Gradio keeps a login until the server stops
+    demo.block_thread()
 
 
 if __name__ == "__main__":

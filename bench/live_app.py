@@ -26,16 +26,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(folder: Path, seeds: Path = REPO / "seeds", *, fake: bool = False) -> Iterator[str]:
+def running_app(folder: Path, seeds: Path = REPO / "seeds", *, fake: bool = False, options: tuple[str, ...] = ()) -> Iterator[str]:
     """The URL of a live app serving ``seeds``; index, uploads and logs live in ``folder``.
 
     ``fake``: the app runs with the fake embedder (tests/fake_model.py): no model, starts in seconds.
+    ``options``: more app.py options (``--users FILE``, say).
     """
     port = free_port()
     log = folder / "app.log"
     program = [str(REPO / "tests" / "fake_model.py"), "app"] if fake else [str(REPO / "app.py")]
     command = [sys.executable, *program, "--port", str(port), "--seeds", str(seeds),
-               "--index", str(folder / "index"), "--data", str(folder / "data")]
+               "--index", str(folder / "index"), "--data", str(folder / "data"), *options]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)

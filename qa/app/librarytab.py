@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from .. import MAIN_SUFFIXES, SUPPORTED_SUFFIXES, QAError
+from .access import Access
 from .render import empty_sources_html, notice_html, sources_table_html
 from .service import Change, Service, SourceRow
 
@@ -25,9 +26,9 @@ UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 REFRESH_SECONDS = 5  # how often an open page re-reads the library (changes made in another tab or process)
 
 
-def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tuple], list[Any]]:
+def library_tab(service: Service, examples: gr.Dataset, access: Access) -> tuple[Callable[[], tuple], list[Any]]:
     """The tab's components and events; returns the function that reads the library into them (for page load)
-    and the components it fills."""
+    and the components it fills. Each change asks ``access`` first (editors only, when there is a login)."""
     limit = service.library.max_upload_bytes / 2**20
     upload = gr.File(label=f"Add documents ({', '.join(MAIN_SUFFIXES)}; up to {limit:.0f} MiB each)",
                      file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
@@ -45,13 +46,21 @@ def library_tab(service: Service, examples: gr.Dataset) -> tuple[Callable[[], tu
         restore = gr.Button("Bring back", scale=1, elem_id="restore")
     listing = [table, choice, removed, restoring, examples]
     outputs = [upload, status, *listing]
-    upload.upload(lambda files, progress=gr.Progress(track_tqdm=True): add_files(service, files, progress),
-                  upload, outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1,
-                  show_progress_on=status, preprocess=False)
-    remove.click(lambda name: change(service, lambda: service.remove(find(service, name)), "removing", name), choice,
-                 outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
-    restore.click(lambda name: change(service, lambda: service.restore(seed_name(name)), "bringing back", name), removed,
-                  outputs, api_visibility="private", concurrency_id="library", concurrency_limit=1, show_progress_on=status)
+
+    def add(files: list[dict | str] | None, request: gr.Request, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:
+        return add_files(service, files, progress, lambda: access.change(request))
+
+    def drop(name: str | None, request: gr.Request) -> tuple:
+        return change(service, lambda: allowed(access, request, lambda: service.remove(find(service, name or ""))), "removing", name)
+
+    def bring_back(name: str | None, request: gr.Request) -> tuple:
+        return change(service, lambda: allowed(access, request, lambda: service.restore(seed_name(name or ""))), "bringing back", name)
+
+    library: dict[str, Any] = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "library", "concurrency_limit": 1,
+               "show_progress_on": status}
+    upload.upload(add, upload, preprocess=False, **library)
+    remove.click(drop, choice, **library)
+    restore.click(bring_back, removed, **library)
     gr.Timer(REFRESH_SECONDS).tick(lambda: library_view(service, keep=True), None, listing, api_visibility="private",
                                     queue=False, show_progress="hidden")
     return lambda: library_view(service), listing
@@ -69,12 +78,19 @@ def library_view(service: Service, keep: bool = False) -> tuple:
             gr.update(samples=samples, visible=bool(samples)))
 
 
-def add_files(service: Service, files: list[dict | str] | None, progress: Any) -> tuple:
+def allowed(access: Access, request: Any, apply: Callable[[], Change]) -> Change:
+    access.change(request)
+    return apply()
+
+
+def add_files(service: Service, files: list[dict | str] | None, progress: Any, allow: Callable[[], None] = lambda: None) -> tuple:
     """Index uploaded files. ``files``: Gradio's file data (not preprocessed: no empty temp file is left
-    per upload, and our own checks give the messages); each temporary copy is deleted whatever happens."""
+    per upload, and our own checks give the messages); each temporary copy is deleted whatever happens.
+    ``allow`` raises a QAError when this client may not add files now."""
     received = [uploaded(item) for item in files or []]
-    progress(0.0, desc=f"Reading {', '.join(name for _, name in received)}…")  # then "Embedding passages n/N"
     try:
+        allow()
+        progress(0.0, desc=f"Reading {', '.join(name for _, name in received)}…")  # then "Embedding passages n/N"
         result = service.add(received, progress=True)
         kind = "error" if result.rejected and not result.added else "notice"
         message = notice_html(result.summary(), kind if result.rejected else "ok")

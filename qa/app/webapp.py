@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import gradio as gr
 
 from .. import Answer, QAError
 from ..errors import QuestionError
+from .access import Access
 from .librarytab import library_tab
 from .render import (
     answer_html,
@@ -100,7 +100,16 @@ class Page(gr.Blocks):
             raise gr.Error(f"This endpoint takes {len(block_fn.inputs)} values{names}; the request had {len(inputs)}.") from error
 
 
-def build_app(service: Service) -> gr.Blocks:
+def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
+    """The page and the API; ``access`` says who may change the library and how often anyone may ask."""
+    access = access or Access()
+
+    def asked(question: str, chat: list[dict], turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
+        yield from ask_turn(service, question, chat, turns, lambda: access.ask(request))
+
+    def asked_example(sample: list[str], chat: list[dict], turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
+        yield from ask_turn(service, sample[0], chat, turns, lambda: access.ask(request))
+
     with Page(title="qa: ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])  # one Turn per assistant message, in order
         shown = gr.State({})  # the Turn whose sources are on screen
@@ -123,16 +132,16 @@ def build_app(service: Service) -> gr.Blocks:
                     chooser = gr.Radio([], label="Citation", visible=False, elem_id="citations")
                     panel = gr.HTML(empty_sources_html(), elem_id="passage")
                 with gr.Tab("Library") as library:
-                    read_library, listing = library_tab(service, examples)
+                    read_library, listing = library_tab(service, examples, access)
 
         # An answer in two steps of one event: the question shows at once with a placeholder and Ask is disabled,
         # then the answer replaces the placeholder. While it is pending, the same trigger is ignored ("once").
         ask_inputs = [box, chat, turns]
         ask_outputs = [box, chat, turns, shown, chooser, panel, send]
         for event in (send.click, box.submit):
-            event(partial(ask_turn, service), ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
+            event(asked, ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
                   show_progress="hidden", trigger_mode="once").then(None, js=FOCUS_JS)
-        examples.click(partial(ask_example, service), [examples, chat, turns], ask_outputs, api_visibility="private",
+        examples.click(asked_example, [examples, chat, turns], ask_outputs, api_visibility="private",
                        concurrency_id="answer", show_progress="hidden", trigger_mode="once").then(None, js=FOCUS_JS)
         chooser.input(show_citation, [chooser, shown], panel, api_visibility="private", queue=False)
         cited = gr.Number(visible=False)  # the [n] clicked in the chat, set by CITE_CLICK_JS
@@ -144,23 +153,21 @@ def build_app(service: Service) -> gr.Blocks:
         chat.clear(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
         for event in (demo.load, library.select):  # the library on disk, whatever this server process saw before
             event(read_library, None, listing, api_visibility="private", queue=False, show_progress="hidden")
-        api(service)
+        api(service, access)
     return demo
 
 
 # ----- chat ----------------------------------------------------------------------
 
 
-def ask_turn(service: Service, question: str, chat: list[dict], turns: list[Turn]) -> Iterator[tuple]:
-    """The page's ask event: first the question with a "looking" placeholder and Ask disabled, then ``respond``."""
+def ask_turn(service: Service, question: str, chat: list[dict], turns: list[Turn],
+             allow: Callable[[], None] = lambda: None) -> Iterator[tuple]:
+    """The page's ask event: first the question with a "looking" placeholder and Ask disabled, then ``respond``
+    (``allow`` raises a QAError for a client over its share)."""
     if (question or "").strip():
         waiting = [*chat, user_message(question), {"role": "assistant", "content": pending_html()}]
         yield "", waiting, turns, gr.update(), gr.update(), gr.update(), gr.update(interactive=False)
-    yield *respond(service, question, chat, turns), gr.update(interactive=True)
-
-
-def ask_example(service: Service, sample: list[str], chat: list[dict], turns: list[Turn]) -> Iterator[tuple]:
-    yield from ask_turn(service, sample[0], chat, turns)
+    yield *respond(service, question, chat, turns, allow), gr.update(interactive=True)
 
 
 def user_message(question: str) -> dict[str, str]:
@@ -169,13 +176,14 @@ def user_message(question: str) -> dict[str, str]:
     return {"role": "user", "content": question_html(printable(question.strip()))}
 
 
-def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]) -> tuple:
+def respond(service: Service, question: str, chat: list[dict], turns: list[Turn], allow: Callable[[], None] = lambda: None) -> tuple:
     question = (question or "").strip()
     history = [(t["question"], t["text"]) for t in turns if "text" in t]  # answers and abstentions, not errors
     messages = [user_message(question)] if question else []
     try:
         if not question:
             raise QuestionError(EMPTY_PROMPT.format(next(iter(service.library.examples()), GENERIC_EXAMPLE)))
+        allow()
         answer = service.ask(question, history)
         turn = make_turn(question, answer)
         content = answer_html(answer, service.index.settings.max_question_chars)
@@ -228,23 +236,25 @@ def select_turn(chat: list[dict], turns: list[Turn], cited: float | None, event:
 # ----- API -----------------------------------------------------------------------
 
 
-def api(service: Service) -> None:
+def api(service: Service, access: Access) -> None:
     """Named endpoints for scripts: `/ask` and `/retrieve` return plain JSON data.
 
     Every failure reaches the client as a message that says what was wrong (a ``gr.Error``),
     never Gradio's generic one; paths are shown inside their library folder, never as server paths.
     """
 
-    def ask(question: str, history: list[list[str]] | None = None) -> dict:
+    def ask(question: str, history: list[list[str]] | None = None, request: gr.Request = None) -> dict:  # type: ignore[assignment]
         """Answer `question` with verbatim quotes. `history`: earlier [question, answer] pairs, for follow-ups."""
         with api_errors("answering"):
+            access.ask(request)
             data = service.ask(question, history).to_dict()
             shown = service.library.relative_paths()
             return {**data, "citations": [client_safe(c, shown) for c in data["citations"]]}
 
-    def retrieve(question: str, k: int = 5) -> list[dict]:
+    def retrieve(question: str, k: int = 5, request: gr.Request = None) -> list[dict]:  # type: ignore[assignment]
         """The `k` passages that best match `question`, best first."""
         with api_errors("retrieving"):
+            access.ask(request)
             passages = service.retrieve(question, whole_number(k))
             shown = service.library.relative_paths()
             return [client_safe(asdict(passage), shown) for passage in passages]
