@@ -133,6 +133,9 @@ def configure_logging() -> None:
 
 def serve(service: Service, host: str, port: int, access: Access) -> None:
     """Build the page, start its queue (bounded) and serve it until interrupted."""
+    from starlette.middleware import Middleware
+
+    from qa.app.guard import Guard
     from qa.app.render import CSS
     from qa.app.users import ExpiringTokens
     from qa.app.webapp import CITE_CLICK_JS, build_app
@@ -153,6 +156,7 @@ def serve(service: Service, host: str, port: int, access: Access) -> None:
         prevent_thread_lock=True,
         enable_monitoring=False,  # /monitoring and run history: nothing about other users' traffic for anyone
         run_history=False,
+        app_kwargs={"middleware": [Middleware(Guard, access=access, max_upload_bytes=service.library.max_upload_bytes)]},
     )
     demo.server_app.tokens = ExpiringTokens()  # Gradio keeps a login until the server stops
     demo.block_thread()

@@ -151,7 +151,9 @@ def test_a_reader_asks_but_only_an_editor_changes_the_library(app: str) -> None:
     assert reader.login("rita", USERS["rita"][1]) == 200 and editor.login("ed", USERS["ed"][1]) == 200
     assert reader.ask("How many Russian peacekeepers were deployed?")["citations"]
     config = reader.http.get("/config").json()
-    refused = reader.event("upload", "upload", [reader.upload("notes.md", "# Notes\n\nThe lighthouse keeper is Ada.\n")], config)
+    assert reader.http.post("/gradio_api/upload", files={"files": ("n.md", b"# n", "text/markdown")}).status_code == 403
+    # the editor's file in the reader's upload event: the event itself refuses too
+    refused = reader.event("upload", "upload", [editor.upload("notes.md", "# Notes\n\nThe lighthouse keeper is Ada.\n")], config)
     assert "may ask but not change the library" in json.dumps(refused["output"])
     refused = reader.event("remove", "click", ["seed:" + next(p.name for p in sorted((REPO / "seeds").glob("*.txt")))], config)
     assert "may ask but not change the library" in json.dumps(refused["output"])
@@ -163,7 +165,7 @@ def test_a_reader_asks_but_only_an_editor_changes_the_library(app: str) -> None:
     assert "Indexed notes.md" in json.dumps(added["output"])
 
 
-def test_in_the_browser_a_reader_logs_in_asks_and_is_refused_an_upload(app: str, tmp_path: Path) -> None:
+def test_in_the_browser_a_reader_logs_in_asks_and_sees_no_upload_or_removal(app: str) -> None:
     from test_browser import CHROMIUM, headless_chromium, screenshot
 
     if CHROMIUM is None:
@@ -183,9 +185,44 @@ def test_in_the_browser_a_reader_logs_in_asks_and_is_refused_an_upload(app: str,
         page.locator("#question textarea").fill("How many Russian peacekeepers were deployed?")
         page.locator("#question textarea").press("Enter")
         page.locator("#chat .qa-answer, #chat .qa-abstain").first.wait_for()
-        notes = tmp_path / "notes.md"
-        notes.write_text("# Notes\n\nThe lighthouse keeper is Ada.\n", encoding="utf-8")
         page.get_by_role("tab", name="Library").click()
-        page.locator("#upload input[type=file]").set_input_files(str(notes))
-        page.locator("#library-status", has_text="may ask but not change the library").wait_for()
+        page.locator("#library-status", has_text="rita may ask; an editor adds and removes documents").wait_for()
+        assert page.locator("#sources").is_visible()
+        assert not page.locator("#upload").is_visible() and not page.locator("#remove").is_visible()
         screenshot(page, "browser-reader-refused.png")
+
+
+@pytest.fixture(scope="module")
+def open_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app on this machine only, with no login (as `make run` serves it)."""
+    with running_app(tmp_path_factory.mktemp("open-app"), fake=True) as url:
+        yield url
+
+
+def test_requests_are_bounded_before_gradio_reads_them(app: str, open_app: str) -> None:
+    reader, stranger = Visitor(app), Visitor(app)
+    assert reader.login("rita", USERS["rita"][1]) == 200
+    history = [["q", "a" * 10]] * 200_000  # about 3 MB: refused before it is read
+    for client in (reader.http, stranger.http, Visitor(open_app).http):
+        too_big = client.post("/gradio_api/call/ask", json={"data": ["How many?", history]})
+        assert too_big.status_code == 413 and "at most" in too_big.json()["error"]
+    assert reader.http.post("/gradio_api/upload", files={"files": ("x.md", b"# x", "text/markdown")}).status_code == 403
+    assert stranger.http.post("/gradio_api/upload", files={"files": ("x.md", b"# x", "text/markdown")}).status_code == 401
+    anyone = Visitor(open_app).http
+    codes = [anyone.post("/gradio_api/upload", files={"files": (f"x{i}.md", b"# x", "text/markdown")}).status_code
+             for i in range(22)]
+    assert codes[:20] == [200] * 20 and codes[20:] == [429, 429]
+    assert "try again in" in anyone.post("/gradio_api/upload", files={"files": ("y.md", b"# y", "text/markdown")}).json()["error"]
+    assert Visitor(open_app).ask("How many Russian peacekeepers were deployed?")["citations"]  # the others go on
+
+
+def test_the_page_keeps_only_its_last_turns() -> None:
+    from qa.app.webapp import recent
+
+    chat, turns = [], []
+    for n in range(5):
+        chat += [{"role": "user", "content": f"q{n}"}, {"role": "assistant", "content": f"a{n}"}]
+        turns.append({"question": f"q{n}"})
+    kept_chat, kept_turns = recent(chat, turns, kept=2)
+    assert [m["content"] for m in kept_chat] == ["q3", "a3", "q4", "a4"] and kept_turns == turns[3:]
+    assert recent(chat, turns, kept=9) == (chat, turns)

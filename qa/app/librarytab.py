@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
@@ -26,9 +26,16 @@ UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 REFRESH_SECONDS = 5  # how often an open page re-reads the library (changes made in another tab or process)
 
 
-def library_tab(service: Service, examples: gr.Dataset, access: Access) -> tuple[Callable[[], tuple], list[Any]]:
-    """The tab's components and events; returns the function that reads the library into them (for page load)
-    and the components it fills. Each change asks ``access`` first (editors only, when there is a login)."""
+class LibraryTab(NamedTuple):
+    read: Callable[[], tuple]  # reads the library into ``listing`` (on page load)
+    listing: list[Any]
+    controls: Callable[[gr.Request], tuple]  # shows ``editing`` to editors only (on page load)
+    editing: list[Any]
+
+
+def library_tab(service: Service, examples: gr.Dataset, access: Access) -> LibraryTab:
+    """The tab's components and events. Each change asks ``access`` first (editors only, when there is a login);
+    a reader sees the library without the controls that change it."""
     limit = service.library.max_upload_bytes / 2**20
     upload = gr.File(label=f"Add documents ({', '.join(MAIN_SUFFIXES)}; up to {limit:.0f} MiB each)",
                      file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
@@ -37,7 +44,7 @@ def library_tab(service: Service, examples: gr.Dataset, access: Access) -> tuple
     status = gr.HTML(empty_sources_html(hint), min_height=70, elem_id="library-status")
     rows, seeds = service.sources(), seed_choices(service)
     table = gr.HTML(sources_table_html(rows), elem_id="sources")
-    with gr.Row():
+    with gr.Row() as removing:
         choice = gr.Dropdown(source_choices(rows), value=None, label="Remove a source", scale=3, elem_id="remove-choice")
         remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
     with gr.Row(visible=bool(seeds), elem_id="restore-row") as restoring:  # only once a seed is removed
@@ -63,7 +70,13 @@ def library_tab(service: Service, examples: gr.Dataset, access: Access) -> tuple
     restore.click(bring_back, removed, **library)
     gr.Timer(REFRESH_SECONDS).tick(lambda: library_view(service, keep=True), None, listing, api_visibility="private",
                                     queue=False, show_progress="hidden")
-    return lambda: library_view(service), listing
+
+    def controls(request: gr.Request) -> tuple:
+        editor = access.may_change(request)
+        note = gr.update() if editor else empty_sources_html(f"{request.username} may ask; an editor adds and removes documents.")
+        return gr.update(visible=editor), gr.update(visible=editor), note
+
+    return LibraryTab(lambda: library_view(service), listing, controls, [upload, removing, status])
 
 
 def library_view(service: Service, keep: bool = False) -> tuple:

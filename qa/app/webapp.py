@@ -83,6 +83,7 @@ new MutationObserver(() => {
 }).observe(document.documentElement, {childList: true, subtree: true});
 </script>"""
 
+PAGE_TURNS = 30  # answers the page keeps on screen and in its state (guard.MAX_BODY bounds what it may send)
 Turn = dict[str, Any]  # one assistant message: question, answer text (for follow-ups), citation labels and panels
 
 
@@ -110,7 +111,8 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
     def asked_example(sample: list[str], chat: list[dict], turns: list[Turn], request: gr.Request) -> Iterator[tuple]:
         yield from ask_turn(service, sample[0], chat, turns, lambda: access.ask(request))
 
-    with Page(title="qa: ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    # delete_cache: upload temp files a client left behind are gone within 11 minutes
+    with Page(title="qa: ask your documents", analytics_enabled=False, delete_cache=(60, 600)) as demo:
         turns = gr.State([])  # one Turn per assistant message, in order
         shown = gr.State({})  # the Turn whose sources are on screen
         gr.Markdown("## Ask your documents\nAnswers are verbatim quotes from your sources, numbered; "
@@ -132,7 +134,7 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
                     chooser = gr.Radio([], label="Citation", visible=False, elem_id="citations")
                     panel = gr.HTML(empty_sources_html(), elem_id="passage")
                 with gr.Tab("Library") as library:
-                    read_library, listing = library_tab(service, examples, access)
+                    tab = library_tab(service, examples, access)
 
         # An answer in two steps of one event: the question shows at once with a placeholder and Ask is disabled,
         # then the answer replaces the placeholder. While it is pending, the same trigger is ignored ("once").
@@ -152,7 +154,8 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
         clear.click(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
         chat.clear(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
         for event in (demo.load, library.select):  # the library on disk, whatever this server process saw before
-            event(read_library, None, listing, api_visibility="private", queue=False, show_progress="hidden")
+            event(tab.read, None, tab.listing, api_visibility="private", queue=False, show_progress="hidden")
+        demo.load(tab.controls, None, tab.editing, api_visibility="private", queue=False, show_progress="hidden")
         api(service, access)
     return demo
 
@@ -194,8 +197,17 @@ def respond(service: Service, question: str, chat: list[dict], turns: list[Turn]
     except Exception:  # shown as a chat message, details in the log
         log.exception("answering %r failed", question)
         turn, content = {"question": printable(question)}, notice_html(FAILED, "error")
-    chat = [*chat, *messages, {"role": "assistant", "content": content}]
-    return "", chat, [*turns, turn], turn, *sources_view(turn)
+    chat, turns = recent([*chat, *messages, {"role": "assistant", "content": content}], [*turns, turn])
+    return "", chat, turns, turn, *sources_view(turn)
+
+
+def recent(chat: list[dict], turns: list[Turn], kept: int = PAGE_TURNS) -> tuple[list[dict], list[Turn]]:
+    """The conversation's last ``kept`` answers and their turns: the page sends it all back with every question."""
+    drop = len(turns) - kept
+    if drop <= 0:
+        return chat, turns
+    answers = [i for i, message in enumerate(chat) if message["role"] == "assistant"]
+    return chat[answers[drop - 1] + 1 :] if len(answers) >= drop else chat, turns[drop:]
 
 
 def printable(text: str) -> str:
