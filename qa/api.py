@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from .errors import SourceChangedError
 from .index import build as builder
 from .index.build import BuildReport
 from .index.corpus import Corpus
@@ -28,6 +30,7 @@ from .index.embedding import Embedder
 from .index.lexical import LexicalSearch
 from .index.stores.base import IndexStorage, Stored, open_storage, place_key
 from .index.vectors import VectorStore
+from .read.files import still_holds
 from .retrieval.questions import check_k, check_question
 from .retrieval.retriever import Retriever
 from .settings import Settings
@@ -101,7 +104,11 @@ class Index:
         settings = settings or Settings()
         storage = open_storage(index_dir)
         paths = builder.check_paths(paths)
-        return cls._opened(storage, settings, storage.build(paths, settings, embedder, progress))
+        try:
+            stored = storage.build(paths, settings, embedder, progress)
+        except SourceChangedError:  # a file saved during the build: read what changed once more
+            stored = storage.build(paths, settings, embedder, progress)
+        return cls._opened(storage, settings, stored)
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
@@ -139,7 +146,12 @@ class Index:
         """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``)."""
         from .answer.compose import answer_question  # answering sits above the index
 
-        return answer_question(self, question, history)
+        answer = answer_question(self, question, history)
+        indexed = {c.path: self.document(c.path) for c in answer.citations}
+        changed = {path for path, doc in indexed.items() if doc is not None and not still_holds(path, doc.sha256)}
+        if not changed:
+            return answer
+        return replace(answer, citations=tuple(replace(c, source_changed=c.path in changed) for c in answer.citations))
 
 
 

@@ -15,6 +15,10 @@ class SourceError(QAError):
     """A source file cannot be used (unreadable, binary, unsupported, too large)."""
 
 
+class SourceChangedError(SourceError):
+    """A file changed while it was being indexed: its old text must not be indexed with offsets into the new file."""
+
+
 class IndexMissingError(QAError):
     """There is no index where one was expected."""
 

@@ -128,6 +128,10 @@ class Citation:
     passage: str = ""  # the source text between passage_start and passage_end
     section: str = ""  # the heading path the quote sits under ("Features › Feature unification"), "" when none
     layout: str = "prose"  # how the quote is laid out in its source: "prose", "code" (a code block) or "list" (list items)
+    source_changed: bool = False  # the file changed since it was indexed: the quote is the indexed text's, re-index it
+
+
+CHANGED = "the file has changed since it was indexed: this quote is from the indexed version; index it again"
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ class Answer:
             lines.append("\nSources:" if self.answered else "\nClosest passages (not an answer):")
         for c in self.citations:
             where = f"page {c.page}" if c.page else f"line {c.line}"
-            lines.append(f"[{c.n}] {c.source}, {where}, chars {c.start}-{c.end}")
+            lines.append(f"[{c.n}] {c.source}, {where}, chars {c.start}-{c.end}" + (f" ({CHANGED})" if c.source_changed else ""))
         return "\n".join(lines)
 
 

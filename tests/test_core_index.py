@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from qa import ChunkSettings, Index, Settings
-from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, SourceChangedError
 from qa.index.stores import folder_files as storage
 from qa.settings import CHUNKER_VERSION
 
@@ -281,3 +281,50 @@ def test_second_writer_gets_index_locked_error(fake_index, seed_corpus, tmp_path
             Index.build([seed_corpus], index_dir, embedder=fake_embedder)
         assert Index.load(index_dir, embedder=fake_embedder).documents == fake_index.documents  # readers go on
     build(seed_corpus, index_dir, fake_embedder)
+
+
+class EditingEmbedder(FakeEmbedder):
+    """Saves ``edits`` to ``path`` while it embeds, one per embedding call, as a user saving a file mid-build."""
+
+    def __init__(self, path: Path, edits: list[str]) -> None:
+        super().__init__()
+        self.path, self.edits = path, edits
+
+    def embed(self, texts, **kwargs):  # type: ignore[no-untyped-def]
+        if self.edits:
+            self.path.write_text(self.edits.pop(0), encoding="utf-8")
+        return super().embed(texts, **kwargs)
+
+
+def test_a_file_saved_while_it_is_embedded_is_indexed_as_saved(tmp_path, index_location):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The keeper lit the lamp in 1874. It burned whale oil for forty years.\n", encoding="utf-8")
+    saved = "A new first line pushes every offset on.\nThe keeper lit the lamp in 1874. It burned whale oil for forty years.\n"
+    index = Index.build([notes], index_location, embedder=EditingEmbedder(notes, [saved]))
+    assert index.corpus.documents[0].text == saved == notes.read_text(encoding="utf-8")
+    passage = index.retrieve("When was the lamp lit?", k=1)[0]
+    assert saved[passage.start : passage.end] == passage.text
+
+
+def test_a_file_that_keeps_changing_leaves_the_index_as_it_was(tmp_path, index_location, fake_embedder):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The keeper lit the lamp in 1874. It burned whale oil for forty years.\n", encoding="utf-8")
+    before = Index.build([notes], index_location, embedder=fake_embedder)
+    edits = [f"Version {n}: the keeper lit the lamp in 1874. It burned whale oil.\n" for n in range(6)]
+    notes.write_text("An edit to index, then more edits while it is embedded.\n" + notes.read_text(encoding="utf-8"))
+    with pytest.raises(SourceChangedError, match=r"changed while it was being indexed.*Index again"):
+        Index.build([notes], index_location, embedder=EditingEmbedder(notes, edits))
+    after = Index.load(index_location, embedder=fake_embedder)
+    assert after.corpus.documents == before.corpus.documents
+
+
+def test_an_answer_says_when_a_quoted_file_changed_since_it_was_indexed(tmp_path, index_location, fake_embedder):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The keeper lit the lamp in 1874. It burned whale oil for forty years.\n", encoding="utf-8")
+    index = Index.build([notes], index_location, embedder=fake_embedder)
+    first = index.answer("When did the keeper light the lamp?")
+    assert first.citations and not any(c.source_changed for c in first.citations)
+    notes.write_text("Edited: the lamp was first lit in 1875 by the keeper.\n", encoding="utf-8")
+    later = index.answer("When did the keeper light the lamp?")
+    assert later.citations and all(c.source_changed for c in later.citations)
+    assert "has changed since it was indexed" in later.to_text() and later.to_dict()["citations"][0]["source_changed"]

@@ -157,3 +157,13 @@ def test_pdf_passages_join_wrapped_lines_but_keep_paragraphs_and_items() -> None
     pdf = Citation(1, "r.pdf", "/d/r.pdf", start, start + len(quote), quote, 0.9, 3, 2, 0, len(text), passage=text)
     body = re.search(r'<p class="qa-passage">(.*)</p>', passage_html(pdf), re.S)
     assert body and visible(body.group(1)) == "A line that wraps in the middle of a sentence here.\n\n• first item\n• second item"
+
+
+def test_a_quote_from_a_file_changed_since_indexing_says_so_in_the_answer_and_its_passage() -> None:
+    from dataclasses import replace
+
+    changed = replace(citation(), source_changed=True)
+    answer = Answer("q", True, f"“{QUOTE}” [1]", (changed,))
+    for html in (answer_html(answer, 2000), passage_html(changed)):
+        assert "fleet&lt;1&gt;.txt changed since it was indexed" in html and "index it again" in visible(html)
+    assert "changed since" not in answer_html(Answer("q", True, f"“{QUOTE}” [1]", (citation(),)), 2000)

@@ -144,7 +144,15 @@ def _refs(citations: tuple[Citation, ...], title: str) -> str:
     if not citations:
         return ""
     items = "; ".join(f"[{c.n}] {escape(source_title(c))}, {location(c)}" for c in citations)
-    return f'<p class="qa-refs"><span class="qa-refs-title">{escape(title)}:</span> {items}</p>'
+    changed = [c for c in citations if c.source_changed]
+    note = f'<p class="qa-notice qa-changed">{_changed_note(changed)}</p>' if changed else ""
+    return f'<p class="qa-refs"><span class="qa-refs-title">{escape(title)}:</span> {items}</p>{note}'
+
+
+def _changed_note(changed: list[Citation]) -> str:
+    names = ", ".join(sorted({escape(c.source) for c in changed}))
+    return (f"{names} changed since it was indexed: the quotes from it are the indexed text and may no longer be in the "
+            "file; index it again (upload it again, or restart the app).")
 
 
 def notice_html(text: str, kind: str = "notice") -> str:
@@ -171,11 +179,12 @@ def passage_html(citation: Citation) -> str:
     before, after = show(piece(citation.passage_start, citation.start)), show(piece(citation.end, citation.passage_end))
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
     name = escape(f"Passage {citation.n}: {citation.source}, {location(citation)}")
+    changed = f'<p class="qa-notice qa-changed">{_changed_note([citation])}</p>' if citation.source_changed else ""
     return (
         f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}" role="group" aria-label="{name}">'
         f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
         f'<strong class="qa-source">{escape(citation.source)}</strong>{_section(citation)}'
-        f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>'
+        f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>{changed}'
         f'<p class="qa-passage">{before}<mark>{_quote(citation, piece, show)}</mark>{after}</p></div>'
     )
 

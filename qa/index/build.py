@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ArgumentError, EmptyCorpusError, SkippedFileWarning, SourceError, shown
-from ..read.files import FILE_TYPES, read_sources
+from ..errors import ArgumentError, EmptyCorpusError, SkippedFileWarning, SourceChangedError, SourceError, shown
+from ..read.files import FILE_TYPES, content_hash, read_sources
 from ..settings import ReadSettings, Settings
 from ..types import Document, Skipped
 from . import embedding as embed
@@ -144,6 +144,20 @@ def chunked(paths: Iterable[str | Path], previous: Corpus | None, settings: Sett
 
 def _chunk_counts(corpus: Corpus) -> dict[tuple[str, str], int]:
     return {(doc.path, doc.sha256): int(n) for doc, n in zip(corpus.documents, np.diff(corpus.chunk_starts), strict=True)}
+
+
+def check_unchanged(parts: list[Part]) -> None:
+    """Raise SourceChangedError when a file read for this build no longer holds the bytes it was read with (it was
+    edited while it was being embedded): the store must not commit old text whose offsets point into the new file."""
+    for part in parts:
+        path = Path(part.document.path)
+        try:
+            same = content_hash(path.suffix, path.read_bytes()) == part.document.sha256
+        except OSError:
+            same = False
+        if not same:
+            raise SourceChangedError(f"{path} changed while it was being indexed; the index was left as it was. "
+                                     "Index again once the file is saved.")
 
 
 def require_sentences(chunks: int) -> None:

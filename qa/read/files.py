@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import errno
+import functools
 import hashlib
+import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -108,20 +110,54 @@ def read_document(path: Path, known: Document | None = None, budget: ReadSetting
     if suffix not in SUPPORTED_SUFFIXES:
         raise SourceError(f"unsupported file type {suffix or '(none)'}; use {FILE_TYPES}")
     try:
-        size = path.stat().st_size
-        if size > budget.max_file_bytes:
-            raise SourceError(f"file is {size / 2**20:.0f} MiB; the limit is {budget.max_file_bytes // 2**20} MiB "
-                              "(Settings.read.max_file_bytes)")
-        data = path.read_bytes()
+        data = stable_bytes(path, budget)
     except OSError as error:
         raise SourceError(f"cannot read the file: {error.strerror or error}") from error
-    digest = hashlib.sha256(data).hexdigest() + READING.get(suffix, "")
+    digest = content_hash(suffix, data)
     if known is not None and known.sha256 == digest:
         return known
     written = parse(suffix, data, path.name, budget)
     if not written.text.strip():
         raise SourceError("no text found in the file")
     return Document(str(path), path.name, written.text, digest, written.page_starts, written.blocks, written.title)
+
+
+def stable_bytes(path: Path, budget: ReadSettings, tries: int = 3) -> bytes:
+    """The file's bytes, read whole while its size and modification time stayed the same (a file being written is
+    read again, up to ``tries`` times): text read mid-write would be indexed with offsets that fit neither version."""
+    for _ in range(tries):
+        before = path.stat()
+        if before.st_size > budget.max_file_bytes:
+            raise SourceError(f"file is {before.st_size / 2**20:.0f} MiB; the limit is {budget.max_file_bytes // 2**20} MiB "
+                              "(Settings.read.max_file_bytes)")
+        data = path.read_bytes()
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(data) == after.st_size:
+            return data
+    raise SourceError(f"the file kept changing while it was read ({tries} tries); index it again once it is saved")
+
+
+def still_holds(path: str, sha256: str) -> bool:
+    """Whether the file at ``path`` still holds the bytes of the document indexed as ``sha256`` (one stat when it
+    was checked before and its size and modification time are the same)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return False
+    return _same_bytes(path, status.st_size, status.st_mtime_ns, sha256)
+
+
+@functools.lru_cache(maxsize=4096)
+def _same_bytes(path: str, size: int, mtime_ns: int, sha256: str) -> bool:  # size and time: the cache's key
+    try:
+        return content_hash(Path(path).suffix, Path(path).read_bytes()) == sha256
+    except OSError:
+        return False
+
+
+def content_hash(suffix: str, data: bytes) -> str:
+    """What identifies a document's text: its bytes' SHA-256, marked with the reading it had (``READING``)."""
+    return hashlib.sha256(data).hexdigest() + READING.get(suffix.lower(), "")
 
 
 def parse(suffix: str, data: bytes, name: str, budget: ReadSettings) -> Written:

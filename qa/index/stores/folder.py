@@ -70,6 +70,7 @@ class FolderStorage:
             for part in parts:  # the store holds its own copy now
                 part.chunk_vectors = empty_vectors()
             embedding.sentences()
+            builder.check_unchanged(changes.new)
             corpus = Corpus.from_parts(parts)
             written = storage.write_index(index_dir, _manifest(settings, embedder, dim, corpus, store), corpus, store, lexical)
             return Stored(corpus, store, lexical, written.name, changes.plan.report, embedder)

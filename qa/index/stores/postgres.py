@@ -103,6 +103,7 @@ class DatabaseStorage:
             if stored_dim != dim:
                 _create_tables(connection, dim)
             _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})  # only new rows
+            builder.check_unchanged(parts)  # before the commit: a failed check rolls the transaction back
             connection.commit()
         return replace(_load(url, expected, dim), report=plan.report, embedder=embedder)
 
