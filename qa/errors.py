@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class QAError(Exception):
     """Base class for every error qa raises on purpose; safe to show to a user."""
@@ -67,3 +69,17 @@ def rebuild_hint(index_dir: object) -> str:
 
 class SkippedFileWarning(UserWarning):
     """A source file was left out of the index (the message says which and why); the others were indexed."""
+
+
+def disk_full(error: BaseException) -> bool:
+    """An OSError for a full disk or quota, or faiss's RuntimeError that carries one in its text."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return isinstance(error, RuntimeError) and ("No space left on device" in str(error) or "File too large" in str(error))
+
+
+def raise_if_disk_full(error: BaseException, folder: object) -> None:
+    """An IndexFolderError saying so when ``error`` is a full disk met while writing an index into ``folder``."""
+    if disk_full(error):
+        raise IndexFolderError(f"The disk is full ({folder}): the new index could not be written and the previous one "
+                               "still answers. Free some space and index again.") from error

@@ -19,7 +19,7 @@ from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, I
 from qa.index.stores import folder_files as storage
 from qa.settings import CHUNKER_VERSION
 
-from conftest import SEED_FILE, FakeEmbedder, folder_only
+from conftest import REPO, SEED_FILE, FakeEmbedder, folder_only
 
 BOTH_STORES = True  # tests that take an index location run on a folder and on PostgreSQL (conftest.py)
 
@@ -328,3 +328,38 @@ def test_an_answer_says_when_a_quoted_file_changed_since_it_was_indexed(tmp_path
     later = index.answer("When did the keeper light the lamp?")
     assert later.citations and all(c.source_changed for c in later.citations)
     assert "has changed since it was indexed" in later.to_text() and later.to_dict()["citations"][0]["source_changed"]
+
+
+@folder_only
+def test_a_full_disk_says_so_and_the_previous_index_still_answers(seed_corpus, tmp_path, fake_embedder):
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    index_dir = tmp_path / "index"
+    Index.build([seed_corpus], index_dir, embedder=fake_embedder)
+    (seed_corpus / "more.txt").write_text("The harbour master counted 40 ships in the bay that winter. " * 200, encoding="utf-8")
+
+    def small_files() -> None:  # a file-size limit: writes past it fail as on a full disk (EFBIG), not with a signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
+
+    result = subprocess.run([sys.executable, str(REPO / "tests" / "fake_model.py"), "cli", "index", str(seed_corpus),
+                             "--index", str(index_dir)], capture_output=True, text=True, timeout=120, preexec_fn=small_files,
+                            check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("qa: error: The disk is full") and "Traceback" not in result.stderr
+    assert "previous one still answers" in result.stderr and str(index_dir) in result.stderr
+    assert len(list(index_dir.glob("gen-*"))) == 1
+    assert Index.load(index_dir, embedder=fake_embedder).retrieve("How many Russian peacekeepers were deployed?", k=1)
+
+
+def test_a_full_disk_is_told_apart_from_other_failures() -> None:
+    import errno
+
+    from qa.errors import disk_full
+
+    assert disk_full(OSError(errno.ENOSPC, "No space left on device")) and disk_full(OSError(errno.EFBIG, "File too large"))
+    assert disk_full(RuntimeError("Error in faiss::FileIOWriter: fwrite(...) failed: No space left on device"))
+    assert not disk_full(OSError(errno.EACCES, "Permission denied")) and not disk_full(RuntimeError("bad index"))

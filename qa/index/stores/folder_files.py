@@ -15,9 +15,8 @@ Layout of ``index_dir``::
         vectors.faiss        the vector store (chunk vectors)
         bm25/                the bm25s index (document frequencies read from its score matrix)
 
-A new index is written into a fresh generation folder and only then named in
-CURRENT, so a crash mid-build leaves the previous index loadable. This is the only
-module that writes the index folder.
+A new index is written into a fresh generation folder and only then named in CURRENT, so a crash mid-build
+leaves the previous index loadable. This is the only module that writes the index folder.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from ...errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
+    raise_if_disk_full,
     rebuild_hint,
     shown,
 )
@@ -178,8 +178,9 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], write_files: Cal
         pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
         pointer_tmp.write_text(name, encoding="utf-8")
         os.replace(pointer_tmp, pointer)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(folder, ignore_errors=True)
+        raise_if_disk_full(error, index_dir)
         raise
     for old in index_dir.glob("gen-*"):
         if old.name != name and old.is_dir() and not old.is_symlink():
