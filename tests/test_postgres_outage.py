@@ -92,3 +92,23 @@ def test_a_malformed_url_is_a_store_error_that_says_how_to_write_one(url):
         Index.load(url, embedder=FakeEmbedder())
     with pytest.raises(StoreError, match="malformed"):
         build([SEED_FILE], url)
+
+
+def test_a_query_whose_server_restarted_under_it_is_tried_again(own_server, seed_corpus, tmp_path, fake_model_env):
+    url = own_server.get_uri()
+    service = Service.start(Library(seed_corpus, tmp_path / "data"), url)
+    question = "How many Russian peacekeepers were deployed?"
+    expected = service.ask(question)
+    calls = []
+
+    def restarted_under_it(connection) -> int:  # type: ignore[no-untyped-def]
+        calls.append(True)
+        if len(calls) == 1:  # the server restarts while this connection is in use, as for a question in flight
+            stop(own_server)
+            own_server.ensure_postgres_running()
+        return int(connection.execute("SELECT 42").fetchone()[0])
+
+    assert pgstore.reading(url, restarted_under_it) == 42 and len(calls) == 2
+    stop(own_server)
+    own_server.ensure_postgres_running()
+    assert service.ask(question) == expected  # the pool's connections were all closed: new ones, no error

@@ -45,7 +45,7 @@ from ..lexical import tokenize
 from .base import Stored
 from .folder_files import check_manifest
 from .postgres_corpus import merge, read_corpus
-from .postgres_server import PgLexicalIndex, PgVectorStore, connect, lost, redact, register_types, session
+from .postgres_server import PgLexicalIndex, PgVectorStore, connect, lost, reading, redact, register_types, session
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
 LOCK_WAIT_SECONDS = 2.0
@@ -63,11 +63,13 @@ class DatabaseStorage:
 
     def generation(self) -> int | None:
         """The number of the committed generation (None when there is no index): one cheap query."""
-        with session(self.url) as connection:
+        def read(connection: Any) -> int | None:
             if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
                 return None
             row = connection.execute("SELECT generation FROM qa_state").fetchone()
             return None if row is None else int(row[0])
+
+        return reading(self.url, read)
 
     def load(self, settings: Settings, embedder: Embedder | None, previous: Stored | None = None) -> Stored:
         """The committed index, read in one snapshot; with ``previous``, only the documents it lacks are read."""

@@ -23,10 +23,11 @@ import atexit
 import os
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,11 +37,13 @@ from ..lexical import bm25_idf, tokenize
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_WAIT_SECONDS = 5  # a question waits this long for a pooled connection while the server is away, then gets a StoreError
+RETRY_SECONDS, RETRY_PAUSE = 3.0, 0.25  # a lost connection (a server restart) is tried again for this long
 POOL_SIZE = 4  # connections per process and database (the app answers 2 questions at once)
 EF_SEARCH = 128  # HNSW candidate list; a query asking for more raises it up to pgvector's limit
 MAX_EF_SEARCH = 1000
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
 
+T = TypeVar("T")
 _POOLS: dict[str, Any] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -72,7 +75,7 @@ def connect(url: str, **kwargs: Any) -> Any:
 
 def _first_line(error: Exception) -> str:
     message = str(error).strip()
-    return message.splitlines()[0] if message else type(error).__name__
+    return " ".join(message.splitlines()[0].split()) if message else type(error).__name__
 
 
 @contextmanager
@@ -92,6 +95,20 @@ def session(url: str) -> Iterator[Any]:
     except (psycopg.OperationalError, psycopg.InterfaceError) as error:
         _forget(url)
         raise StoreError(lost(url, error)) from None
+
+
+def reading(url: str, work: Callable[[Any], T]) -> T:
+    """``work`` (read-only, so safe to repeat) on a pooled connection. When the connection is lost or cannot be
+    had, it is tried again for up to ``RETRY_SECONDS``: a server restart of a second or two fails no question."""
+    deadline = time.monotonic() + RETRY_SECONDS
+    while True:
+        try:
+            with session(url) as connection:
+                return work(connection)
+        except StoreError:
+            if time.monotonic() + RETRY_PAUSE > deadline:
+                raise
+            time.sleep(RETRY_PAUSE)
 
 
 def _forget(url: str) -> None:
@@ -125,8 +142,7 @@ def explain(url: str, error: Exception) -> str:
     if any(text in message for text in unreachable):
         return (f"Cannot reach {where}. Is it running, and are the host and port right "
                 "(in the URL, or PGHOST and PGPORT)?")
-    last = message.splitlines()[-1] if message else type(error).__name__
-    return f"Cannot connect to {where}: {last}"
+    return f"Cannot connect to {where}: {' '.join(message.split()) or type(error).__name__}"
 
 
 def pool(url: str) -> Any:
@@ -186,19 +202,7 @@ class PgVectorStore:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, len(self), MAX_EF_SEARCH))
-        found: list[list[tuple[int, float]]] = []
-        with session(self.url) as connection:
-            if k > EF_SEARCH:
-                connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(k),))
-            for query in np.asarray(queries, dtype=np.float32):
-                rows = connection.execute(
-                    "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (query, k)
-                ).fetchall()
-                found_rows = row_numbers([r[0] for r in rows], self.rows)
-                hits = [(row, -float(distance)) for row, distance in zip(found_rows, (r[1] for r in rows), strict=True)]
-                found.append([hit for hit in hits if hit[0] >= 0])
-            if k > EF_SEARCH:
-                connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        found = reading(self.url, lambda connection: self._nearest(connection, queries, k))
         width = max(len(hits) for hits in found) if found else 0
         ids = np.full((len(found), width), -1, dtype=np.int64)
         scores = np.zeros((len(found), width), dtype=np.float32)
@@ -208,10 +212,26 @@ class PgVectorStore:
             scores[i, len(hits) :] = scores[i, len(hits) - 1] if hits else 0.0
         return scores, ids
 
+    def _nearest(self, connection: Any, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """Each query's ``k`` nearest chunks as (row, score), on one connection."""
+        found = []
+        if k > EF_SEARCH:
+            connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(k),))
+        for vector in np.asarray(queries, dtype=np.float32):
+            rows = connection.execute(
+                "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (vector, k)
+            ).fetchall()
+            found_rows = row_numbers([r[0] for r in rows], self.rows)
+            hits = [(row, -float(distance)) for row, distance in zip(found_rows, (r[1] for r in rows), strict=True)]
+            found.append([hit for hit in hits if hit[0] >= 0])
+        if k > EF_SEARCH:
+            connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        return found
+
     def vectors(self, start: int, stop: int) -> np.ndarray:
         wanted = self.chunk_ids[start:stop].tolist()
-        with session(self.url) as connection:
-            found = dict(connection.execute("SELECT id, embedding FROM qa_chunks WHERE id = ANY(%s)", (wanted,)).fetchall())
+        sql = "SELECT id, embedding FROM qa_chunks WHERE id = ANY(%s)"
+        found = dict(reading(self.url, lambda connection: connection.execute(sql, (wanted,)).fetchall()))
         return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
 
     def save(self, folder: object) -> None:
@@ -235,13 +255,11 @@ class PgLexicalIndex:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         terms = list(counts)
         weights = [counts[t] * self.idf(t) for t in terms]
-        with session(self.url) as connection:
-            rows = connection.execute(
-                "SELECT p.chunk, sum(q.weight * p.tf / (p.tf + %s * (1 - %s + %s * p.length / %s))) AS score"
-                " FROM unnest(%s::text[], %s::float8[]) AS q(term, weight) JOIN qa_postings p ON p.term = q.term"
-                " GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s",
-                (BM25_K1, BM25_B, BM25_B, self.average_length, terms, weights, min(k, self.size)),
-            ).fetchall()
+        sql = ("SELECT p.chunk, sum(q.weight * p.tf / (p.tf + %s * (1 - %s + %s * p.length / %s))) AS score"
+               " FROM unnest(%s::text[], %s::float8[]) AS q(term, weight) JOIN qa_postings p ON p.term = q.term"
+               " GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s")
+        values = (BM25_K1, BM25_B, BM25_B, self.average_length, terms, weights, min(k, self.size))
+        rows = reading(self.url, lambda connection: connection.execute(sql, values).fetchall())
         found_rows = row_numbers([r[0] for r in rows], self.rows)
         hits = [(row, score) for row, (_, score) in zip(found_rows, rows, strict=True) if row >= 0 and score > 0]
         return np.array([s for _, s in hits], dtype=np.float32), np.array([r for r, _ in hits], dtype=np.int64)
