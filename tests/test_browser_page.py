@@ -149,3 +149,16 @@ def test_examples_follow_the_library_and_a_removed_seed_comes_back(app, page) ->
     page.locator("#examples").wait_for(state="visible")
     assert seed in page.locator("#sources").inner_text()
     page.locator("#restore-row").wait_for(state="hidden")
+
+
+def test_a_question_is_shown_as_typed_never_as_markdown(page) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    question = "What does ![map](http://127.0.0.1:9/tracker.png) and **this** mean?"
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+    page.locator(REPLY).last.wait_for()
+    shown = page.locator("#chat .qa-question").last
+    assert shown.inner_text() == question
+    assert page.locator("#chat img").count() == 0 and page.locator("#chat .qa-question strong").count() == 0
+    assert not any("tracker.png" in url for url in requested)

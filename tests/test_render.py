@@ -71,9 +71,9 @@ def test_pdf_citations_give_the_page() -> None:
 
 
 def test_user_text_and_notices_are_escaped() -> None:
-    assert question_html("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert question_html("<script>alert(1)</script>") == '<div class="qa-question">&lt;script&gt;alert(1)&lt;/script&gt;</div>'
     shortened = question_html("word " * 500, limit=20)
-    assert shortened.endswith("… (2,500 characters)") and len(shortened) < 60
+    assert shortened.endswith("… (2,500 characters)</div>") and len(shortened) < 90
     assert notice_html("a < b", "error") == '<div class="qa-error"><p>a &lt; b</p></div>'
     assert notice_html("Type a question.") == '<div class="qa-info"><p>Type a question.</p></div>'
 

@@ -167,9 +167,10 @@ def pending_html() -> str:
 
 
 def question_html(question: str, limit: int = 600) -> str:
-    """The user's question as shown in the chat (escaped; a very long one is shortened on screen)."""
+    """The user's question as shown in the chat (escaped; a very long one is shortened on screen), inside an HTML
+    block so that the chat's Markdown leaves it as typed: ``![x](url)`` is text, never an image the browser fetches."""
     shown = question if len(question) <= limit else question[:limit] + f"… ({len(question):,} characters)"
-    return _lines(shown)
+    return f'<div class="qa-question">{_lines(shown)}</div>'
 
 
 def passage_html(citation: Citation) -> str:
