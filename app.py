@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.add_user:
             return add_user(args)
-        access = Access(Users.load(args.users))
+        users = Users.load(args.users)
+        access = Access(users, limited=bool(users) or args.host not in LOOPBACK)
     except QAError as error:
         print(f"qa: error: {error}", file=sys.stderr)
         return 1

@@ -86,6 +86,8 @@ def test_bad_inputs_over_the_http_api(tmp_path, seed_corpus):
             "one value": ("ask", b'{"data": ["Who?"]}'), "no values": ("retrieve", b'{"data": []}'),
             "three values": ("ask", b'{"data": ["Who?", [], "extra"]}'), "data null": ("ask", b'{"data": null}'),
             "not JSON": ("ask", b"{data"), "empty body": ("retrieve", b""), "data a string": ("ask", b'{"data": "Who?"}'),
+            "a server file as the question": ("ask", b'{"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, []]}'),
+            "a server file as k": ("retrieve", b'{"data": ["Who?", {"path": "/etc/hosts", "meta": {"_type": "gradio.FileData"}}]}'),
         }
         for name, (api, body) in raw.items():
             try:

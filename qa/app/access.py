@@ -62,15 +62,18 @@ def client_of(request: Any) -> str:
 
 @dataclass
 class Access:
-    """The app's users (none: no login, as on this machine only) and each client's share of requests."""
+    """The app's users (none: no login, as on this machine only) and each client's share of requests (``limited``:
+    a server others reach; on this machine with no login every request comes from one person, unlimited)."""
 
     users: Users = field(default_factory=lambda: Users({}))
+    limited: bool = False
     asks: RateLimit = field(default_factory=lambda: RateLimit(ASKS_PER_MINUTE, "questions"))
     changes: RateLimit = field(default_factory=lambda: RateLimit(CHANGES_PER_MINUTE, "library changes"))
 
     def ask(self, request: Any) -> None:
         """Let a question through, or raise TooManyRequests."""
-        self.asks.take(client_of(request))
+        if self.limited:
+            self.asks.take(client_of(request))
 
     def change(self, request: Any) -> None:
         """Let an upload, removal or restore through: editors only when there is a login, within their share."""
@@ -78,7 +81,8 @@ class Access:
         if self.users and self.users.role(name) != "editor":
             raise NotAllowed(f"{name or 'this user'} may ask but not change the library; whoever runs the app can make "
                              f"you an editor (python app.py --add-user {name or 'NAME'} --role editor)")
-        self.changes.take(client_of(request))
+        if self.limited:
+            self.changes.take(client_of(request))
 
     def may_change(self, request: Any) -> bool:
         return not self.users or self.users.role(getattr(request, "username", None)) == "editor"

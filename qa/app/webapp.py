@@ -100,6 +100,18 @@ class Page(gr.Blocks):
                 names = ""
             raise gr.Error(f"This endpoint takes {len(block_fn.inputs)} values{names}; the request had {len(inputs)}.") from error
 
+    async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        """Gradio's reading of the values; one it refuses (a file the client did not upload, sent as the question)
+        gets a message saying so instead of an empty error."""
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except gr.Error:
+            raise
+        except Exception as error:
+            log.info("refused a request's values: %s", error)
+            raise gr.Error("The request's values could not be read: send the question as text, the conversation as "
+                           "[question, answer] pairs of text.") from error
+
 
 def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
     """The page and the API; ``access`` says who may change the library and how often anyone may ask."""
