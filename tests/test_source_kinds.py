@@ -103,3 +103,18 @@ def test_qa_index_warns_once_per_odd_entry(tmp_path, fake_model_env, capsys):
     assert "3 skipped" in out and len(lines) == 3
     assert all(line.startswith("qa: warning: skipped ") for line in lines)
     assert any("pipe.txt: not a regular file" in line for line in lines)
+
+
+def test_a_link_to_a_folder_is_read_like_a_folder_and_a_link_back_up_ends(tmp_path, fake_embedder):
+    kept = tmp_path / "kept-elsewhere"
+    kept.mkdir()
+    (kept / "harbour.txt").write_text("The harbour master counts 41 boats every morning.\n", encoding="utf-8")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    os.symlink(kept, folder / "linked")  # a folder of seeds kept elsewhere
+    os.symlink(folder, folder / "back-up")  # a link to the folder itself: walked once, not forever
+    index, skipped = build([folder], tmp_path / "index", fake_embedder)
+    assert skipped == {} and [d.path for d in index.documents] == [str((kept / "harbour.txt").resolve())]
+    from qa.app.folders import listed_sources
+
+    assert [s.relative for s in listed_sources(folder, "seed")] == ["linked/harbour.txt"]

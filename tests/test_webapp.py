@@ -12,6 +12,7 @@ from qa.errors import IndexLockedError
 
 gr = pytest.importorskip("gradio")
 webapp = pytest.importorskip("qa.app.webapp")
+endpoints = pytest.importorskip("qa.app.endpoints")
 librarytab = pytest.importorskip("qa.app.librarytab")
 
 pytestmark = pytest.mark.app
@@ -113,9 +114,9 @@ def test_a_locked_index_is_a_friendly_upload_message_and_the_temp_file_goes(tmp_
 
 def test_api_data_never_has_a_path_key_or_a_server_path() -> None:
     shown = {"/srv/qa/seeds/notes/fleet.txt": "notes/fleet.txt"}
-    data = webapp.client_safe({"path": "/srv/qa/seeds/notes/fleet.txt", "source": "fleet.txt"}, shown)
+    data = endpoints.client_safe({"path": "/srv/qa/seeds/notes/fleet.txt", "source": "fleet.txt"}, shown)
     assert data == {"file_path": "notes/fleet.txt", "source": "fleet.txt"}
-    assert webapp.client_safe({"path": "/srv/gone/old.txt"}, shown) == {"file_path": "old.txt"}
+    assert endpoints.client_safe({"path": "/srv/gone/old.txt"}, shown) == {"file_path": "old.txt"}
 
 
 def test_a_lone_surrogate_from_the_page_gets_the_libraries_message_and_a_reply_the_page_can_carry(tmp_path) -> None:

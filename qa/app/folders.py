@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import SUPPORTED_SUFFIXES
+from .. import SUPPORTED_SUFFIXES, iter_source_files
 from ..errors import SourceError
 
 MAX_NAME_CHARS = 120
@@ -54,9 +54,9 @@ def listed_sources(folder: Path, kind: str) -> list[SourceFile]:
         return []
     root = folder.resolve()
     found = []
-    for path in sorted(root.rglob("*")):
+    for path in iter_source_files([root]):  # the files a build reads there, folders linked to included
         relative = path.relative_to(root)
-        if path.suffix.lower() in SUPPORTED_SUFFIXES and not any(part.startswith(".") for part in relative.parts):
+        if path.suffix.lower() in SUPPORTED_SUFFIXES:
             try:
                 if path.is_file():
                     found.append(SourceFile(path.name, str(path.resolve()), kind, path.stat().st_size, relative.as_posix()))

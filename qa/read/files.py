@@ -37,15 +37,27 @@ def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():  # every entry but folders: pipes and broken links are reported, not silently left out
-            yield from sorted(p for p in path.rglob("*") if not _hidden(p, path) and (p.is_symlink() or not p.is_dir()))
+            yield from _walk(path, set())
         elif path.exists() or path.is_symlink():
             yield path
         else:
             raise SourceError(f"No such file or folder: {path}. Check the path and try again.")
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def _walk(folder: Path, seen: set[Path]) -> Iterator[Path]:
+    """The entries under ``folder`` that are not folders, in path order, hidden names left out; a symbolic link to a
+    folder is walked into like a folder (each folder once, so a link back up ends)."""
+    resolved = folder.resolve()
+    if resolved in seen:
+        return
+    seen.add(resolved)
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(entry, seen)
+        else:
+            yield entry
 
 
 def read_sources(
