@@ -233,7 +233,7 @@ def test_an_upload_shows_its_progress_in_words_laid_out_cleanly(page, tmp_path: 
                 visibility: getComputedStyle(root.querySelector('.html-container')).visibility};
     }""", polling="raf").json_value()
     bar, counter = seen["bar"], seen["counter"]
-    assert "passages" in seen["text"] and "batch" not in seen["text"]
+    assert "texts" in seen["text"] and "batch" not in seen["text"]
     assert counter["y"] >= bar["y"] + bar["height"] or counter["y"] + counter["height"] <= bar["y"]
     assert seen["visibility"] == "hidden"
     screenshot(page, "browser-progress.png")

@@ -86,13 +86,14 @@ def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, mon
     assert not embed_onnx._ours(planted)
 
 
-def test_the_progress_bar_counts_passages_not_batches(tmp_path, capsys) -> None:
+def test_the_progress_bar_counts_texts_in_words_not_batches(tmp_path, capsys) -> None:
     (tmp_path / "notes.txt").write_text("The harbour opened in 1890. Ships came from far away.\n\nIt closed in 1990.\n",
                                        encoding="utf-8")
     index = Index.build([tmp_path / "notes.txt"], tmp_path / "index", embedder=FakeEmbedder(), progress=True)
     total = len(index.corpus.chunks) + len(index.corpus.sentences)  # chunks and sentences, one bar
     shown = capsys.readouterr().err
-    assert "Embedding passages" in shown and f"{total}/{total}" in shown and "passages/s" in shown and "batch" not in shown
+    assert "Embedding passages and their sentences" in shown and f"{total}/{total}" in shown and "texts/s" in shown
+    assert "batch" not in shown
     Index.build([tmp_path / "notes.txt"], tmp_path / "quiet", embedder=FakeEmbedder())
     assert capsys.readouterr().err == ""
 

@@ -103,7 +103,7 @@ def add_files(service: Service, files: list[dict | str] | None, progress: Any, a
     received = [uploaded(item) for item in files or []]
     try:
         allow()
-        progress(0.0, desc=f"Reading {', '.join(name for _, name in received)}…")  # then "Embedding passages n/N"
+        progress(0.0, desc=f"Reading {', '.join(name for _, name in received)}…")  # then "Embedding passages and their sentences n/N texts"
         result = service.add(received, progress=True)
         kind = "error" if result.rejected and not result.added else "notice"
         message = notice_html(result.summary(), kind if result.rejected else "ok")

@@ -49,7 +49,7 @@ CSS = """
 .qa-empty { opacity: .7; font-style: italic; }
 .qa-sources { width: 100%; border-collapse: collapse; font-size: .9em; }
 .qa-sources th, .qa-sources td { text-align: left; padding: .25em .5em; border-bottom: 1px solid var(--border-color-primary); }
-/* The upload's progress: in words ("Embedding passages - 20%", then "159/799 passages | 5.0s"), stacked, on a
+/* The upload's progress: in words ("Embedding passages and their sentences - 20%", then "159/799 texts | 5.0s"), stacked, on a
    plain background instead of drawn over the previous status line. */
 #library-status { min-height: 96px; }
 #library-status .html-container.pending { visibility: hidden; }

@@ -57,14 +57,15 @@ class Bar(Protocol):
 
 
 def progress_bar(total: int, show: bool) -> Bar:
-    """A progress bar that counts passages (what a user knows), not batches; a silent one unless ``show``."""
+    """A progress bar that counts texts (each passage, then each of its sentences), not batches; a silent one unless
+    ``show``. Its words say both, so that the passages the build reports (fewer) are not read as the same count."""
     try:
         from tqdm import tqdm
     except ImportError:  # tqdm comes with the model libraries; without it, no bar
         show = False
     if not show:
         return _Silent()
-    bar: Bar = tqdm(total=total, desc="Embedding passages", unit=" passages")
+    bar: Bar = tqdm(total=total, desc="Embedding passages and their sentences", unit=" texts")
     return bar
 
 
