@@ -162,3 +162,22 @@ def test_a_question_is_shown_as_typed_never_as_markdown(page) -> None:
     assert shown.inner_text() == question
     assert page.locator("#chat img").count() == 0 and page.locator("#chat .qa-question strong").count() == 0
     assert not any("tracker.png" in url for url in requested)
+
+
+def test_the_conversation_survives_a_reload_until_a_new_one_is_started(page) -> None:
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#question textarea").press("Enter")
+    page.locator("#chat .qa-answer").first.wait_for()
+    answer = page.locator("#chat .qa-answer").first.inner_text()
+    page.reload()
+    page.locator("#chat .qa-answer").first.wait_for()
+    assert page.locator("#chat .qa-question").first.inner_text() == QUESTION
+    assert page.locator("#chat .qa-answer").first.inner_text() == answer
+    page.locator("#chat .qa-cite").first.click()  # its sources come back with it
+    page.locator("#passage mark").wait_for()
+    page.get_by_role("button", name="New conversation").click()
+    page.wait_for_timeout(500)
+    page.reload()
+    page.locator("#question textarea").wait_for()
+    page.wait_for_timeout(1500)  # the kept conversation, if any, loads with the page
+    assert page.locator("#chat .qa-answer").count() == 0

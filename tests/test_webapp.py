@@ -146,3 +146,14 @@ def test_the_question_shows_with_a_placeholder_and_ask_disabled_before_the_answe
     assert "qa-answer" in chat[1]["content"] and len(chat) == 2 and len(turns) == 1 and send["interactive"] is True
     steps = list(webapp.ask_turn(service, "  ", chat, turns))  # an empty question: the prompt only, no placeholder
     assert len(steps) == 1 and "Type a question" in steps[0][1][-1]["content"]
+
+
+def test_the_conversation_the_browser_keeps_round_trips_as_json_and_bad_shapes_start_anew() -> None:
+    import json
+
+    chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
+    turns = [{"question": "q", "text": "a", "labels": [("[1] fleet.txt, line 2", 1)], "panels": {1: "<p>passage</p>"}}]
+    kept = json.loads(json.dumps(webapp.keep(chat, turns)))  # what the browser stores and sends back
+    assert webapp.restore(kept) == (chat, turns)
+    for bad in (None, [], {"chat": "x", "turns": []}, {"chat": [], "turns": [{"panels": {"one": "x"}}]}, {"turns": 5}):
+        assert webapp.restore(bad) == ([], [])

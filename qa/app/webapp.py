@@ -123,6 +123,7 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
     # delete_cache: upload temp files a client left behind are gone within 11 minutes
     with Page(title="qa: ask your documents", analytics_enabled=False, delete_cache=(60, 600)) as demo:
         turns = gr.State([])  # one Turn per assistant message, in order
+        saved = gr.BrowserState({}, storage_key="qa-conversation")  # the chat and its turns, kept over a reload
         shown = gr.State({})  # the Turn whose sources are on screen
         gr.Markdown("## Ask your documents\nAnswers are verbatim quotes from your sources, numbered; "
                     "choose a number to read the passage around it under *Sources of this answer*.")
@@ -149,19 +150,23 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
         # then the answer replaces the placeholder. While it is pending, the same trigger is ignored ("once").
         ask_inputs = [box, chat, turns]
         ask_outputs = [box, chat, turns, shown, chooser, panel, send]
-        for event in (send.click, box.submit):
-            event(asked, ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
-                  show_progress="hidden", trigger_mode="once").then(None, js=FOCUS_JS)
-        examples.click(asked_example, [examples, chat, turns], ask_outputs, api_visibility="private",
-                       concurrency_id="answer", show_progress="hidden", trigger_mode="once").then(None, js=FOCUS_JS)
+        answered = [event(asked, ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
+                          show_progress="hidden", trigger_mode="once") for event in (send.click, box.submit)]
+        answered.append(examples.click(asked_example, [examples, chat, turns], ask_outputs, api_visibility="private",
+                                       concurrency_id="answer", show_progress="hidden", trigger_mode="once"))
+        for done in answered:
+            done.then(None, js=FOCUS_JS)
+            done.then(keep, [chat, turns], saved, api_visibility="private", queue=False)
         chooser.input(show_citation, [chooser, shown], panel, api_visibility="private", queue=False)
         cited = gr.Number(visible=False)  # the [n] clicked in the chat, set by CITE_CLICK_JS
         chat.select(select_turn, [chat, turns, cited], [shown, chooser, panel], api_visibility="private",
                     queue=False, js="(chat, turns, n) => [chat, turns, window.qaCited ?? null]").then(
             None, js=SHOW_PASSAGE_JS)
         reset = [chat, turns, shown, chooser, panel]
-        clear.click(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
-        chat.clear(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False)
+        for cleared in (clear.click, chat.clear):
+            cleared(lambda: ([], [], {}, *sources_view({})), None, reset, api_visibility="private", queue=False).then(
+                keep, [chat, turns], saved, api_visibility="private", queue=False)
+        demo.load(restore, saved, [chat, turns], api_visibility="private", queue=False)
         for event in (demo.load, library.select):  # the library on disk, whatever this server process saw before
             event(tab.read, None, tab.listing, api_visibility="private", queue=False, show_progress="hidden")
         demo.load(tab.controls, None, tab.editing, api_visibility="private", queue=False, show_progress="hidden")
@@ -170,6 +175,23 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
 
 
 # ----- chat ----------------------------------------------------------------------
+
+
+def keep(chat: list[dict], turns: list[Turn]) -> dict[str, Any]:
+    """What the browser keeps of the conversation (``recent`` bounds it), so that a reload shows it again: JSON,
+    whose keys are text (a turn's panels are by citation number)."""
+    return {"chat": chat, "turns": [{**t, "panels": {str(n): html for n, html in t.get("panels", {}).items()}} for t in turns]}
+
+
+def restore(saved: Any) -> tuple[list[dict], list[Turn]]:
+    """The conversation the browser kept; anything else (nothing yet, an older shape) is a new conversation."""
+    chat, turns = (saved.get("chat"), saved.get("turns")) if isinstance(saved, dict) else (None, None)
+    try:
+        turns = [{**t, "labels": [tuple(label) for label in t.get("labels", [])],
+                  "panels": {int(n): str(html) for n, html in t.get("panels", {}).items()}} for t in turns]  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError):
+        return [], []
+    return recent(chat, turns) if isinstance(chat, list) else ([], [])
 
 
 def ask_turn(service: Service, question: str, chat: list[dict], turns: list[Turn],
