@@ -79,6 +79,7 @@ def remove_source(page, option: str, name: str) -> None:
     page.get_by_role("tab", name="Library").click()
     page.locator("#remove-choice input").click()
     page.get_by_role("option", name=option).click()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Remove … from the library?"
     page.locator("#remove").click()
     page.locator("#library-status", has_text=f"Removed {name}").wait_for()
 

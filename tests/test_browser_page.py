@@ -169,6 +169,7 @@ def test_the_conversation_survives_a_reload_until_a_new_one_is_started(page) -> 
     page.locator("#question textarea").press("Enter")
     page.locator("#chat .qa-answer").first.wait_for()
     answer = page.locator("#chat .qa-answer").first.inner_text()
+    page.wait_for_function("() => (localStorage.getItem('qa-conversation') || '').length > 100")  # kept once answered
     page.reload()
     page.locator("#chat .qa-answer").first.wait_for()
     assert page.locator("#chat .qa-question").first.inner_text() == QUESTION
@@ -181,3 +182,24 @@ def test_the_conversation_survives_a_reload_until_a_new_one_is_started(page) -> 
     page.locator("#question textarea").wait_for()
     page.wait_for_timeout(1500)  # the kept conversation, if any, loads with the page
     assert page.locator("#chat .qa-answer").count() == 0
+
+
+def test_remove_asks_first_and_no_keeps_the_source(app, page) -> None:
+    upload(app[0], [("keep-me.txt", NOTES)])
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#sources", has_text="keep-me.txt").wait_for()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="keep-me.txt (upload)").click()
+    asked: list[str] = []
+
+    def say_no(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", say_no)
+    page.locator("#remove").click()
+    page.locator("#library-status", has_text="Nothing was removed.").wait_for()
+    assert asked == ["Remove keep-me.txt from the library? Its uploaded copy is deleted."]
+    assert (app[1] / "data" / "uploads" / "keep-me.txt").exists() and "keep-me.txt" in page.locator("#sources").inner_text()
+    remove_source(page, "keep-me.txt (upload)", "keep-me.txt")  # yes removes it
+    assert not (app[1] / "data" / "uploads" / "keep-me.txt").exists()

@@ -159,7 +159,7 @@ def test_a_reader_asks_but_only_an_editor_changes_the_library(app: str) -> None:
     # the editor's file in the reader's upload event: the event itself refuses too
     refused = reader.event("upload", "upload", [editor.upload("notes.md", "# Notes\n\nThe lighthouse keeper is Ada.\n")], config)
     assert "may ask but not change the library" in json.dumps(refused["output"])
-    refused = reader.event("remove", "click", ["seed:" + next(p.name for p in sorted((REPO / "seeds").glob("*.txt")))], config)
+    refused = reader.event("remove", "click", ["seed:" + next(p.name for p in sorted((REPO / "seeds").glob("*.txt"))), True], config)
     assert "may ask but not change the library" in json.dumps(refused["output"])
     from gradio_client import Client
 

@@ -23,6 +23,13 @@ from .service import Change, Service, SourceRow
 log = logging.getLogger("qa.app")
 
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+# Removing asks first, in the browser: an upload's copy is deleted for good; a seed can be brought back.
+CONFIRM_REMOVE_JS = """(name, sure) => {
+  if (!name) return [name, true];
+  const shown = name.slice(name.indexOf(':') + 1);
+  const what = name.startsWith('upload:') ? ' Its uploaded copy is deleted.' : ' The file stays where it is; you can bring it back.';
+  return [name, window.confirm(`Remove ${shown} from the library?${what}`)];
+}"""
 REFRESH_SECONDS = 5  # how often an open page re-reads the library (changes made in another tab or process)
 
 
@@ -57,7 +64,9 @@ def library_tab(service: Service, examples: gr.Dataset, access: Access) -> Libra
     def add(files: list[dict | str] | None, request: gr.Request, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:
         return add_files(service, files, progress, lambda: access.change(request))
 
-    def drop(name: str | None, request: gr.Request) -> tuple:
+    def drop(name: str | None, sure: bool, request: gr.Request) -> tuple:
+        if not sure:
+            return gr.update(), notice_html("Nothing was removed."), *library_view(service, keep=True)
         return change(service, lambda: allowed(access, request, lambda: service.remove(find(service, name or ""))), "removing", name)
 
     def bring_back(name: str | None, request: gr.Request) -> tuple:
@@ -66,7 +75,8 @@ def library_tab(service: Service, examples: gr.Dataset, access: Access) -> Libra
     library: dict[str, Any] = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "library", "concurrency_limit": 1,
                "show_progress_on": status}
     upload.upload(add, upload, preprocess=False, **library)
-    remove.click(drop, choice, **library)
+    sure = gr.Checkbox(True, visible=False)  # the answer to "Remove …?", set in the browser
+    remove.click(drop, [choice, sure], js=CONFIRM_REMOVE_JS, **library)
     restore.click(bring_back, removed, **library)
     gr.Timer(REFRESH_SECONDS).tick(lambda: library_view(service, keep=True), None, listing, api_visibility="private",
                                     queue=False, show_progress="hidden")
