@@ -8,54 +8,16 @@ import json
 import runpy
 import stat
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bench.live_app import REPO, running_app
+from bench.live_app import REPO, Visitor, running_app
 from qa.app.access import Access, NotAllowed, RateLimit, TooManyRequests
 from qa.app.users import ExpiringTokens, LoginError, Users, add_user
 
 USERS = {"ed": ("editor", "ed-password-1"), "rita": ("reader", "rita-password-1"), "uma": ("editor", "uma-password-1")}
-
-
-class Visitor:
-    """Someone on the network with an HTTP client (and, once logged in, the app's cookie)."""
-
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=120, trust_env=False)
-
-    def login(self, name: str, password: str) -> int:
-        return self.http.post("/login", data={"username": name, "password": password}).status_code
-
-    def event(self, elem_id: str, trigger: str, data: list, config: dict) -> dict:
-        """Run the page's ``trigger`` event of the component ``elem_id`` through the queue, as the browser does."""
-        target = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
-        fn_index = next(i for i, d in enumerate(config["dependencies"]) if [target, trigger] in d["targets"])
-        session = uuid.uuid4().hex
-        joined = self.http.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": session,
-                                                                "event_data": None, "trigger_id": target})
-        assert joined.status_code == 200, joined.text
-        with self.http.stream("GET", f"/gradio_api/queue/data?session_hash={session}") as stream:
-            for line in stream.iter_lines():
-                message = json.loads(line[5:]) if line.startswith("data:") else {}
-                if message.get("msg") == "process_completed":
-                    return message
-        raise AssertionError("the event never completed")
-
-    def upload(self, name: str, text: str) -> list[dict]:
-        stored = self.http.post("/gradio_api/upload", files={"files": (name, text.encode(), "text/markdown")})
-        assert stored.status_code == 200, stored.text
-        return [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}} for path in stored.json()]
-
-    def ask(self, question: str) -> dict:
-        started = self.http.post("/gradio_api/call/ask", json={"data": [question, []]})
-        assert started.status_code == 200, started.text
-        events = self.http.get(f"/gradio_api/call/ask/{started.json()['event_id']}").text
-        return json.loads(events.split("data:", 1)[1].splitlines()[0])[0]
 
 
 @pytest.fixture(scope="module")
