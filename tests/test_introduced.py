@@ -12,7 +12,7 @@ from qa import Answer, Index
 from qa.answer.compose import citation, shown_quote
 from qa.answer.quotes import Quote, introduced, select_quotes
 from qa.answer.score import Candidate
-from qa.app.render import answer_html
+from qa.app.render import answer_html, passage_html
 
 GUIDE = """# Guide
 
@@ -87,6 +87,8 @@ def test_the_answer_quotes_the_command_and_the_chat_shows_it_as_code(guide_index
     assert shown_quote(cited[1]).strip() == cited[1].quote.strip()  # line by line, not joined
     html = answer_html(Answer("What command searches for fast?", True, "", tuple(cited)), 2000)
     assert '<pre class="qa-code"><code>$ rg fast README.md&#10;75:' in html
+    panel = passage_html(cited[1])  # the sources panel: the code block marked in its own font, its lines kept
+    assert '<mark class="qa-code">$ rg fast README.md\n75:' in panel and "<mark>" not in panel
     listed = replace(cited[1], layout="list", quote="a\n2. b")
     assert "qa-list" in answer_html(Answer("q", True, "", (listed,)), 2000)
 

@@ -44,6 +44,7 @@ CSS = """
 .qa-section { font-weight: 600; }
 .qa-passage { white-space: pre-wrap; line-height: 1.6; margin: 0; font-family: var(--font); }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 1px 0; }
+.qa-passage mark.qa-code { display: inline; white-space: pre-wrap; margin: 0; }  /* a quoted code block, in its font */
 .qa-closest .qa-passage mark { background: #e5e7eb; }
 .qa-passage mark strong { background: #f59e0b; color: #111827; }
 .qa-empty { opacity: .7; font-style: italic; }
@@ -181,12 +182,13 @@ def passage_html(citation: Citation) -> str:
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
     name = escape(f"Passage {citation.n}: {citation.source}, {location(citation)}")
     changed = f'<p class="qa-notice qa-changed">{_changed_note([citation])}</p>' if citation.source_changed else ""
+    code = ' class="qa-code"' if citation.layout == "code" else ""
     return (
         f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}" role="group" aria-label="{name}">'
         f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
         f'<strong class="qa-source">{escape(citation.source)}</strong>{_section(citation)}'
         f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>{changed}'
-        f'<p class="qa-passage">{before}<mark>{_quote(citation, piece, show)}</mark>{after}</p></div>'
+        f'<p class="qa-passage">{before}<mark{code}>{_quote(citation, piece, show)}</mark>{after}</p></div>'
     )
 
 
