@@ -56,6 +56,7 @@ VARIANTS = {  # name -> (features of ``rank``, features of ``decide``); the othe
     "rank: reader + overlap + span; decide: reader + span": (("reader", "overlap", "span"), ("reader", "span")),
 }
 SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best of VARIANTS on held-out folds
+FIGURES = REPO / "bench" / "results" / "combiner_variants.json"  # every variant's held-out figures (not the model's file)
 
 
 def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -206,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         (folder / COMBINER_FILE).write_text(json.dumps(held_out.to_json(), indent=2) + "\n")
     combiner = fit(shipped, VARIANTS[SHIPPED], JUDGED, REORDER)
     (args.out / COMBINER_FILE).write_text(json.dumps({**combiner.to_json(), "variant": SHIPPED, "answered_share": ANSWERED,
-                                                      "further_precision": FURTHER_PRECISION, "cross_validated": report},
-                                                     indent=2) + "\n")
+                                                      "further_precision": FURTHER_PRECISION}, indent=2) + "\n")
+    FIGURES.write_text(json.dumps({"judged": JUDGED, "shipped": SHIPPED, "cross_validated": report}, indent=1) + "\n")
     print(f"wrote {args.out / COMBINER_FILE} in {time.perf_counter() - started:.0f} s: {combiner.to_json()}")
     return 0
 
