@@ -43,7 +43,7 @@ DECLINED = [
     pytest.param("How many Russian peacekeepers were killed?", marks=MISSED),
     pytest.param("How many Armenian civilians were killed?", marks=MISSED),  # quotes Karabakh's 2,317 fighters
     "What is the capital of Armenia?",
-    pytest.param("How many civilians died in Hadrut?", marks=MISSED),  # declined by the reader before 2026-12-05
+    "How many civilians died in Hadrut?",
     "Who won the 2018 FIFA World Cup?",
 ]
 # Every seed question, whatever the reader decides: (question, the answering sentence's part or None)
@@ -207,8 +207,7 @@ def test_questions_the_seed_does_not_answer_are_declined(model_index: Index, que
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "docs"  # real documentation: cargo, node, libtasn1
 REWORDED = ["How many peacekeepers did Russia send?", "What total military death toll did Azerbaijan report?",
-            pytest.param("How many Azerbaijani soldiers died in the war?",  # held by the reader before 2026-12-05
-                         marks=pytest.mark.xfail(strict=True, reason="the shipped reader's first quote moves beside the docs"))]
+            "How many Azerbaijani soldiers died in the war?"]
 
 
 @pytest.fixture(scope="session")

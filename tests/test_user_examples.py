@@ -18,15 +18,17 @@ from conftest import SEED_FILE
 from test_core_answer import check_answer
 
 MISSED = pytest.mark.xfail(strict=True, reason="the shipped reader misses it: see models/reader/MODEL_CARD.md")
+LOST = pytest.mark.xfail(strict=True, reason="right with the reader of 2026-12-05, missed by the one of 2026-12-06 (MODEL_CARD.md)")
 
 SEED_ANSWERED = [  # (question, a part of the sentence that answers it)
-    ("Which country mediated the truce?", "Russian-brokered cease-fire"),
+    pytest.param("Which country mediated the truce?", "Russian-brokered cease-fire", marks=LOST),
     pytest.param("Where did the new fighting on December 12 take place?", "southern Hadrut district", marks=MISSED),
-    ("Which district is shown in the photo of the area that came under the control of Azerbaijan's troops?", "Jabrayil"),
+    pytest.param("Which district is shown in the photo of the area that came under the control of Azerbaijan's troops?",
+                 "Jabrayil", marks=LOST),
     ("When did Azerbaijan start its offensive?", "in September, Azerbaijan launched a military offensive"),
-    pytest.param("How many soldiers did Azerbaijan say it lost?", "2,783", marks=MISSED),
+    ("How many soldiers did Azerbaijan say it lost?", "2,783"),
     ("Where did Armenia say its positions were attacked?", "near Hadrut"),
-    pytest.param("How many Armenian soldiers were killed in the war?", "2,317", marks=MISSED),
+    ("How many Armenian soldiers were killed in the war?", "2,317"),
 ]
 SEED_DECLINED = [
     pytest.param("How many civilians died in the conflict?", marks=MISSED),  # 2,783 are soldiers
@@ -63,7 +65,7 @@ DOCS_ANSWERED = [  # (question, a part of a quote of the answer: the command, th
     pytest.param("When is the next ripgrep release?", "no dates **will ever be given**", marks=MISSED),
     ("How do I search compressed files?", "-z/--search-zip"),
     pytest.param("How does ripgrep decide whether a file is binary?", "`NUL` byte", marks=MISSED),
-    ("What is the default value of --encoding?", "`--encoding auto`"),
+    pytest.param("What is the default value of --encoding?", "`--encoding auto`", marks=LOST),
     pytest.param("How many Armenian soldiers were killed in the war?", "2,317", marks=MISSED),  # the same quote as over the seed alone
 ]
 DOCS_DECLINED = [pytest.param("What is the default value of --max-columns?", marks=MISSED)]
