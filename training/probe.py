@@ -89,8 +89,9 @@ def span_marks(model_dir: Path, questions: list[ProbeQuestion]) -> list[tuple[fl
         if not q.gold:
             continue
         texts = [pair_text(q.title, s) for s in q.sentences]
-        first = int(np.argmax(reader.score(q.text, texts)))
-        reading = reader.read(q.text, [texts[first]])[0]
+        readings = reader.read(q.text, texts)  # one run per sentence gives its logit and its span
+        first = int(np.argmax([r.logit for r in readings]))
+        reading = readings[first]
         found = texts[first][reading.span[0]:reading.span[1]] if reading.span else ""
         marks.append((reading.margin, first in q.gold and max(token_f1(found, a) for a in q.answers) >= 0.5))
     return marks

@@ -53,11 +53,12 @@ class RateLimit:
 
 def client_of(request: Any) -> str:
     """Who made a Gradio request: the logged-in user, else the address it came from."""
-    name = getattr(request, "username", None)
-    if name:
-        return f"user:{name}"
-    host = getattr(getattr(request, "client", None), "host", None)
-    return f"address:{host or 'unknown'}"
+    return client_key(getattr(request, "username", None), getattr(getattr(request, "client", None), "host", None))
+
+
+def client_key(name: str | None, host: str | None) -> str:
+    """The key a client's share is counted under: its user name, else its address."""
+    return f"user:{name}" if name else f"address:{host or 'unknown'}"
 
 
 @dataclass
@@ -78,11 +79,15 @@ class Access:
     def change(self, request: Any) -> None:
         """Let an upload, removal or restore through: editors only when there is a login, within their share."""
         name = getattr(request, "username", None)
-        if self.users and self.users.role(name) != "editor":
+        if not self.is_editor(name):
             raise NotAllowed(f"{name or 'this user'} may ask but not change the library; whoever runs the app can make "
                              f"you an editor (python app.py --add-user {name or 'NAME'} --role editor)")
         if self.limited:
             self.changes.take(client_of(request))
 
     def may_change(self, request: Any) -> bool:
-        return not self.users or self.users.role(getattr(request, "username", None)) == "editor"
+        return self.is_editor(getattr(request, "username", None))
+
+    def is_editor(self, name: str | None) -> bool:
+        """Whether ``name`` may change the library: anyone when there is no login."""
+        return not self.users or self.users.role(name) == "editor"

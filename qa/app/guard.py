@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
-from .access import Access, RateLimit, TooManyRequests
+from .access import Access, RateLimit, TooManyRequests, client_key
 
 MAX_BODY = 2 * 2**20  # a question, its conversation and the page's state (the page keeps its last turns only)
 UPLOADS_PER_MINUTE = 20  # raw upload requests per client (each upload event needs one)
@@ -60,12 +60,11 @@ class Guard:
         name = user_of(scope)
         if self.access.users and name is None:
             raise Refused(401, "log in first")
-        if self.access.users and self.access.users.role(name) != "editor":
+        if not self.access.is_editor(name):
             raise Refused(403, f"{name} may ask but not add documents")
-        client = f"user:{name}" if name else f"address:{(scope.get('client') or ('unknown',))[0]}"
         try:
             if self.access.limited:
-                self.uploads.take(client)
+                self.uploads.take(client_key(name, (scope.get("client") or (None,))[0]))
         except TooManyRequests as error:
             raise Refused(429, str(error)) from error
 

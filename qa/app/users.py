@@ -126,6 +126,11 @@ class ExpiringTokens(dict[str, Any]):
                 super().pop(token, None)
             return super().__contains__(token)
 
+    def __delitem__(self, token: str) -> None:  # Gradio's logout
+        with self.lock:
+            self.since.pop(token, None)
+            super().__delitem__(token)
+
     def get(self, token: object, default: Any = None) -> Any:
         return super().get(token, default) if isinstance(token, str) and self._live(token) else default
 
