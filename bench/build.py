@@ -20,7 +20,8 @@ import numpy as np
 
 from evaldata import write_corpus
 from qa import Index, Settings
-from qa.index.embedding import Embedder, load_embedder
+from qa.index.embedders import load_embedder
+from qa.index.embedding import Embedder
 from qa.read.files import read_sources
 
 from . import corpora, scifact

@@ -21,8 +21,8 @@ import numpy as np
 from evaldata import write_corpus
 from qa import Index, Settings
 from qa.errors import QAError
-from qa.index.build import model_name
 from qa.index.chunk import chunk_document
+from qa.index.stores.manifest import model_name
 
 from . import scifact
 from .common import Config
@@ -36,7 +36,7 @@ class RandomEmbedder:
     """
 
     def __init__(self, dim: int = 384, seed: int = 0, backend: str | None = None) -> None:
-        self.name = model_name(Settings(), None)
+        self.name = model_name(Settings())
         self.backend = backend or Settings().backend  # the backend that will embed the questions
         self.dim = dim
         self.max_tokens = 256

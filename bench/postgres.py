@@ -25,8 +25,8 @@ from urllib.parse import quote
 import numpy as np
 
 from qa import Index
-from qa.index.build import embedder_fields
 from qa.index.stores import postgres as pgstorage
+from qa.index.stores.manifest import expected
 from qa.index.stores.postgres_server import pool, row_numbers
 from qa.retrieval.retriever import Retriever
 
@@ -71,7 +71,7 @@ def copy_index(index: Index, url: str) -> Index:
     for doc, part in enumerate(parts):
         part.chunk_vectors = index.store.vectors(int(index.corpus.chunk_starts[doc]), int(index.corpus.chunk_starts[doc + 1]))
     settings = index.settings
-    manifest = {**embedder_fields(settings, None), "settings": settings.manifest_fields(), "dim": parts[0].chunk_vectors.shape[1]}
+    manifest = {**expected(settings, None).identity(), "dim": parts[0].chunk_vectors.shape[1]}
     pgstorage.copy_in(url, parts, manifest)
     return Index.load(url)
 

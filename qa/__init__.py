@@ -8,7 +8,7 @@ for a quoted answer. Errors derive from ``QAError``; the particular ones (and
 
 from .api import Index, ask, open_index, retrieve
 from .errors import QAError
-from .index.build import BuildReport, check_source
+from .index.plan import BuildReport, check_source
 from .read.files import FILE_TYPES, MAIN_SUFFIXES, SUPPORTED_SUFFIXES, iter_source_files
 from .settings import AnswerSettings, ChunkSettings, ReadSettings, RetrievalSettings, Settings
 from .types import Answer, Citation, Document, Passage, Skipped

@@ -24,11 +24,12 @@ import numpy as np
 
 from .errors import SourceChangedError
 from .index import build as builder
-from .index.build import BuildReport
 from .index.corpus import Corpus
 from .index.embedding import Embedder
 from .index.lexical import LexicalSearch
-from .index.stores.base import IndexStorage, Stored, open_storage, place_key
+from .index.plan import BuildReport, check_paths
+from .index.stores.base import IndexStorage, Stored
+from .index.stores.factory import open_storage
 from .index.vectors import VectorStore
 from .read.files import still_holds
 from .retrieval.questions import check_k, check_question
@@ -80,9 +81,7 @@ class Index:
 
     def shown_location(self) -> str:
         """Where the index is kept, fit for a log or a message: the folder, or the database URL without its password."""
-        from .index.stores.postgres_server import redact  # pure text: no database driver is imported
-
-        return redact(str(self.index_dir))  # a folder's path is left as it is
+        return self.storage.describe()
 
     def warm_up(self) -> None:
         """Load the embedding model now (a question embedded and thrown away), so the first question does not wait."""
@@ -103,23 +102,23 @@ class Index:
         """Index the files and folders in ``paths``; only new or changed files are embedded."""
         settings = settings or Settings()
         storage = open_storage(index_dir)
-        paths = builder.check_paths(paths)
+        paths = check_paths(paths)
         try:
-            stored = storage.build(paths, settings, embedder, progress)
+            stored = builder.build(storage, paths, settings, embedder, progress)
         except SourceChangedError:  # a file saved during the build: read what changed once more
-            stored = storage.build(paths, settings, embedder, progress)
-        return cls._opened(storage, settings, stored)
+            stored = builder.build(storage, paths, settings, embedder, progress)
+        return cls._opened(index_dir, storage, settings, stored)
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
         """Open a built index; a missing, foreign or damaged one raises an error that says how to rebuild."""
         settings = settings or Settings()
         storage = open_storage(index_dir)
-        return cls._opened(storage, settings, storage.load(settings, embedder))
+        return cls._opened(index_dir, storage, settings, storage.load(settings, embedder))
 
     @classmethod
-    def _opened(cls, storage: IndexStorage, settings: Settings, stored: Stored) -> Index:
-        return cls(storage.location, settings, stored.corpus, stored.store, stored.lexical, stored.embedder, stored.report,
+    def _opened(cls, index_dir: str | Path, storage: IndexStorage, settings: Settings, stored: Stored) -> Index:
+        return cls(index_dir, settings, stored.corpus, stored.store, stored.lexical, stored.embedder, stored.report,
                    stored.generation, storage)
 
     def refreshed(self) -> Index:
@@ -127,7 +126,8 @@ class Index:
         if self.storage.generation() == self.generation:
             return self
         mine = Stored(self.corpus, self.store, self.lexical, self.generation)  # a database reads only the documents it lacks
-        return Index._opened(self.storage, self.settings, self.storage.load(self.settings, self.retriever.loaded_embedder, mine))
+        stored = self.storage.load(self.settings, self.retriever.loaded_embedder, mine)
+        return Index._opened(self.index_dir, self.storage, self.settings, stored)
 
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""
@@ -162,7 +162,7 @@ _LOCK = threading.Lock()
 def open_index(index_dir: str | Path = "index", settings: Settings | None = None) -> Index:
     """The index in ``index_dir`` (a folder or a database URL), loaded with ``settings`` (default: ``Settings()``),
     cached; a newer build replaces the cached one."""
-    key = (place_key(index_dir), settings)
+    key = (open_storage(index_dir).key(), settings)
     with _LOCK:
         cached = _CACHE.get(key)
         _CACHE[key] = Index.load(key[0], settings=settings) if cached is None else cached.refreshed()

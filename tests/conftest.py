@@ -185,12 +185,12 @@ def fake_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_embedde
     QA_MODEL_PATH points at a folder named like the fake, so the manifest check
     (model name = folder name) accepts indexes the fake built.
     """
-    import qa.index.embedding
+    import qa.index.embedders
 
     model_dir = tmp_path / fake_embedder.name
     model_dir.mkdir()
     monkeypatch.setenv("QA_MODEL_PATH", str(model_dir))
-    monkeypatch.setattr(qa.index.embedding, "load_embedder", lambda *args, **kwargs: fake_embedder)
+    monkeypatch.setattr(qa.index.embedders, "load_embedder", lambda *args, **kwargs: fake_embedder)
     return fake_embedder
 
 

@@ -22,10 +22,10 @@ os.environ["QA_MODEL_PATH"] = str(TESTS / "no-model" / "fake-hash")  # the manif
 
 
 def main(argv: list[str]) -> int:
-    import qa.index.embedding
+    import qa.index.embedders
 
     fake = FakeEmbedder()
-    qa.index.embedding.load_embedder = lambda *args, **kwargs: fake
+    qa.index.embedders.load_embedder = lambda *args, **kwargs: fake
     if argv[:1] == ["app"]:
         return int(runpy.run_path(str(TESTS.parent / "app.py"))["main"](argv[1:]))
     if argv[:1] == ["cli"]:

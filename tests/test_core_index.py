@@ -17,6 +17,7 @@ import pytest
 from qa import ChunkSettings, Index, Settings
 from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from qa.index.stores import folder_files as storage
+from qa.index.stores import manifest as manifests
 from qa.settings import CHUNKER_VERSION
 
 from conftest import SEED_FILE, FakeEmbedder, folder_only
@@ -274,7 +275,7 @@ def test_crash_mid_build_leaves_the_previous_index(fake_index, seed_corpus, tmp_
 
 @folder_only
 def test_second_writer_gets_index_locked_error(fake_index, seed_corpus, tmp_path, monkeypatch, fake_embedder):
-    monkeypatch.setattr(storage, "LOCK_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(manifests, "LOCK_WAIT_SECONDS", 0.05)
     index_dir = tmp_path / "index"
     with storage.writer_lock(index_dir):
         with pytest.raises(IndexLockedError, match="Another process is writing"):

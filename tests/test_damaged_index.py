@@ -20,6 +20,7 @@ from qa.app import Library, Service
 from qa.cli import main
 from qa.errors import IndexCorruptError, IndexFolderError, IndexLockedError
 from qa.index.stores import folder_files as storage
+from qa.index.stores import manifest as manifests
 
 from conftest import REPO, FakeEmbedder
 
@@ -235,7 +236,7 @@ def test_a_killed_first_build_is_cleaned_up_too(seed_corpus, tmp_path):
 
 def test_a_generation_another_writer_is_writing_is_left_alone(fake_index, seed_corpus, tmp_path, monkeypatch):
     index_dir = tmp_path / "index"
-    monkeypatch.setattr(storage, "LOCK_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(manifests, "LOCK_WAIT_SECONDS", 0.05)
     with storage.writer_lock(index_dir):  # another writer, in the middle of its build
         in_progress = index_dir / "gen-20990101T000000-000000000-1"
         in_progress.mkdir()

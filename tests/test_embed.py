@@ -16,7 +16,7 @@ import pytest
 
 from qa import Index, Settings
 from qa.errors import ModelError
-from qa.index.embedding import load_embedder
+from qa.index.embedders import load_embedder
 
 from conftest import REPO, SEED_FILE
 
@@ -170,7 +170,7 @@ def _env() -> dict[str, str]:
 
 
 def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
-    import qa.index.embedding
+    import qa.index.embedders
     import qa.index.embedding_onnx
 
     made: list[object] = []
@@ -183,7 +183,7 @@ def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
             release.wait(timeout=30)  # hold the first loader inside the constructor
 
     monkeypatch.setattr(qa.index.embedding_onnx, "OnnxEmbedder", SlowModel)
-    qa.index.embedding._load.cache_clear()
+    qa.index.embedders._load.cache_clear()
     results: list[object] = []
 
     def first_use() -> None:
@@ -198,7 +198,7 @@ def test_concurrent_first_uses_load_the_model_once(monkeypatch, tmp_path):
     release.set()
     for thread in threads:
         thread.join(timeout=30)
-    qa.index.embedding._load.cache_clear()
+    qa.index.embedders._load.cache_clear()
     assert len(made) == 1 and len(results) == 8 and all(r is made[0] for r in results)
 
 
@@ -225,7 +225,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
 
 
 def test_auto_device_falls_back_to_the_cpu():
-    from qa.index.embedding import resolve_device
+    from qa.index.embedders import resolve_device
     from qa.index.embedding_onnx import cuda_available
 
     assert resolve_device("cpu", "onnx") == "cpu"

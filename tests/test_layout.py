@@ -101,6 +101,67 @@ def test_no_sys_path_patching_and_no_loop_between_bench_and_training(path: Path)
         assert not [m for m, _ in imported(path) if m.startswith("training")], f"{name_of(path)} imports training"
 
 
+# The stores' own modules; the rest of qa/index/stores/ (base, manifest, factory) is what they share.
+STORE_MODULES = {"folder": {"folder", "folder_files"}, "postgres": {"postgres", "postgres_corpus", "postgres_server"}}
+STORES_PACKAGE = "qa.index.stores"
+
+
+def import_graph(root: Path = REPO) -> dict[str, set[str]]:
+    """The qa modules each qa module imports (``from package import module`` counts as importing the module)."""
+    paths = modules_in(root / "qa")
+    names = {name_of(path, root) for path in paths}
+    graph = {}
+    for path in paths:
+        edges: set[str] = set()
+        for module, taken in imported(path, root):
+            edges |= ({f"{module}.{name}" for name in taken} & names) or ({module} & names)
+        graph[name_of(path, root)] = edges - {name_of(path, root)}
+    return graph
+
+
+def modules_in(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Import circles (each as the modules around it), found by a depth-first walk."""
+    found, done = [], set()
+
+    def walk(module: str, trail: list[str]) -> None:
+        for target in sorted(graph.get(module, ())):
+            if target in trail:
+                found.append([*trail[trail.index(target):], target])
+            elif target not in done:
+                walk(target, [*trail, target])
+        done.add(module)
+
+    for module in sorted(graph):
+        if module not in done:
+            walk(module, [module])
+    return found
+
+
+def store_of(module: str) -> str | None:
+    leaf = module.rpartition(".")[2]
+    inside = module.rpartition(".")[0] == STORES_PACKAGE
+    return next((store for store, names in STORE_MODULES.items() if inside and leaf in names), None)
+
+
+def test_no_import_circles_in_the_package() -> None:
+    assert circles(import_graph()) == []
+
+
+def test_no_store_imports_another_and_nothing_outside_the_stores_knows_which_it_talks_to() -> None:
+    graph = import_graph()
+    assert {store_of(f"{STORES_PACKAGE}.{leaf}") for names in STORE_MODULES.values() for leaf in names} == set(STORE_MODULES)
+    for module, targets in graph.items():
+        for target in targets:
+            store = store_of(target)
+            if store is None or store == store_of(module):
+                continue
+            assert module == f"{STORES_PACKAGE}.factory", f"{module} imports {target}, a module of the {store} store"
+
+
 def test_the_layout_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     """The checks themselves: a made-up module that breaks the rules is caught, and one that keeps them is not."""
     (tmp_path / "qa" / "read").mkdir(parents=True)
@@ -112,3 +173,6 @@ def test_the_layout_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     assert private(bad, tmp_path) == [("qa.index.build", "_plan")]
     assert [m for m, _ in imported(good, tmp_path)] == ["qa.errors", "qa.read.blocks"]
     assert upward(good, tmp_path) == [] and private(good, tmp_path) == []
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert circles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+    assert store_of("qa.index.stores.postgres_corpus") == "postgres" and store_of("qa.index.stores.base") is None

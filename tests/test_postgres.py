@@ -133,7 +133,7 @@ def test_other_format_version_is_refused(url, postgres_url):
 
 def test_second_writer_gets_index_locked_error(url, seed_corpus, monkeypatch):
     first = build([seed_corpus], url)
-    monkeypatch.setattr(pgstorage, "LOCK_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr("qa.index.stores.manifest.LOCK_WAIT_SECONDS", 0.2)
     (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
     with psycopg.connect(url) as holder:  # another writer, mid-build
         holder.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (pgstorage.LOCK_KEY,))

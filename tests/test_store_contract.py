@@ -1,130 +1,159 @@
-"""The storage contract: the index folder and PostgreSQL keep the same corpus, so they give the same answers.
+"""The store contract: what every place an index is kept must do, one class of tests subclassed once per store.
 
-Every file type the product reads (.txt, .md, .html, .pdf, .docx, .epub) is indexed into both stores with
-the fake embedder; the loaded corpora must be equal (documents with their title and blocks, chunk and
-sentence tables with the code flags, sentence vectors), and so must retrieval and the answers' JSON
-(sections, pages, lines, offsets), after a first build, an incremental one (a file changed, one deleted),
-and a build that failed half way.
+``StoreContract`` talks to a store through ``open_storage`` and ``Index`` only; the folder store runs it
+in the fast tests, PostgreSQL under the ``postgres`` marker. A third store passes it by adding a subclass
+that says where its empty location is. What the two stores must agree on, answer for answer, is
+``test_store_differential.py``.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from qa import Index
-from qa.index.corpus import Corpus
-from qa.index.stores import postgres_server as pgstore
+from qa import Index, Settings
+from qa.errors import IndexLockedError, IndexMismatchError, IndexMissingError, SourceChangedError
+from qa.index import build as builder
+from qa.index.stores import manifest
+from qa.index.stores.factory import open_storage
 
-from conftest import REPO, SEED_FILE, FakeEmbedder, new_schema
-from test_read_office import write_docx, write_epub
-from test_read_pdf import make_manual
+from conftest import SEED_FILE, FakeEmbedder, new_schema
 
-pytestmark = pytest.mark.postgres
-
-QUESTIONS = [
-    "How many Russian peacekeepers were deployed?",  # .txt
-    "How do I look up a host name?",  # .md
-    "What does emitter.once do?",  # .html
-    "When does the foghorn sound?",  # .docx
-    "How many loaves of rye bread does the bakery sell?",  # .pdf and .epub
-    "What oil does the lamp burn?",  # .epub, a code span
-]
+HARBOUR = "The harbour master keeps the tide tables. The foghorn sounds every thirty seconds when visibility drops.\n"
+QUESTION = "How many Russian peacekeepers were deployed?"
 
 
-def every_format(folder: Path) -> Path:
-    folder.mkdir()
-    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
-    for name in ("dns-notes.md", "node-events.html", "mdbook-profiles.html"):
-        shutil.copy(REPO / "tests" / "fixtures" / name, folder / name)
-    make_manual(folder / "manual.pdf")
-    write_docx(folder / "handbook.docx")
-    write_epub(folder / "tales.epub")
-    return folder
-
-
-def build(paths: list[Path], location: Path | str) -> Index:
+def quietly_build(paths: list[Path], location: Path | str, embedder: FakeEmbedder, settings: Settings | None = None) -> Index:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Index.build(paths, location, embedder=FakeEmbedder())
+        return Index.build(paths, location, embedder=embedder, settings=settings)
 
 
-def assert_same_corpus(one: Corpus, other: Corpus) -> None:
-    assert one.documents == other.documents  # text, hashes, pages, blocks with their sections, the document's title
-    assert one.titles == other.titles
-    for name in ("chunks", "sentences"):
-        a, b = getattr(one, name), getattr(other, name)
-        assert a.dtype == b.dtype and np.array_equal(a, b), name
-    assert np.array_equal(one.sentence_vectors, other.sentence_vectors)
+class StoreContract:
+    """Every store: builds, loads, rebuilds only what changed, keeps the committed index on failure, one writer."""
+
+    @pytest.fixture
+    def location(self) -> Path | str:
+        raise NotImplementedError("a store's subclass says where its empty location is")
+
+    @pytest.fixture
+    def corpus(self, tmp_path: Path) -> Path:
+        folder = tmp_path / "corpus"
+        folder.mkdir()
+        (folder / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+        (folder / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+        return folder
+
+    def test_a_load_gives_what_the_build_committed(self, corpus, location):
+        embedder = FakeEmbedder()
+        built = quietly_build([corpus], location, embedder)
+        loaded = Index.load(location, embedder=FakeEmbedder())
+        assert len(built.documents) == 2 and built.documents == loaded.documents
+        assert sorted(built.report.embedded) == sorted(str(p.resolve()) for p in corpus.iterdir())
+        assert loaded.generation == built.generation == open_storage(location).generation()
+        assert asdict(loaded.answer(QUESTION)) == asdict(built.answer(QUESTION))
+        assert len(loaded.corpus.sentence_vectors) == len(loaded.corpus.sentences)  # the quotes' vectors are kept too
+
+    def test_an_unchanged_build_embeds_nothing_and_commits_nothing(self, corpus, location):
+        first = quietly_build([corpus], location, FakeEmbedder())
+        embedder = FakeEmbedder()
+        again = quietly_build([corpus], location, embedder)
+        assert embedder.calls == [] and again.report.embedded == () and len(again.report.reused) == 2
+        assert again.generation == first.generation
+
+    def test_a_changed_build_embeds_only_the_changed_file_and_drops_the_removed_one(self, corpus, location, tmp_path):
+        first = quietly_build([corpus], location, FakeEmbedder())
+        (corpus / "harbour.txt").write_text(HARBOUR + "The lighthouse burns whale oil.\n", encoding="utf-8")
+        (corpus / "notes.txt").write_text("The ferry leaves at noon on Sundays.\n", encoding="utf-8")
+        embedder = FakeEmbedder()
+        second = quietly_build([corpus / "harbour.txt", corpus / "notes.txt"], location, embedder)
+        assert set(second.report.embedded) == {str((corpus / n).resolve()) for n in ("harbour.txt", "notes.txt")}
+        assert second.report.removed == (str((corpus / SEED_FILE.name).resolve()),)
+        assert not any("peacekeepers" in text for text in embedder.embedded_texts)
+        assert second.generation != first.generation
+        fresh = quietly_build([corpus / "harbour.txt", corpus / "notes.txt"], tmp_path / "fresh", FakeEmbedder())
+        assert second.documents == fresh.documents
+        assert asdict(second.answer("What does the lighthouse burn?")) == asdict(fresh.answer("What does the lighthouse burn?"))
+
+    def test_a_failed_build_keeps_the_committed_index(self, corpus, location, monkeypatch):
+        first = quietly_build([corpus], location, FakeEmbedder())
+        (corpus / "notes.txt").write_text("The ferry leaves at noon on Sundays.\n", encoding="utf-8")
+        monkeypatch.setattr(FakeEmbedder, "embed", lambda self, texts, **kwargs: (_ for _ in ()).throw(OSError("disk gone")))
+        with pytest.raises(OSError, match="disk gone"):
+            quietly_build([corpus], location, FakeEmbedder())
+        monkeypatch.undo()
+        after = Index.load(location, embedder=FakeEmbedder())
+        assert after.documents == first.documents and after.generation == first.generation
+
+    def test_a_file_changed_during_the_build_is_not_committed(self, corpus, location, monkeypatch):
+        first = quietly_build([corpus], location, FakeEmbedder())
+        (corpus / "notes.txt").write_text("The ferry leaves at noon on Sundays.\n", encoding="utf-8")
+        real = builder.check_unchanged
+
+        def edited_meanwhile(parts):  # type: ignore[no-untyped-def]
+            (corpus / "notes.txt").write_text("The ferry leaves at one on Sundays.\n", encoding="utf-8")
+            return real(parts)
+
+        monkeypatch.setattr(builder, "check_unchanged", edited_meanwhile)
+        with pytest.raises(SourceChangedError, match="changed while it was being indexed"):
+            builder.build(open_storage(location), [corpus], Settings(), FakeEmbedder())
+        assert Index.load(location, embedder=FakeEmbedder()).generation == first.generation
+
+    def test_a_second_writer_is_refused_while_the_first_holds_the_lock(self, corpus, location, monkeypatch):
+        quietly_build([corpus], location, FakeEmbedder())
+        monkeypatch.setattr(manifest, "LOCK_WAIT_SECONDS", 0.1)
+        storage = open_storage(location)
+        with storage.writer(Settings(), FakeEmbedder()) as writer:
+            assert writer.previous is not None and len(writer.previous.documents) == 2
+            started = time.monotonic()
+            with pytest.raises(IndexLockedError, match="Another process is writing the index"):
+                quietly_build([corpus], location, FakeEmbedder())
+            assert time.monotonic() - started < 5
+        assert len(quietly_build([corpus], location, FakeEmbedder()).documents) == 2  # released on leaving
+
+    def test_a_missing_index_says_how_to_build_one(self, location):
+        with pytest.raises(IndexMissingError, match="qa index"):
+            Index.load(location, embedder=FakeEmbedder())
+
+    def test_an_index_of_other_settings_is_refused_on_load_and_rebuilt_whole_by_a_build(self, corpus, location):
+        quietly_build([corpus], location, FakeEmbedder())
+        other = Settings()
+        other = replace(other, chunk=replace(other.chunk, sentences=other.chunk.sentences + 1))
+        with pytest.raises(IndexMismatchError, match="was built with settings="):
+            Index.load(location, embedder=FakeEmbedder(), settings=other)
+        embedder = FakeEmbedder()
+        with pytest.warns(UserWarning, match="rebuilding the whole index"):
+            rebuilt = Index.build([corpus], location, embedder=embedder, settings=other)
+        assert len(rebuilt.report.embedded) == 2 and any("peacekeepers" in text for text in embedder.embedded_texts)
+
+    def test_a_model_of_another_size_is_refused(self, corpus, location):
+        quietly_build([corpus], location, FakeEmbedder())
+        with pytest.raises(IndexMismatchError, match="holds 64-dimensional vectors, the model makes 32"):
+            Index.load(location, embedder=FakeEmbedder(dim=32))
+
+    def test_the_index_shows_where_it_is_as_its_store_describes_it(self, corpus, location):
+        index = quietly_build([corpus], location, FakeEmbedder())
+        storage = open_storage(location)
+        assert index.shown_location() == storage.describe() and storage.describe()
+        assert open_storage(location).key() == storage.key()
 
 
-def assert_same_answers(one: Index, other: Index) -> None:
-    assert_same_corpus(one.corpus, other.corpus)
-    for question in QUESTIONS:
-        here, there = one.retrieve(question, k=8), other.retrieve(question, k=8)
-        assert [(p.path, p.start, p.end, p.section, p.page, p.line) for p in here] == \
-               [(p.path, p.start, p.end, p.section, p.page, p.line) for p in there]
-        assert [p.score for p in here] == pytest.approx([p.score for p in there], abs=1e-4)
-        assert json.dumps(asdict(one.answer(question))) == json.dumps(asdict(other.answer(question)))
+class TestFolderStore(StoreContract):
+    @pytest.fixture
+    def location(self, tmp_path: Path) -> Path | str:
+        return tmp_path / "index"
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return every_format(tmp_path / "corpus")
+@pytest.mark.postgres
+class TestPostgresStore(StoreContract):
+    @pytest.fixture
+    def location(self, postgres_url: str) -> Iterator[Path | str]:
+        from qa.index.stores import postgres_server as pgstore
 
-
-@pytest.fixture
-def locations(tmp_path: Path, postgres_url: str) -> Iterator[tuple[Path, str]]:
-    """An index folder and an empty database schema."""
-    yield tmp_path / "index", new_schema(postgres_url, f"contract_{time.monotonic_ns()}")
-    pgstore.close_pools()
-
-
-def test_both_stores_keep_the_same_corpus_of_every_file_type(corpus, locations):
-    folder, database = (build([corpus], location) for location in locations)
-    assert len(folder.documents) == 7
-    structured = [doc for doc in folder.corpus.documents if doc.blocks]
-    assert len(structured) == 6 and all(doc.title for doc in structured)  # only the .txt is plain
-    assert folder.corpus.sentences["code"].any()  # the HTML and EPUB code blocks
-    assert_same_answers(folder, database)
-    assert_same_answers(Index.load(locations[0], embedder=FakeEmbedder()), Index.load(locations[1], embedder=FakeEmbedder()))
-    sections = {c.section for q in QUESTIONS for c in database.answer(q).citations}
-    assert any(" › " in s for s in sections)  # heading paths reach the citations over PostgreSQL too
-
-
-def test_both_stores_agree_after_an_incremental_build(corpus, locations):
-    for location in locations:
-        build([corpus], location)
-    (corpus / "dns-notes.md").write_text((corpus / "dns-notes.md").read_text() + "\n## Caching\n\nAnswers are cached for `ttl` seconds.\n")
-    (corpus / "tales.epub").unlink()
-    folder, database = (build([corpus], location) for location in locations)
-    assert folder.report.embedded == database.report.embedded == (str((corpus / "dns-notes.md").resolve()),)
-    assert folder.report.removed == database.report.removed
-    assert len(folder.documents) == 6
-    assert_same_answers(folder, database)
-
-
-def test_both_stores_keep_the_previous_index_when_a_build_fails(corpus, locations, monkeypatch):
-    before = [build([corpus], location) for location in locations]
-    (corpus / "notes.md").write_text("# Notes\n\nThe harbour master keeps the tide tables.\n", encoding="utf-8")
-
-    def crash(self, texts, **kwargs):  # type: ignore[no-untyped-def]
-        raise OSError("simulated crash while embedding")
-
-    monkeypatch.setattr(FakeEmbedder, "embed", crash)
-    for location in locations:
-        with pytest.raises(OSError, match="simulated crash"):
-            build([corpus], location)
-    monkeypatch.undo()
-    after = [Index.load(location, embedder=FakeEmbedder()) for location in locations]
-    for old, new in zip(before, after, strict=True):
-        assert_same_corpus(old.corpus, new.corpus)
-    assert_same_answers(*after)
+        yield new_schema(postgres_url, f"contract_{time.monotonic_ns()}")
+        pgstore.close_pools()

@@ -62,7 +62,7 @@ def test_a_reupload_that_cannot_be_indexed_keeps_the_earlier_file_and_its_passag
 
 
 def test_a_reupload_while_another_process_writes_the_index_keeps_the_earlier_file(service, tmp_path, monkeypatch):
-    monkeypatch.setattr("qa.index.stores.folder_files.LOCK_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr("qa.index.stores.manifest.LOCK_WAIT_SECONDS", 0.05)
     before = service.index
     with writer_lock(service.index_dir), pytest.raises(IndexLockedError, match="Another process is writing"):
         service.add([incoming(tmp_path, "notes.txt", NEW), incoming(tmp_path, "other.txt", NEW)])
@@ -219,7 +219,7 @@ def test_an_upload_of_two_files_cut_short_is_undone_whole_and_the_temporary_copi
 
 
 def test_the_lock_message_names_no_server_path(service, tmp_path, monkeypatch):
-    monkeypatch.setattr("qa.index.stores.folder_files.LOCK_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr("qa.index.stores.manifest.LOCK_WAIT_SECONDS", 0.05)
     with writer_lock(service.index_dir), pytest.raises(IndexLockedError) as caught:
         service.add([incoming(tmp_path, "other.txt", NEW)])
     assert "Another process is writing" in str(caught.value) and str(tmp_path) not in str(caught.value)

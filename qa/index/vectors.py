@@ -36,8 +36,6 @@ class VectorStore(Protocol):
         """The stored vectors with ids start..stop-1 (to carry unchanged documents into a rebuild)."""
         ...
 
-    def save(self, folder: Path) -> None: ...
-
 
 class FaissStore:
     def __init__(self, index: faiss.Index, hnsw: HnswSettings | None = None) -> None:

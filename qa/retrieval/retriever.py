@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from ..errors import ArgumentError, shown
-from ..index import embedding as embed
+from ..index import embedders
 from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch
 from ..index.vectors import VectorStore
@@ -44,7 +44,7 @@ class Retriever:
         if self._embedder is None:
             with self._loading:
                 if self._embedder is None:
-                    self._embedder = embed.load_embedder(*self._model)
+                    self._embedder = embedders.load_embedder(*self._model)
         return self._embedder
 
     @property

@@ -1,27 +1,27 @@
-"""Where an index is kept: the one interface both places implement, and the function that picks one.
+"""Where an index is kept: the small protocol every store implements, and what a build hands it.
 
-An index lives in a folder (``folder``, the default) or in a PostgreSQL database
-(``postgres``, for a ``postgresql://`` URL). Both build through the same flow in ``index.build``
-(plan, read, chunk, embed what is new) and differ only in how they persist and load the
-result; ``open_storage`` picks one from the location, once, and nothing above this module
-asks which one it has.
+Stores only persist. The build flow (plan, chunk, BM25, vectors, commit) is written once, in
+``qa.index.build``, and talks to a store through ``IndexStorage.writer``: the writer holds the
+store's lock, shows the committed corpus, and commits what the build made, or nothing when the
+build fails. ``factory.open_storage`` picks a store from the location; nothing above
+``qa/index/stores/`` asks which one it has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from ...settings import Settings
-from ..build import BuildReport
-from ..corpus import Corpus
+from ...types import Document
+from ..corpus import Corpus, Part
 from ..embedding import Embedder
-from ..lexical import LexicalSearch
-from ..vectors import VectorStore
-from .folder_files import index_path
-from .postgres_server import is_database_url
+from ..lexical import LexicalIndex, LexicalSearch
+from ..plan import BuildReport
+from ..vectors import FaissStore, VectorStore
+from .manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,56 @@ class Stored:
     embedder: Embedder | None = None  # the embedder a build loaded, so the index reuses it
 
 
-class IndexStorage(Protocol):
-    location: Path | str  # a folder, or a database URL
+@dataclass(frozen=True)
+class Whole:
+    """The whole index in memory, searches included: what a store that writes everything anew keeps."""
 
-    def build(self, paths: Sequence[str | Path], settings: Settings, embedder: Embedder | None, progress: bool) -> Stored:
-        """Bring the stored index up to date with ``paths`` (only new or changed files are embedded), then load it."""
+    corpus: Corpus
+    store: FaissStore
+    lexical: LexicalIndex
+
+
+@dataclass(frozen=True)
+class Build:
+    """What a build hands a writer to commit."""
+
+    documents: list[Document]  # every document of the new index, in order
+    new: list[Part]  # the documents the committed index lacks, chunked and embedded
+    manifest: Manifest  # with the vectors' size and the vector search's kind
+    whole: Whole | None = None  # for a store that rewrites everything (``Writer.rewrites_all``)
+
+
+class Writer(Protocol):
+    """One build's hold on a store, from the lock to the commit; leaving it without a commit changes nothing."""
+
+    previous: Corpus | None  # the committed corpus (None: none, or one that must be built anew)
+    rewrites_all: bool  # True: the store writes a whole new generation and needs ``Build.whole``
+    dim: int | None  # the size of the vectors already stored, if any
+
+    def carried(self) -> dict[tuple[str, str], Part]:
+        """The committed documents' parts with their chunk vectors, by (path, sha256): for a store that rewrites all."""
+        ...
+
+    def commit(self, build: Build) -> Stored:
+        """Make ``build`` the committed index (atomically), and return it as loaded."""
+        ...
+
+    def current(self) -> Stored:
+        """The committed index as it stands: for a build that found nothing to change."""
+        ...
+
+
+class IndexStorage(Protocol):
+    def describe(self) -> str:
+        """The location fit for a message or a log (a database URL without its password)."""
+        ...
+
+    def key(self) -> Path | str:
+        """The location, the same however it was written: a cache key."""
+        ...
+
+    def writer(self, settings: Settings, embedder: Embedder | None) -> AbstractContextManager[Writer]:
+        """Hold the store's writer lock (a second writer waits ``manifest.LOCK_WAIT_SECONDS``, then gets an error)."""
         ...
 
     def load(self, settings: Settings, embedder: Embedder | None, previous: Stored | None = None) -> Stored:
@@ -52,26 +97,3 @@ class IndexStorage(Protocol):
     def generation(self) -> object:
         """Which build is committed now (one cheap look), to compare with ``Stored.generation``."""
         ...
-
-
-def location(index: object) -> Path | str:
-    """A database URL as given, anything else as a folder path (an ArgumentError when it is not one)."""
-    return index if isinstance(index, str) and is_database_url(index) else index_path(index)
-
-
-def place_key(index: object) -> Path | str:
-    """The location as a cache key, the same however it was written: a database URL as given, a folder's absolute path."""
-    place = location(index)
-    return place if isinstance(place, str) else place.resolve()
-
-
-def open_storage(index: object) -> IndexStorage:
-    """The storage for a location: a database for a ``postgresql://`` URL, else a folder."""
-    place = location(index)
-    if isinstance(place, str):
-        from .postgres import DatabaseStorage  # psycopg is imported only for a database
-
-        return DatabaseStorage(place)
-    from .folder import FolderStorage
-
-    return FolderStorage(place)

@@ -38,8 +38,6 @@ from ...errors import (
     ArgumentError,
     IndexCorruptError,
     IndexFolderError,
-    IndexLockedError,
-    IndexMismatchError,
     IndexMissingError,
     raise_if_disk_full,
     rebuild_hint,
@@ -49,13 +47,13 @@ from ...settings import HnswSettings
 from ...types import Document
 from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
 from ..lexical import LexicalIndex
-from ..vectors import FaissStore, VectorStore
+from ..vectors import FaissStore
+from . import manifest as manifests
 
 FORMAT_VERSION = 3  # 2: named table fields, BM25 document frequencies; 3: a checksum per file in the manifest
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
-LOCK_WAIT_SECONDS = 2.0
 TEXT_SLICE = 2**20  # characters of a document's text escaped at a time for documents.jsonl
 CHECKSUM = "xxh3_128"  # checked on every load: 15-18% of Index.load; sha256 would be 60-70% (bench/results/ROBUSTNESS.md)
 
@@ -77,11 +75,9 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
     lock = FileLock(str(index_dir / LOCK))
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        lock.acquire(timeout=manifests.LOCK_WAIT_SECONDS)
     except Timeout as error:
-        raise IndexLockedError(
-            f"Another process is writing the index in {index_dir}. Wait for it to finish, then try again."
-        ) from error
+        raise manifests.locked(str(index_dir)) from error
     except OSError as error:  # a file, /dev/null, a read-only or impossible path
         raise IndexFolderError(
             f"Cannot use {index_dir} as the index folder ({_reason(error)}). Choose a folder with --index."
@@ -107,7 +103,7 @@ def current_folder(index_dir: Path) -> Path:
     return folder
 
 
-def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store: VectorStore, lexical: LexicalIndex) -> Path:
+def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store: FaissStore, lexical: LexicalIndex) -> Path:
     """Write a complete new generation of the index and make it the live one."""
 
     def write_files(folder: Path) -> None:
@@ -211,7 +207,7 @@ def remove_stale(index_dir: Path) -> list[str]:
     return removed
 
 
-def read_manifest(folder: Path, index_dir: Path, expected: dict[str, Any]) -> dict[str, Any]:
+def read_manifest(folder: Path, index_dir: Path, expected: manifests.Manifest) -> dict[str, Any]:
     """The manifest, checked against this program's format, model and settings, and the files on disk."""
     try:
         manifest = json.loads(read_regular(folder / MANIFEST).decode("utf-8"))
@@ -219,19 +215,20 @@ def read_manifest(folder: Path, index_dir: Path, expected: dict[str, Any]) -> di
         raise IndexCorruptError(f"The index manifest in {index_dir} is unreadable. " + rebuild_hint(index_dir)) from error
     if not isinstance(manifest, dict):
         raise IndexCorruptError(f"The index manifest in {index_dir} is not a manifest (a JSON object). " + rebuild_hint(index_dir))
-    check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, index_dir)
+    manifests.check(manifest, expected, FORMAT_VERSION, str(index_dir))
     check_files(folder, index_dir, manifest.get("files"))
     return manifest
 
 
-def check_manifest(manifest: dict[str, Any], wanted: dict[str, Any], where: object) -> None:
-    """An IndexMismatchError naming the first manifest field that differs from what this program uses."""
-    for key, value in wanted.items():
-        found = manifest.get(key)
-        if found != value:
-            raise IndexMismatchError(
-                f"The index in {where} was built with {key}={found!r}, but this program uses {value!r}. " + rebuild_hint(where)
-            )
+def contents(corpus: Corpus) -> dict[str, Any]:
+    """What the folder's manifest records of the corpus beside the shared fields: counts, each document's hash."""
+    return {
+        "counts": {"documents": len(corpus.documents), "chunks": len(corpus.chunks), "sentences": len(corpus.sentences)},
+        "documents": [
+            {"path": doc.path, "sha256": doc.sha256, "chunks": int(corpus.chunk_starts[i + 1] - corpus.chunk_starts[i])}
+            for i, doc in enumerate(corpus.documents)
+        ],
+    }
 
 
 def check_files(folder: Path, index_dir: Path, recorded: object) -> None:

@@ -13,20 +13,19 @@ Tables, in the connection's schema (pick one with ``?options=-csearch_path%3Dtea
     qa_terms      term, df: how many chunks hold the term
 
 A build runs in one transaction: it takes an advisory lock (a second writer waits
-``LOCK_WAIT_SECONDS``, then gets IndexLockedError), compares the files with the stored
+``manifest.LOCK_WAIT_SECONDS``, then gets IndexLockedError), compares the files with the stored
 documents by content hash, deletes removed and changed documents (their rows cascade),
 inserts and embeds only the new ones, raises the generation and commits. A crash before
 the commit leaves the previous index whole; readers never wait for the writer. This
-module is the ``IndexStorage`` beside ``stores.folder``: ``build.changes`` plans, chunks and
+module is the ``IndexStorage`` beside ``stores.folder``: ``qa.index.build`` plans, chunks and
 embeds (only documents the tables lack: the stored rows are kept, not carried over), this
 module only writes and reads rows; ``postgres_corpus`` turns the rows back into a ``Corpus``.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -34,21 +33,18 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import IndexLockedError, IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
+from ...errors import IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
 from ...settings import Settings
 from ...types import Document
-from .. import build as builder
-from .. import embedding as embed
-from ..corpus import Part
+from ..corpus import Corpus, Part
 from ..embedding import Embedder
 from ..lexical import tokenize
-from .base import Stored
-from .folder_files import check_manifest
+from . import manifest as manifests
+from .base import Build, Stored
 from .postgres_corpus import merge, read_corpus
 from .postgres_server import PgLexicalIndex, PgVectorStore, connect, lost, reading, redact, register_types, session
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
-LOCK_WAIT_SECONDS = 2.0
 LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart
 TABLES = ("qa_postings", "qa_terms", "qa_sentences", "qa_chunks", "qa_documents", "qa_state")
 HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops)"
@@ -58,8 +54,13 @@ class DatabaseStorage:
     """The index in a PostgreSQL database: the corpus read into memory, the searches run in SQL."""
 
     def __init__(self, url: str) -> None:
-        self.location: Path | str = url
         self.url = url
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    def key(self) -> Path | str:
+        return self.url
 
     def generation(self) -> int | None:
         """The number of the committed generation (None when there is no index): one cheap query."""
@@ -73,44 +74,57 @@ class DatabaseStorage:
 
     def load(self, settings: Settings, embedder: Embedder | None, previous: Stored | None = None) -> Stored:
         """The committed index, read in one snapshot; with ``previous``, only the documents it lacks are read."""
-        return replace(_load(self.url, builder.identity(settings, embedder), embedder.dim if embedder else None, previous),
-                       embedder=embedder)
+        return replace(_load(self.url, manifests.expected(settings, embedder), previous), embedder=embedder)
 
-    def build(self, paths: Sequence[str | Path], settings: Settings, embedder: Embedder | None, progress: bool) -> Stored:
-        """Bring the index in the database up to date with ``paths`` in one transaction, then load it."""
-        url = self.url
-        expected = {"format": FORMAT_VERSION, **builder.identity(settings, embedder)}
-        with _writing(url) as connection:
-            state = _state(connection)
-            previous = None
-            if state is not None:
-                try:
-                    check_manifest(state["manifest"], expected, redact(url))
-                    previous = read_corpus(connection, vectors=False)[0]  # no vectors: stored rows stay where they are
-                except IndexMismatchError as error:  # everything is embedded again; tables of another format are made anew
-                    warnings.warn(f"rebuilding the whole index: {error}", stacklevel=3)
-                    connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
-                    same_tables = state["manifest"].get("format") == FORMAT_VERSION
-                    state = {**state, "manifest": {"dim": state["manifest"].get("dim") if same_tables else None}}
-            changes = builder.changes(paths, previous, settings, embedder, progress)
-            plan, parts, embedder = changes.plan, changes.new, changes.embedder
-            if plan.unchanged:
-                connection.rollback()
-                return replace(_load(url, expected, embedder.dim if embedder else None), report=plan.report, embedder=embedder)
-            stored_dim = state["manifest"].get("dim") if state else None
-            dim = next((p.chunk_vectors.shape[1] for p in parts if p.chunk_vectors.size), None) or stored_dim
-            if not dim:  # nothing embedded and no table to reuse: the model says the size
-                embedder = embedder or embed.load_embedder(settings.model_path, settings.backend, settings.device)
-                dim = embedder.dim
-            if stored_dim != dim:
-                _create_tables(connection, dim)
-            _write(connection, plan.documents, parts, {**expected, "dim": dim, "store": PgVectorStore.kind})  # only new rows
-            builder.check_unchanged(parts)  # before the commit: a failed check rolls the transaction back
-            connection.commit()
-        return replace(_load(url, expected, dim), report=plan.report, embedder=embedder)
+    @contextmanager
+    def writer(self, settings: Settings, embedder: Embedder | None) -> Iterator[DatabaseWriter]:
+        """A transaction holding the writer lock, with the stored corpus (no vectors: stored rows stay where they are)."""
+        with _writing(self.url) as connection:
+            yield DatabaseWriter(self.url, connection, manifests.expected(settings, embedder))
 
 
-def _load(url: str, expected: dict[str, Any], dim: int | None = None, previous: Stored | None = None) -> Stored:
+class DatabaseWriter:
+    """A build's transaction: it inserts only the documents the tables lack and deletes the ones gone."""
+
+    rewrites_all = False
+
+    def __init__(self, url: str, connection: Any, expected: manifests.Manifest) -> None:
+        self.url, self.connection, self.expected = url, connection, expected
+        self.previous: Corpus | None = None
+        state = _state(connection)
+        stored = state["manifest"] if state else {}
+        self.dim: int | None = stored.get("dim")
+        if state is None:
+            return
+        try:
+            manifests.check(stored, replace(expected, dim=None), FORMAT_VERSION, redact(url))
+            self.previous = read_corpus(connection, vectors=False)[0]
+        except IndexMismatchError as error:  # everything is embedded again; tables of another format are made anew
+            manifests.warn_rebuilding(error)
+            connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
+            if stored.get("format") != FORMAT_VERSION:
+                self.dim = None
+
+    def carried(self) -> dict[tuple[str, str], Part]:
+        return {}  # the unchanged documents' rows stay in their tables
+
+    def commit(self, build: Build) -> Stored:
+        dim = build.manifest.dim
+        if dim is None:
+            raise ValueError("the build must say the vectors' size")
+        if self.dim != dim:
+            _create_tables(self.connection, dim)
+        fields = {**replace(build.manifest, store=PgVectorStore.kind).fields(), "format": FORMAT_VERSION}
+        _write(self.connection, build.documents, build.new, fields)  # only new rows
+        self.connection.commit()
+        return _load(self.url, replace(self.expected, dim=dim))
+
+    def current(self) -> Stored:
+        self.connection.rollback()
+        return _load(self.url, self.expected)
+
+
+def _load(url: str, expected: manifests.Manifest, previous: Stored | None = None) -> Stored:
     """The committed index, read in one snapshot; a missing or foreign one raises a clear error."""
     with session(url) as connection, connection.transaction():
         connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -118,10 +132,7 @@ def _load(url: str, expected: dict[str, Any], dim: int | None = None, previous: 
         if state is None:
             raise IndexMissingError(f"No index in the database {redact(url)}. " + rebuild_hint(redact(url)))
         manifest = state["manifest"]
-        check_manifest(manifest, {"format": FORMAT_VERSION, **expected}, redact(url))
-        if dim is not None and dim != manifest["dim"]:
-            raise IndexMismatchError(f"The index in {redact(url)} holds {manifest['dim']}-dimensional vectors, "
-                                     f"the model makes {dim}. " + rebuild_hint(redact(url)))
+        manifests.check(manifest, expected, FORMAT_VERSION, redact(url))
         if previous is None or not isinstance(previous.store, PgVectorStore):  # the store is always this one's: typing
             corpus, chunk_ids, doc_ids = read_corpus(connection, vectors=True)
         else:
@@ -143,12 +154,11 @@ def _writing(url: str) -> Iterator[Any]:
     try:
         _require_pgvector(connection, url)
         register_types(connection)
-        connection.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
+        connection.execute(f"SET LOCAL lock_timeout = '{int(manifests.LOCK_WAIT_SECONDS * 1000)}ms'")
         try:
             connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
         except psycopg.errors.LockNotAvailable as error:
-            raise IndexLockedError(f"Another process is writing the index in {redact(url)}. "
-                                   "Wait for it to finish, then try again.") from error
+            raise manifests.locked(redact(url)) from error
         connection.execute("SET LOCAL lock_timeout = 0")
         connection.execute("SET LOCAL maintenance_work_mem = '512MB'")  # HNSW builds in memory
         yield connection

@@ -234,9 +234,6 @@ class PgVectorStore:
         found = dict(reading(self.url, lambda connection: connection.execute(sql, (wanted,)).fetchall()))
         return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
 
-    def save(self, folder: object) -> None:
-        raise NotImplementedError("a database store is written by qa.index.stores.postgres, in the build's transaction")
-
 
 class PgLexicalIndex:
     """BM25 in SQL over ``qa_postings``; document frequencies (for idf) as loaded with the corpus."""
