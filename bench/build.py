@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from qa.read.files import read_sources
 
 from . import corpora, scifact
 from .common import Config, Section, Table, check_at_least, check_at_most, fmt, stopwatch
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 THROUGHPUT_DOCUMENTS = 200  # ~1,000 chunks and ~2,000 sentences: minutes per pass on 2 cores
 REINDEX_DOCUMENTS = 1000
@@ -53,10 +57,10 @@ class RecordingEmbedder:
         return self.inner.truncate(text)
 
 
-def raw_encode_seconds(model: object, texts: list[str], batch_size: int) -> float:
+def raw_encode_seconds(model: SentenceTransformer, texts: list[str], batch_size: int) -> float:
     """Seconds for plain ``SentenceTransformer.encode`` (normalised, numpy) on ``texts``."""
     with stopwatch() as elapsed:
-        model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)  # type: ignore[attr-defined]
+        model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     return elapsed[0]
 
 

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from qa import Index
+from qa import Index, Settings
 from qa.index.stores import folder_files as storage
+from qa.index.stores import manifest as manifests
 
 from . import corpora, scifact
 from .common import REPO, Config, write_section
@@ -39,7 +40,7 @@ def measure(folder: Path) -> tuple[int, float, float, float, int]:
     """(chunks, median seconds of Index.load, of the checksum check, of sha256 over the same files, bytes)."""
     embedder = corpora.RandomEmbedder()
     live = storage.current_folder(folder)
-    manifest = storage.read_manifest(live, folder, {})
+    manifest = storage.read_manifest(live, folder, manifests.expected(Settings(), embedder))  # what Index.load checks
     loads, checks, sha256 = [], [], []
     for _ in range(RUNS):  # interleaved, so a busy moment on the shared machine hits all three
         start = time.perf_counter()

@@ -87,7 +87,9 @@ def person_view(docs: Path) -> dict[str, list[str]]:
 def score(result: dict[str, object], docs: Path) -> dict[str, object]:
     """The share of whole-sentence quotes, judged against the person's view of each document."""
     view = person_view(docs)
-    quotes = [(source, quote) for source, quote in result["quotes_given"]]
+    given = result["quotes_given"]
+    assert isinstance(given, list)  # [source, quote] pairs: tuples from ``run``, lists from a results file
+    quotes = [(source, quote) for source, quote in given]
     whole = sum(whole_sentence(quote, view.get(source, [])) for source, quote in quotes)
     return {**result, "quotes": len(quotes), "whole_sentence_quotes": round(100 * whole / max(len(quotes), 1), 1)}
 
@@ -102,7 +104,9 @@ def run(docs: Path, index_dir: Path, reuse: bool = False, question_file: Path = 
         index = Index.build([docs], index_dir)  # with --reuse: unchanged, so nothing is embedded again
     seconds = time.perf_counter() - began
     found = answerable = abstained = unanswerable = 0
-    misses, given, places = [], [], []
+    misses: list[dict[str, object]] = []
+    given: list[tuple[str, str]] = []
+    places: list[int | None] = []
     for q in questions:
         answer = index.answer(q["question"])
         if q["answers"]:
@@ -139,7 +143,7 @@ def answer_place(index: Index, question: str, answers: list[str]) -> int | None:
     from qa.answer.score import score_candidates, word_weights
 
     options = index.settings.answer
-    hits, vector = index.retriever.rank(question, options.passages)
+    hits, vector = index.retriever.rank_with_vector(question, options.passages)  # as the product: a vector in every mode
     candidates = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, question, ""), question, options)
     wanted = [normal(a) for a in answers]
     return next((n for n, c in enumerate(candidates, start=1)
@@ -177,7 +181,9 @@ def main() -> None:
         result = score(run(args.docs, args.index, args.reuse, args.questions), args.docs)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("misses", "quotes_given")}, indent=1))
-    for miss in result["misses"]:
+    misses = result["misses"]
+    assert isinstance(misses, list)
+    for miss in misses:
         print(f"- {miss['id']} {miss['question']} (answered: {miss['answered']})")
         for quote in miss["quotes"]:
             print(f"    {quote}")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import lxml.html
+from lxml.html import HtmlElement
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "docs"
 _SPACES = re.compile(r"\s+")
@@ -32,14 +33,27 @@ def squeeze(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def html_elements(found: Iterable[object]) -> list[HtmlElement]:
+    """The elements of an xpath or iter result, typed as lxml.html makes them: its stubs say plain ``_Element``
+    (no ``text_content``), but every element of an lxml.html tree is an HtmlElement."""
+    return [element for element in found if isinstance(element, HtmlElement)]
+
+
+def find(root: HtmlElement, query: str) -> list[HtmlElement]:
+    found = root.xpath(query)
+    assert isinstance(found, list)  # a path to elements: a node set, never a string or number
+    return html_elements(found)
+
+
 def reference(markup: str) -> tuple[list[str], list[str], list[str]]:
     root = lxml.html.document_fromstring(markup.encode())
-    main = (root.xpath("//main") or root.xpath("//*[@role='main']") or [root])[0]
-    paragraphs = [squeeze(p.text_content()) for p in main.iter("p")]
+    assert isinstance(root, HtmlElement)  # as every element of an lxml.html tree (see html_elements)
+    main = (find(root, "//main") or find(root, "//*[@role='main']") or [root])[0]
+    paragraphs = [squeeze(p.text_content()) for p in html_elements(main.iter("p"))]
     content = squeeze(main.text_content())
-    nav = {squeeze(a.text_content()) for a in root.xpath(NAV)}
-    nav = [t for t in nav if len(t) >= 8 and t not in content]
-    code = [squeeze(pre.text_content().strip().split("\n")[0]) for pre in main.iter("pre")]
+    nav_texts = {squeeze(a.text_content()) for a in find(root, NAV)}
+    nav = [t for t in nav_texts if len(t) >= 8 and t not in content]
+    code = [squeeze(pre.text_content().strip().split("\n")[0]) for pre in html_elements(main.iter("pre"))]
     return [p for p in paragraphs if len(p) >= 20], nav, [c for c in code if c]
 
 
@@ -86,7 +100,7 @@ def readability_text(markup: str) -> list[str]:
     from readability import Document
 
     summary = lxml.html.fromstring(Document(markup).summary())
-    return [squeeze(el.text_content()) for el in summary.iter("p", "li", "pre", "h1", "h2", "h3", "h4", "td")]
+    return [squeeze(el.text_content()) for el in html_elements(summary.iter("p", "li", "pre", "h1", "h2", "h3", "h4", "td"))]
 
 
 def justext_text(markup: str) -> list[str]:

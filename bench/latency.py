@@ -14,12 +14,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa import Index, RetrievalSettings, Settings
 from qa.retrieval.retriever import fuse
 
 from . import corpora, probe, scifact
 from .common import Config, Section, Table, check_at_most, latencies_ms, p50_p95
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 SIZES = (1_000, 10_000)  # real text and real vectors (SciFact abstracts)
 SYNTHETIC = 100_000  # SciFact text plus sampled sentences, random vectors
@@ -33,8 +37,9 @@ def run(config: Config) -> Section:
     questions = list(data.queries.values())[: 60 if config.quick else QUERIES + 10]
     sizes = (1_000,) if config.quick else SIZES
     synthetic = 20_000 if config.quick else SYNTHETIC
-    folders = {n: corpora.subset_index(base, corpora.documents_for_chunks(base, n), config.cache_dir / f"latency-{n // 1000}k").index_dir
-               for n in sizes}
+    folders = {n: config.cache_dir / f"latency-{n // 1000}k" for n in sizes}
+    for n, folder in folders.items():
+        corpora.subset_index(base, corpora.documents_for_chunks(base, n), folder)
     folders[synthetic] = corpora.synthetic_index(config, data, synthetic)
 
     section = Section("latency", "Query latency and memory")
@@ -89,7 +94,7 @@ def run(config: Config) -> Section:
     return section
 
 
-def raw_model(index: Index) -> object:
+def raw_model(index: Index) -> SentenceTransformer:
     """The plain SentenceTransformer for the baseline column, on one torch thread (set once, here)."""
     import torch
     from sentence_transformers import SentenceTransformer

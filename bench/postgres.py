@@ -27,7 +27,7 @@ import numpy as np
 from qa import Index
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores.manifest import expected
-from qa.index.stores.postgres_server import pool, row_numbers
+from qa.index.stores.postgres_server import PgVectorStore, pool, row_numbers
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
@@ -80,7 +80,9 @@ class FullTextSearch:
     """PostgreSQL full-text search as the lexical half: ``ts_rank_cd`` over a GIN-indexed ``tsvector`` (bench only)."""
 
     def __init__(self, index: Index, normalization: int) -> None:
-        self.url, self.rows, self.normalization = index.index_dir, index.store.rows, normalization  # type: ignore[attr-defined]
+        store, url = index.store, index.index_dir
+        assert isinstance(store, PgVectorStore) and isinstance(url, str)  # an index in the database: its URL, its chunk rows
+        self.url, self.rows, self.normalization = url, store.rows, normalization
         self.lexical = index.lexical
         with pool(self.url).connection() as connection:
             if connection.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'qa_chunks' AND column_name = 'tsv' "
@@ -146,7 +148,7 @@ def quality(config: Config, url: str, section: Section) -> None:
     questions = [q for _, q in queries][:QUERIES]
     for name, search in (("bm25s (folder)", folder.lexical.search), ("BM25 in SQL", database.lexical.search),
                          ("ts_rank_cd", systems["PostgreSQL: pgvector HNSW + ts_rank_cd (normalization 0)"][1].lexical.search)):
-        lexical_ms.add(name, *p50_p95(latencies_ms(lambda q, s=search: s(q, 100), questions)))
+        lexical_ms.add(name, *p50_p95(latencies_ms(partial(search, k=100), questions)))
     section.tables.append(lexical_ms)
     vectors = [folder.retriever.embed_question(q) for q in questions]
     recall = np.mean([len(set(folder.store.search(v[None, :], 10)[1][0]) & set(database.store.search(v[None, :], 10)[1][0])) / 10
@@ -225,7 +227,8 @@ def timed(call: Any) -> float:
 def interleaved(here: Any, there: Any, questions: list[str], warmup: int = 10) -> tuple[list[float], list[float]]:
     for q in questions[:warmup]:
         here(q), there(q)
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for q in questions[warmup:]:
         for call, samples in ((here, a), (there, b)):
             start = time.perf_counter()

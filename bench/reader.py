@@ -23,9 +23,9 @@ from functools import partial
 from pathlib import Path
 
 from evaldata import CACHE, squad2
-from qa import AnswerSettings, Index, Settings
+from qa import Answer, AnswerSettings, Index, Settings
 from qa.answer.reader import load_reader
-from qa.answer.score import score_candidates, word_weights
+from qa.answer.score import Candidate, score_candidates, word_weights
 from qa.evaluate import contains_answer, marks_answer
 
 from .common import Check, Config, Section, Table, p50_p95, pct
@@ -36,25 +36,25 @@ TARGETS = {"answered": 0.88, "first_quote_holds_answer": 0.90, "quote_holds_answ
 REFERENCE = {"answered": 0.97, "quote_holds_answer": 0.91, "adversarial_declined": 0.077}  # the cheap score alone, no reader
 
 
-def answer_fold(index_dir: Path, fold: int, items: list[squad2.Item]) -> list[tuple[squad2.Item, object]]:
+def answer_fold(index_dir: Path | str, fold: int, items: list[squad2.Item]) -> list[tuple[squad2.Item, Answer]]:
     settings = Settings(answer=replace(AnswerSettings(), reader=str(FOLDS_DIR / f"fold{fold}")))
     index = Index.load(index_dir, settings=settings)
     return [(item, index.answer(item.question)) for item in items if item.fold == fold]
 
 
-def figures(answered: list[tuple[squad2.Item, object]]) -> dict[str, float]:
+def figures(answered: list[tuple[squad2.Item, Answer]]) -> dict[str, float]:
     answerable = [(i, a) for i, a in answered if i.answers]
     adversarial = [a for i, a in answered if not i.answers]
-    said = [(i, a) for i, a in answerable if a.answered]  # type: ignore[attr-defined]
-    holds = [any(contains_answer(c.quote, i.answers) for c in a.citations) for i, a in said]  # type: ignore[attr-defined]
-    first = [contains_answer(a.citations[0].quote, i.answers) for i, a in said]  # type: ignore[attr-defined]
-    marked = [marks_answer(a.citations[0], i.answers) for i, a in said]  # type: ignore[attr-defined]
+    said = [(i, a) for i, a in answerable if a.answered]
+    holds = [any(contains_answer(c.quote, i.answers) for c in a.citations) for i, a in said]
+    first = [contains_answer(a.citations[0].quote, i.answers) for i, a in said]
+    marked = [marks_answer(a.citations[0], i.answers) for i, a in said]
     return {
         "answered": len(said) / len(answerable),
         "quote_holds_answer": sum(holds) / max(len(said), 1),
         "first_quote_holds_answer": sum(first) / max(len(said), 1),
-        "adversarial_declined": sum(not a.answered for a in adversarial) / len(adversarial),  # type: ignore[attr-defined]
-        "quotes_per_answer": sum(len(a.citations) for _, a in said) / max(len(said), 1),  # type: ignore[attr-defined]
+        "adversarial_declined": sum(not a.answered for a in adversarial) / len(adversarial),
+        "quotes_per_answer": sum(len(a.citations) for _, a in said) / max(len(said), 1),
         "answer_marked": sum(marked) / max(len(said), 1),  # of answered: a span marked in the first quote, F1 >= 0.5
         "questions": len(answered),
     }
@@ -66,7 +66,7 @@ def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[st
     reader = load_reader(options.reader)
     times: dict[str, list[float]] = {"read": [], "answer": []}
     for n, q in enumerate(questions):
-        hits, vector = index.retriever.rank(q, options.passages)
+        hits, vector = index.retriever.rank_with_vector(q, options.passages)  # as the product: a vector in every mode
         candidates = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, q, ""), q, options)
         for name, call in (("read", partial(reader.judge, index.corpus, candidates, q)), ("answer", partial(index.answer, q))):
             started = time.perf_counter()
@@ -88,9 +88,9 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
     files = write_corpus(articles, folder / "corpus")
     index = Index.build([f for group in files.values() for f in group], folder / "index")
 
-    def judged(idx: Index, question: str) -> list:  # type: ignore[type-arg]
+    def judged(idx: Index, question: str) -> list[Candidate]:
         options = idx.settings.answer
-        hits, vector = idx.retriever.rank(question, options.passages)
+        hits, vector = idx.retriever.rank_with_vector(question, options.passages)
         candidates = score_candidates(idx.corpus, hits, vector, word_weights(idx.lexical, question, ""), question, options)
         return load_reader(options.reader).judge(idx.corpus, candidates, question)
 
@@ -157,7 +157,8 @@ def quotes_needed(records: list[dict]) -> Table:
     from training import combiner as fitting
 
     depths = (1, 2, 3, 4, 8)
-    cheap, read = {k: [] for k in depths}, {k: [] for k in depths}  # type: ignore[var-annotated]
+    cheap: dict[int, list[bool]] = {k: [] for k in depths}
+    read: dict[int, list[bool]] = {k: [] for k in depths}
     for fold in sorted({r["fold"] for r in records}):
         others = [r for r in records if r["fold"] != fold]
         combiner = fitting.fit(fitting.best_of(others, fitting.JUDGED), fitting.VARIANTS[fitting.SHIPPED], fitting.JUDGED,

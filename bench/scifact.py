@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -149,8 +150,8 @@ def run(config: Config) -> Section:
     labels = {"dense": "qa dense (MiniLM, chunks)", "lexical": "qa BM25 (bm25s, stemmed)", "hybrid": "qa hybrid (default)"}
     for mode, (n, r) in scores.items():
         table.add(labels[mode], n, r, "this run")
-    for name, n, r in REFERENCES:
-        table.add(name, n, "—" if r is None else r, "reference")
+    for name, ref_ndcg, ref_recall in REFERENCES:
+        table.add(name, ref_ndcg, "—" if ref_recall is None else ref_recall, "reference")
     whole = whole_abstract_bm25(index, queries, data)
     table.add("bm25s over whole abstracts (no chunking), same tokenizer", *whole, "chunking check")
     fusion = fusion_table(index, queries, data)
@@ -202,9 +203,14 @@ def fusion_table(index: Index, queries: list[tuple[str, str]], data: SciFact) ->
         table.add(label, _mean(ndcg, top, queries, data), _mean(recall, deep, queries, data))
 
     for weight in WEIGHTS:
-        add(f"min-max, dense weight {weight}", lambda d, lx, w=weight: [c for c, _ in fuse(d, lx, w)])
+        add(f"min-max, dense weight {weight}", partial(fused_ids, dense_weight=weight))
     add(f"reciprocal rank fusion, k={RRF_K}", lambda d, lx: rrf([d[1].tolist(), lx[1].tolist()]))
     return table
+
+
+def fused_ids(dense: tuple[np.ndarray, np.ndarray], lexical: tuple[np.ndarray, np.ndarray], dense_weight: float) -> list[int]:
+    """The product's min-max fusion, as chunk ids best first."""
+    return [c for c, _ in fuse(dense, lexical, dense_weight)]
 
 
 def _cut(hits: tuple[np.ndarray, np.ndarray], depth: int) -> tuple[np.ndarray, np.ndarray]:

