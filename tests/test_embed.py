@@ -87,10 +87,9 @@ def test_backends_give_the_same_vectors_within_tolerance(backends):
 def test_the_dynamic_int8_backend_stays_close(backends, tmp_path, monkeypatch):
     """onnx-dynamic trades a little precision for int8 arithmetic: cosine >= 0.95 on every text (short and
     empty texts move most), >= 0.99 on the median, and the same passages on the seed."""
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))  # the requantised file is made here once
     from qa.index.embedding_onnx import OnnxEmbedder
 
-    dynamic = OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2", dynamic=True)
+    dynamic = OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2", dynamic=True, cache_dir=str(tmp_path / "cache"))
     assert dynamic.backend == "onnx-dynamic" and len(list((tmp_path / "cache").glob("*.onnx"))) == 1
     cosines = np.sum(dynamic.embed(TEXTS) * backends[1].embed(TEXTS), axis=1)
     assert cosines.min() >= 0.95 and np.median(cosines) >= 0.99, dict(zip(TEXTS, cosines.round(4), strict=True))
@@ -210,9 +209,12 @@ def test_unknown_backend_and_device_are_clear_errors(tmp_path):
 
 
 def test_unknown_backend_in_the_environment_is_a_clear_error(monkeypatch):
+    from qa.settings import from_environment
+
     monkeypatch.setenv("QA_BACKEND", "tensorflow")
+    assert Settings().backend == "onnx-dynamic"  # the library reads no environment variable
     with pytest.raises(ModelError, match="QA_BACKEND"):
-        Settings()
+        from_environment({"QA_BACKEND": "tensorflow"})
 
 
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
@@ -232,9 +234,9 @@ def test_auto_device_falls_back_to_the_cpu():
     assert resolve_device("auto", "onnx") == ("cuda" if cuda_available() else "cpu")
 
 
-def test_missing_onnx_file_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setenv("QA_ONNX_MODEL", str(tmp_path / "nothing.onnx"))
-    from qa.index.embedding_onnx import OnnxEmbedder
+def test_missing_onnx_file_is_a_clear_error(tmp_path):
+    from qa.settings import from_environment
 
+    settings = from_environment({"QA_ONNX_MODEL": str(tmp_path / "nothing.onnx"), "QA_BACKEND": "onnx"})
     with pytest.raises(ModelError, match=r"nothing\.onnx"):
-        OnnxEmbedder(Settings().model_path, "all-MiniLM-L6-v2")
+        load_embedder(*settings.model_files())

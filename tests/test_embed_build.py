@@ -65,13 +65,12 @@ def test_the_requantised_model_falls_back_to_the_temp_folder_when_the_cache_cann
     import qa.index.embedding_onnx as embed_onnx
 
     locked, temp = tmp_path / "home-cache", tmp_path / "temp"
-    monkeypatch.setenv("QA_CACHE_DIR", str(locked))
     monkeypatch.setattr(embed_onnx.tempfile, "gettempdir", lambda: str(temp))
     real_access = embed_onnx.os.access
     monkeypatch.setattr(embed_onnx.os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
-    made = embed_onnx.dynamic_model_file(embed_onnx.onnx_model_file())
+    made = embed_onnx.dynamic_model_file(embed_onnx.onnx_model_file(), str(locked))
     assert made.parent.parent == temp and made.is_file() and not list(locked.glob("*.onnx"))
-    assert embed_onnx.dynamic_model_file(embed_onnx.onnx_model_file()) == made  # found again, not made again
+    assert embed_onnx.dynamic_model_file(embed_onnx.onnx_model_file(), str(locked)) == made  # found again, not made again
 
 
 def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, monkeypatch):
@@ -79,7 +78,6 @@ def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, mon
 
     planted = tmp_path / "temp" / f"qa-cache-{embed_onnx.os.getuid()}"
     planted.mkdir(parents=True)
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "missing-cache"))
     monkeypatch.setattr(embed_onnx.tempfile, "gettempdir", lambda: str(tmp_path / "temp"))
     assert embed_onnx._ours(planted) and embed_onnx._ours(tmp_path / "not-made-yet")
     monkeypatch.setattr(embed_onnx.os, "getuid", lambda: planted.stat().st_uid + 1)  # as if another user made it

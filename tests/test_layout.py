@@ -162,6 +162,21 @@ def test_no_store_imports_another_and_nothing_outside_the_stores_knows_which_it_
             assert module == f"{STORES_PACKAGE}.factory", f"{module} imports {target}, a module of the {store} store"
 
 
+EDGES = {"qa.cli"}  # with app.py: where environment variables are read
+
+
+def reads_environment(path: Path) -> bool:
+    """Whether ``path`` touches ``os.environ`` or calls ``os.getenv`` / ``os.putenv``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any((isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "putenv", "unsetenv"})
+               or (isinstance(node, ast.alias) and node.name in {"environ", "getenv"}) for node in ast.walk(tree))
+
+
+@pytest.mark.parametrize("path", [p for p in modules("qa") if name_of(p) not in EDGES], ids=name_of)
+def test_no_environment_variable_is_read_below_the_command_line_and_the_app(path: Path) -> None:
+    assert not reads_environment(path), f"{name_of(path)} reads the environment; read it in qa/cli.py or app.py"
+
+
 def test_the_layout_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     """The checks themselves: a made-up module that breaks the rules is caught, and one that keeps them is not."""
     (tmp_path / "qa" / "read").mkdir(parents=True)
@@ -176,3 +191,8 @@ def test_the_layout_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert circles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
     assert store_of("qa.index.stores.postgres_corpus") == "postgres" and store_of("qa.index.stores.base") is None
+    env = tmp_path / "env.py"
+    for text, reads in (("import os\nx = os.environ.get('A')\n", True), ("from os import getenv\n", True),
+                        ("import os\nx = os.path.join('a')\n", False)):
+        env.write_text(text, encoding="utf-8")
+        assert reads_environment(env) == reads, text

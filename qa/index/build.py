@@ -91,14 +91,14 @@ class Embedding:
         self.settings = settings
         self.embedder = embedder
         if self.new and embedder is None:
-            self.embedder = embedders.load_embedder(settings.model_path, settings.backend, settings.device)
+            self.embedder = embedders.load_embedder(*settings.model_files())
         total = sum(len(p.chunks) + (len(p.sentences) if settings.sentence_vectors else 0) for p in self.new)
         self._bar = embed.progress_bar(total, progress and total > 0)
 
     def loaded(self) -> Embedder:
         """The embedder, loaded now if no new part needed it."""
         if self.embedder is None:
-            self.embedder = embedders.load_embedder(self.settings.model_path, self.settings.backend, self.settings.device)
+            self.embedder = embedders.load_embedder(*self.settings.model_files())
         return self.embedder
 
     def chunks(self) -> None:

@@ -37,21 +37,24 @@ def _cuda_available(backend: str) -> bool:
 _LOAD_LOCK = threading.Lock()
 
 
-def load_embedder(model_path: str, backend: str = BACKENDS[0], device: str = DEVICES[0]) -> Embedder:
-    """One model per (path, backend, device) and process, loaded once even when two threads ask at once."""
+def load_embedder(model_path: str, backend: str = BACKENDS[0], device: str = DEVICES[0], onnx_file: str = "",
+                  cache_dir: str = "") -> Embedder:
+    """One model per (path, backend, device, files) and process, loaded once even when two threads ask at once.
+
+    ``onnx_file`` and ``cache_dir`` are ``Settings``'s: another ONNX file, and where "onnx-dynamic" keeps its own."""
     if backend not in BACKENDS:
         raise ModelError(f"Unknown embedding backend {backend!r}; use {listed(BACKENDS)} (QA_BACKEND).")
     with _LOAD_LOCK:
-        return _load(model_path, backend, resolve_device(device, backend))
+        return _load(model_path, backend, resolve_device(device, backend), onnx_file, cache_dir)
 
 
 @functools.cache
-def _load(model_path: str, backend: str, device: str) -> Embedder:
+def _load(model_path: str, backend: str, device: str, onnx_file: str, cache_dir: str) -> Embedder:
     if backend == "torch":
         from .embedding_torch import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(model_path, device)
-    from .embedding_onnx import OnnxEmbedder
+    from .embedding_onnx import OnnxEmbedder, onnx_model_file
 
     check_folder(model_path)
-    return OnnxEmbedder(model_path, model_name(model_path), device=device, dynamic=backend == "onnx-dynamic")
+    return OnnxEmbedder(model_path, model_name(model_path), onnx_model_file(onnx_file), device, backend == "onnx-dynamic", cache_dir)

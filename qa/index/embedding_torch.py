@@ -9,8 +9,6 @@ import numpy as np
 from ..errors import ModelError
 from .embedding import model_name
 
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error"}
-
 
 def check_folder(model_path: str) -> None:
     """A clear error when there is no model folder at ``model_path``."""
@@ -32,13 +30,11 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_path: str, device: str = "cpu") -> None:
         check_folder(model_path)
-        for name, value in OFFLINE.items():  # read by transformers when it loads: never reach for the network
-            os.environ.setdefault(name, value)
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-        self.model = SentenceTransformer(model_path, device=device)
+        self.model = SentenceTransformer(model_path, device=device, local_files_only=True)  # never reach for the network
         self.name = model_name(model_path)
         self.device = device
         dim, max_tokens = self.model.get_embedding_dimension(), self.model.max_seq_length

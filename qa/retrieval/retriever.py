@@ -35,7 +35,7 @@ class Retriever:
         self.lexical = lexical
         self.settings = settings.retrieval
         self._embedder = embedder
-        self._model = (settings.model_path, settings.backend, settings.device)  # the index's manifest was checked against these
+        self._model = settings.model_files()  # the index's manifest was checked against these
         self._loading = threading.Lock()
 
     @property

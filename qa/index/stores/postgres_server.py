@@ -20,7 +20,6 @@ chunk ids to them, and a chunk committed after the corpus was loaded is skipped.
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import threading
 import time
@@ -62,7 +61,7 @@ def connect(url: str, **kwargs: Any) -> Any:
     """A new psycopg connection, or a StoreError that says what is wrong and how to fix it."""
     import psycopg
 
-    if "connect_timeout" not in url and "PGCONNECT_TIMEOUT" not in os.environ:
+    if "connect_timeout" not in url:  # another wait: connect_timeout=N in the URL
         kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     try:
         return psycopg.connect(url, **kwargs)
