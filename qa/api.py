@@ -32,8 +32,8 @@ from .index.stores.base import IndexStorage, Stored
 from .index.stores.factory import open_storage
 from .index.vectors import VectorStore
 from .read.files import still_holds
-from .retrieval.questions import check_k, check_question
-from .retrieval.retriever import Retriever
+from .retrieval.questions import check_k
+from .retrieval.retriever import Retriever, check_mode
 from .settings import Settings
 from .types import Answer, Document, Passage
 
@@ -138,8 +138,9 @@ class Index:
     def retrieve(self, question: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
         """The ``k`` passages that best match the question, best first."""
         k = check_k(k)
-        question, _ = check_question(question, self.settings.max_question_chars)
-        hits, _ = self.retriever.rank(question, k, mode)
+        mode = check_mode(mode or self.settings.retrieval.mode)
+        asked = self.retriever.read(question, None, self.settings.max_question_chars, embed=mode != "lexical")
+        hits, _ = self.retriever.rank(asked.query, k, mode, asked.vector)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
 
     def answer(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from qa import Answer, Citation, Index
-from qa.answer.kinds import follow_up_question
+from qa.retrieval.follow_ups import follow_up_question
 from qa.evaluate import marked_answer, marks_answer
 
 from conftest import SEED_FILE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.kinds import is_follow_up
+from qa.retrieval.follow_ups import is_follow_up
 
 OWN_SUBJECT = [  # what a new user asked in one conversation; each was answered about the previous question
     "When did Azerbaijan start its offensive?",
@@ -68,3 +68,26 @@ def test_a_question_that_cannot_stand_alone_borrows_the_previous_subject(model_i
     before = model_index.answer(previous)
     answer = model_index.answer("Did they blame anyone?", history=[(previous, before.text)])
     assert answer.answered and "did not assign blame" in answer.citations[0].quote
+
+
+def test_a_question_is_read_and_embedded_once_per_answer(fake_index, fake_embedder) -> None:
+    """The question's meaning is worked out once (``Question``) and each text it needs is embedded once."""
+    fake_embedder.calls.clear()
+    fake_index.answer("How many Russian peacekeepers were deployed?")
+    assert fake_embedder.calls == [["How many Russian peacekeepers were deployed?"]]
+    fake_embedder.calls.clear()
+    fake_index.answer("Did they blame anyone?", [["Who fought in Nagorno-Karabakh?", "Armenia and Azerbaijan."]])
+    assert sorted(fake_embedder.embedded_texts) == ["Did they blame anyone?", "Who fought in Nagorno-Karabakh? Did they blame anyone?"]
+    fake_embedder.calls.clear()
+    fake_index.retrieve("peacekeepers", k=3, mode="lexical")
+    assert fake_embedder.calls == []  # a lexical search needs no vector
+
+
+def test_the_question_read_once_carries_its_meaning(fake_index) -> None:
+    asked = fake_index.retriever.read("And Armenia?", [["How many soldiers did Azerbaijan lose?", "2,783."]], 2000)
+    assert asked.context == "" and asked.words == asked.query == "How many soldiers did Armenia lose?"
+    assert asked.kinds == {"number"} and asked.vector is not None and asked.focus is asked.vector
+    borrowed = fake_index.retriever.read("Did they blame anyone?", [["Who fought?", "Both."]], 2000)
+    assert borrowed.context == "Who fought?" and borrowed.query == "Who fought? Did they blame anyone?"
+    assert borrowed.focus is not None and borrowed.focus is not borrowed.vector
+    assert abs(float((borrowed.focus ** 2).sum()) - 1.0) < 1e-6

@@ -12,30 +12,21 @@ verbatim by construction; the answer text shows them with wrapped lines joined
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from itertools import islice, takewhile
 from typing import Protocol
 
-import numpy as np
-
-from ..errors import QuestionError, shown
 from ..index.corpus import Corpus
 from ..read.display import display_text
-from ..retrieval.questions import check_question, clip
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from ..types import Answer, Citation
-from .kinds import answer_span, follow_up_question, is_follow_up
+from .kinds import answer_span
 from .quotes import Quote, closest_sentences, select_quotes
 from .reader import load_reader
 from .score import Candidate, score_candidates, word_weights
 
 NOT_ANSWERED = "The sources do not answer this question."
-HISTORY_HELP = (
-    "The conversation (history) must be a list of [question, answer] pairs of text, such as "
-    '[["Who brokered the cease-fire?", "Russia."]], or empty; got {}.'
-)
-
 
 class Searchable(Protocol):
     """What answering needs of an index (``qa.Index`` is one): its corpus, its retriever and its settings."""
@@ -48,22 +39,14 @@ class Searchable(Protocol):
 def answer_question(index: Searchable, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
     corpus, retriever, options = index.corpus, index.retriever, index.settings.answer
-    question, truncated = check_question(question, index.settings.max_question_chars)
-    history = check_history(history, index.settings.max_question_chars)
-    context = history[-1][0] if history and is_follow_up(question) else ""
-    rewritten = follow_up_question(context, question) if context else None
-    if rewritten:  # "And Armenia?" is asked as the previous question about Armenia, not beside it
-        context, question_words = "", rewritten
-    else:
-        question_words = question
-    query = f"{context} {question_words}".strip()
-    hits, vector = retriever.rank_with_vector(query, options.passages)
-    if context:  # a follow-up: its own words matter more than the conversation's
-        vector = vector + retriever.embed_question(question)
-        vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
-    weights = word_weights(retriever.lexical, question_words, context)
+    asked = retriever.read(question, history, index.settings.max_question_chars)
+    assert asked.vector is not None and asked.focus is not None  # read with its vectors
+    hits, _ = retriever.rank(asked.query, options.passages, vector=asked.vector)
+    weights = word_weights(retriever.lexical, asked.words, asked.context)
     embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
-    candidates = prose_first(corpus, score_candidates(corpus, hits, vector, weights, query, options, embedder), options.prose_at)
+    scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
+    candidates = prose_first(corpus, scored, options.prose_at)
+    question, truncated, query = asked.text, asked.truncated, asked.query
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     reader = load_reader(options.reader)
@@ -75,7 +58,7 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
         return Answer(question, False, text, citations, truncated)
     chosen = select_quotes(corpus, judged, candidates, weights, options, reader.further_at,
                            lambda candidate: reader.judge_one(corpus, candidate, query))
-    citations = tuple(citation(corpus, n, q, question_words, supports=True) for n, q in enumerate(chosen, start=1))
+    citations = tuple(citation(corpus, n, q, asked.words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{shown_quote(c)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
 
@@ -83,23 +66,6 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
 def shown_quote(citation: Citation) -> str:
     """A quote as the answer text shows it: prose with its wrapped lines joined, code and lists line by line."""
     return display_text(citation.quote) if citation.layout == "prose" else "\n" + citation.quote.strip("\n") + "\n"
-
-
-def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
-    """The earlier (question, answer) pairs, checked; each earlier question cut like the question."""
-    if history is None:
-        return []
-    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Sequence):
-        raise QuestionError(HISTORY_HELP.format(shown(history)))
-    pairs = []
-    for n, turn in enumerate(history, start=1):
-        if isinstance(turn, (str, bytes)) or not isinstance(turn, Sequence) or len(turn) != 2 \
-                or not all(isinstance(text, str) for text in turn):
-            raise QuestionError(HISTORY_HELP.format(f"turn {n} is {shown(turn)}"))
-        earlier, _ = clip(turn[0], max_chars, f"Question {n} of the conversation")
-        reply, _ = clip(turn[1], max_chars, f"Answer {n} of the conversation")
-        pairs.append((earlier, reply))
-    return pairs
 
 
 def prose_first(corpus: Corpus, candidates: list[Candidate], prose_at: float) -> list[Candidate]:

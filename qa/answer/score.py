@@ -95,10 +95,11 @@ def sentence_vectors(corpus: Corpus, ids: np.ndarray, embedder: Embedder | None)
 
 def score_candidates(
     corpus: Corpus, hits: Hits, vector: np.ndarray, weights: dict[str, float], query: str, settings: AnswerSettings,
-    embedder: Embedder | None = None,
+    embedder: Embedder | None = None, kinds: frozenset[str] | None = None,
 ) -> list[Candidate]:
-    """Every sentence of the retrieved passages with its support score, best first."""
-    kinds = question_kinds(query)
+    """Every sentence of the retrieved passages with its support score, best first (``kinds``: what the query asks
+    for, when the question has been read already: ``Question.kinds``)."""
+    kinds = frozenset(question_kinds(query)) if kinds is None else kinds
     first_rank: dict[int, tuple[int, int]] = {}
     for rank, (chunk, _) in enumerate(hits, start=1):
         for sentence in corpus.chunk_sentences(chunk):

@@ -1,10 +1,57 @@
-"""Checking what a caller asks: the question (text, not empty, valid UTF-8, cut to a limit) and ``k``."""
+"""What a caller asks, checked and understood once: the question, the conversation before it, and ``k``.
+
+``read_question`` builds the ``Question`` every later stage reads: its text checked and cut to its limit,
+the conversation checked, whether it borrows from the previous turn (and how it is rewritten then), what it
+asks for, and its vectors, each embedded once.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ArgumentError, QuestionError, shown
+from .follow_ups import follow_up_question, is_follow_up, question_kinds
+
+HISTORY_HELP = (
+    "The conversation (history) must be a list of [question, answer] pairs of text, such as "
+    '[["Who brokered the cease-fire?", "Russia."]], or empty; got {}.'
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    """A question as understood before retrieval; retrieval and answering read it, none works it out again."""
+
+    text: str  # as asked: whitespace collapsed, cut to the limit
+    truncated: bool  # True when it was cut
+    context: str  # the previous question when this one cannot be understood alone ("Did they blame anyone?"), else ""
+    words: str  # what it asks: a follow-up that names a new thing rewritten as the previous question, else the text
+    query: str  # what is searched: the context and the words
+    kinds: frozenset[str]  # what the answer names: any of number, date, person, place (of the query)
+    vector: np.ndarray | None  # the query's vector (None when not embedded: a lexical search)
+    focus: np.ndarray | None  # what sentences are compared with: the query's vector, a follow-up's own words added
+
+
+def read_question(text: object, history: object, max_chars: int, embed: Callable[[str], np.ndarray] | None) -> Question:
+    """The question checked and understood; ``embed`` (None: no vectors) is called once per text it embeds."""
+    asked, truncated = check_question(text, max_chars)
+    turns = check_history(history, max_chars)
+    context = turns[-1][0] if turns and is_follow_up(asked) else ""
+    rewritten = follow_up_question(context, asked) if context else None
+    if rewritten:  # "And Armenia?" is asked as the previous question about Armenia, not beside it
+        context, words = "", rewritten
+    else:
+        words = asked
+    query = f"{context} {words}".strip()
+    vector = embed(query) if embed is not None else None
+    focus = vector
+    if vector is not None and embed is not None and context:  # a follow-up: its own words matter more than the conversation's
+        focus = vector + embed(asked)
+        focus = focus / max(float(np.linalg.norm(focus)), 1e-9)
+    return Question(asked, truncated, context, words, query, frozenset(question_kinds(query)), vector, focus)
 
 
 def check_question(question: object, max_chars: int) -> tuple[str, bool]:
@@ -38,3 +85,20 @@ def check_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ArgumentError(f"k must be a whole number of at least 1, such as k=5; got {shown(k)}.")
     return int(k)
+
+
+def check_history(history: object, max_chars: int) -> list[tuple[str, str]]:
+    """The earlier (question, answer) pairs, checked; each earlier question cut like the question."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Sequence):
+        raise QuestionError(HISTORY_HELP.format(shown(history)))
+    pairs = []
+    for n, turn in enumerate(history, start=1):
+        if isinstance(turn, (str, bytes)) or not isinstance(turn, Sequence) or len(turn) != 2 \
+                or not all(isinstance(text, str) for text in turn):
+            raise QuestionError(HISTORY_HELP.format(f"turn {n} is {shown(turn)}"))
+        earlier, _ = clip(turn[0], max_chars, f"Question {n} of the conversation")
+        reply, _ = clip(turn[1], max_chars, f"Answer {n} of the conversation")
+        pairs.append((earlier, reply))
+    return pairs

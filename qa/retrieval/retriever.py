@@ -17,6 +17,7 @@ from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch
 from ..index.vectors import VectorStore
 from ..settings import MODES, Settings, listed
+from .questions import Question, read_question
 
 Hits = list[tuple[int, float]]  # (chunk id, score), best first
 
@@ -56,11 +57,16 @@ class Retriever:
         """The question's vector (the embedder reads its first 256 word pieces; tokenised once)."""
         return self.embedder.embed([question], batch_size=1, threads=self.settings.query_threads)[0]
 
-    def rank(self, question: str, k: int, mode: str | None = None) -> tuple[Hits, np.ndarray | None]:
-        """The best ``k`` chunks, and the question's vector (None in lexical mode)."""
+    def rank(self, question: str, k: int, mode: str | None = None, vector: np.ndarray | None = None
+             ) -> tuple[Hits, np.ndarray | None]:
+        """The best ``k`` chunks, and the question's vector (None in lexical mode); ``vector``: the question's, embedded
+        already (``questions.read_question``)."""
         mode = check_mode(mode or self.settings.mode)
         wanted = max(k, self.settings.candidates)
-        vector = self.embed_question(question) if mode != "lexical" else None
+        if mode == "lexical":
+            vector = None
+        elif vector is None:
+            vector = self.embed_question(question)
         dense = self._dense(vector, wanted) if vector is not None else None
         lexical = self.lexical.search(question, wanted) if mode != "dense" else None
         if dense is not None and lexical is not None:
@@ -75,6 +81,10 @@ class Retriever:
         """``rank``, and the question's vector in every mode (embedded once: the reader's cosine needs it too)."""
         hits, vector = self.rank(question, k, mode)
         return hits, vector if vector is not None else self.embed_question(question)
+
+    def read(self, question: object, history: object, max_chars: int, embed: bool = True) -> Question:
+        """The question understood (``questions.read_question``), with its vectors unless ``embed`` is False."""
+        return read_question(question, history, max_chars, self.embed_question if embed else None)
 
     def _dense(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         scores, ids = self.store.search(vector[None, :], k)
