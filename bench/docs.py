@@ -39,7 +39,7 @@ from pathlib import Path
 from qa import Index
 
 try:
-    from qa.read.display import display_text
+    from qa.read.unwrap import display_text
 except ImportError:  # an older checkout (no display module), measured as the baseline
     def display_text(text: str) -> str:
         return " ".join(text.split())

@@ -109,7 +109,7 @@ def stage_timings(index: Index, questions: list[str]) -> dict[str, tuple[float, 
     k = index.settings.retrieval.candidates
     model = raw_model(index)
     vectors = {q: index.retriever.embed_question(q) for q in questions}
-    dense = {q: index.store.search(vectors[q][None, :], k) for q in questions}
+    dense = {q: index.dense.search(vectors[q][None, :], k) for q in questions}
     lexical = {q: index.lexical.search(q, k) for q in questions}
 
     def raw_encode(question: str) -> object:
@@ -118,7 +118,7 @@ def stage_timings(index: Index, questions: list[str]) -> dict[str, tuple[float, 
     calls: dict[str, Callable[[str], object]] = {
         "embed": index.retriever.embed_question,
         "raw": raw_encode,
-        "faiss": lambda q: index.store.search(vectors[q][None, :], k),
+        "faiss": lambda q: index.dense.search(vectors[q][None, :], k),
         "bm25": lambda q: index.lexical.search(q, k),
         "fusion": lambda q: fuse((dense[q][0][0], dense[q][1][0]), lexical[q], index.settings.retrieval.dense_weight),
     }

@@ -27,7 +27,7 @@ import numpy as np
 from qa import Index
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores.manifest import expected
-from qa.index.stores.postgres_server import PgVectorStore, pool, row_numbers
+from qa.index.stores.postgres_search import PgVectorSearch, pool, row_numbers
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
@@ -69,7 +69,7 @@ def copy_index(index: Index, url: str) -> Index:
         return copied
     parts = index.corpus.parts()
     for doc, part in enumerate(parts):
-        part.chunk_vectors = index.store.vectors(int(index.corpus.chunk_starts[doc]), int(index.corpus.chunk_starts[doc + 1]))
+        part.chunk_vectors = index.dense.vectors(int(index.corpus.chunk_starts[doc]), int(index.corpus.chunk_starts[doc + 1]))
     settings = index.settings
     manifest = {**expected(settings, None).identity(), "dim": parts[0].chunk_vectors.shape[1]}
     pgstorage.copy_in(url, parts, manifest)
@@ -80,8 +80,8 @@ class FullTextSearch:
     """PostgreSQL full-text search as the lexical half: ``ts_rank_cd`` over a GIN-indexed ``tsvector`` (bench only)."""
 
     def __init__(self, index: Index, normalization: int) -> None:
-        store, url = index.store, index.index_dir
-        assert isinstance(store, PgVectorStore) and isinstance(url, str)  # an index in the database: its URL, its chunk rows
+        store, url = index.dense, index.index_dir
+        assert isinstance(store, PgVectorSearch) and isinstance(url, str)  # an index in the database: its URL, its chunk rows
         self.url, self.rows, self.normalization = url, store.rows, normalization
         self.lexical = index.lexical
         with pool(self.url).connection() as connection:
@@ -137,7 +137,7 @@ def quality(config: Config, url: str, section: Section) -> None:
     }
     for normalization in (0, 1):
         fts = FullTextSearch(database, normalization)
-        retriever = Retriever(database.store, fts, database.settings, folder.embedder)
+        retriever = Retriever(database.dense, fts, database.settings, folder.embedder)
         systems[f"PostgreSQL: pgvector HNSW + ts_rank_cd (normalization {normalization})"] = (database, retriever)
     scores = {}
     for name, (index, retriever) in systems.items():
@@ -151,7 +151,7 @@ def quality(config: Config, url: str, section: Section) -> None:
         lexical_ms.add(name, *p50_p95(latencies_ms(partial(search, k=100), questions)))
     section.tables.append(lexical_ms)
     vectors = [folder.retriever.embed_question(q) for q in questions]
-    recall = np.mean([len(set(folder.store.search(v[None, :], 10)[1][0]) & set(database.store.search(v[None, :], 10)[1][0])) / 10
+    recall = np.mean([len(set(folder.dense.search(v[None, :], 10)[1][0]) & set(database.dense.search(v[None, :], 10)[1][0])) / 10
                       for v in vectors])
     section.notes.append(f"pgvector HNSW (m=16, ef_construction=64, ef_search=128) recall@10 against FAISS's exact search on "
                          f"SciFact's real MiniLM vectors ({len(folder.chunks):,} chunks, {len(vectors)} questions): {recall:.3f}.")
@@ -174,8 +174,8 @@ def latency(config: Config, url: str, section: Section) -> None:
     calls = {
         "retrieve (k=5)": (lambda q: folder.retrieve(q, k=5), lambda q: database.retrieve(q, k=5)),
         "answer": (folder.answer, database.answer),
-        f"dense search alone ({k})": (lambda q: folder.store.search(vectors[q][None, :], k),
-                                      lambda q: database.store.search(vectors[q][None, :], k)),
+        f"dense search alone ({k})": (lambda q: folder.dense.search(vectors[q][None, :], k),
+                                      lambda q: database.dense.search(vectors[q][None, :], k)),
         f"lexical search alone ({k})": (lambda q: folder.lexical.search(q, k), lambda q: database.lexical.search(q, k)),
         "generation check (Index.refreshed)": (lambda q: folder.refreshed(), lambda q: database.refreshed()),
     }
@@ -185,8 +185,8 @@ def latency(config: Config, url: str, section: Section) -> None:
         a, b = interleaved(here, there, questions)
         (a50, a95), (b50, b95) = p50_p95(a), p50_p95(b)
         table.add(name, a50, a95, b50, b95, f"{b50 / a50:.2f}x")
-    recall = np.mean([len(set(folder.store.search(vectors[q][None, :], 10)[1][0])
-                          & set(database.store.search(vectors[q][None, :], 10)[1][0])) / 10
+    recall = np.mean([len(set(folder.dense.search(vectors[q][None, :], 10)[1][0])
+                          & set(database.dense.search(vectors[q][None, :], 10)[1][0])) / 10
                       for q in questions])
     section.tables += [table, reload_table(config, folder, database)]
     section.notes += [

@@ -1,4 +1,4 @@
-"""1M vectors of 384 dimensions: exact (flat) search against HNSW, through ``qa.index.vectors.FaissStore``.
+"""1M vectors of 384 dimensions: exact (flat) search against HNSW, through ``qa.index.vectors.FaissSearch``.
 
 Data: uniform random vectors make approximate search look wrong (no structure, every
 neighbour almost equally far), and exact copies make it look perfect. So the 1M vectors
@@ -17,7 +17,7 @@ import statistics
 import numpy as np
 
 from qa import Settings
-from qa.index.vectors import FaissStore
+from qa.index.vectors import FaissSearch
 from qa.settings import HnswSettings
 
 from . import scifact
@@ -35,7 +35,7 @@ RECALL_TARGET = 0.95
 def real_vectors(config: Config) -> tuple[np.ndarray, np.ndarray]:
     """(pool, queries): the SciFact index's chunk and sentence vectors, and embedded claims."""
     index = scifact.build_index(config, scifact.load(config.eval_dir))
-    pool = np.vstack([index.store.vectors(0, len(index.store)), index.corpus.sentence_vectors.astype(np.float32)])
+    pool = np.vstack([index.dense.vectors(0, len(index.dense)), index.corpus.sentence_vectors.astype(np.float32)])
     pool /= np.linalg.norm(pool, axis=1, keepdims=True)
     queries = index.embedder.embed(scifact.claims(config.eval_dir)[:QUERIES], batch_size=64)
     return pool, queries
@@ -44,7 +44,7 @@ def real_vectors(config: Config) -> tuple[np.ndarray, np.ndarray]:
 def nearest_cosine(pool: np.ndarray, sample: int = 2000) -> float:
     """Median cosine between a real vector and its nearest other (non-identical) real vector."""
     rng = np.random.default_rng(1)
-    store = FaissStore.build(pool, pool.shape[1], len(pool))
+    store = FaissSearch.build(pool, pool.shape[1], len(pool))
     scores, _ = store.search(pool[rng.choice(len(pool), sample, replace=False)], 5)
     return float(np.median([next((s for s in row if s < 0.9999), row[-1]) for row in scores]))
 
@@ -70,7 +70,7 @@ def generate(pool: np.ndarray, count: int, cosine: float, seed: int = 0) -> np.n
     return out
 
 
-def single_query_ms(store: FaissStore, queries: np.ndarray) -> list[float]:
+def single_query_ms(store: FaissSearch, queries: np.ndarray) -> list[float]:
     rows = {str(i): queries[i : i + 1] for i in range(min(TIMED + 10, len(queries)))}
     return latencies_ms(lambda i: store.search(rows[i], 10), rows)
 
@@ -90,20 +90,20 @@ def run(config: Config) -> Section:
         data = generate(pool, count, cosine)
     section = Section("scale", f"Scale: {count:,} vectors of {data.shape[1]} dimensions, flat against HNSW")
     table = Table(f"{count:,} vectors, {len(queries)} queries for recall, {TIMED} single queries timed (FAISS single-threaded, "
-                  "as FaissStore.search runs one question)",
+                  "as FaissSearch.search runs one question)",
                   ["index", "build s", "bytes per vector", "recall@10", "search p50 ms", "search p95 ms"])
     before = rss_mib()
     with stopwatch() as built:
-        flat = FaissStore.build(data, data.shape[1], count)
+        flat = FaissSearch.build(data, data.shape[1], count)
     flat_mib = rss_mib() - before
     truth = flat.search(queries, 10)[1]  # batch: all threads
     f50, f95 = p50_p95(single_query_ms(flat, queries))
     table.add("flat (IndexFlatIP), exact", built[0], 4 * data.shape[1] + 0.0, "1.000 (reference)", f50, f95)
     del flat
-    faiss.omp_set_num_threads(threads)  # FaissStore.search left it at 1 after single queries
+    faiss.omp_set_num_threads(threads)  # FaissSearch.search left it at 1 after single queries
     before = rss_mib()
     with stopwatch() as built:
-        hnsw = FaissStore.build(data, data.shape[1], 0)
+        hnsw = FaissSearch.build(data, data.shape[1], 0)
     hnsw_mib = rss_mib() - before
     size = faiss.serialize_index(hnsw.index).nbytes / count
     sweep = Table(f"HNSW (M={HNSW.neighbours}, efConstruction={HNSW.ef_construction}): efSearch against recall and latency",
@@ -128,7 +128,7 @@ def run(config: Config) -> Section:
         "to the anchor (the median cosine between a real vector and its nearest real neighbour).",
         f"Memory growth while building: flat {flat_mib:,.0f} MiB, HNSW {hnsw_mib:,.0f} MiB "
         f"(the serialised HNSW index is {size:,.0f} bytes per vector: {4 * data.shape[1]} for the vector, the rest links).",
-        f"HNSW is built with {threads} threads (faiss OpenMP); FaissStore.search sets faiss to 1 thread for a single "
+        f"HNSW is built with {threads} threads (faiss OpenMP); FaissSearch.search sets faiss to 1 thread for a single "
         "question and does not set it back, so a build later in the same process would run on one thread unless reset.",
     ]
     if config.quick:
@@ -141,7 +141,7 @@ def flat_sizes_table(data: np.ndarray, queries: np.ndarray) -> Table:
     table = Table("Flat search latency by size (single-threaded, 100 queries)", ["vectors", "search p50 ms", "search p95 ms"])
     for size in FLAT_SIZES:
         if size < len(data):
-            store = FaissStore.build(data[:size], data.shape[1], size)
+            store = FaissSearch.build(data[:size], data.shape[1], size)
             samples = single_query_ms(store, queries[:110])
             table.add(size, statistics.median(samples), p50_p95(samples)[1])
     return table

@@ -192,7 +192,7 @@ def fusion_table(index: Index, queries: list[tuple[str, str]], data: SciFact) ->
     lists = []
     for _, question in queries:
         vector = index.retriever.embed_question(question)
-        dense = index.store.search(vector[None, :], RECALL_DEPTH)
+        dense = index.dense.search(vector[None, :], RECALL_DEPTH)
         lists.append(((dense[0][0], dense[1][0]), index.lexical.search(question, RECALL_DEPTH)))
 
     def add(label: str, ranker: Callable[[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], list[int]]) -> None:

@@ -4,12 +4,12 @@ shortcuts ``ask`` and ``retrieve`` that load one once per process and reload it 
 An ``Index`` holds the corpus (documents, chunk and sentence tables, sentence
 vectors), the chunk vectors in a vector store, a BM25 index, and the manifest
 they were built with. ``index.build`` decides what changed and embeds it, an
-``IndexStorage`` (``index.stores``) persists and loads it, ``retrieve`` ranks
+``IndexStore`` (``index.stores``) persists and loads it, ``retrieve`` ranks
 passages, ``answer`` quotes them: every stage sits below this module.
 
 The location is an index folder (the default: ``index.stores.folder``) or a PostgreSQL
 URL (``postgresql://...``: ``index.stores.postgres`` keeps the same corpus in tables and
-the vector and BM25 searches run in the database). ``open_storage`` picks one from the
+the vector and BM25 searches run in the database). ``open_store`` picks one from the
 location, once; this module calls it through the protocol and cannot tell the two apart.
 """
 
@@ -28,9 +28,9 @@ from .index.corpus import Corpus
 from .index.embedding import Embedder
 from .index.lexical import LexicalSearch
 from .index.plan import BuildReport, check_paths
-from .index.stores.base import IndexStorage, Stored
-from .index.stores.factory import open_storage
-from .index.vectors import VectorStore
+from .index.stores.base import IndexStore, Stored
+from .index.stores.factory import open_store
+from .index.vectors import VectorSearch
 from .read.files import still_holds
 from .retrieval.questions import check_k
 from .retrieval.retriever import Retriever, check_mode
@@ -44,22 +44,22 @@ class Index:
         index_dir: Path | str,
         settings: Settings,
         corpus: Corpus,
-        store: VectorStore,
+        dense: VectorSearch,
         lexical: LexicalSearch,
         embedder: Embedder | None = None,
         report: BuildReport | None = None,
         generation: object = None,
-        storage: IndexStorage | None = None,
+        store: IndexStore | None = None,
     ) -> None:
         self.index_dir = index_dir  # a folder, or a database URL
-        self.storage = storage or open_storage(index_dir)  # where it is kept: the only part that knows which kind
+        self.store = store or open_store(index_dir)  # where it is kept: the only part that knows which kind
         self.generation = generation  # which build this is: the folder's name, or the database's number
         self.settings = settings
         self.corpus = corpus
-        self.store = store
+        self.dense = dense  # the chunk vectors' search
         self.lexical = lexical
         self.report = report or BuildReport()
-        self.retriever = Retriever(store, lexical, settings, embedder)
+        self.retriever = Retriever(dense, lexical, settings, embedder)
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -81,7 +81,7 @@ class Index:
 
     def shown_location(self) -> str:
         """Where the index is kept, fit for a log or a message: the folder, or the database URL without its password."""
-        return self.storage.describe()
+        return self.store.describe()
 
     def warm_up(self) -> None:
         """Load the embedding model now (a question embedded and thrown away), so the first question does not wait."""
@@ -101,33 +101,33 @@ class Index:
     ) -> Index:
         """Index the files and folders in ``paths``; only new or changed files are embedded."""
         settings = settings or Settings()
-        storage = open_storage(index_dir)
+        store = open_store(index_dir)
         paths = check_paths(paths)
         try:
-            stored = builder.build(storage, paths, settings, embedder, progress)
+            stored = builder.build(store, paths, settings, embedder, progress)
         except SourceChangedError:  # a file saved during the build: read what changed once more
-            stored = builder.build(storage, paths, settings, embedder, progress)
-        return cls._opened(index_dir, storage, settings, stored)
+            stored = builder.build(store, paths, settings, embedder, progress)
+        return cls._opened(index_dir, store, settings, stored)
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
         """Open a built index; a missing, foreign or damaged one raises an error that says how to rebuild."""
         settings = settings or Settings()
-        storage = open_storage(index_dir)
-        return cls._opened(index_dir, storage, settings, storage.load(settings, embedder))
+        store = open_store(index_dir)
+        return cls._opened(index_dir, store, settings, store.load(settings, embedder))
 
     @classmethod
-    def _opened(cls, index_dir: str | Path, storage: IndexStorage, settings: Settings, stored: Stored) -> Index:
-        return cls(index_dir, settings, stored.corpus, stored.store, stored.lexical, stored.embedder, stored.report,
-                   stored.generation, storage)
+    def _opened(cls, index_dir: str | Path, store: IndexStore, settings: Settings, stored: Stored) -> Index:
+        return cls(index_dir, settings, stored.corpus, stored.dense, stored.lexical, stored.embedder, stored.report,
+                   stored.generation, store)
 
     def refreshed(self) -> Index:
         """This index, or the newer one another process (or build) has committed since it was loaded."""
-        if self.storage.generation() == self.generation:
+        if self.store.generation() == self.generation:
             return self
-        mine = Stored(self.corpus, self.store, self.lexical, self.generation)  # a database reads only the documents it lacks
-        stored = self.storage.load(self.settings, self.retriever.loaded_embedder, mine)
-        return Index._opened(self.index_dir, self.storage, self.settings, stored)
+        mine = Stored(self.corpus, self.dense, self.lexical, self.generation)  # a database reads only the documents it lacks
+        stored = self.store.load(self.settings, self.retriever.loaded_embedder, mine)
+        return Index._opened(self.index_dir, self.store, self.settings, stored)
 
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""
@@ -163,7 +163,7 @@ _LOCK = threading.Lock()
 def open_index(index_dir: str | Path = "index", settings: Settings | None = None) -> Index:
     """The index in ``index_dir`` (a folder or a database URL), loaded with ``settings`` (default: ``Settings()``),
     cached; a newer build replaces the cached one."""
-    key = (open_storage(index_dir).key(), settings)
+    key = (open_store(index_dir).key(), settings)
     with _LOCK:
         cached = _CACHE.get(key)
         _CACHE[key] = Index.load(key[0], settings=settings) if cached is None else cached.refreshed()

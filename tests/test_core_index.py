@@ -56,7 +56,7 @@ def test_save_load_round_trip(fake_index, index_location, fake_embedder):
     assert np.array_equal(loaded.chunks, fake_index.chunks)
     assert np.array_equal(loaded.corpus.sentences, fake_index.corpus.sentences)
     assert np.array_equal(loaded.corpus.sentence_vectors, fake_index.corpus.sentence_vectors)
-    assert len(loaded.store) == len(fake_index.store) == len(fake_index.chunks)
+    assert len(loaded.dense) == len(fake_index.dense) == len(fake_index.chunks)
     for question in ("How many Russian peacekeepers were deployed?", "Hadrut violations", "death toll Armenia"):
         for mode in ("hybrid", "dense", "lexical"):
             assert loaded.retrieve(question, k=5, mode=mode) == fake_index.retrieve(question, k=5, mode=mode)

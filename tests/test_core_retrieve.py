@@ -106,12 +106,12 @@ def test_file_that_turns_unreadable_is_dropped_with_a_warning(seed_corpus, index
 def test_hnsw_store_above_the_threshold(seed_corpus, tmp_path):
     settings = Settings(ann_threshold=2)  # the seed's 7 chunks go to HNSW
     index = build(seed_corpus, tmp_path / "index", FakeEmbedder(), settings=settings)
-    assert index.store.kind == "hnsw"
+    assert index.dense.kind == "hnsw"
     (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
     index = build(seed_corpus, tmp_path / "index", FakeEmbedder(), settings=settings)  # carries HNSW vectors
     loaded = Index.load(tmp_path / "index", settings=settings, embedder=FakeEmbedder())
     flat = build(seed_corpus, tmp_path / "flat", FakeEmbedder())
-    assert loaded.store.kind == "hnsw" and flat.store.kind == "flat"
+    assert loaded.dense.kind == "hnsw" and flat.dense.kind == "flat"
     question = "Russian peacekeepers and zebrafish boats"
     expected = [(p.source, p.start, p.end, p.score) for p in flat.retrieve(question, k=5, mode="dense")]
     assert [(p.source, p.start, p.end, p.score) for p in loaded.retrieve(question, k=5, mode="dense")] == expected

@@ -172,7 +172,7 @@ def test_bytes_changed_in_place_are_caught_and_not_kept_by_a_rebuild(fake_index,
     assert (live(index_dir) / name).read_bytes() == clean[name]  # rebuilt from the sources, not carried over
     loaded = Index.load(index_dir, embedder=FakeEmbedder())
     assert np.array_equal(loaded.chunks, fake_index.chunks)
-    assert np.array_equal(loaded.store.vectors(0, len(loaded.store)), fake_index.store.vectors(0, len(fake_index.store)))
+    assert np.array_equal(loaded.dense.vectors(0, len(loaded.dense)), fake_index.dense.vectors(0, len(fake_index.dense)))
 
 
 def test_the_manifest_records_a_checksum_per_file(fake_index, tmp_path):

@@ -106,4 +106,4 @@ def test_a_build_embeds_in_windows_with_the_same_vectors_as_one_call(tmp_path, m
     assert np.array_equal(windowed.corpus.sentence_vectors, whole.corpus.sentence_vectors)
     assert windowed.corpus.sentence_vectors.dtype == np.float16
     chunks = len(whole.corpus.chunks)
-    assert np.array_equal(windowed.store.vectors(0, chunks), whole.store.vectors(0, chunks))
+    assert np.array_equal(windowed.dense.vectors(0, chunks), whole.dense.vectors(0, chunks))

@@ -52,7 +52,7 @@ def guide_index(tmp_path: Path, fake_embedder: object) -> Index:
 def quote_of(index: Index, text: str) -> Quote:
     rows = index.corpus.sentences
     sentence = next(s for s in range(len(rows)) if index.corpus.sentence_text(s) == text)
-    return Quote(Candidate(sentence, 1, 0, 1.0, 1.0, answers=0.9), int(rows["start"][sentence]), int(rows["end"][sentence]))
+    return Quote(Candidate(sentence, 1, 0, 1.0, 1.0, probability=0.9), int(rows["start"][sentence]), int(rows["end"][sentence]))
 
 
 def test_a_sentence_ending_in_a_colon_brings_its_code_block_and_its_list(guide_index: Index) -> None:
@@ -68,7 +68,7 @@ def test_a_sentence_ending_in_a_colon_brings_its_code_block_and_its_list(guide_i
                                                   "with `#` (optionally preceded by any amount of whitespace) are ignored.")
     shorter = introduced(guide_index.corpus, rules, 80)  # a budget that holds one item: whole items only
     assert shorter is not None and doc.text[shorter.start : shorter.end] == "Every line is a shell argument, after trimming whitespace."
-    assert listed.candidate.answers == 0.0 and listed.candidate.span is None  # not read by the reader
+    assert listed.candidate.probability == 0.0 and listed.candidate.span is None  # not read by the reader
 
 
 def test_a_sentence_that_introduces_nothing_brings_nothing(guide_index: Index) -> None:

@@ -23,7 +23,7 @@ from qa import Index, QAError
 from qa.app import Library, Service
 from qa.errors import IndexLockedError, IndexMismatchError, StoreError
 from qa.index.stores import postgres as pgstorage
-from qa.index.stores import postgres_server as pgstore
+from qa.index.stores import postgres_search as pgstore
 
 from conftest import REPO, SEED_FILE, FakeEmbedder, new_schema
 
@@ -66,10 +66,10 @@ def test_unreachable_server_is_a_clear_error(url, words):
     assert "PGHOST" in str(error.value)
 
 
-def test_wrong_password_and_missing_database_are_clear_errors(postgres_server, postgres_url):
+def test_wrong_password_and_missing_database_are_clear_errors(postgres_search, postgres_url):
     pgstore.close_pools()  # other tests' idle connections must not fill the server's 100
     admin(postgres_url, "DROP ROLE IF EXISTS qa_secret", "CREATE ROLE qa_secret LOGIN PASSWORD 'right-one'")
-    hba = Path(postgres_server.pgdata) / "pg_hba.conf"
+    hba = Path(postgres_search.pgdata) / "pg_hba.conf"
     original = hba.read_text()
     hba.write_text("local all qa_secret scram-sha-256\n" + original)
     admin(postgres_url, "SELECT pg_reload_conf()")
@@ -236,6 +236,6 @@ def test_reload_after_another_commit_reads_only_new_documents(seed_corpus, url, 
     assert fresh.corpus.titles == written.corpus.titles
     for table in ("chunks", "sentences", "sentence_vectors"):
         assert (getattr(fresh.corpus, table) == getattr(written.corpus, table)).all()
-    assert (fresh.store.chunk_ids == written.store.chunk_ids).all()
+    assert (fresh.dense.chunk_ids == written.dense.chunk_ids).all()
     assert fresh.retrieve("rye loaves", k=1)[0].source == "a-bakery.md"
     assert fresh.refreshed() is fresh

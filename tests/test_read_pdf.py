@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from qa.index.chunk import chunk_document
-from qa.read.display import display_text
 from qa.read.files import read_document
+from qa.read.unwrap import display_text
 from qa.settings import ChunkSettings
 
 BODY = [

@@ -66,10 +66,10 @@ def test_reader_judges_the_best_candidates_and_orders_them(fake_index: Index) ->
     assert 0 < len(judged) <= reader.combiner.judged
     assert {c.sentence for c in judged} == {c.sentence for c in candidates[: reader.combiner.judged]}  # the cheap score's best
     if reader.combiner.reorder:  # in the reader's order
-        assert [c.answers for c in judged] == sorted((c.answers for c in judged), reverse=True)
+        assert [c.probability for c in judged] == sorted((c.probability for c in judged), reverse=True)
     else:
         assert [c.sentence for c in judged] == [c.sentence for c in candidates[: reader.combiner.judged]]
-    assert all(0.0 < c.answers < 1.0 and 0.0 < c.confidence < 1.0 for c in judged)
+    assert all(0.0 < c.probability < 1.0 and 0.0 < c.confidence < 1.0 for c in judged)
 
 
 def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
@@ -82,7 +82,7 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         weights = word_weights(fake_index.lexical, question, "")
         judged = reader.judge(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
-        assert answer.citations[0].score == round(judged[0].answers, 4)  # the most probable sentence comes first
+        assert answer.citations[0].score == round(judged[0].probability, 4)  # the most probable sentence comes first
         if answer.answered:  # a further quote reaches further_at, or shares an unsure first one's paragraph
             first = answer.citations[0]
             assert all(c.score >= round(reader.combiner.further_at, 4)
@@ -139,7 +139,7 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
     row = {corpus.sentence_text(s): s for s in range(len(corpus.sentences))}
 
     def candidate(text: str, answers: float = 0.1) -> Candidate:
-        return Candidate(row[text], 1, 0, 0.0, 0.0, answers=answers)
+        return Candidate(row[text], 1, 0, 0.0, 0.0, probability=answers)
 
     def pair(first: str, second: str) -> bool:
         return near(corpus, candidate(first), candidate(second))

@@ -15,7 +15,7 @@ from qa.answer.compose import prose_first
 from qa.answer.score import Candidate
 from qa.app.render import answer_html, citation_label, passage_html
 from qa.index.corpus import CODE_EMBED_CHARS
-from qa.read.display import display_text
+from qa.read.unwrap import display_text
 
 from test_read_office import write_docx, write_epub
 from test_read_pdf import make_manual

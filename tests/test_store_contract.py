@@ -1,6 +1,6 @@
 """The store contract: what every place an index is kept must do, one class of tests subclassed once per store.
 
-``StoreContract`` talks to a store through ``open_storage`` and ``Index`` only; the folder store runs it
+``StoreContract`` talks to a store through ``open_store`` and ``Index`` only; the folder store runs it
 in the fast tests, PostgreSQL under the ``postgres`` marker. A third store passes it by adding a subclass
 that says where its empty location is. What the two stores must agree on, answer for answer, is
 ``test_store_differential.py``.
@@ -20,7 +20,7 @@ from qa import Index, Settings
 from qa.errors import IndexLockedError, IndexMismatchError, IndexMissingError, SourceChangedError
 from qa.index import build as builder
 from qa.index.stores import manifest
-from qa.index.stores.factory import open_storage
+from qa.index.stores.factory import open_store
 
 from conftest import SEED_FILE, FakeEmbedder, new_schema
 
@@ -55,7 +55,7 @@ class StoreContract:
         loaded = Index.load(location, embedder=FakeEmbedder())
         assert len(built.documents) == 2 and built.documents == loaded.documents
         assert sorted(built.report.embedded) == sorted(str(p.resolve()) for p in corpus.iterdir())
-        assert loaded.generation == built.generation == open_storage(location).generation()
+        assert loaded.generation == built.generation == open_store(location).generation()
         assert asdict(loaded.answer(QUESTION)) == asdict(built.answer(QUESTION))
         assert len(loaded.corpus.sentence_vectors) == len(loaded.corpus.sentences)  # the quotes' vectors are kept too
 
@@ -101,13 +101,13 @@ class StoreContract:
 
         monkeypatch.setattr(builder, "check_unchanged", edited_meanwhile)
         with pytest.raises(SourceChangedError, match="changed while it was being indexed"):
-            builder.build(open_storage(location), [corpus], Settings(), FakeEmbedder())
+            builder.build(open_store(location), [corpus], Settings(), FakeEmbedder())
         assert Index.load(location, embedder=FakeEmbedder()).generation == first.generation
 
     def test_a_second_writer_is_refused_while_the_first_holds_the_lock(self, corpus, location, monkeypatch):
         quietly_build([corpus], location, FakeEmbedder())
         monkeypatch.setattr(manifest, "LOCK_WAIT_SECONDS", 0.1)
-        storage = open_storage(location)
+        storage = open_store(location)
         with storage.writer(Settings(), FakeEmbedder()) as writer:
             assert writer.previous is not None and len(writer.previous.documents) == 2
             started = time.monotonic()
@@ -138,9 +138,9 @@ class StoreContract:
 
     def test_the_index_shows_where_it_is_as_its_store_describes_it(self, corpus, location):
         index = quietly_build([corpus], location, FakeEmbedder())
-        storage = open_storage(location)
+        storage = open_store(location)
         assert index.shown_location() == storage.describe() and storage.describe()
-        assert open_storage(location).key() == storage.key()
+        assert open_store(location).key() == storage.key()
 
 
 class TestFolderStore(StoreContract):
@@ -153,7 +153,7 @@ class TestFolderStore(StoreContract):
 class TestPostgresStore(StoreContract):
     @pytest.fixture
     def location(self, postgres_url: str) -> Iterator[Path | str]:
-        from qa.index.stores import postgres_server as pgstore
+        from qa.index.stores import postgres_search as pgstore
 
         yield new_schema(postgres_url, f"contract_{time.monotonic_ns()}")
         pgstore.close_pools()

@@ -22,7 +22,7 @@ import pytest
 
 from qa import Index
 from qa.index.corpus import Corpus
-from qa.index.stores import postgres_server as pgstore
+from qa.index.stores import postgres_search as pgstore
 
 from conftest import REPO, SEED_FILE, FakeEmbedder, new_schema
 from test_read_office import write_docx, write_epub

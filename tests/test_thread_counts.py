@@ -23,11 +23,11 @@ def in_thread(work):
 
 
 def test_a_single_query_search_leaves_the_thread_count_as_it_was(fake_index):
-    query = np.ones((1, fake_index.store.dim), dtype=np.float32) / np.sqrt(fake_index.store.dim)
+    query = np.ones((1, fake_index.dense.dim), dtype=np.float32) / np.sqrt(fake_index.dense.dim)
 
     def search_then_count():
         before = faiss.omp_get_max_threads()
-        fake_index.store.search(query, 3)
+        fake_index.dense.search(query, 3)
         return before, faiss.omp_get_max_threads()
 
     before, after = in_thread(search_then_count)
@@ -37,7 +37,7 @@ def test_a_single_query_search_leaves_the_thread_count_as_it_was(fake_index):
 
 def test_a_build_beside_a_question_keeps_every_core(fake_index):
     """The build's thread sets its count; a question searching in another thread meanwhile does not change it."""
-    query = np.ones((1, fake_index.store.dim), dtype=np.float32) / np.sqrt(fake_index.store.dim)
+    query = np.ones((1, fake_index.dense.dim), dtype=np.float32) / np.sqrt(fake_index.dense.dim)
     searched, counted = threading.Event(), threading.Event()
     seen = {}
 
@@ -49,7 +49,7 @@ def test_a_build_beside_a_question_keeps_every_core(fake_index):
 
     builder = threading.Thread(target=build)
     builder.start()
-    in_thread(lambda: fake_index.store.search(query, 3))
+    in_thread(lambda: fake_index.dense.search(query, 3))
     searched.set()
     counted.wait(10)
     builder.join()

@@ -6,7 +6,7 @@ the best ones are quoted (``quotes``),
 or the answer says the sources do not answer, listing the closest sentences as
 not an answer. Quotes are sliced from the document text by offset, so they are
 verbatim by construction; the answer text shows them with wrapped lines joined
-(``read.display.display_text``). Code sentences are quoted only when no prose answers.
+(``read.unwrap.display_text``). Code sentences are quoted only when no prose answers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from itertools import islice, takewhile
 from typing import Protocol
 
 from ..index.corpus import Corpus
-from ..read.display import display_text
+from ..read.unwrap import display_text
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from ..types import Answer, Citation
@@ -95,7 +95,7 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
     chunk = corpus.chunks[candidate.chunk]
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
     return Citation(
-        n, doc.source, doc.path, start, end, quote, round(candidate.answers, 4), doc.page_at(start), doc.line_at(start),
+        n, doc.source, doc.path, start, end, quote, round(candidate.probability, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
         doc.text[p_start:p_end], doc.section_at(start), layout(corpus, candidate.sentence, start, end),

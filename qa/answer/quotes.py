@@ -65,7 +65,7 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
     following = next_sentence(corpus, best, candidates, judged, judge_one if not unsure and further_at < 1.0 else None)
 
     def adds(candidate: Candidate) -> bool:
-        return candidate.answers >= further_at or (unsure and near(corpus, best, candidate))
+        return candidate.probability >= further_at or (unsure and near(corpus, best, candidate))
 
     further = [c for c in judged[1:] + widened if adds(c)]
     if following is not None and following not in further and adds(following):
@@ -104,7 +104,7 @@ def introduced(corpus: Corpus, first: Quote, budget: int) -> Quote | None:
                      if rows["doc"][s] == rows["doc"][first.candidate.sentence] and int(rows["start"][s]) >= head.start), None)
     if sentence is None or int(rows["start"][sentence]) >= end:
         return None
-    return Quote(replace(first.candidate, sentence=sentence, answers=0.0, span=None), head.start, end)
+    return Quote(replace(first.candidate, sentence=sentence, probability=0.0, span=None), head.start, end)
 
 
 def _start(block: Block) -> int:
@@ -129,7 +129,7 @@ def next_sentence(corpus: Corpus, best: Candidate, candidates: list[Candidate], 
 def is_unsure(corpus: Corpus, best: Candidate, settings: AnswerSettings) -> bool:
     """Is the reader unsure that ``best`` answers by itself (so that the quote widens around it)?"""
     structured = bool(corpus.sentence_document(best.sentence).blocks)
-    return best.answers < (settings.unsure_below_structured if structured else settings.unsure_below)
+    return best.probability < (settings.unsure_below_structured if structured else settings.unsure_below)
 
 
 def near(corpus: Corpus, best: Candidate, other: Candidate) -> bool:

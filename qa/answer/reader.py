@@ -3,7 +3,7 @@
 The reader judges the best ``judged`` candidates by the cheap score (``score.py``) and asks
 the cross-encoder (``crossencoder.py``) how well each answers the question; the combiner
 (``combiner.py``) turns its logit, the cosine, the overlap, a missing answer kind and the
-rank prior into the probability that the sentence answers (``Candidate.answers``, which
+rank prior into the probability that the sentence answers (``Candidate.probability``, which
 orders the sentences read and admits further quotes) and the one that decides whether any
 does (``Candidate.confidence``): the answer declines when no sentence's confidence reaches
 the combiner's ``answer_at``.
@@ -40,11 +40,11 @@ class Reader:
             return []
         rows, spans = reader_features(corpus, top, question, self.model)
         ranked, decided = self.combiner.rank.probability(rows), self.combiner.decide.probability(rows)
-        judged = [replace(c, answers=float(p), confidence=float(d), span=span)
+        judged = [replace(c, probability=float(p), confidence=float(d), span=span)
                   for c, p, d, span in zip(top, ranked, decided, spans, strict=True)]
         # The reader orders sentences better than the cheap score (held-out SQuAD 2.0: models/reader/MODEL_CARD.md),
         # so its order replaces the cheap one for the sentences it judged.
-        return sorted(judged, key=lambda c: -c.answers) if self.combiner.reorder else judged
+        return sorted(judged, key=lambda c: -c.probability) if self.combiner.reorder else judged
 
     def judge_one(self, corpus: Corpus, candidate: Candidate, question: str) -> Candidate:
         """``candidate`` with the reader's probabilities and span."""

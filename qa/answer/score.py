@@ -39,7 +39,7 @@ class Candidate:
     cosine: float = 0.0
     overlap: float = 0.0
     kind_missing: bool = False  # the question asks for a number, date, person or place the sentence lacks
-    answers: float = 0.0  # the reader's probability that the sentence answers the question (0: not read)
+    probability: float = 0.0  # the reader's probability that the sentence answers the question (0: not read)
     confidence: float = 0.0  # the same, as judged for deciding whether any sentence answers (combiner's ``decide``)
     span: tuple[int, int] | None = None  # the answer's characters inside the sentence, as the span head marks it
 

@@ -26,17 +26,17 @@ from .corpus import Corpus, Part, empty_vectors, stacked
 from .embedding import Embedder
 from .lexical import LexicalIndex
 from .plan import BuildReport, check_unchanged, chunked
-from .stores.base import Build, IndexStorage, Stored, Whole, Writer
+from .stores.base import Build, IndexStore, Stored, Whole, Writer
 from .stores.manifest import Manifest, expected
-from .vectors import FaissStore
+from .vectors import FaissSearch
 
 __all__ = ["BuildReport", "build"]
 
 
-def build(storage: IndexStorage, paths: Sequence[str | Path], settings: Settings, embedder: Embedder | None,
+def build(store: IndexStore, paths: Sequence[str | Path], settings: Settings, embedder: Embedder | None,
           progress: bool = False) -> Stored:
-    """Bring the index in ``storage`` up to date with ``paths``: only new or changed files are read and embedded."""
-    with storage.writer(settings, embedder) as writer:
+    """Bring the index in ``store`` up to date with ``paths``: only new or changed files are read and embedded."""
+    with store.writer(settings, embedder) as writer:
         changes = chunked(paths, writer.previous, settings)
         if changes.plan.unchanged:
             return replace(writer.current(), report=changes.plan.report, embedder=embedder)
@@ -47,13 +47,13 @@ def build(storage: IndexStorage, paths: Sequence[str | Path], settings: Settings
         embedding.sentences()
         check_unchanged(changes.new)  # before the commit: a file saved meanwhile leaves the index as it was
         whole = Whole(Corpus.from_parts(searches[0]), searches[1], searches[2]) if searches else None
-        manifest = _manifest(settings, embedding, whole.store.dim if whole else _dim(changes.new, writer, embedding))
+        manifest = _manifest(settings, embedding, whole.dense.dim if whole else _dim(changes.new, writer, embedding))
         stored = writer.commit(Build(changes.plan.documents, changes.new, manifest, whole))
     return replace(stored, report=changes.plan.report, embedder=embedding.embedder)
 
 
 def _searches(writer: Writer, documents: list[Document], new: list[Part], embedding: Embedding
-              ) -> tuple[list[Part], FaissStore, LexicalIndex]:
+              ) -> tuple[list[Part], FaissSearch, LexicalIndex]:
     """Every document's parts, with BM25 and FAISS over them, built in the order that holds the least memory
     (the new parts' sentence vectors are made after: they go straight into the parts)."""
     carried = writer.carried()
@@ -64,7 +64,7 @@ def _searches(writer: Writer, documents: list[Document], new: list[Part], embedd
     release_freed_memory()
     embedding.chunks()
     dim = _dim(parts, writer, embedding)
-    store = FaissStore.build(stacked([p.chunk_vectors.reshape(-1, dim) for p in parts], np.float32), dim,
+    store = FaissSearch.build(stacked([p.chunk_vectors.reshape(-1, dim) for p in parts], np.float32), dim,
                              embedding.settings.ann_threshold, embedding.settings.hnsw)
     for part in parts:  # the store holds its own copy now
         part.chunk_vectors = empty_vectors()

@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..read.display import display_text
+from ..read.unwrap import display_text
 from ..types import SECTION_JOIN, Document, Passage
 
 CHUNK_FIELDS = np.dtype([("doc", np.int64), ("start", np.int64), ("end", np.int64),

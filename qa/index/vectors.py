@@ -1,6 +1,6 @@
 """The vector store: exact or approximate inner-product search over unit vectors.
 
-``VectorStore`` is the interface the rest of the package uses; ``FaissStore`` is
+``VectorSearch`` is the interface the rest of the package uses; ``FaissSearch`` is
 the embedded default. A store for a distributed engine only has to implement the
 same few methods. FAISS searches exactly (flat) up to ``ann_threshold`` vectors
 and switches to HNSW above it (recall@10 against flat: see bench/results/RESULTS.md).
@@ -23,7 +23,7 @@ from ..settings import HnswSettings
 STORE_FILE = "vectors.faiss"
 
 
-class VectorStore(Protocol):
+class VectorSearch(Protocol):
     kind: str
 
     def __len__(self) -> int: ...
@@ -37,7 +37,7 @@ class VectorStore(Protocol):
         ...
 
 
-class FaissStore:
+class FaissSearch:
     def __init__(self, index: faiss.Index, hnsw: HnswSettings | None = None) -> None:
         import faiss
 
@@ -49,7 +49,7 @@ class FaissStore:
             index.hnsw.efSearch = (hnsw or HnswSettings()).ef_search
 
     @classmethod
-    def build(cls, vectors: np.ndarray, dim: int, ann_threshold: int, hnsw: HnswSettings | None = None) -> FaissStore:
+    def build(cls, vectors: np.ndarray, dim: int, ann_threshold: int, hnsw: HnswSettings | None = None) -> FaissSearch:
         import faiss
 
         hnsw = hnsw or HnswSettings()
@@ -66,7 +66,7 @@ class FaissStore:
         return cls(index, hnsw)
 
     @classmethod
-    def load(cls, folder: Path, hnsw: HnswSettings | None = None) -> FaissStore:
+    def load(cls, folder: Path, hnsw: HnswSettings | None = None) -> FaissSearch:
         import faiss
 
         return cls(faiss.read_index(str(folder / STORE_FILE)), hnsw)

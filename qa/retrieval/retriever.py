@@ -15,7 +15,7 @@ from ..errors import ArgumentError, shown
 from ..index import embedders
 from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch
-from ..index.vectors import VectorStore
+from ..index.vectors import VectorSearch
 from ..settings import MODES, Settings, listed
 from .questions import Question, read_question
 
@@ -31,8 +31,8 @@ def check_mode(mode: object) -> str:
 class Retriever:
     """Hybrid search over one index's chunks: dense (vector store) + lexical (BM25), fused."""
 
-    def __init__(self, store: VectorStore, lexical: LexicalSearch, settings: Settings, embedder: Embedder | None) -> None:
-        self.store = store
+    def __init__(self, dense: VectorSearch, lexical: LexicalSearch, settings: Settings, embedder: Embedder | None) -> None:
+        self.dense = dense
         self.lexical = lexical
         self.settings = settings.retrieval
         self._embedder = embedder
@@ -87,7 +87,7 @@ class Retriever:
         return read_question(question, history, max_chars, self.embed_question if embed else None)
 
     def _dense(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        scores, ids = self.store.search(vector[None, :], k)
+        scores, ids = self.dense.search(vector[None, :], k)
         return scores[0], ids[0]
 
 

@@ -1,1 +1,1 @@
-"""Where an index is kept: the ``IndexStorage`` protocol (``base``), an index folder (``folder``) and PostgreSQL (``postgres``)."""
+"""Where an index is kept: the ``IndexStore`` protocol (``base``), an index folder (``folder``) and PostgreSQL (``postgres``)."""

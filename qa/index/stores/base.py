@@ -1,9 +1,9 @@
 """Where an index is kept: the small protocol every store implements, and what a build hands it.
 
 Stores only persist. The build flow (plan, chunk, BM25, vectors, commit) is written once, in
-``qa.index.build``, and talks to a store through ``IndexStorage.writer``: the writer holds the
+``qa.index.build``, and talks to a store through ``IndexStore.writer``: the writer holds the
 store's lock, shows the committed corpus, and commits what the build made, or nothing when the
-build fails. ``factory.open_storage`` picks a store from the location; nothing above
+build fails. ``factory.open_store`` picks a store from the location; nothing above
 ``qa/index/stores/`` asks which one it has.
 """
 
@@ -20,7 +20,7 @@ from ..corpus import Corpus, Part
 from ..embedding import Embedder
 from ..lexical import LexicalIndex, LexicalSearch
 from ..plan import BuildReport
-from ..vectors import FaissStore, VectorStore
+from ..vectors import FaissSearch, VectorSearch
 from .manifest import Manifest
 
 
@@ -29,7 +29,7 @@ class Stored:
     """One generation of an index as loaded (or just built): the corpus and its two searches."""
 
     corpus: Corpus
-    store: VectorStore
+    dense: VectorSearch  # the chunk vectors' search
     lexical: LexicalSearch
     generation: object  # which build this is: the folder's name, or the database's number
     report: BuildReport = field(default_factory=BuildReport)  # what the build that made it did (empty after a load)
@@ -41,7 +41,7 @@ class Whole:
     """The whole index in memory, searches included: what a store that writes everything anew keeps."""
 
     corpus: Corpus
-    store: FaissStore
+    dense: FaissSearch
     lexical: LexicalIndex
 
 
@@ -75,7 +75,7 @@ class Writer(Protocol):
         ...
 
 
-class IndexStorage(Protocol):
+class IndexStore(Protocol):
     def describe(self) -> str:
         """The location fit for a message or a log (a database URL without its password)."""
         ...

@@ -5,18 +5,18 @@ The one place that tells the stores apart; a third store would be one module and
 
 from __future__ import annotations
 
-from .base import IndexStorage
+from .base import IndexStore
 from .folder_files import index_path
-from .postgres_server import is_database_url
+from .postgres_search import is_database_url
 
 
-def open_storage(index: object) -> IndexStorage:
+def open_store(index: object) -> IndexStore:
     """The store for a location: a database for a ``postgresql://`` URL, else a folder (an ArgumentError when
     ``index`` is neither)."""
     if isinstance(index, str) and is_database_url(index):
-        from .postgres import DatabaseStorage  # psycopg is imported only for a database
+        from .postgres import DatabaseStore  # psycopg is imported only for a database
 
-        return DatabaseStorage(index)
-    from .folder import FolderStorage
+        return DatabaseStore(index)
+    from .folder import FolderStore
 
-    return FolderStorage(index_path(index))
+    return FolderStore(index_path(index))

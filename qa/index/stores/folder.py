@@ -1,7 +1,7 @@
 """The index kept in a folder: every build writes a whole new generation, searched in memory.
 
 The folder's format (manifest, generations, writer lock) is ``folder_files``'s; this module
-is the ``IndexStorage`` over it. A build hands it every document's parts, the unchanged ones'
+is the ``IndexStore`` over it. A build hands it every document's parts, the unchanged ones'
 vectors carried over from the previous generation (``Writer.carried``), so a generation folder
 is always complete on its own.
 """
@@ -17,13 +17,13 @@ from ...errors import IndexCorruptError, IndexMismatchError
 from ...settings import Settings
 from ..corpus import Part
 from ..embedding import Embedder
-from ..vectors import FaissStore
-from . import folder_files as storage
+from ..vectors import FaissSearch
+from . import folder_files
 from . import manifest
 from .base import Build, Stored
 
 
-class FolderStorage:
+class FolderStore:
     """An index folder: FAISS and bm25s files beside the corpus, replaced atomically by each build."""
 
     def __init__(self, folder: Path) -> None:
@@ -36,23 +36,23 @@ class FolderStorage:
         return self.folder.resolve()
 
     def generation(self) -> str:
-        return storage.current_folder(self.folder).name
+        return folder_files.current_folder(self.folder).name
 
     def load(self, settings: Settings, embedder: Embedder | None, previous: Stored | None = None) -> Stored:
         index_dir = self.folder  # ``previous`` is not needed: a folder is read whole, and quickly
-        folder = storage.current_folder(index_dir)
-        storage.read_manifest(folder, index_dir, manifest.expected(settings, embedder))
-        corpus, store, lexical = storage.read_index(folder, index_dir, settings.hnsw)
+        folder = folder_files.current_folder(index_dir)
+        folder_files.read_manifest(folder, index_dir, manifest.expected(settings, embedder))
+        corpus, store, lexical = folder_files.read_index(folder, index_dir, settings.hnsw)
         return Stored(corpus, store, lexical, folder.name, embedder=embedder)
 
     @contextmanager
     def writer(self, settings: Settings, embedder: Embedder | None) -> Iterator[FolderWriter]:
-        with storage.writer_lock(self.folder):
-            storage.remove_stale(self.folder)  # what killed builds left behind (safe: we hold the lock)
+        with folder_files.writer_lock(self.folder):
+            folder_files.remove_stale(self.folder)  # what killed builds left behind (safe: we hold the lock)
             yield FolderWriter(self, self._previous(settings, embedder))
 
     def _previous(self, settings: Settings, embedder: Embedder | None) -> Stored | None:
-        pointer = self.folder / storage.CURRENT
+        pointer = self.folder / folder_files.CURRENT
         if not pointer.exists() and not pointer.is_symlink():
             return None
         try:
@@ -67,11 +67,11 @@ class FolderWriter:
 
     rewrites_all = True
 
-    def __init__(self, folder: FolderStorage, stored: Stored | None) -> None:
+    def __init__(self, folder: FolderStore, stored: Stored | None) -> None:
         self.folder = folder
         self.stored = stored
         self.previous = stored.corpus if stored else None
-        self.dim = stored.store.dim if stored and isinstance(stored.store, FaissStore) else None
+        self.dim = stored.dense.dim if stored and isinstance(stored.dense, FaissSearch) else None
 
     def carried(self) -> dict[tuple[str, str], Part]:
         if self.stored is None:
@@ -79,15 +79,15 @@ class FolderWriter:
         parts = self.stored.corpus.parts()
         starts = self.stored.corpus.chunk_starts
         for doc, part in enumerate(parts):
-            part.chunk_vectors = self.stored.store.vectors(int(starts[doc]), int(starts[doc + 1]))
+            part.chunk_vectors = self.stored.dense.vectors(int(starts[doc]), int(starts[doc + 1]))
         return {(part.document.path, part.document.sha256): part for part in parts}
 
     def commit(self, build: Build) -> Stored:
         if build.whole is None:
             raise ValueError("a folder is written whole: the build must hand it Build.whole")
-        corpus, store, lexical = build.whole.corpus, build.whole.store, build.whole.lexical
+        corpus, store, lexical = build.whole.corpus, build.whole.dense, build.whole.lexical
         fields = replace(build.manifest, store=store.kind).fields()
-        written = storage.write_index(self.folder.folder, {**fields, **storage.contents(corpus)}, corpus, store, lexical)
+        written = folder_files.write_index(self.folder.folder, {**fields, **folder_files.contents(corpus)}, corpus, store, lexical)
         return Stored(corpus, store, lexical, written.name)
 
     def current(self) -> Stored:

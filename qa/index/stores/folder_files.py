@@ -47,7 +47,7 @@ from ...settings import HnswSettings
 from ...types import Document
 from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
 from ..lexical import LexicalIndex
-from ..vectors import FaissStore
+from ..vectors import FaissSearch
 from . import manifest as manifests
 
 FORMAT_VERSION = 3  # 2: named table fields, BM25 document frequencies; 3: a checksum per file in the manifest
@@ -103,7 +103,7 @@ def current_folder(index_dir: Path) -> Path:
     return folder
 
 
-def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store: FaissStore, lexical: LexicalIndex) -> Path:
+def write_index(index_dir: Path, manifest: dict[str, Any], corpus: Corpus, store: FaissSearch, lexical: LexicalIndex) -> Path:
     """Write a complete new generation of the index and make it the live one."""
 
     def write_files(folder: Path) -> None:
@@ -130,7 +130,7 @@ def _write_row(handle: Any, row: dict[str, Any], text: str) -> None:
     handle.write('"}\n')
 
 
-def read_index(folder: Path, index_dir: Path, hnsw: HnswSettings) -> tuple[Corpus, FaissStore, LexicalIndex]:
+def read_index(folder: Path, index_dir: Path, hnsw: HnswSettings) -> tuple[Corpus, FaissSearch, LexicalIndex]:
     """The corpus, vector store and lexical index of a generation folder (its manifest already checked)."""
     try:
         with open(folder / "documents.jsonl", encoding="utf-8") as handle:
@@ -138,7 +138,7 @@ def read_index(folder: Path, index_dir: Path, hnsw: HnswSettings) -> tuple[Corpu
         documents = tuple(_document(r) for r in rows)
         corpus = Corpus(documents, tuple(r["title"] for r in rows), np.load(folder / "chunks.npy"),
                         np.load(folder / "sentences.npy"), np.load(folder / "sentence_vectors.npy"))
-        store = FaissStore.load(folder, hnsw)
+        store = FaissSearch.load(folder, hnsw)
         lexical = LexicalIndex.load(folder, len(store))
     except (OSError, ValueError, KeyError, IndexError, RuntimeError, TypeError, AttributeError) as error:
         raise IndexCorruptError(f"The index in {index_dir} cannot be read ({_reason(error)}). " + rebuild_hint(index_dir)) from error

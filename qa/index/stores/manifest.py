@@ -29,7 +29,7 @@ class Manifest:
     backend: str
     settings: dict[str, Any] = field(hash=False)
     dim: int | None = None  # None: not known yet (no vectors made, no model loaded)
-    store: str = ""  # the vector search kept beside it (FaissStore.kind, PgVectorStore.kind)
+    store: str = ""  # the vector search kept beside it (FaissSearch.kind, PgVectorSearch.kind)
 
     def identity(self) -> dict[str, Any]:
         """The fields a stored index must match to be used."""

@@ -17,7 +17,7 @@ A build runs in one transaction: it takes an advisory lock (a second writer wait
 documents by content hash, deletes removed and changed documents (their rows cascade),
 inserts and embeds only the new ones, raises the generation and commits. A crash before
 the commit leaves the previous index whole; readers never wait for the writer. This
-module is the ``IndexStorage`` beside ``stores.folder``: ``qa.index.build`` plans, chunks and
+module is the ``IndexStore`` beside ``stores.folder``: ``qa.index.build`` plans, chunks and
 embeds (only documents the tables lack: the stored rows are kept, not carried over), this
 module only writes and reads rows; ``postgres_corpus`` turns the rows back into a ``Corpus``.
 """
@@ -42,7 +42,7 @@ from ..lexical import tokenize
 from . import manifest as manifests
 from .base import Build, Stored
 from .postgres_corpus import merge, read_corpus
-from .postgres_server import PgLexicalIndex, PgVectorStore, connect, lost, reading, redact, register_types, session
+from .postgres_search import PgLexicalSearch, PgVectorSearch, connect, lost, reading, redact, register_types, session
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
 LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart
@@ -50,7 +50,7 @@ TABLES = ("qa_postings", "qa_terms", "qa_sentences", "qa_chunks", "qa_documents"
 HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops)"
 
 
-class DatabaseStorage:
+class DatabaseStore:
     """The index in a PostgreSQL database: the corpus read into memory, the searches run in SQL."""
 
     def __init__(self, url: str) -> None:
@@ -114,7 +114,7 @@ class DatabaseWriter:
             raise ValueError("the build must say the vectors' size")
         if self.dim != dim:
             _create_tables(self.connection, dim)
-        fields = {**replace(build.manifest, store=PgVectorStore.kind).fields(), "format": FORMAT_VERSION}
+        fields = {**replace(build.manifest, store=PgVectorSearch.kind).fields(), "format": FORMAT_VERSION}
         _write(self.connection, build.documents, build.new, fields)  # only new rows
         self.connection.commit()
         return _load(self.url, replace(self.expected, dim=dim))
@@ -133,16 +133,16 @@ def _load(url: str, expected: manifests.Manifest, previous: Stored | None = None
             raise IndexMissingError(f"No index in the database {redact(url)}. " + rebuild_hint(redact(url)))
         manifest = state["manifest"]
         manifests.check(manifest, expected, FORMAT_VERSION, redact(url))
-        if previous is None or not isinstance(previous.store, PgVectorStore):  # the store is always this one's: typing
+        if previous is None or not isinstance(previous.dense, PgVectorSearch):  # the store is always this one's: typing
             corpus, chunk_ids, doc_ids = read_corpus(connection, vectors=True)
         else:
             doc_ids = np.array([row[0] for row in connection.execute("SELECT id FROM qa_documents ORDER BY position")], dtype=np.int64)
-            new = sorted(set(doc_ids.tolist()) - set(previous.store.doc_ids.tolist()))
-            old = (previous.corpus, previous.store.chunk_ids, previous.store.doc_ids)
+            new = sorted(set(doc_ids.tolist()) - set(previous.dense.doc_ids.tolist()))
+            old = (previous.corpus, previous.dense.chunk_ids, previous.dense.doc_ids)
             corpus, chunk_ids = merge([old, read_corpus(connection, vectors=True, only=new)], doc_ids.tolist())
         frequencies = dict(connection.execute("SELECT term, df FROM qa_terms").fetchall())
-    return Stored(corpus, PgVectorStore(url, chunk_ids, doc_ids, manifest["dim"]),
-                  PgLexicalIndex(url, chunk_ids, frequencies, state["average_length"]), state["generation"])
+    return Stored(corpus, PgVectorSearch(url, chunk_ids, doc_ids, manifest["dim"]),
+                  PgLexicalSearch(url, chunk_ids, frequencies, state["average_length"]), state["generation"])
 
 
 @contextmanager
@@ -294,5 +294,5 @@ def copy_in(url: str, parts: list[Part], manifest: dict[str, Any]) -> None:
     ``manifest`` gives the model, dim and settings the vectors were made with."""
     with _writing(url) as connection:
         _create_tables(connection, manifest["dim"])
-        _write(connection, [p.document for p in parts], parts, {**manifest, "format": FORMAT_VERSION, "store": PgVectorStore.kind})
+        _write(connection, [p.document for p in parts], parts, {**manifest, "format": FORMAT_VERSION, "store": PgVectorSearch.kind})
         connection.commit()

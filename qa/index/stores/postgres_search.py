@@ -6,9 +6,9 @@ environment variables and ``~/.pgpass``, as libpq does. Several app processes ca
 share one database. This module and ``qa.index.stores.postgres`` are the only ones that import
 psycopg (the ``postgres`` extra).
 
-- ``PgVectorStore`` is a ``VectorStore``: inner-product search with the pgvector
+- ``PgVectorSearch`` is a ``VectorSearch``: inner-product search with the pgvector
   HNSW index on ``qa_chunks.embedding``.
-- ``PgLexicalIndex`` is BM25 computed in SQL from the postings table (term, chunk,
+- ``PgLexicalSearch`` is BM25 computed in SQL from the postings table (term, chunk,
   term count, chunk length), with the same stemmed tokens and the same formula as
   bm25s's default (Lucene) in ``qa.index.lexical``; chosen over PostgreSQL's full-text
   ``ts_rank_cd`` on SciFact (bench/postgres.py).
@@ -184,7 +184,7 @@ def row_numbers(ids: list[int], rows: dict[int, int]) -> list[int]:
     return [rows.get(i, -1) for i in ids]
 
 
-class PgVectorStore:
+class PgVectorSearch:
     """The chunk vectors in ``qa_chunks.embedding``, searched with pgvector's HNSW index."""
 
     kind = "pgvector-hnsw"
@@ -234,7 +234,7 @@ class PgVectorStore:
         return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
 
 
-class PgLexicalIndex:
+class PgLexicalSearch:
     """BM25 in SQL over ``qa_postings``; document frequencies (for idf) as loaded with the corpus."""
 
     def __init__(self, url: str, chunk_ids: np.ndarray, frequencies: dict[str, int], average_length: float) -> None:
