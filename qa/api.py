@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .answer.compose import answer_question
 from .errors import SourceChangedError
 from .index import build as builder
 from .index.corpus import Corpus
@@ -145,8 +146,6 @@ class Index:
 
     def answer(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
         """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``)."""
-        from .answer.compose import answer_question  # answering sits above the index
-
         answer = answer_question(self, question, history)
         indexed = {c.path: self.document(c.path) for c in answer.citations}
         changed = {path for path, doc in indexed.items() if doc is not None and not still_holds(path, doc.sha256)}

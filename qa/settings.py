@@ -122,7 +122,7 @@ class AnswerSettings:
       Chosen on that set (bench/results/READING.md).
     - ``widen_among``: an unsure first quote widens over the best this many sentences by
       the cheap score (those in its paragraph or section), whether or not the reader read
-      them to decide (it reads 1 since its 6-layer model; the widening kept the 3 it had).
+      them to decide (it reads the best ``judged`` of ``combiner.json``: 4 today).
       Sentences quoted only for standing near an unsure first quote are not read (their
       citations' score is 0): their score would not change that they are quoted.
     - ``introduced_chars``: a quote ending its paragraph with ":" (the first such) is followed by the code block

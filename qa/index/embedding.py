@@ -3,11 +3,11 @@
 One ``embed`` method, so tests can use a deterministic fake and the index can record which
 model and backend made its vectors. ``embedders.load_embedder`` picks a backend:
 
-- ``onnx`` (default): the int8 ONNX file of all-MiniLM-L6-v2 on onnxruntime
-  (``qa.index.embedding_onnx``); no torch import, so a new process answers its first question
-  in about 2 s (15 s with torch).
-- ``onnx-dynamic``: that file requantised for int8 arithmetic (made once, cached):
-  questions embed 2-3x faster, vectors at cosine ~0.995 to ``onnx``'s.
+- ``onnx-dynamic`` (default): the int8 ONNX file of all-MiniLM-L6-v2 requantised for int8 arithmetic (made
+  once, cached), on onnxruntime (``qa.index.embedding_onnx``): questions embed 2-3x faster than with ``onnx``,
+  vectors at cosine ~0.995 to its; no torch import, so a new process answers its first question in about 2 s
+  (15 s with torch).
+- ``onnx``: the int8 ONNX file as shipped (int8 weights, fp32 arithmetic).
 - ``torch``: the sentence-transformers model in full precision (``qa.index.embedding_torch``).
 """
 

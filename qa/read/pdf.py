@@ -10,7 +10,7 @@ when the PDF writes its lines row by row.
 
 The stored text keeps the page's lines (a word hyphenated at a line end is kept
 as "en\\u00ad\\ncoding", a soft hyphen then the line break), so offsets and the
-source view follow the page; ``clean.display_text`` joins them for showing. Left out:
+source view follow the page; ``unwrap.display_text`` joins them for showing. Left out:
 running headers and footers (a page's first or last line that, digits aside,
 repeats on other pages, or is only a page number) and table-of-contents or index
 lines ("Porting . . . . . 1"). Lines are grouped into paragraphs: a line that ends a

@@ -18,8 +18,7 @@ from ...settings import Settings
 from ..corpus import Part
 from ..embedding import Embedder
 from ..vectors import FaissSearch
-from . import folder_files
-from . import manifest
+from . import folder_files, manifest
 from .base import Build, Stored
 
 
