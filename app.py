@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", default=env("QA_SEEDS", "seeds"), help="folder of seed documents (default: seeds)")
     parser.add_argument("--data", default=env("QA_DATA", "data"), help="folder for uploads and upload temp files (default: data)")
     parser.add_argument("--users", default=env("QA_USERS"), help="the users file (default: DATA/users.json)")
+    parser.add_argument("--llm-url", default=env("QA_LLM_URL"), help="an OpenAI-compatible server that writes each answer in "
+                        "words from its quotes, e.g. http://localhost:11434/v1 for Ollama (default: none, fully offline)")
+    parser.add_argument("--llm-model", default=env("QA_LLM_MODEL"), help="the model that server should use")
     parser.add_argument("--no-login", action="store_true", help="serve beyond this machine with no login (anyone may change the library)")
     parser.add_argument("--add-user", metavar="NAME", help="add a user (or change their password and role) and exit")
     parser.add_argument("--role", choices=("reader", "editor"), default="reader", help="the added user's role (default: reader)")
@@ -112,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
     try:
-        service = Service.start(library, args.index, from_environment(os.environ))
+        settings = from_environment(os.environ)  # the model, reader and the LLM's key (QA_LLM_API_KEY) from the environment
+        llm = replace(settings.llm, url=args.llm_url or settings.llm.url, model=args.llm_model or settings.llm.model)
+        service = Service.start(library, args.index, replace(settings, llm=llm))
     except QAError as error:
         print(f"qa: error: {error}", file=sys.stderr)
         return 1

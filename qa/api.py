@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer.compose import answer_question
+from .answer.written import write_answer
 from .errors import SourceChangedError
 from .index import build as builder
 from .index.corpus import Corpus
@@ -130,6 +131,13 @@ class Index:
         stored = self.store.load(self.settings, self.retriever.loaded_embedder, mine)
         return Index._opened(self.index_dir, self.store, self.settings, stored)
 
+    def write(self, answer: Answer) -> Answer:
+        """``answer`` with its words from the configured model, checked against its quotes (``qa.answer.written``);
+        as it is when no model is configured or the sources do not answer (that never goes to the model)."""
+        if not self.settings.llm.url or not answer.answered or answer.written is not None:
+            return answer
+        return replace(answer, written=write_answer(answer, self.settings.llm))
+
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""
         return self.corpus.document(path)
@@ -144,9 +152,12 @@ class Index:
         hits, _ = self.retriever.rank(asked.query, k, mode, asked.vector)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
 
-    def answer(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
-        """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``)."""
+    def answer(self, question: str, history: Sequence[Sequence[str]] | None = None, *, write: bool = True) -> Answer:
+        """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``);
+        with ``Settings.llm`` configured, also in words (``write=False`` leaves that to ``Index.write``: the app shows
+        the quotes first)."""
         answer = answer_question(self, question, history)
+        answer = self.write(answer) if write else answer
         indexed = {c.path: self.document(c.path) for c in answer.citations}
         changed = {path for path, doc in indexed.items() if doc is not None and not still_holds(path, doc.sha256)}
         if not changed:

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     _location_option(ask)
     ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--llm-url", help="an OpenAI-compatible server that writes the answer in words from the quotes "
+                                       "(http://localhost:11434/v1 for Ollama; default: $QA_LLM_URL, else none)")
+    ask.add_argument("--llm-model", help="the model the server should use (default: $QA_LLM_MODEL); "
+                                         "an API key is read from $QA_LLM_API_KEY only")
     ask.set_defaults(handler=_ask)
 
     evaluate = commands.add_parser("eval", parents=[model], help="score answers against a JSONL file of questions and gold answers")
@@ -80,7 +84,9 @@ def _settings(args: argparse.Namespace) -> Any:
     from .settings import from_environment
 
     chosen = {flag: getattr(args, flag) for flag in ("backend", "device") if getattr(args, flag, None)}
-    return replace(from_environment(os.environ), **chosen)
+    settings = replace(from_environment(os.environ), **chosen)
+    llm = {field: getattr(args, f"llm_{field}") for field in ("url", "model") if getattr(args, f"llm_{field}", None)}
+    return replace(settings, llm=replace(settings.llm, **llm)) if llm else settings
 
 
 def _index(args: argparse.Namespace) -> int:

@@ -148,6 +148,24 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class LlmSettings:
+    """An answer written in words by the user's own model, from the verified quotes only (``qa.answer.written``).
+
+    - ``url``: the base URL of an OpenAI-compatible server (Ollama ``http://localhost:11434/v1``, llama.cpp's
+      server ``http://localhost:8080/v1``); "" (the default) writes nothing and qa stays fully offline.
+    - ``model``: the model name the server knows; ``timeout``: seconds to wait for the whole answer;
+      ``max_tokens``: the longest answer it may write.
+    - ``api_key``: sent as a bearer token when set; never shown (not in repr, messages or results).
+    """
+
+    url: str = ""
+    model: str = ""
+    timeout: float = 60.0
+    max_tokens: int = 300
+    api_key: str = field(default="", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class HnswSettings:
     """FAISS's approximate search, used above ``Settings.ann_threshold`` chunks (recall and latency against flat
     search: bench/results/RESULTS.md, scale section).
@@ -172,6 +190,7 @@ class Settings:
     read: ReadSettings = ReadSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    llm: LlmSettings = LlmSettings()
     batch_size: int = 64
     # Embed every sentence at build time (for the reader's cosine; about half the build's embedding work).
     # False: only chunks are embedded and the reader embeds a question's candidate sentences when asked.
@@ -213,4 +232,7 @@ def from_environment(environ: Mapping[str, str], settings: Settings | None = Non
         onnx_file=environ.get("QA_ONNX_MODEL") or settings.onnx_file,
         cache_dir=environ.get("QA_CACHE_DIR") or settings.cache_dir,
         answer=replace(settings.answer, reader=reader) if reader else settings.answer,
+        llm=replace(settings.llm, url=environ.get("QA_LLM_URL") or settings.llm.url,
+                    model=environ.get("QA_LLM_MODEL") or settings.llm.model,
+                    api_key=environ.get("QA_LLM_API_KEY") or settings.llm.api_key),
     )

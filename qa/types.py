@@ -135,12 +135,33 @@ CHANGED = "the file has changed since it was indexed: this quote is from the ind
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of a written answer, checked against the quotes it cites."""
+
+    text: str
+    cites: tuple[int, ...]  # the [n] it cites
+    unsupported: tuple[str, ...]  # what no cited passage (nor the question) says: a number, name, code, quoted text
+    supported: bool  # it cites quotes that exist and says nothing unsupported: shown
+
+
+@dataclass(frozen=True)
+class Written:
+    """An answer in words from the user's own model (``Settings.llm``), written from the quotes alone."""
+
+    text: str  # the sentences that passed the check, as the model wrote them ("" when none did)
+    model: str  # which model wrote it
+    checks: tuple[SentenceCheck, ...]  # every sentence it wrote, passed or dropped
+    note: str = ""  # why less (or nothing) is shown: sentences dropped, the server down or slow
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answered: bool
     text: str  # the quotes with [n] markers, or a plain statement that the sources do not answer
     citations: tuple[Citation, ...]
     truncated: bool = False  # the question was cut to what the model reads
+    written: Written | None = None  # the answer in words, when a model is configured and the sources answer
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable data (the CLI's ``--json`` and the app's ``/ask`` both return this)."""
@@ -150,6 +171,8 @@ class Answer:
         """The answer as plain text, as `qa ask` prints it (the app's Copy button copies it too): the quotes with
         their [n], then each citation's source and place."""
         lines = [self.text]
+        if self.written is not None:
+            lines = [*written_lines(self.written), "", self.text]
         if self.citations:
             lines.append("\nSources:" if self.answered else "\nClosest passages (not an answer):")
         for c in self.citations:
@@ -164,3 +187,11 @@ class Skipped:
 
     path: str
     reason: str
+
+
+def written_lines(written: Written) -> list[str]:
+    """A written answer as text: who wrote it and that it was checked, or the note saying why it is not shown."""
+    if not written.text:
+        return [written.note]
+    lines = [f"{written.text}", f"(written by {written.model}, every sentence checked against the quotes)"]
+    return [*lines, written.note] if written.note else lines

@@ -6,6 +6,7 @@ The class names (``qa-answer``, ``qa-abstain``, ``qa-cite``, ``qa-passage`` ...)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from html import escape
 
@@ -16,6 +17,9 @@ from .service import SourceRow
 CSS = """
 .qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
 .qa-quote { margin: 0 0 .5em 0; }
+.qa-written { margin: 0 0 .75em 0; padding: 0 0 .5em 0; border-bottom: 1px solid var(--border-color-primary); }
+.qa-written p { margin: 0 0 .25em 0; }
+.qa-written-by { font-size: .8em; opacity: .75; }
 .qa-quote q { quotes: "\\201C" "\\201D"; }
 .qa-code { font-family: var(--font-mono, monospace); font-size: .9em; white-space: pre; overflow-x: auto; margin: 0 0 .25em 0;
   padding: .4em .6em; border-radius: 4px; background: rgba(100,116,139,.12); }
@@ -89,7 +93,8 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
     """The chat message for an answer, or a clearly different notice for an abstention."""
     if answer.answered:
         quotes = "".join(_quoted(c) for c in answer.citations)
-        body = f'<div class="qa-answer" role="group" aria-label="Answer">{quotes}{_refs(answer.citations, "Sources")}'
+        body = (f'<div class="qa-answer" role="group" aria-label="Answer">{_written(answer)}{quotes}'
+                f'{_refs(answer.citations, "Sources")}')
     else:
         body = (
             '<div class="qa-abstain" role="note" aria-label="Not found in the sources">'
@@ -104,10 +109,27 @@ def answer_html(answer: Answer, max_question_chars: int) -> str:
     return body + _copy_button(answer) + "</div>"
 
 
+def _written(answer: Answer) -> str:
+    """The answer in words above its quotes, each [n] a button like the quotes' own; or the line saying why not."""
+    written = answer.written
+    if written is None:
+        return ""
+    if not written.text:
+        return f'<p class="qa-notice qa-written-note">{escape(written.note)}</p>'
+    text = re.sub(r"\[(\d+)\]", lambda m: _cite_button(int(m.group(1))), escape(written.text))
+    note = f" {escape(written.note)}" if written.note else ""
+    return (f'<div class="qa-written"><p>{text}</p><p class="qa-written-by">Written by {escape(written.model)} '
+            f"from the quotes below; every sentence was checked against them.{note}</p></div>")
+
+
+def _cite_button(n: int) -> str:
+    return (f'<button type="button" class="qa-cite" aria-label="Show passage {n}" title="Show passage {n}">'
+            f"[{n}]</button>")
+
+
 def _quoted(c: Citation) -> str:
     """One quote of an answer with its [n] button: prose in quotation marks, a code block as code, list items as lines."""
-    button = (f'<button type="button" class="qa-cite" aria-label="Show passage {c.n}" title="Show passage {c.n}">'
-              f"[{c.n}]</button>")
+    button = _cite_button(c.n)
     if c.layout == "code":  # a newline as a character reference: a blank line would end the HTML block in Markdown
         code = escape(_pieces(c)(c.start, c.end).strip("\n")).replace("\n", "&#10;")
         return f'<div class="qa-quote"><pre class="qa-code"><code>{code}</code></pre>{button}</div>'

@@ -119,8 +119,15 @@ class Service:
 
     # ----- asking ------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
-        return self.index.answer(question, history)  # one index for the whole answer, even if a rebuild swaps it
+    def ask(self, question: str, history: Sequence[Sequence[str]] | None = None, write: bool = True) -> Answer:
+        return self.index.answer(question, history, write=write)  # one index for the whole answer, even if a rebuild swaps it
+
+    def writes(self, answer: Answer) -> bool:
+        """Whether ``write`` would ask the configured model for ``answer`` in words."""
+        return bool(self.index.settings.llm.url) and answer.answered and answer.written is None
+
+    def write(self, answer: Answer) -> Answer:
+        return self.index.write(answer)
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
         return self.index.retrieve(question, k)

@@ -201,7 +201,16 @@ def ask_turn(service: Service, question: str, chat: list[dict], turns: list[Turn
     if (question or "").strip():
         waiting = [*chat, user_message(question), {"role": "assistant", "content": pending_html()}]
         yield "", waiting, turns, gr.update(), gr.update(), gr.update(), gr.update(interactive=False)
-    yield *respond(service, question, chat, turns, allow), gr.update(interactive=True)
+    answer, turn, content = reply(service, question, turns, allow, write=False)
+    shown = [*chat, *([user_message(question.strip())] if (question or "").strip() else [])]
+    while True:  # the quotes first; with a model configured, again once it has written the answer in words
+        page, kept = recent([*shown, {"role": "assistant", "content": content}], [*turns, turn])
+        more = answer is not None and service.writes(answer)
+        yield "", page, kept, turn, *sources_view(turn), gr.update(interactive=not more)
+        if answer is None or not more:
+            return
+        answer = service.write(answer)
+        turn, content = make_turn(question.strip(), answer), answer_html(answer, service.index.settings.max_question_chars)
 
 
 def user_message(question: str) -> dict[str, str]:
@@ -211,25 +220,31 @@ def user_message(question: str) -> dict[str, str]:
 
 
 def respond(service: Service, question: str, chat: list[dict], turns: list[Turn], allow: Callable[[], None] = lambda: None) -> tuple:
+    """The chat after one question: the answer (written in words too, when a model is configured) or a notice."""
+    _, turn, content = reply(service, question, turns, allow)
+    messages = [user_message(question.strip())] if (question or "").strip() else []
+    chat, turns = recent([*chat, *messages, {"role": "assistant", "content": content}], [*turns, turn])
+    return "", chat, turns, turn, *sources_view(turn)
+
+
+def reply(service: Service, question: str, turns: list[Turn], allow: Callable[[], None] = lambda: None,
+          write: bool = True) -> tuple[Answer | None, Turn, str]:
+    """The answer (None for a notice), its turn and its chat message."""
     question = (question or "").strip()
     history = [(t["question"], t["text"]) for t in turns if "text" in t]  # answers and abstentions, not errors
-    messages = [user_message(question)] if question else []
     try:
         if not question:
             raise QuestionError(EMPTY_PROMPT.format(next(iter(service.library.examples()), GENERIC_EXAMPLE)))
         allow()
-        answer = service.ask(question, history)
-        turn = make_turn(question, answer)
-        content = answer_html(answer, service.index.settings.max_question_chars)
+        answer = service.ask(question, history, write)
+        return answer, make_turn(question, answer), answer_html(answer, service.index.settings.max_question_chars)
     except QuestionError as error:
-        turn, content = {"question": printable(question)}, notice_html(str(error))
+        return None, {"question": printable(question)}, notice_html(str(error))
     except QAError as error:
-        turn, content = {"question": printable(question)}, notice_html(str(error), "error")
+        return None, {"question": printable(question)}, notice_html(str(error), "error")
     except Exception:  # shown as a chat message, details in the log
         log.exception("answering %r failed", question)
-        turn, content = {"question": printable(question)}, notice_html(FAILED, "error")
-    chat, turns = recent([*chat, *messages, {"role": "assistant", "content": content}], [*turns, turn])
-    return "", chat, turns, turn, *sources_view(turn)
+        return None, {"question": printable(question)}, notice_html(FAILED, "error")
 
 
 def recent(chat: list[dict], turns: list[Turn], kept: int = PAGE_TURNS) -> tuple[list[dict], list[Turn]]:

@@ -1,0 +1,175 @@
+"""Answers in words from the user's own model: written only from the quotes, every sentence checked before shown.
+
+A scripted OpenAI-compatible server stands in for the model (Ollama, llama.cpp's server): it replies with what
+a test sets, or fails as asked. The checker must drop an invented number, a name from another passage, a wrong
+[n] and an uncited sentence; a server error, a timeout or a reply that is no chat completion leaves the quotes
+alone with one line saying why; a declined question never reaches the model.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from qa import Index, Settings
+from qa.answer.written import check, sentences
+from qa.cli import main
+from qa.types import Citation
+
+from conftest import FakeEmbedder
+
+
+class ScriptedServer:
+    """An OpenAI-compatible chat server on a free local port; ``reply``, ``status`` and ``delay`` script it."""
+
+    def __init__(self) -> None:
+        self.reply, self.status, self.delay, self.body = "", 200, 0.0, b""
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                server.requests.append({"path": self.path, "body": request, "auth": self.headers.get("Authorization")})
+                time.sleep(server.delay)
+                message = {"choices": [{"message": {"role": "assistant", "content": server.reply}}]}
+                payload = server.body or json.dumps(message).encode("utf-8")
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    scripted = ScriptedServer()
+    yield scripted
+    scripted.httpd.shutdown()
+
+
+@pytest.fixture
+def written_index(fake_index: Index, server: ScriptedServer) -> Index:
+    """The seed's fake index, answering with the scripted model configured."""
+    llm = replace(fake_index.settings.llm, url=server.url, model="scripted-1", api_key="sk-never-shown", timeout=2.0)
+    return Index.load(fake_index.index_dir, settings=replace(fake_index.settings, llm=llm), embedder=FakeEmbedder())
+
+
+QUESTION = "How many Russian peacekeepers were deployed?"
+
+
+def citation(n: int, quote: str, passage: str = "") -> Citation:
+    return Citation(n, "notes.txt", "/notes.txt", 0, len(quote), quote, 0.9, passage=passage or quote)
+
+
+CITED = (citation(1, "Russia deployed 2,000 peacekeepers to the region.", "In November, Russia deployed 2,000 "
+                                                                             "peacekeepers to the region."),
+         citation(2, "Armenia says it lost 2,317 soldiers.", "Armenia says it lost 2,317 soldiers; Pashinyan signed."))
+
+
+@pytest.mark.parametrize(("sentence", "unsupported"), [
+    ("Russia deployed 2,000 peacekeepers [1].", ()),
+    ("Russia deployed 2000 peacekeepers in November [1].", ()),  # the number without its comma, a name in the passage
+    ("Russia deployed 3,000 peacekeepers [1].", ("3,000",)),  # an invented number
+    ("The truce was signed by Pashinyan [1].", ("Pashinyan",)),  # a name from another passage than the one cited
+    ("Russia deployed 2,000 peacekeepers [3].", ("[3]", "2,000", "Russia")),  # a quote that does not exist
+    ("France deployed peacekeepers [1].", ("France",)),  # a name as the sentence's first word
+    ("They used `rg --type rust` [1].", ("rg --type rust",)),  # code the passage does not hold
+    ("Russia deployed 2,000 peacekeepers for 20 years [1].", ("20",)),  # "20" only inside "2,000": not said
+])
+def test_each_sentence_is_checked_against_the_passages_it_cites(sentence: str, unsupported: tuple[str, ...]) -> None:
+    checked = check(sentence, CITED, QUESTION)
+    assert checked.unsupported == unsupported and checked.supported is (not unsupported)
+
+
+def test_a_sentence_that_cites_nothing_is_not_shown_even_when_true() -> None:
+    checked = check("Russia deployed peacekeepers.", CITED, QUESTION)
+    assert checked.cites == () and not checked.supported
+
+
+def test_the_reply_is_cut_into_sentences_each_keeping_its_citations() -> None:
+    assert sentences("Russia sent 2,000 troops. [1] Armenia lost 2,317 soldiers [2].\n\nThat is all.") == [
+        "Russia sent 2,000 troops. [1]", "Armenia lost 2,317 soldiers [2].", "That is all."]
+
+
+def test_a_supported_answer_is_shown_in_words_with_the_model_that_wrote_it(written_index: Index, server: ScriptedServer) -> None:
+    server.reply = "About 2,000 Russian peacekeepers were deployed [1]."
+    answer = written_index.answer(QUESTION)
+    assert answer.answered and answer.written is not None
+    assert answer.written.text == "About 2,000 Russian peacekeepers were deployed [1]." and answer.written.note == ""
+    assert answer.written.model == "scripted-1" and [c.supported for c in answer.written.checks] == [True]
+    asked = server.requests[-1]
+    assert asked["path"] == "/v1/chat/completions" and asked["auth"] == "Bearer sk-never-shown"
+    user = asked["body"]["messages"][-1]["content"]
+    assert QUESTION in user and all(f"[{c.n}] {c.quote}" in user for c in answer.citations)
+    assert "written by scripted-1" in answer.to_text() and answer.text in answer.to_text()
+    assert answer.to_dict()["written"]["text"] == answer.written.text
+    assert "sk-never-shown" not in json.dumps(answer.to_dict()) + repr(written_index.settings)
+
+
+def test_unsupported_sentences_are_dropped_and_counted(written_index: Index, server: ScriptedServer) -> None:
+    server.reply = "About 2,000 Russian peacekeepers were deployed [1]. They stayed for 35 years [1]."
+    written = written_index.answer(QUESTION).written
+    assert written is not None and written.text == "About 2,000 Russian peacekeepers were deployed [1]."
+    assert written.note == "1 sentence the quotes do not support left out." and len(written.checks) == 2
+    server.reply = "Vladimir Putin sent 5,000 peacekeepers [1]."
+    written = written_index.answer(QUESTION).written
+    assert written is not None and written.text == "" and "wrote nothing the quotes support" in written.note
+
+
+@pytest.mark.parametrize(("status", "delay", "body", "says"), [
+    (500, 0.0, b"", "answered HTTP 500"),
+    (200, 3.0, b"", "did not answer within 2 s"),
+    (200, 0.0, b"<html>busy</html>", "not a chat completion"),
+])
+def test_a_failing_server_leaves_the_quotes_with_one_line_why(written_index, server, status, delay, body, says) -> None:
+    server.status, server.delay, server.body = status, delay, body
+    answer = written_index.answer(QUESTION)
+    assert answer.answered and answer.citations and answer.written is not None
+    assert answer.written.text == "" and says in answer.written.note and "\n" not in answer.written.note
+
+
+def test_a_stopped_server_is_said_in_one_line(written_index: Index, server: ScriptedServer) -> None:
+    server.httpd.shutdown()
+    server.httpd.server_close()
+    written = written_index.answer(QUESTION).written
+    assert written is not None and written.text == "" and "cannot be reached" in written.note
+
+
+def test_a_declined_question_never_goes_to_the_model(written_index: Index, server: ScriptedServer) -> None:
+    server.reply = "Paris [1]."
+    answer = written_index.answer("What is the capital of France?")
+    assert not answer.answered and answer.written is None and server.requests == []
+
+
+def test_nothing_is_written_or_sent_without_a_configured_server(fake_index: Index, server: ScriptedServer) -> None:
+    assert fake_index.settings.llm.url == "" and fake_index.answer(QUESTION).written is None
+    assert "written" in fake_index.answer(QUESTION).to_dict() and server.requests == []
+
+
+def test_the_command_line_takes_the_server_and_model(fake_model_env, fake_index, server, capsys) -> None:
+    server.reply = "About 2,000 Russian peacekeepers were deployed [1]."
+    assert main(["ask", QUESTION, "--index", str(fake_index.index_dir), "--llm-url", server.url,
+                 "--llm-model", "scripted-2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["written"]["model"] == "scripted-2" and data["written"]["text"].startswith("About 2,000")
+    assert server.requests[-1]["body"]["model"] == "scripted-2" and server.requests[-1]["auth"] is None
+
+
+def test_settings_keep_the_key_out_of_sight() -> None:
+    settings = replace(Settings(), llm=replace(Settings().llm, url="http://localhost:1/v1", api_key="sk-secret"))
+    assert "sk-secret" not in repr(settings) and settings == replace(settings, llm=replace(settings.llm, api_key=""))
