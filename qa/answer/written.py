@@ -17,7 +17,6 @@ from typing import Any
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from ..index.chunk import split_sentences
-from ..retrieval.follow_ups import NAME
 from ..settings import LlmSettings
 from ..types import Answer, Citation, SentenceCheck, Span, Written
 
@@ -31,6 +30,8 @@ CITE = re.compile(r"\[(\d+)\]")
 COMMON_FIRST_WORDS = frozenset(STOPWORDS_EN_PLUS) | {"yes", "also", "however", "according", "overall", "both", "use", "run"}
 NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w])|(?<![\w.,])\d(?![\w,.]\d)")
 QUOTED = re.compile(r"[\"“]([^\"”]{2,})[\"”]")
+NAMES = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")  # whole words: "EventEmitter", "TLS"
+FIRST = re.compile(r"\s*([A-Z][\w'’-]*)")  # a sentence's capitalised first word
 CODE = re.compile(r"`([^`]+)`|(?<![\w-])(--?[A-Za-z][\w-]*(?:=\S+)?)|(\b\w+(?:[./_]\w+)+\b)")
 
 
@@ -90,9 +91,9 @@ def facts(sentence: str) -> list[str]:
     found = [m.group(0) for m in NUMBER.finditer(sentence)]
     found += [m.group(1) for m in QUOTED.finditer(sentence)]
     found += [next(g for g in m.groups() if g) for m in CODE.finditer(sentence)]
-    found += [m.group(0) for m in NAME.finditer(sentence)]
-    first = re.match(r"\s*([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)", sentence)  # NAME skips a sentence's first word
-    if first and first.group(1).split()[0].lower() not in COMMON_FIRST_WORDS:
+    found += [m.group(0) for m in NAMES.finditer(sentence)]
+    first = FIRST.match(sentence)  # NAMES skips a sentence's first word: a name unless it is a common word
+    if first and first.group(1).lower() not in COMMON_FIRST_WORDS:
         found.append(first.group(1))
     return list(dict.fromkeys(f.strip() for f in found if f.strip()))
 
@@ -100,8 +101,8 @@ def facts(sentence: str) -> list[str]:
 def said(claim: str, evidence: str) -> bool:
     """Whether ``claim`` appears in ``evidence`` as whole words (case and spacing aside; a number also without its
     commas): "12" is not said by "2012", nor "Rust" by "trust"."""
-    flat, claim_flat = " ".join(evidence.lower().split()), " ".join(claim.lower().split())
-    if _whole(claim_flat, flat):
+    flat, claim_flat = (" ".join(text.lower().replace("’", "'").split()) for text in (evidence, claim))
+    if _whole(claim_flat, flat) or (claim_flat.endswith("'s") and _whole(claim_flat[:-2], flat)):  # "Russia's"
         return True
     digits = claim_flat.replace(",", "")
     return digits.replace(".", "").isdigit() and _whole(digits, flat.replace(",", ""))
