@@ -27,7 +27,7 @@ BEFORE = (
 )
 
 
-SUITE = ("tests/test_fault_suite.py", "tests/test_fault_suite_http.py")  # the Python API and CLI; the HTTP API
+SUITE = ("tests/api/test_fault_suite.py", "tests/api/test_fault_suite_http.py")  # the Python API and CLI; the HTTP API
 
 
 def main() -> int:

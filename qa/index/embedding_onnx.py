@@ -5,7 +5,7 @@ output ``last_hidden_state``); the word-piece tokenizer is the model's own
 ``tokenizer.json`` from the packaged sentence-transformers folder, run by ``tokenizers``.
 Pooling and normalisation follow that folder's sentence-transformers config: mean over
 the real (unpadded) tokens, then unit length. Vectors are within cosine 0.99 of the
-torch backend's (0.996 at worst on tests/test_embed.py's texts). The weights are stored
+torch backend's (0.996 at worst on tests/index/test_embed.py's texts). The weights are stored
 as int8 (23 MB, loads in a fraction of a second); onnxruntime folds them back to float
 at load, so the ``onnx`` backend's arithmetic is fp32 MatMuls. The default,
 ``onnx-dynamic``, runs the same file requantised once (``dynamic_model_file``) so the

@@ -23,7 +23,7 @@ from qa.answer.written import check, sentences
 from qa.cli import main
 from qa.types import Citation
 
-from conftest import FakeEmbedder
+from helpers import FakeEmbedder
 
 
 class ScriptedServer:

@@ -1,0 +1,81 @@
+"""Documentation answers with the thing itself: a sentence ending in ":" is quoted with the code block or the list it
+introduces, verbatim and with its own offsets, and the chat shows code as code and a list as a list."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from qa import Answer, Index
+from qa.answer.compose import citation, shown_quote
+from qa.answer.quotes import Quote, introduced, select_quotes
+from qa.answer.score import Candidate
+from qa.app.render import answer_html, passage_html
+
+from helpers import FakeEmbedder
+from helpers.documents import GUIDE
+
+
+@pytest.fixture
+def guide_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Index:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "GUIDE.md").write_text(GUIDE, encoding="utf-8")
+    return Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+
+
+def quote_of(index: Index, text: str) -> Quote:
+    rows = index.corpus.sentences
+    sentence = next(s for s in range(len(rows)) if index.corpus.sentence_text(s) == text)
+    return Quote(Candidate(sentence, 1, 0, 1.0, 1.0, probability=0.9), int(rows["start"][sentence]), int(rows["end"][sentence]))
+
+
+def test_a_sentence_ending_in_a_colon_brings_its_code_block_and_its_list(guide_index: Index) -> None:
+    doc = guide_index.corpus.documents[0]
+    intro = quote_of(guide_index, "Let's try our first search by looking for all occurrences of the word `fast` in `README.md`:")
+    block = introduced(guide_index.corpus, intro, 600)
+    assert block is not None and doc.text[block.start : block.end].startswith("$ rg fast README.md\n75:")
+    assert "```" not in doc.text[block.start : block.end]  # the code inside the fences
+    rules = quote_of(guide_index, "There are only two rules for the configuration file:")
+    listed = introduced(guide_index.corpus, rules, 600)
+    assert listed is not None
+    assert doc.text[listed.start : listed.end] == ("Every line is a shell argument, after trimming whitespace.\n2. Lines starting "
+                                                  "with `#` (optionally preceded by any amount of whitespace) are ignored.")
+    shorter = introduced(guide_index.corpus, rules, 80)  # a budget that holds one item: whole items only
+    assert shorter is not None and doc.text[shorter.start : shorter.end] == "Every line is a shell argument, after trimming whitespace."
+    assert listed.candidate.probability == 0.0 and listed.candidate.span is None  # not read by the reader
+
+
+def test_a_sentence_that_introduces_nothing_brings_nothing(guide_index: Index) -> None:
+    for text in ("The output shows every match.", "Colors can be changed in several places."):
+        assert introduced(guide_index.corpus, quote_of(guide_index, text), 600) is None
+
+
+def test_the_answer_quotes_the_command_and_the_chat_shows_it_as_code(guide_index: Index) -> None:
+    corpus = guide_index.corpus
+    intro = quote_of(guide_index, "Let's try our first search by looking for all occurrences of the word `fast` in `README.md`:")
+    chosen = select_quotes(corpus, [intro.candidate], [intro.candidate], {}, guide_index.settings.answer, 1.0, None)
+    block = introduced(corpus, intro, 600)
+    assert block is not None and [q.start for q in chosen][:2] == [intro.start, block.start]
+    cited = [citation(corpus, n, q, "What command searches for fast?", supports=True) for n, q in enumerate(chosen, start=1)]
+    assert [c.layout for c in cited][:2] == ["prose", "code"]
+    assert all(corpus.documents[0].text[c.start : c.end] == c.quote for c in cited)
+    assert shown_quote(cited[1]).strip() == cited[1].quote.strip()  # line by line, not joined
+    html = answer_html(Answer("What command searches for fast?", True, "", tuple(cited)), 2000)
+    assert '<pre class="qa-code"><code>$ rg fast README.md&#10;75:' in html
+    panel = passage_html(cited[1])  # the sources panel: the code block marked in its own font, its lines kept
+    assert '<mark class="qa-code">$ rg fast README.md\n75:' in panel and "<mark>" not in panel
+    listed = replace(cited[1], layout="list", quote="a\n2. b")
+    assert "qa-list" in answer_html(Answer("q", True, "", (listed,)), 2000)
+
+
+def test_a_further_quote_that_introduces_a_list_brings_it_right_after_it(guide_index: Index) -> None:
+    corpus = guide_index.corpus
+    first = quote_of(guide_index, "ripgrep reads no configuration file unless told where it is.")
+    rules = quote_of(guide_index, "There are only two rules for the configuration file:")
+    chosen = select_quotes(corpus, [first.candidate, rules.candidate], [], {}, guide_index.settings.answer, 0.5, None)
+    texts = [corpus.documents[0].text[q.start : q.end] for q in chosen]
+    assert texts[:2] == ["ripgrep reads no configuration file unless told where it is.",
+                         "There are only two rules for the configuration file:"]
+    assert texts[2].startswith("Every line is a shell argument") and texts[2].endswith("are ignored.")

@@ -1,0 +1,101 @@
+"""HTML read as a person sees it: inline elements inside their sentence, blocks apart, no navigation."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import pytest
+
+from qa import Index
+from qa.index.chunk import chunk_document
+from qa.read.files import read_document
+from qa.read.html import read_html
+from qa.settings import ChunkSettings
+
+from helpers import FIXTURES
+
+SIDEBAR = ["Getting Started", "Installation", "First Steps with Cargo", "Configuration", "Introduction"]
+CHROME = ["Toggle Table of Contents", "Change theme", "Print this book", "Suggest an edit", "Previous chapter",
+          "Next chapter", "Light", "Rust", "The Cargo Book"]
+
+
+def blocks(doc):
+    return [(b.kind, doc.text[b.start : b.end], b.section) for b in doc.blocks]
+
+
+def sentences(doc):
+    chunked = chunk_document(doc.text, doc.source, ChunkSettings(), doc.page_starts, doc.blocks, doc.title)
+    return [doc.text[s.start : s.end] for s in chunked.sentences], chunked
+
+
+def test_inline_code_and_links_stay_inside_their_sentence():
+    doc = read_document(FIXTURES / "mdbook-profiles.html")
+    texts, _ = sentences(doc)
+    assert "It is the default for build commands like cargo build, and is used for cargo install --debug." in texts
+    assert "Cargo has 4 built-in profiles: dev, release, test, and bench." in texts
+    assert "The opt-level setting controls the -C opt-level flag which controls the level of optimization." in texts
+
+
+def test_sidebar_menu_and_page_navigation_are_left_out():
+    doc = read_document(FIXTURES / "mdbook-profiles.html")
+    for text in SIDEBAR + CHROME:
+        assert text not in doc.text, text
+    assert doc.title == "Profiles"
+
+
+def test_headings_lists_tables_and_code_are_blocks_with_their_heading_path():
+    doc = read_document(FIXTURES / "mdbook-profiles.html")
+    found = blocks(doc)
+    assert ("heading", "opt-level", ("Profiles", "opt-level")) in found
+    assert ("item", "0: no optimizations", ("Profiles", "opt-level")) in found
+    assert ("item", '"s": optimize for binary size', ("Profiles", "opt-level")) in found
+    assert ("table", "cargo test | test profile", ("Profiles", "Default profiles", "dev")) in found
+    code = [text for kind, text, _ in found if kind == "code"]
+    assert code == ["[profile.dev]\nopt-level = 1               # Use slightly better optimizations."]
+    assert doc.section_at(doc.text.index("It is the default")) == "Profiles › Default profiles › dev"
+    for block in doc.blocks:
+        assert doc.text[block.start : block.end] == doc.text[block.start : block.end].strip()
+
+
+def test_code_blocks_are_one_sentence_marked_as_code():
+    doc = read_document(FIXTURES / "mdbook-profiles.html")
+    texts, chunked = sentences(doc)
+    marked = [text for text, code in zip(texts, chunked.code, strict=True) if code]
+    assert marked == ["[profile.dev]\nopt-level = 1               # Use slightly better optimizations."]
+    assert "Profiles" not in texts and "opt-level" not in texts  # headings are not sentences
+
+
+def test_node_page_keeps_content_and_drops_tocs_banners_and_buttons():
+    doc = read_document(FIXTURES / "node-events.html")
+    for text in ("Skip to content", "About this documentation", "Assertion testing", "Table of contents",
+                 "Node.js v20.20.2 documentation", "copy", "#"):
+        assert text not in doc.text.split("\n"), text
+    assert "About this documentation" not in doc.text and "Table of contents" not in doc.text
+    texts, _ = sentences(doc)
+    assert ("Once the event is emitted, the listener is unregistered and then called.") in texts
+    code = [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "code"]
+    assert code == ["import { EventEmitter } from 'node:events';\nmyEmitter.once('event', () => {});"]  # one flavour
+    assert doc.section_at(doc.text.index("Using the eventEmitter.once()")) == "Events › Handling events only once"
+    assert "v13.4.0, v12.16.0 | Added captureRejections option." in doc.text
+
+
+def test_indexing_the_cargo_page_indexes_no_sidebar_entry(tmp_path, fake_embedder):
+    shutil.copy(FIXTURES / "mdbook-profiles.html", tmp_path / "profiles.html")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = Index.build([tmp_path / "profiles.html"], tmp_path / "index", embedder=fake_embedder)
+    passages = [index.corpus.passage(c, 0.0, 1).text for c in range(len(index.corpus.chunks))]
+    assert any("It is the default for build commands like cargo build" in p for p in passages)
+    for passage in passages:
+        for entry in SIDEBAR + CHROME:
+            assert entry not in passage, (entry, passage)
+
+
+@pytest.mark.parametrize(("depth", "tag"), [(1200, "div"), (5000, "b"), (400, "section"), (300, "span")])
+def test_deeply_nested_html_keeps_its_text(depth, tag):
+    page = (f"<html><body><h1>Ferries</h1>{f'<{tag}>' * depth}The ferry leaves at seven from pier three."
+            f"{f'</{tag}>' * depth}<p>It returns at nine.</p></body></html>")
+    written = read_html(page, "ferries.html")
+    texts = [written.text[b.start:b.end] for b in written.blocks]
+    assert texts == ["Ferries", "The ferry leaves at seven from pier three.", "It returns at nine."]

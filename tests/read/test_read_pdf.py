@@ -1,0 +1,126 @@
+"""PDF: running headers and footers left out, hyphenated and wrapped lines read as one sentence, columns apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.index.chunk import chunk_document
+from qa.read.files import read_document
+from qa.read.unwrap import display_text
+from qa.settings import ChunkSettings
+
+from helpers import build_quietly
+from helpers.documents import bomb_pdf, make_manual
+
+
+def make_two_columns(path: Path) -> None:
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    left = ["The left column starts the story of", "the harbour and its ships."]
+    right = ["The right column tells of the", "market and its fish."]
+    for row, (a, b) in enumerate(zip(left, right, strict=True)):  # written row by row, as two-column layouts often are
+        pdf.set_xy(10, 20 + 7 * row)
+        pdf.cell(90, 7, a)
+        pdf.set_xy(110, 20 + 7 * row)
+        pdf.cell(90, 7, b)
+    pdf.output(str(path))
+
+
+def read(path):
+    doc = read_document(path)
+    chunked = chunk_document(doc.text, doc.source, ChunkSettings(), doc.page_starts, doc.blocks, doc.title)
+    return doc, [doc.text[s.start : s.end] for s in chunked.sentences]
+
+
+def test_running_headers_and_footers_are_left_out(tmp_path):
+    make_manual(tmp_path / "manual.pdf")
+    doc, _ = read(tmp_path / "manual.pdf")
+    assert "Chapter 2" not in doc.text and "Harbour Manual" not in doc.text
+    assert len(doc.page_starts) == 2 and doc.page_at(doc.text.index("The bakery on the quay")) == 2
+
+
+def test_hyphenated_and_wrapped_lines_are_one_sentence_with_exact_offsets(tmp_path):
+    make_manual(tmp_path / "manual.pdf")
+    doc, sentences = read(tmp_path / "manual.pdf")
+    first = next(s for s in sentences if s.startswith("The lighthouse keeper"))
+    assert display_text(first) == "The lighthouse keeper counted the passing ships with great enthusiasm every single morning."
+    second = next(s for s in sentences if s.startswith("The foghorn"))
+    assert display_text(second) == ("The foghorn sounded twice an hour when the fog rolled in from the sea at dusk, "
+                                    "and the keeper wrote every signal in the log.")
+    assert "\n" in second and doc.text[doc.text.index(second) :].startswith(second)
+    assert "- Gulls nested on the old pier." in sentences
+    assert doc.section_at(doc.text.index("The baker opens")) == "2.2 The bakery"
+    assert doc.section_at(doc.text.index("The foghorn")) == "2.1 Fog signals"
+
+
+def test_two_columns_do_not_interleave(tmp_path):
+    make_two_columns(tmp_path / "columns.pdf")
+    _, sentences = read(tmp_path / "columns.pdf")
+    texts = [display_text(s) for s in sentences]
+    assert "The left column starts the story of the harbour and its ships." in texts
+    assert "The right column tells of the market and its fish." in texts
+
+
+def test_a_pdf_that_inflates_past_the_memory_budget_is_skipped_and_the_rest_indexed(seed_corpus, tmp_path, fake_embedder):
+    from qa import ReadSettings, Settings
+
+    (tmp_path / "small.pdf").write_bytes(bomb_pdf(2**20))
+    assert "first lit in 1874" in read_document(tmp_path / "small.pdf").text  # the same PDF, small, reads
+    (seed_corpus / "bomb.pdf").write_bytes(bomb_pdf(256 * 2**20))  # 256 MB of content stream, 260 KB on disk
+    settings = Settings(read=ReadSettings(max_memory_bytes=96 * 2**20))
+    index, messages = build_quietly([seed_corpus], tmp_path / "index", fake_embedder, settings)
+    assert [doc.source for doc in index.documents] == ["azerbaijan-soldiers-killed-nagorno-karabakh.txt"]
+    assert len(messages) == 1 and "bomb.pdf" in messages[0]
+    assert "needs more than 96 MB of memory; Settings.read.max_memory_bytes sets the limit" in messages[0]
+
+
+def make_paper(path: Path) -> None:
+    """Two pages of a two-column paper: column lines written row by row, a figure line across both columns, a
+    numbered top-level section ("2. Results") that starts on the first page and runs on to the second."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.set_auto_page_break(False)
+    left = ["1. Method", "The keeper counted every ship that", "passed the lighthouse during the", "night and wrote the number down.",
+            "The log was read each morning.", "2. Results", "The keeper counted four hundred", "ships in the first year of the log."]
+    right = ["The harbour master read the log", "and sent a copy of it to the", "town council at the end of the", "month.",
+             "The council kept every copy.", "The copies fill a whole shelf", "of the town hall library today.", "Nobody reads them."]
+    filler = [f"Entry {n} of the log names a ship." for n in range(12)]  # a page full enough to find its gutter
+    left, right = left + filler, right + filler
+    for page in range(2):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=7)
+        pdf.set_xy(10, 12)
+        pdf.cell(190, 5, "Figure 1: ships counted per month, January to December, in the first and second year of the log")
+        pdf.set_font("helvetica", size=10)
+        for row, (a, b) in enumerate(zip(left, right, strict=True)):
+            pdf.set_xy(10, 25 + 6 * row)
+            pdf.cell(90, 6, a if page == 0 else b)
+            pdf.set_xy(110, 25 + 6 * row)
+            pdf.cell(90, 6, b if page == 0 else a.replace("1. Method", "The method held.").replace("2. Results", "Results held."))
+    pdf.output(str(path))
+
+
+def test_a_two_column_paper_keeps_its_sentences_whole_and_its_sections_across_pages(tmp_path):
+    make_paper(tmp_path / "paper.pdf")
+    doc, sentences = read(tmp_path / "paper.pdf")
+    texts = [display_text(s) for s in sentences]
+    assert "The keeper counted every ship that passed the lighthouse during the night and wrote the number down." in texts
+    assert "The harbour master read the log and sent a copy of it to the town council at the end of the month." in texts
+    assert doc.section_at(doc.text.index("The keeper counted every")) == "1. Method"
+    assert doc.section_at(doc.text.index("The keeper counted four")) == "2. Results"
+    assert doc.section_at(doc.text.rindex("Nobody reads them.")) == "2. Results"  # page 2 is still in section 2
+    assert not any(ch < " " and ch not in "\n\t" for ch in doc.text)
+
+
+def test_control_characters_never_reach_the_text_and_numbered_list_items_are_no_headings() -> None:
+    from qa.read.pdf import heading_level, text_lines
+
+    assert text_lines("a SpiderMonkey: Spi\x02derMonkey\r\nen\ufffecoding\x07") == [
+        "a SpiderMonkey: SpiderMonkey", "en\u00ad", "coding"]
+    assert [heading_level(line) for line in ("7. Evaluation", "10. Future Work", "2. Overview: Example Tracing Run",
+                                              "6.6 Correctness", "Acknowledgments", "1. Every line is a shell argument",
+                                              "300. ACM New York, NY, USA, 1998.")] == [1, 1, 1, 2, 1, 0, 0]
