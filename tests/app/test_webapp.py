@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,25 @@ def test_the_conversation_the_browser_keeps_round_trips_as_json_and_bad_shapes_s
     bad: object
     for bad in (None, [], {"chat": "x", "turns": []}, {"chat": [], "turns": [{"panels": {"one": "x"}}]}, {"turns": 5}):
         assert webapp.restore(bad) == ([], [])
+
+
+def test_with_a_model_the_quotes_show_first_then_the_checked_words_above_them(tmp_path) -> None:
+    from qa.types import SentenceCheck, Written
+
+    class Writing(StubService):
+        def writes(self, answer: Answer) -> bool:
+            return answer.written is None
+
+        def write(self, answer: Answer) -> Answer:
+            check = SentenceCheck("The fleet had 12 ships [1].", (1,), (), True)
+            return replace(answer, written=Written("The fleet had 12 ships [1].", "scripted-1", (check,)))
+
+    service = Writing(reply(), tmp_path)
+    _, quotes, written = webapp.ask_turn(service, "How many ships?", [], [])
+    assert quotes[-1]["interactive"] is False  # Ask stays off while the model writes
+    assert QUOTE in quotes[1][-1]["content"] and "qa-written" not in quotes[1][-1]["content"]
+    shown = written[1][-1]["content"]
+    assert written[-1]["interactive"] is True and len(written[1]) == 2  # the answer replaced, not added
+    assert shown.index("qa-written") < shown.index("qa-quote") and "Written by scripted-1" in shown
+    assert 'class="qa-cite"' in shown.split("qa-quote")[0]  # its [1] opens the passage like the quote's own
+    assert [t["text"] for t in written[2]] == [reply().text] and service.asked == [("How many ships?", [])]
