@@ -10,6 +10,7 @@ stand alone. A declined question never reaches the model: it must not answer fro
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from ..index.chunk import split_sentences
 from ..settings import LlmSettings
 from ..types import Answer, Citation, SentenceCheck, Span, Written
 
+log = logging.getLogger(__name__)
 INSTRUCTIONS = (
     "Answer the question using only the numbered quotes below. Write one to three short sentences. End every "
     "sentence with the number of the quote it comes from, like [1]. Copy numbers, names, commands and options "
@@ -41,6 +43,7 @@ def write_answer(answer: Answer, llm: LlmSettings) -> Written:
     try:
         reply = complete(prompt(answer.question, answer.citations), llm)
     except ModelServerError as error:
+        log.warning("no written answer from %s: %s", llm.url, error)  # where the server is: for the operator's log only
         return Written("", model, (), f"No written answer: {error} The quotes below are the answer.")
     checks = tuple(check(sentence, answer.citations, answer.question) for sentence in sentences(reply))
     kept = [c.text for c in checks if c.supported]
@@ -113,7 +116,8 @@ def _whole(claim: str, text: str) -> bool:
 
 
 class ModelServerError(Exception):
-    """The model server could not be reached, refused, or took too long (the message says which, in one line)."""
+    """The model server could not be reached, refused, or took too long (the message says which, in one line; not
+    where the server is: readers of a shared app see it)."""
 
 
 def complete(messages: list[dict[str, str]], llm: LlmSettings) -> str:
@@ -126,12 +130,12 @@ def complete(messages: list[dict[str, str]], llm: LlmSettings) -> str:
     try:
         response = httpx.post(url, json=body, headers=headers, timeout=llm.timeout)
     except httpx.TimeoutException:
-        raise ModelServerError(f"the model server at {llm.url} did not answer within {llm.timeout:g} s.") from None
+        raise ModelServerError(f"the model server did not answer within {llm.timeout:g} s.") from None
     except httpx.HTTPError as error:
-        raise ModelServerError(f"the model server at {llm.url} cannot be reached ({type(error).__name__}).") from None
+        raise ModelServerError(f"the model server cannot be reached ({type(error).__name__}).") from None
     if response.status_code != 200:
-        raise ModelServerError(f"the model server at {llm.url} answered HTTP {response.status_code}.")
+        raise ModelServerError(f"the model server answered HTTP {response.status_code}.")
     try:
         return str(response.json()["choices"][0]["message"]["content"] or "")
     except (ValueError, KeyError, IndexError, TypeError):
-        raise ModelServerError(f"the model server at {llm.url} sent a reply that is not a chat completion.") from None
+        raise ModelServerError("the model server sent a reply that is not a chat completion.") from None

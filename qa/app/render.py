@@ -20,6 +20,7 @@ CSS = """
 .qa-written { margin: 0 0 .75em 0; padding: 0 0 .5em 0; border-bottom: 1px solid var(--border-color-primary); }
 .qa-written p { margin: 0 0 .25em 0; }
 .qa-written-by { font-size: .8em; opacity: .75; }
+.qa-written-note { margin: 0 0 .5em 0; }
 .qa-quote q { quotes: "\\201C" "\\201D"; }
 .qa-code { font-family: var(--font-mono, monospace); font-size: .9em; white-space: pre; overflow-x: auto; margin: 0 0 .25em 0;
   padding: .4em .6em; border-radius: 4px; background: rgba(100,116,139,.12); }

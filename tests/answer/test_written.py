@@ -9,12 +9,8 @@ alone with one line saying why; a declined question never reaches the model.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -24,42 +20,14 @@ from qa.cli import main
 from qa.types import Citation
 
 from helpers import FakeEmbedder
-
-
-class ScriptedServer:
-    """An OpenAI-compatible chat server on a free local port; ``reply``, ``status`` and ``delay`` script it."""
-
-    def __init__(self) -> None:
-        self.reply, self.status, self.delay, self.body = "", 200, 0.0, b""
-        self.requests: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-                server.requests.append({"path": self.path, "body": request, "auth": self.headers.get("Authorization")})
-                time.sleep(server.delay)
-                message = {"choices": [{"message": {"role": "assistant", "content": server.reply}}]}
-                payload = server.body or json.dumps(message).encode("utf-8")
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+from helpers.llm import ScriptedServer
 
 
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
     scripted = ScriptedServer()
     yield scripted
-    scripted.httpd.shutdown()
+    scripted.close()
 
 
 @pytest.fixture
@@ -144,8 +112,7 @@ def test_a_failing_server_leaves_the_quotes_with_one_line_why(written_index, ser
 
 
 def test_a_stopped_server_is_said_in_one_line(written_index: Index, server: ScriptedServer) -> None:
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.close()
     written = written_index.answer(QUESTION).written
     assert written is not None and written.text == "" and "cannot be reached" in written.note
 
