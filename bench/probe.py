@@ -57,10 +57,11 @@ def main(index_dir: str, question: str) -> None:
     start = time.perf_counter()
     stages: dict[str, float] = {}
     from qa import Index
+    from qa.settings import from_environment
 
     stages["import_s"], stages["rss_import_mib"] = time.perf_counter() - start, rss_mib()
     start = time.perf_counter()
-    index = Index.load(index_dir)
+    index = Index.load(index_dir, settings=from_environment(os.environ))  # a program of its own: QA_BACKEND is its to read
     stages["load_s"], stages["rss_load_mib"] = time.perf_counter() - start, rss_mib()
     start = time.perf_counter()
     _ = index.embedder
