@@ -131,12 +131,15 @@ class Index:
         stored = self.store.load(self.settings, self.retriever.loaded_embedder, mine)
         return Index._opened(self.index_dir, self.store, self.settings, stored)
 
+    def writes(self, answer: Answer) -> bool:
+        """Whether ``write`` would ask the configured model for ``answer`` in words: a model is configured, the
+        sources answer (a declined question never goes to the model) and it has no words yet."""
+        return bool(self.settings.llm.url) and answer.answered and answer.written is None
+
     def write(self, answer: Answer) -> Answer:
-        """``answer`` with its words from the configured model, checked against its quotes (``qa.answer.written``);
-        as it is when no model is configured or the sources do not answer (that never goes to the model)."""
-        if not self.settings.llm.url or not answer.answered or answer.written is not None:
-            return answer
-        return replace(answer, written=write_answer(answer, self.settings.llm))
+        """``answer`` with its words from the configured model, checked against its quotes (``qa.answer.written``),
+        or as it is when ``writes`` says no."""
+        return replace(answer, written=write_answer(answer, self.settings.llm)) if self.writes(answer) else answer
 
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""

@@ -123,8 +123,7 @@ class Service:
         return self.index.answer(question, history, write=write)  # one index for the whole answer, even if a rebuild swaps it
 
     def writes(self, answer: Answer) -> bool:
-        """Whether ``write`` would ask the configured model for ``answer`` in words."""
-        return bool(self.index.settings.llm.url) and answer.answered and answer.written is None
+        return self.index.writes(answer)
 
     def write(self, answer: Answer) -> Answer:
         return self.index.write(answer)
