@@ -16,14 +16,14 @@ location, once; this module calls it through the protocol and cannot tell the tw
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .answer.compose import answer_question
-from .answer.written import write_answer
+from .answer.written import write_answer, writing
 from .errors import SourceChangedError
 from .index import build as builder
 from .index.corpus import Corpus
@@ -140,6 +140,14 @@ class Index:
         """``answer`` with its words from the configured model, checked against its quotes (``qa.answer.written``),
         or as it is when ``writes`` says no."""
         return replace(answer, written=write_answer(answer, self.settings.llm)) if self.writes(answer) else answer
+
+    def writing(self, answer: Answer) -> Generator[Answer, None, None]:
+        """``write`` as the model writes: ``answer`` with the sentences checked so far (``written.finished`` False)
+        each time one is complete, the finished answer last; nothing when ``writes`` says no. Closing it early
+        (the chat's Stop) ends the request to the model server."""
+        if self.writes(answer):
+            for written in writing(answer, self.settings.llm):
+                yield replace(answer, written=written)
 
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""

@@ -152,6 +152,7 @@ class Written:
     model: str  # which model wrote it
     checks: tuple[SentenceCheck, ...]  # every sentence it wrote, passed or dropped
     note: str = ""  # why less (or nothing) is shown: sentences dropped, the server down or slow
+    finished: bool = True  # False while the model is still writing (the chat shows the sentences checked so far)
 
 
 @dataclass(frozen=True)

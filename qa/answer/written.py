@@ -10,9 +10,12 @@ stand alone. A declined question never reaches the model: it must not answer fro
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -23,10 +26,19 @@ from ..types import Answer, Citation, SentenceCheck, Span, Written
 
 log = logging.getLogger(__name__)
 INSTRUCTIONS = (
-    "Answer the question using only the numbered quotes below. Write one to three short sentences. End every "
+    "Answer the question using only the numbered quotes below, in one short sentence (two or three only if the "
+    "question needs them). End every "
     "sentence with the number of the quote it comes from, like [1]. Copy numbers, names, commands and options "
     "exactly as the quotes write them. If the quotes do not answer the question, say only that they do not."
 )
+# Said last again: small models follow the end of the prompt best (SmolLM2-135M: 9 of 50 answers passed the check
+# with it, 4 without; bench/results/RESULTS.md, "written").
+REMINDER = "Answer in one sentence that ends with the number of its quote, like [1]."
+# A small local model (SmolLM2-135M) cites [n] at all only after seeing it done once.
+EXAMPLE = [{"role": "user", "content": "Question: How many ships did the fleet have?\n\nQuotes:\n\n[1] The fleet had 12 "
+                                      "ships.\n(from fleet.txt: In 1805 the fleet had 12 ships. The harbour was closed.)"
+                                      f"\n\n{REMINDER}"},
+           {"role": "assistant", "content": "The fleet had 12 ships [1]."}]
 CITE = re.compile(r"\[(\d+)\]")
 # A capitalised first word that is no name ("The", "They", "About", "Yes"): bm25s's English stop list and a few more.
 COMMON_FIRST_WORDS = frozenset(STOPWORDS_EN_PLUS) | {"yes", "also", "however", "according", "overall", "both", "use", "run"}
@@ -39,28 +51,59 @@ CODE = re.compile(r"`([^`]+)`|(?<![\w-])(--?[A-Za-z][\w-]*(?:=\S+)?)|(\b\w+(?:[.
 
 def write_answer(answer: Answer, llm: LlmSettings) -> Written:
     """The answer in words for an answered question, checked sentence by sentence against its quotes."""
+    return deque(writing(answer, llm), maxlen=1)[0]  # the finished one
+
+
+def writing(answer: Answer, llm: LlmSettings) -> Iterator[Written]:
+    """The answer in words as the model writes it: one ``Written`` (``finished=False``) each time a sentence is
+    complete and checked, then the finished one. Closing the iterator early stops the model server's work too."""
     model = llm.model or "the configured model"
+    checks: list[SentenceCheck] = []
+    pending = ""  # text of the sentence the model is still writing
     try:
-        reply = complete(prompt(answer.question, answer.citations), llm)
+        for piece in stream(prompt(answer.question, answer.citations), llm):
+            done, pending = complete_sentences(pending + piece)
+            checks += [check(sentence, answer.citations, answer.question) for sentence in done]
+            if done:
+                yield Written(" ".join(c.text for c in checks if c.supported), model, tuple(checks), finished=False)
     except ModelServerError as error:
         log.warning("no written answer from %s: %s", llm.url, error)  # where the server is: for the operator's log only
-        return Written("", model, (), f"No written answer: {error} The quotes below are the answer.")
-    checks = tuple(check(sentence, answer.citations, answer.question) for sentence in sentences(reply))
+        yield finish(model, checks, f"{error} The quotes below are the answer."
+                     if not any(c.supported for c in checks) else f"{error} The rest was not written.")
+        return
+    checks += [check(sentence, answer.citations, answer.question) for sentence in sentences(pending)]
+    yield finish(model, checks)
+
+
+def finish(model: str, checks: list[SentenceCheck], trouble: str = "") -> Written:
+    """The finished answer: the sentences that passed, and a note saying what was left out and why."""
     kept = [c.text for c in checks if c.supported]
     dropped = len(checks) - len(kept)
     if not kept:
-        return Written("", model, checks, f"No written answer: {model} wrote nothing the quotes support. "
-                                          "The quotes below are the answer.")
-    note = f"{dropped} sentence{'s' if dropped != 1 else ''} the quotes do not support left out." if dropped else ""
-    return Written(" ".join(kept), model, checks, note)
+        why = trouble or f"{model} wrote nothing the quotes support. The quotes below are the answer."
+        return Written("", model, tuple(checks), f"No written answer: {why}")
+    notes = [f"{dropped} sentence{'s' if dropped != 1 else ''} the quotes do not support left out."] if dropped else []
+    return Written(" ".join(kept), model, tuple(checks), " ".join([*notes, *([trouble] if trouble else [])]))
+
+
+def complete_sentences(text: str) -> tuple[list[str], str]:
+    """The sentences of streamed ``text`` that are complete (another one has begun after them), and the rest."""
+    parts = sentences(text)
+    held = 2 if len(parts) > 1 and parts[-1].startswith("[") else 1  # "… 2,000. [1": its citation is not finished
+    if len(parts) <= held:
+        return [], text
+    return parts[:-held], " ".join(parts[-held:]) + (" " if text[-1:].isspace() else "")
 
 
 def prompt(question: str, citations: Sequence[Citation]) -> list[dict[str, str]]:
-    """The chat messages: the instructions, then the question and each quote with its passage."""
+    """The chat messages: the instructions, one worked example, then the question and each quote with its passage."""
+    return [{"role": "system", "content": INSTRUCTIONS}, *EXAMPLE, {"role": "user", "content": asking(question, citations)}]
+
+
+def asking(question: str, citations: Sequence[Citation]) -> str:
     quotes = "\n\n".join(f"[{c.n}] {c.quote}\n(from {c.source}{', ' + c.section if c.section else ''}: "
                          f"{' '.join(c.passage.split()) or c.quote})" for c in citations)
-    return [{"role": "system", "content": INSTRUCTIONS},
-            {"role": "user", "content": f"Question: {question}\n\nQuotes:\n\n{quotes}"}]
+    return f"Question: {question}\n\nQuotes:\n\n{quotes}\n\n{REMINDER}"
 
 
 def sentences(text: str) -> list[str]:
@@ -120,22 +163,50 @@ class ModelServerError(Exception):
     where the server is: readers of a shared app see it)."""
 
 
-def complete(messages: list[dict[str, str]], llm: LlmSettings) -> str:
-    """The model's reply to ``messages`` from the OpenAI-compatible server at ``llm.url``."""
+def stream(messages: list[dict[str, str]], llm: LlmSettings) -> Iterator[str]:
+    """The model's reply to ``messages`` from the OpenAI-compatible server at ``llm.url``, piece by piece as it is
+    written (server-sent events; a server that sends the whole reply at once is read as one piece)."""
     import httpx
 
     headers = {"Authorization": f"Bearer {llm.api_key}"} if llm.api_key else {}
-    body: dict[str, Any] = {"model": llm.model, "messages": messages, "temperature": 0, "max_tokens": llm.max_tokens}
-    url = llm.url.rstrip("/") + "/chat/completions"
+    body: dict[str, Any] = {"model": llm.model, "messages": messages, "temperature": 0, "max_tokens": llm.max_tokens,
+                            "stream": True}
+    deadline = time.monotonic() + llm.timeout
     try:
-        response = httpx.post(url, json=body, headers=headers, timeout=llm.timeout)
+        with httpx.stream("POST", llm.url.rstrip("/") + "/chat/completions", json=body, headers=headers,
+                          timeout=llm.timeout) as response:
+            if response.status_code != 200:
+                raise ModelServerError(f"the model server answered HTTP {response.status_code}.")
+            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                yield _content(json.loads(response.read()), "message")
+                return
+            finished = False  # a reply that ends without [DONE] or a finish_reason was cut short
+            for line in response.iter_lines():
+                if time.monotonic() > deadline:
+                    raise ModelServerError(f"the model server did not finish within {llm.timeout:g} s.")
+                if line.startswith("data:") and not finished:
+                    finished = line[5:].strip() == "[DONE]"
+                    event = {} if finished else json.loads(line[5:])
+                    yield _content(event, "delta") if event else ""
+                    finished = finished or _content(event, "finish_reason") != ""
+            if not finished:
+                raise httpx.RemoteProtocolError("no end of stream")
     except httpx.TimeoutException:
         raise ModelServerError(f"the model server did not answer within {llm.timeout:g} s.") from None
+    except (httpx.RemoteProtocolError, httpx.ReadError):
+        raise ModelServerError("the model server stopped before the answer was finished.") from None
     except httpx.HTTPError as error:
         raise ModelServerError(f"the model server cannot be reached ({type(error).__name__}).") from None
-    if response.status_code != 200:
-        raise ModelServerError(f"the model server answered HTTP {response.status_code}.")
-    try:
-        return str(response.json()["choices"][0]["message"]["content"] or "")
-    except (ValueError, KeyError, IndexError, TypeError):
+    except ValueError:
         raise ModelServerError("the model server sent a reply that is not a chat completion.") from None
+
+
+def _content(reply: Any, key: str) -> str:
+    """A completion's text ("message" or a stream's "delta"), or its "finish_reason"."""
+    try:
+        if not reply.get("choices"):
+            return ""
+        choice = reply["choices"][0]
+        return str(choice.get(key) or "") if key == "finish_reason" else str(choice[key].get("content") or "")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise ValueError("not a chat completion") from None

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +63,7 @@ class Service:
         self.index_dir = index_dir  # a folder, or a database URL (checked by the Index.build that started it)
         self.settings = settings
         self._index = index
-        self._writing = threading.Lock()
+        self._changing = threading.Lock()
 
     @classmethod
     def start(cls, library: Library, index_dir: str | Path = "index", settings: Settings | None = None) -> Service:
@@ -125,8 +125,8 @@ class Service:
     def writes(self, answer: Answer) -> bool:
         return self.index.writes(answer)
 
-    def write(self, answer: Answer) -> Answer:
-        return self.index.write(answer)
+    def writing(self, answer: Answer) -> Generator[Answer, None, None]:
+        return self.index.writing(answer)
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
         return self.index.retrieve(question, k)
@@ -145,7 +145,7 @@ class Service:
         the library indexed, and only then committed: when indexing fails, or leaves an upload
         out, the earlier file comes back and the live index is the one that holds it.
         """
-        with self._writing:
+        with self._changing:
             started = time.monotonic()
             staged: list[Staged] = []
             rejected: list[Skipped] = []
@@ -179,7 +179,7 @@ class Service:
 
     def remove(self, path: str | Path) -> Change:
         """Take a source out of the index, then out of the library (see ``Library.remove``)."""
-        with self._writing:
+        with self._changing:
             started = time.monotonic()
             source = self.library.find(path)
             remaining = [p for p in self.library.paths() if p != source.path]
@@ -192,7 +192,7 @@ class Service:
 
     def restore(self, relative: str) -> Change:
         """Bring a removed seed back into the library and the index (see ``Library.restore``)."""
-        with self._writing:
+        with self._changing:
             started = time.monotonic()
             seed = self.library.restore(relative)
             try:

@@ -26,6 +26,7 @@ from .render import (
     passage_html,
     pending_html,
     question_html,
+    stopped_html,
 )
 from .service import Service
 
@@ -135,6 +136,7 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
                     box = gr.Textbox(placeholder="Ask a question about your sources…", show_label=False,
                                      scale=5, autofocus=True, elem_id="question")
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, visible=False, elem_id="stop")
                 samples = [[q] for q in service.library.examples()]
                 examples = gr.Dataset(components=[box], samples=samples or [[""]], visible=bool(samples),
                                       label="Example questions (click to ask)", elem_id="examples")
@@ -149,14 +151,16 @@ def build_app(service: Service, access: Access | None = None) -> gr.Blocks:
         # An answer in two steps of one event: the question shows at once with a placeholder and Ask is disabled,
         # then the answer replaces the placeholder. While it is pending, the same trigger is ignored ("once").
         ask_inputs = [box, chat, turns]
-        ask_outputs = [box, chat, turns, shown, chooser, panel, send]
-        answered = [event(asked, ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
+        ask_outputs = [box, chat, turns, shown, chooser, panel, send, stop]
+        answered: list[Any] = [event(asked, ask_inputs, ask_outputs, api_visibility="private", concurrency_id="answer",
                           show_progress="hidden", trigger_mode="once") for event in (send.click, box.submit)]
         answered.append(examples.click(asked_example, [examples, chat, turns], ask_outputs, api_visibility="private",
                                        concurrency_id="answer", show_progress="hidden", trigger_mode="once"))
         for done in answered:
             done.then(None, js=FOCUS_JS)
             done.then(keep, [chat, turns], saved, api_visibility="private", queue=False)
+        stop.click(stop_writing, chat, [chat, send, stop], cancels=answered, api_visibility="private", queue=False).then(
+            keep, [chat, turns], saved, api_visibility="private", queue=False)
         chooser.input(show_citation, [chooser, shown], panel, api_visibility="private", queue=False)
         cited = gr.Number(visible=False)  # the [n] clicked in the chat, set by CITE_CLICK_JS
         chat.select(select_turn, [chat, turns, cited], [shown, chooser, panel], api_visibility="private",
@@ -196,35 +200,39 @@ def restore(saved: Any) -> tuple[list[dict], list[Turn]]:
 
 def ask_turn(service: Service, question: str, chat: list[dict], turns: list[Turn],
              allow: Callable[[], None] = lambda: None) -> Iterator[tuple]:
-    """The page's ask event: first the question with a "looking" placeholder and Ask disabled, then ``respond``
-    (``allow`` raises a QAError for a client over its share)."""
+    """The page's ask event: first the question with a "looking" placeholder and Ask disabled, then the quotes;
+    with a model configured, its words as each sentence is written and checked, Stop shown meanwhile (``allow``
+    raises a QAError for a client over its share)."""
     if (question or "").strip():
         waiting = [*chat, user_message(question), {"role": "assistant", "content": pending_html()}]
-        yield "", waiting, turns, gr.update(), gr.update(), gr.update(), gr.update(interactive=False)
+        yield "", waiting, turns, gr.update(), gr.update(), gr.update(), gr.update(interactive=False), gr.update()
     answer, turn, content = reply(service, question, turns, allow, write=False)
     shown = [*chat, *([user_message(question.strip())] if (question or "").strip() else [])]
-    while True:  # the quotes first; with a model configured, again once it has written the answer in words
+    busy = answer is not None and service.writes(answer)
+    words = service.writing(answer) if answer is not None and busy else iter(())
+    while True:
         page, kept = recent([*shown, {"role": "assistant", "content": content}], [*turns, turn])
-        more = answer is not None and service.writes(answer)
-        yield "", page, kept, turn, *sources_view(turn), gr.update(interactive=not more)
-        if answer is None or not more:
+        yield "", page, kept, turn, *sources_view(turn), gr.update(interactive=not busy), gr.update(visible=busy)
+        if (answer := next(words, None)) is None:
             return
-        answer = service.write(answer)
         turn, content = make_turn(question.strip(), answer), answer_html(answer, service.index.settings.max_question_chars)
+        busy = answer.written is not None and not answer.written.finished
+
+
+def stop_writing(chat: list[dict]) -> tuple:
+    """Stop: the model's words so far stay (each checked), Ask is back, Stop hides."""
+    if chat and chat[-1].get("role") == "assistant":  # the page sends a message's content back as text parts
+        content = chat[-1]["content"]
+        parts = content if isinstance(content, list) else [{"type": "text", "text": str(content)}]
+        text = "".join(str(part.get("text", "")) for part in parts if isinstance(part, dict))
+        chat = [*chat[:-1], {**chat[-1], "content": stopped_html(text)}]
+    return chat, gr.update(interactive=True), gr.update(visible=False)
 
 
 def user_message(question: str) -> dict[str, str]:
     # The chat shows a lone surrogate (bytes a client sent that were not UTF-8) as "?": the page's JSON cannot
     # carry it. The question itself goes to the library as it came, which refuses it with its own message.
     return {"role": "user", "content": question_html(printable(question.strip()))}
-
-
-def respond(service: Service, question: str, chat: list[dict], turns: list[Turn], allow: Callable[[], None] = lambda: None) -> tuple:
-    """The chat after one question: the answer (written in words too, when a model is configured) or a notice."""
-    _, turn, content = reply(service, question, turns, allow)
-    messages = [user_message(question.strip())] if (question or "").strip() else []
-    chat, turns = recent([*chat, *messages, {"role": "assistant", "content": content}], [*turns, turn])
-    return "", chat, turns, turn, *sources_view(turn)
 
 
 def reply(service: Service, question: str, turns: list[Turn], allow: Callable[[], None] = lambda: None,

@@ -9,6 +9,7 @@ alone with one line saying why; a declined question never reaches the model.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -140,3 +141,59 @@ def test_the_command_line_takes_the_server_and_model(fake_model_env, fake_index,
 def test_settings_keep_the_key_out_of_sight() -> None:
     settings = replace(Settings(), llm=replace(Settings().llm, url="http://localhost:1/v1", api_key="sk-secret"))
     assert "sk-secret" not in repr(settings) and settings == replace(settings, llm=replace(settings.llm, api_key=""))
+
+
+def test_a_streamed_answer_comes_sentence_by_sentence_each_checked(written_index: Index, server: ScriptedServer) -> None:
+    server.streams = True
+    server.reply = ("About 2,000 Russian peacekeepers were deployed [1]. They stayed for 35 years [1]. "
+                    "The peacekeepers were deployed [1].")
+    answer = written_index.answer(QUESTION, write=False)
+    steps = [a.written for a in written_index.writing(answer)]
+    assert server.requests[-1]["body"]["stream"] is True
+    assert [w.finished for w in steps if w is not None] == [False, False, True]
+    first, second, final = steps
+    assert first is not None and first.text == "About 2,000 Russian peacekeepers were deployed [1]."
+    assert second is not None and second.text == first.text and len(second.checks) == 2  # the invented one not shown
+    assert final is not None and final.text.endswith("deployed [1]. The peacekeepers were deployed [1].")
+    assert final.note.startswith("1 sentence")
+    assert written_index.write(answer).written == final  # the same answer at once
+
+
+def test_a_citation_split_across_pieces_stays_with_its_sentence() -> None:
+    from qa.answer.written import complete_sentences
+
+    assert complete_sentences("Russia deployed 2,000. [1") == ([], "Russia deployed 2,000. [1")
+    assert complete_sentences("Russia deployed 2,000. [1] They") == (["Russia deployed 2,000. [1]"], "They")
+    assert complete_sentences("One [1]. Two [2]. [2") == (["One [1]."], "Two [2]. [2")
+
+
+def test_a_stream_cut_short_keeps_the_checked_sentences_and_says_so(written_index: Index, server: ScriptedServer) -> None:
+    server.streams, server.cut_after = True, 10
+    server.reply = "About 2,000 Russian peacekeepers were deployed [1]. The peacekeepers were deployed in November [1]."
+    written = written_index.answer(QUESTION).written
+    assert written is not None and written.finished
+    assert written.text == "About 2,000 Russian peacekeepers were deployed [1]."
+    assert "stopped before the answer was finished" in written.note and "The rest was not written." in written.note
+    server.cut_after = 3  # cut before any sentence is complete: the quotes alone
+    written = written_index.answer(QUESTION).written
+    assert written is not None and written.text == "" and written.note.startswith("No written answer: the model server stopped")
+
+
+def test_stopping_a_streamed_answer_ends_the_request(written_index: Index, server: ScriptedServer) -> None:
+    server.streams, server.pace = True, 0.05
+    server.reply = "About 2,000 Russian peacekeepers were deployed [1]. " * 40
+    steps = written_index.writing(written_index.answer(QUESTION, write=False))
+    assert next(steps).written is not None
+    steps.close()  # what the chat's Stop does to its generator
+    sent = server.sent_words
+    time.sleep(0.5)
+    assert server.sent_words - sent <= 3 and server.sent_words < 100  # the server stopped writing soon after
+
+
+def test_a_slow_stream_is_stopped_at_the_timeout_keeping_what_was_checked(written_index: Index, server: ScriptedServer) -> None:
+    server.streams, server.pace = True, 0.1  # 2.4 s for the whole answer, 2 s allowed (written_index's timeout)
+    server.reply = "About 2,000 Russian peacekeepers were deployed [1]. " * 3
+    started = time.monotonic()
+    written = written_index.answer(QUESTION).written
+    assert time.monotonic() - started < 3.5
+    assert written is not None and written.text.startswith("About 2,000") and "did not finish within 2 s" in written.note

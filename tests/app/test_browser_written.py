@@ -72,3 +72,43 @@ def test_a_failing_server_leaves_the_quotes_and_says_why(page: Any, server: Scri
     assert "answered HTTP 500" in answer.locator(".qa-written-note").inner_text()
     assert answer.locator(".qa-quote").count() >= 1 and answer.locator(".qa-written").count() == 0
     screenshot(page, "written-answer-server-error.png")
+
+
+def test_the_words_come_sentence_by_sentence_and_stop_keeps_what_was_checked(page: Any, server: ScriptedServer) -> None:
+    server.status, server.streams, server.pace = 200, True, 0.15
+    server.reply = " ".join(["About 2,000 Russian peacekeepers were deployed [1]."] * 40)
+    before = page.locator(REPLY).count()
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#ask").click()
+    answer = page.locator(REPLY).nth(before)
+    answer.locator(".qa-writing").wait_for()
+    answer.locator(".qa-written p", has_text="peacekeepers").first.wait_for()  # a first checked sentence, still writing
+    assert page.locator("#stop").is_visible() and page.locator("#ask").is_disabled()
+    screenshot(page, "written-answer-streaming.png")
+    page.locator("#stop").click()
+    answer.locator(".qa-written-by", has_text="Stopped: the rest was not written.").wait_for()
+    page.wait_for_timeout(1500)
+    sent = server.sent_words
+    page.wait_for_timeout(1500)  # 10 more words if it still wrote
+    assert server.sent_words == sent < len(server.reply.split())  # the request to the model ended too
+    assert answer.locator(".qa-writing").count() == 0 and answer.locator(".qa-quote").count() >= 1
+    assert answer.inner_text().startswith("About 2,000") and "'type'" not in answer.inner_text()  # the message as it was
+    assert page.locator("#ask").is_enabled() and not page.locator("#stop").is_visible()
+    screenshot(page, "written-answer-stopped.png")
+    server.streams = False
+
+
+def test_a_stream_cut_short_keeps_the_checked_words_and_says_so(page: Any, server: ScriptedServer) -> None:
+    server.status, server.streams, server.pace, server.cut_after = 200, True, 0.0, 12
+    server.reply = f"{WORDS} The peacekeepers were deployed in November [1]."
+    answer = ask_final(page, "Who brokered the cease-fire?")
+    assert "stopped before the answer was finished" in answer.locator(".qa-written-by").inner_text()
+    assert "About 2,000" in answer.locator(".qa-written p").first.inner_text()
+    server.streams, server.cut_after = False, -1
+
+
+def ask_final(page: Any, question: str) -> Any:
+    """Ask, and wait until the model has finished writing."""
+    answer = ask(page, question)
+    page.locator("#stop").wait_for(state="hidden")
+    return answer
