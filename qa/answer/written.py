@@ -31,7 +31,7 @@ INSTRUCTIONS = (
     "sentence with the number of the quote it comes from, like [1]. Copy numbers, names, commands and options "
     "exactly as the quotes write them. If the quotes do not answer the question, say only that they do not."
 )
-# Said last again: small models follow the end of the prompt best (SmolLM2-135M: 9 of 50 answers passed the check
+# Said last again: small models follow the end of the prompt best (SmolLM2-135M: 7 of 50 answers passed the check
 # with it, 4 without; bench/results/RESULTS.md, "written").
 REMINDER = "Answer in one sentence that ends with the number of its quote, like [1]."
 # A small local model (SmolLM2-135M) cites [n] at all only after seeing it done once.
