@@ -244,7 +244,7 @@ def run(config: Config) -> Section:
         "models/reader/MODEL_CARD.md (training/combiner.py --fold-readers, cross-validated by fold).",
         "Further quotes: the reader admits one when its rank probability reaches further_at (fitted so that 50% "
         "of them hold a gold answer on the training folds), which almost no sentence does. When the reader gives the "
-        "first quote less than even odds (AnswerSettings.unsure_below = 0.5), the quote widens within its paragraph or "
+        "first quote less than even odds (combiner.json's unsure_below = 0.5), the quote widens within its paragraph or "
         "section: the sentence right after it and the other sentences among the best 3 by the cheap score there "
         "(AnswerSettings.widen_among) are quoted too, unread (their score would not change that they are quoted). On "
         f"these folds that takes 'a quote holds the answer' from {pct(total['first_quote_holds_answer'])} (first quote "

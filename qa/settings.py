@@ -110,16 +110,10 @@ class AnswerSettings:
     - ``prose_at``: code sentences are quoted only when no prose sentence's cheap
       support (cosine + weighted overlap) reaches this (the abstention threshold
       before the reader, calibrated on XQuAD).
-    - ``unsure_below``: when the reader gives the first quote less than this probability
-      of answering by itself, the quote widens within its paragraph or section: the
-      sentence right after it and the other sentences read there are quoted too (up to
-      ``max_quotes``). Even odds, chosen on SQuAD 2.0's folds for the next sentence alone;
-      figures in bench/results/RESULTS.md (reader section).
-    - ``unsure_below_structured``: the same for documents with sections (HTML, Markdown,
-      PDF, Word, EPUB). The reader learned on Wikipedia paragraphs and is overconfident
-      on documentation: where it gives the first quote 0.5 to 0.8, that quote holds the
-      answer for 92% of SQuAD 2.0 questions but 3 of 8 on the docs development set.
-      Chosen on that set (bench/results/READING.md).
+    - ``unsure_below`` / ``unsure_below_structured``: a first quote the reader gives less
+      than this probability widens within its paragraph or section (the second bar for
+      documents with sections). None: the reader's own (its combiner.json); a number
+      overrides it. What they mean and how they were chosen: qa/answer/combiner.py.
     - ``widen_among``: an unsure first quote widens over the best this many sentences by
       the cheap score (those in its paragraph or section), whether or not the reader read
       them to decide (it reads the best ``judged`` of ``combiner.json``: 4 today).
@@ -140,8 +134,8 @@ class AnswerSettings:
     rank_prior: float = 0.2
     type_bonus: float = 0.2
     prose_at: float = 0.98
-    unsure_below: float = 0.5
-    unsure_below_structured: float = 0.8
+    unsure_below: float | None = None
+    unsure_below_structured: float | None = None
     widen_among: int = 3
     introduced_chars: int = 600
     reader: str = field(default_factory=default_reader_path)

@@ -121,6 +121,8 @@ def fit(records: list[dict], variant: tuple[tuple[str, ...], tuple[str, ...]], j
     rank, decide = linear(records, variant[0]), linear(records, variant[1])
     best = np.array([decide.probability(r["rows"]).max() if len(r["rows"]) else 0.0 for r in records if r["answerable"]])
     answer_at = float(np.quantile(best, 1 - ANSWERED))
+    # unsure_below and unsure_below_structured are carried over as the dataclass's defaults (0.5, 0.8): they were
+    # chosen by hand on development sets (qa/answer/combiner.py), not fitted by this script.
     return Combiner(rank, decide, answer_at, further_bar(records, rank, decide, answer_at, reorder), judged, reorder)
 
 

@@ -13,6 +13,21 @@ person, place) that the sentence does not hold, and the retriever's rank prior.
 
 Weights and thresholds live in ``combiner.json`` beside the reader model;
 ``training/combiner.py`` fits them on SQuAD 2.0, cross-validated by article.
+
+Two more probabilities there were chosen by hand on development sets, not fitted:
+
+- ``unsure_below``: when the reader gives the first quote less than this probability of
+  answering by itself, the quote widens within its paragraph or section: the sentence right
+  after it and the other sentences read there are quoted too (up to ``max_quotes``). Even
+  odds, chosen on SQuAD 2.0's folds for the next sentence alone; figures in
+  bench/results/RESULTS.md (reader section).
+- ``unsure_below_structured``: the same for documents with sections (HTML, Markdown, PDF,
+  Word, EPUB). The reader learned on Wikipedia paragraphs and is overconfident on
+  documentation: where it gives the first quote 0.5 to 0.8, that quote holds the answer for
+  92% of SQuAD 2.0 questions but 3 of 8 on the docs development set. Chosen on that set
+  (bench/results/READING.md).
+
+``AnswerSettings`` may override either (None, the default, takes the combiner's).
 """
 
 from __future__ import annotations
@@ -66,15 +81,20 @@ class Combiner:
     further_at: float  # a further quote needs a ``rank`` probability of at least this
     judged: int = 4  # candidate sentences the cross-encoder reads (the best by the cheap score)
     reorder: bool = False  # order the read sentences by ``rank`` (True) or keep the cheap score's order
+    unsure_below: float = 0.5  # a first quote less likely than this widens within its paragraph or section
+    unsure_below_structured: float = 0.8  # the same in a document with sections (the reader is overconfident there)
 
     def to_json(self) -> dict[str, object]:
         return {"rank": self.rank.to_json(), "decide": self.decide.to_json(), "answer_at": self.answer_at,
-                "further_at": self.further_at, "judged": self.judged, "reorder": self.reorder}
+                "further_at": self.further_at, "judged": self.judged, "reorder": self.reorder,
+                "unsure_below": self.unsure_below, "unsure_below_structured": self.unsure_below_structured}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Combiner:
+        """A combiner from its ``combiner.json`` (an older one without the unsure bars gets 0.5 and 0.8)."""
         return cls(Linear.from_json(data["rank"]), Linear.from_json(data["decide"]), float(data["answer_at"]),
-                   float(data["further_at"]), int(data["judged"]), bool(data.get("reorder", False)))
+                   float(data["further_at"]), int(data["judged"]), bool(data.get("reorder", False)),
+                   float(data.get("unsure_below", 0.5)), float(data.get("unsure_below_structured", 0.8)))
 
 
 def load_combiner(folder: str) -> Combiner:

@@ -56,7 +56,7 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    chosen = select_quotes(corpus, judged, candidates, weights, options, reader.further_at,
+    chosen = select_quotes(corpus, judged, candidates, weights, options, reader.bars(options),
                            lambda candidate: reader.judge_one(corpus, candidate, query))
     citations = tuple(citation(corpus, n, q, asked.words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{shown_quote(c)}” [{c.n}]" for c in citations)

@@ -4,7 +4,7 @@ The sentence the reader judged most likely to answer is always quoted whole. A f
 quote must add to it: the sentence right after it, or another sentence the reader judges as
 answering (a second source), each at least ``further_at`` likely; near-duplicates are
 skipped. When the reader is unsure the first answers by itself (its probability under
-``unsure_below``, or ``unsure_below_structured`` in a document with sections), the quote
+``unsure_below``, or ``unsure_below_structured`` in a document with sections: ``Bars``), the quote
 widens within its paragraph or section: the sentence right after it and the other sentences
 among the best few by the cheap score there are quoted too (``widen_among``). Documentation
 often names the topic in one sentence and answers in the next ("Tilde requirements specify a
@@ -40,6 +40,15 @@ _INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?)[\s\"'”’)*_`]*$",
 
 
 @dataclass(frozen=True)
+class Bars:
+    """The reader's own probabilities that quoting turns on (its combiner.json; Settings may override the unsure ones)."""
+
+    further_at: float  # a further quote needs at least this (1.0 or more: none is admitted for its own score)
+    unsure_below: float  # a first quote less likely than this widens within its paragraph or section
+    unsure_below_structured: float  # the same in a document with sections
+
+
+@dataclass(frozen=True)
 class Quote:
     candidate: Candidate
     start: int  # offsets in the document; the whole sentence or a clause window of it
@@ -52,12 +61,12 @@ def closest_sentences(corpus: Corpus, candidates: list[Candidate], limit: int) -
 
 
 def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Candidate], weights: dict[str, float],
-                  settings: AnswerSettings, further_at: float, judge_one: Callable[[Candidate], Candidate] | None) -> list[Quote]:
+                  settings: AnswerSettings, bars: Bars, judge_one: Callable[[Candidate], Candidate] | None) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring). ``candidates``: every
-    candidate by the cheap score (the unjudged ones an unsure quote may widen over); ``judge_one``: the reader, for the
-    sentence right after the first (None: it is not judged)."""
-    best = judged[0]
-    unsure = is_unsure(corpus, best, settings)
+    candidate by the cheap score (the unjudged ones an unsure quote may widen over); ``bars``: the reader's
+    (``Reader.bars``); ``judge_one``: the reader, for the sentence right after the first (None: it is not judged)."""
+    best, further_at = judged[0], bars.further_at
+    unsure = is_unsure(corpus, best, bars)
     # An unsure first quote widens over the near sentences among the best few and the next one: they are quoted for
     # where they stand, not for their own score, so the reader does not judge them (their citations' score is 0).
     # After a sure one, the next sentence is judged only if its score could admit it.
@@ -126,10 +135,10 @@ def next_sentence(corpus: Corpus, best: Candidate, candidates: list[Candidate], 
     return following if doc[following.sentence] == doc[best.sentence] else None
 
 
-def is_unsure(corpus: Corpus, best: Candidate, settings: AnswerSettings) -> bool:
+def is_unsure(corpus: Corpus, best: Candidate, bars: Bars) -> bool:
     """Is the reader unsure that ``best`` answers by itself (so that the quote widens around it)?"""
     structured = bool(corpus.sentence_document(best.sentence).blocks)
-    return best.probability < (settings.unsure_below_structured if structured else settings.unsure_below)
+    return best.probability < (bars.unsure_below_structured if structured else bars.unsure_below)
 
 
 def near(corpus: Corpus, best: Candidate, other: Candidate) -> bool:

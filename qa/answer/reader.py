@@ -17,8 +17,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..index.corpus import Corpus
+from ..settings import AnswerSettings
 from .combiner import Combiner, features, load_combiner
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
+from .quotes import Bars
 from .score import Candidate
 
 
@@ -27,10 +29,12 @@ class Reader:
     model: CrossEncoder
     combiner: Combiner
 
-    @property
-    def further_at(self) -> float:
-        """The ``answers`` probability a further quote needs (1.0 or more: none is admitted for its own score)."""
-        return self.combiner.further_at
+    def bars(self, settings: AnswerSettings) -> Bars:
+        """The combiner's bars for quoting, with ``settings``' unsure ones where they are set (not None)."""
+        own = self.combiner
+        return Bars(own.further_at,
+                    own.unsure_below if settings.unsure_below is None else settings.unsure_below,
+                    own.unsure_below_structured if settings.unsure_below_structured is None else settings.unsure_below_structured)
 
     def judge(self, corpus: Corpus, candidates: list[Candidate], question: str, limit: int | None = None) -> list[Candidate]:
         """The best ``judged`` (or ``limit``) candidates by the cheap score, with the reader's probabilities and spans,

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from qa import Index
-from qa.answer.quotes import near, select_quotes
+from qa.answer.quotes import Bars, near, select_quotes
 from qa.answer.reader import load_reader
 from qa.answer.score import Candidate, score_candidates, word_weights
+from qa.settings import AnswerSettings
 from qa.types import Citation
 
 from helpers import SEED_FILE, SHARED, FakeEmbedder, check_answer
@@ -75,6 +76,7 @@ def test_reader_judges_the_best_candidates_and_orders_them(fake_index: Index) ->
 def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
     options = fake_index.settings.answer
     reader = load_reader(options.reader)
+    unsure_below = reader.bars(options).unsure_below
     for question, _ in ALL:
         answer = fake_index.answer(question)
         check_answer(fake_index, answer)
@@ -87,7 +89,7 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         if answer.answered:  # a further quote reaches further_at, or shares an unsure first one's paragraph
             first = answer.citations[0]
             assert all(c.score >= round(reader.combiner.further_at, 4)
-                       or (first.score < options.unsure_below and same_paragraph(first, c)) for c in answer.citations[1:])
+                       or (first.score < unsure_below and same_paragraph(first, c)) for c in answer.citations[1:])
 
 
 def same_paragraph(one: Citation, other: Citation) -> bool:
@@ -153,9 +155,10 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
     assert not pair("A new paragraph starts.", "Two things follow.")
     assert not pair("One thing is said.", "Tilde requirements allow updates.")  # another document
 
-    options, further_at = index.settings.answer, 0.9
+    options = index.settings.answer
+    bars = replace(load_reader(options.reader).bars(options), further_at=0.9)  # the reader's own unsure bars
     neighbour, elsewhere = candidate("Tilde requirements allow updates."), candidate("Caret requirements allow more.")
-    assert options.unsure_below < 0.6 < options.unsure_below_structured < 0.9
+    assert bars.unsure_below < 0.6 < bars.unsure_below_structured < 0.9
     cases = [  # (first, its probability, the other sentences read, what is quoted)
         ("Only patch changes are allowed.", 0.6, [neighbour, elsewhere],
          ["Only patch changes are allowed.", "Tilde requirements allow updates."]),
@@ -165,9 +168,17 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
         ("One thing is said.", 0.6, [candidate("Two things follow.")], ["One thing is said."]),  # plain text: sure at 0.6
     ]
     for first, sure, others, expected in cases:
-        chosen = select_quotes(corpus, [candidate(first, sure), *others], [], {}, options, further_at, None)
+        chosen = select_quotes(corpus, [candidate(first, sure), *others], [], {}, options, bars, None)
         assert [corpus.sentence_text(q.candidate.sentence) for q in chosen] == expected
         assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected, strict=True))
+
+
+def test_settings_override_the_readers_unsure_bars_and_none_takes_its_own() -> None:
+    shipped = load_reader(AnswerSettings().reader)
+    reader = replace(shipped, combiner=replace(shipped.combiner, unsure_below=0.3, unsure_below_structured=0.7))
+    assert reader.bars(AnswerSettings()) == Bars(shipped.combiner.further_at, 0.3, 0.7)  # None: the combiner's
+    assert reader.bars(AnswerSettings(unsure_below=0.6)) == Bars(shipped.combiner.further_at, 0.6, 0.7)
+    assert reader.bars(AnswerSettings(unsure_below=0.0, unsure_below_structured=1.0)) == Bars(shipped.combiner.further_at, 0.0, 1.0)
 
 
 def test_off_topic_question_is_declined_with_the_closest_sentences(fake_index: Index) -> None:

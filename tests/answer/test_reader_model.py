@@ -86,6 +86,19 @@ def test_combiner_weighs_features_by_name_and_round_trips() -> None:
     assert partial.probability(rows) == pytest.approx(1 / (1 + np.exp([-2.0, 2.0])))
 
 
+def test_combiner_keeps_its_unsure_bars_and_an_older_one_gets_the_defaults() -> None:
+    decide = Linear((2.0,) + (0.0,) * (len(FEATURES) - 1), 0.0)
+    older = {"rank": decide.to_json(), "decide": decide.to_json(), "answer_at": 0.4, "further_at": 0.5, "judged": 6}
+    combiner = Combiner.from_json(older)  # a combiner.json from before the unsure bars moved there
+    assert (combiner.unsure_below, combiner.unsure_below_structured) == (0.5, 0.8)
+    own = Combiner(decide, decide, 0.4, 0.5, 6, unsure_below=0.3, unsure_below_structured=0.7)
+    written = json.loads(json.dumps(own.to_json()))
+    assert (written["unsure_below"], written["unsure_below_structured"]) == (0.3, 0.7)
+    assert Combiner.from_json(written) == own
+    shipped = load_combiner(str(SHIPPED))
+    assert (shipped.unsure_below, shipped.unsure_below_structured) == (0.5, 0.8)
+
+
 @pytest.mark.skipif(not (SHIPPED / "model.onnx").exists(), reason="the shipped reader is not trained yet")
 @pytest.mark.xfail(strict=True, reason="the reader of 2026-12-06 puts the fighting sentence first here (MODEL_CARD.md, Limits)")
 def test_shipped_reader_ranks_the_answering_sentence_first() -> None:
