@@ -144,7 +144,8 @@ def answer_place(index: Index, question: str, answers: list[str]) -> int | None:
 
     options = index.settings.answer
     hits, vector = index.retriever.rank_with_vector(question, options.passages)  # as the product: a vector in every mode
-    candidates = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, question, ""), question, options)
+    weights = word_weights(index.lexical, index.retriever.read(question, None, index.settings.max_question_chars, embed=False))
+    candidates = score_candidates(index.corpus, hits, vector, weights, question, options)
     wanted = [normal(a) for a in answers]
     return next((n for n, c in enumerate(candidates, start=1)
                  if any(a in normal(index.corpus.sentence_text(c.sentence)) for a in wanted)), None)

@@ -67,7 +67,8 @@ def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[st
     times: dict[str, list[float]] = {"read": [], "answer": []}
     for n, q in enumerate(questions):
         hits, vector = index.retriever.rank_with_vector(q, options.passages)  # as the product: a vector in every mode
-        candidates = score_candidates(index.corpus, hits, vector, word_weights(index.lexical, q, ""), q, options)
+        weights = word_weights(index.lexical, index.retriever.read(q, None, index.settings.max_question_chars, embed=False))
+        candidates = score_candidates(index.corpus, hits, vector, weights, q, options)
         for name, call in (("read", partial(reader.judge, index.corpus, candidates, q)), ("answer", partial(index.answer, q))):
             started = time.perf_counter()
             call()
@@ -91,7 +92,8 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
     def judged(idx: Index, question: str) -> list[Candidate]:
         options = idx.settings.answer
         hits, vector = idx.retriever.rank_with_vector(question, options.passages)
-        candidates = score_candidates(idx.corpus, hits, vector, word_weights(idx.lexical, question, ""), question, options)
+        weights = word_weights(idx.lexical, idx.retriever.read(question, None, idx.settings.max_question_chars, embed=False))
+        candidates = score_candidates(idx.corpus, hits, vector, weights, question, options)
         return load_reader(options.reader).judge(idx.corpus, candidates, question)
 
     answerable = []

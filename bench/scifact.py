@@ -22,7 +22,7 @@ import numpy as np
 
 from evaldata import write_corpus
 from qa import Index
-from qa.index.lexical import LexicalIndex
+from qa.index.lexical import LexicalIndex, split, stems
 from qa.retrieval.retriever import fuse
 
 from .common import Config, Section, Table, check_at_least, fmt, stopwatch
@@ -181,7 +181,7 @@ def whole_abstract_bm25(index: Index, queries: list[tuple[str, str]], data: SciF
     """The product's BM25 (qa.index.lexical) over whole abstracts, to see what chunking does to lexical retrieval."""
     ids = [doc.source.removesuffix(".txt") for doc in index.documents]
     lexical = LexicalIndex.build([document_text(data.titles[i], data.texts[i]) for i in ids])
-    rankings = [[ids[j] for j in lexical.search(question, 100)[1].tolist()] for _, question in queries]
+    rankings = [[ids[j] for j in lexical.search(stems(split(question)), 100)[1].tolist()] for _, question in queries]
     return _mean(ndcg, rankings, queries, data), _mean(recall, rankings, queries, data)
 
 
@@ -193,7 +193,7 @@ def fusion_table(index: Index, queries: list[tuple[str, str]], data: SciFact) ->
     for _, question in queries:
         vector = index.retriever.embed_question(question)
         dense = index.dense.search(vector[None, :], RECALL_DEPTH)
-        lists.append(((dense[0][0], dense[1][0]), index.lexical.search(question, RECALL_DEPTH)))
+        lists.append(((dense[0][0], dense[1][0]), index.lexical.search(stems(split(question)), RECALL_DEPTH)))
 
     def add(label: str, ranker: Callable[[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], list[int]]) -> None:
         top, deep = [], []

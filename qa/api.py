@@ -160,7 +160,7 @@ class Index:
         k = check_k(k)
         mode = check_mode(mode or self.settings.retrieval.mode)
         asked = self.retriever.read(question, None, self.settings.max_question_chars, embed=mode != "lexical")
-        hits, _ = self.retriever.rank(asked.query, k, mode, asked.vector)
+        hits, _ = self.retriever.rank(asked.query, k, mode, asked.vector, asked.query_tokens)
         return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
 
     def answer(self, question: str, history: Sequence[Sequence[str]] | None = None, *, write: bool = True) -> Answer:

@@ -72,7 +72,7 @@ def candidate_rows(index: Index, item: squad2.Item, model: CrossEncoder, judged:
     settings = index.settings.answer
     hits, vector = index.retriever.rank(item.question, settings.passages)
     assert vector is not None  # squad2.build_index's default settings: hybrid, so the question is embedded
-    weights = word_weights(index.lexical, item.question, "")
+    weights = word_weights(index.lexical, index.retriever.read(item.question, None, index.settings.max_question_chars, embed=False))
     candidates = score_candidates(index.corpus, hits, vector, weights, item.question, settings)[:judged]
     if not candidates:
         return np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, bool)

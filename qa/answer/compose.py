@@ -41,8 +41,8 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
     corpus, retriever, options = index.corpus, index.retriever, index.settings.answer
     asked = retriever.read(question, history, index.settings.max_question_chars)
     assert asked.vector is not None and asked.focus is not None  # read with its vectors
-    hits, _ = retriever.rank(asked.query, options.passages, vector=asked.vector)
-    weights = word_weights(retriever.lexical, asked.words, asked.context)
+    hits, _ = retriever.rank(asked.query, options.passages, vector=asked.vector, tokens=asked.query_tokens)
+    weights = word_weights(retriever.lexical, asked)
     embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
     scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
     candidates = prose_first(corpus, scored, options.prose_at)

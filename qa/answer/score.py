@@ -24,9 +24,10 @@ import numpy as np
 from ..index.corpus import Corpus
 from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch, tokenize
+from ..retrieval.questions import Question
 from ..retrieval.retriever import Hits
 from ..settings import AnswerSettings
-from .kinds import NAME, holds, question_kinds
+from .kinds import holds, question_kinds
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class Candidate:
     span: tuple[int, int] | None = None  # the answer's characters inside the sentence, as the span head marks it
 
 
-def word_weights(lexical: LexicalSearch, question: str, context: str) -> dict[str, float]:
-    """idf of each content word of the question (stemmed; stop and question words dropped).
+def word_weights(lexical: LexicalSearch, asked: Question) -> dict[str, float]:
+    """idf of each content word of the question (``Question.word_tokens``: stemmed, stop and question words dropped).
 
     Names in the question (capitalised words after the first) weigh at least the
     median word: in a small corpus about one subject, its name is in every passage
@@ -53,13 +54,11 @@ def word_weights(lexical: LexicalSearch, question: str, context: str) -> dict[st
     Words only in the conversation context count half.
     """
     weights: dict[str, float] = {}
-    names_text = " ".join(m.group(0) for m in NAME.finditer(question))
-    context_tokens, question_tokens, name_tokens = tokenize([context, question, names_text], "en_plus")  # one call: ~0.3 ms each
-    for tokens, factor in ((context_tokens, 0.5), (question_tokens, 1.0)):
+    for tokens, factor in ((asked.context_tokens, 0.5), (asked.word_tokens, 1.0)):
         idf = {token: lexical.idf(token) for token in set(tokens)}
         if not idf:
             continue
-        names = set(name_tokens) if factor == 1.0 else set()
+        names = set(asked.name_tokens) if factor == 1.0 else set()
         floor = float(np.median(list(idf.values())))
         for token, value in idf.items():
             value = max(value, floor) if token in names else value

@@ -9,6 +9,7 @@ table of them beside it would hold the vocabulary a second time (tens of MB for 
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 LEXICAL_FOLDER = "bm25"
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's token_pattern
 
 
 def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
@@ -23,6 +25,25 @@ def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
     import bm25s
 
     return bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+def split(text: str) -> list[str]:
+    """The text's words as ``tokenize`` splits them, before it drops stop words and stems: ``stems`` does that."""
+    return _WORD.findall(text.lower())
+
+
+def stems(words: list[str], stopwords: str = "en") -> list[str]:
+    """``tokenize`` of the text ``words`` were split from (``split``): its stop words dropped, each other word stemmed."""
+    # bm25s.tokenize's own steps (lowercase, split, drop stop words, stem) taken apart: a question's texts are split once, when read
+    stop = _stop_words(stopwords)
+    return _stemmer().stemWords([word for word in words if word not in stop])
+
+
+@cache
+def _stop_words(name: str) -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
+
+    return frozenset({"en": STOPWORDS_EN, "en_plus": STOPWORDS_EN_PLUS}[name])
 
 
 @cache
@@ -35,7 +56,7 @@ def _stemmer() -> Any:
 class LexicalSearch(Protocol):
     """What the retriever and the reader need of a lexical index (this BM25, or one in a database)."""
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]: ...
 
     def idf(self, token: str) -> float: ...
 
@@ -82,13 +103,13 @@ class LexicalIndex:
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder / LEXICAL_FOLDER), show_progress=False)
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids) of the best ``k`` chunks with a positive score, best first."""
-        tokens = tokenize([query])
-        if self.size == 0 or not tokens[0]:
+    def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the best ``k`` chunks for the question's ``tokens`` (``Question.query_tokens``) with a
+        positive score, best first."""
+        if self.size == 0 or not tokens:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         # n_threads=0 scores in this thread (any other value starts a thread pool per search)
-        ids, scores = self.retriever.retrieve(tokens, k=min(k, self.size), show_progress=False, n_threads=0)
+        ids, scores = self.retriever.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=0)
         keep = scores[0] > 0
         return scores[0][keep].astype(np.float32), ids[0][keep].astype(np.int64)
 

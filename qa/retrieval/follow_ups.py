@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..index.lexical import tokenize
+from ..index.lexical import split, stems
 
 NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")  # capitalised words, not a sentence's first
 _KINDS = {
@@ -35,7 +35,7 @@ def is_follow_up(question: str) -> bool:
     """A question that cannot be understood alone ("And Armenia?", "Did they blame anyone?", "On what date?"). One that
     names its own subject is a new question whatever pronouns it holds ("When did Azerbaijan start its offensive?",
     "How is ripgrep licensed and what are its terms?"), so the previous turn never takes it over."""
-    if _LEAD.match(question) or len(tokenize([question])[0]) <= 2:
+    if _LEAD.match(question) or len(stems(split(question))) <= 2:
         return True
     pronoun = _BORROWS.search(question)
     if pronoun is None:
@@ -58,7 +58,7 @@ def follow_up_question(previous: str, question: str) -> str | None:
     it is, beside the previous question)."""
     rest = _LEAD.sub("", question).strip().rstrip("?.!").strip()
     bare = rest == question.strip().rstrip("?.!").strip()  # no "and", "what about"...: only a short one counts
-    if not rest or _OWN_QUESTION.match(rest) or (bare and len(tokenize([rest])[0]) > 2):
+    if not rest or _OWN_QUESTION.match(rest) or (bare and len(stems(split(rest))) > 2):
         return None
     names, new = list(NAME.finditer(previous)), list(NAME.finditer(" " + rest))
     if not names or not new:

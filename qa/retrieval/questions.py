@@ -2,7 +2,8 @@
 
 ``read_question`` builds the ``Question`` every later stage reads: its text checked and cut to its limit,
 the conversation checked, whether it borrows from the previous turn (and how it is rewritten then), what it
-asks for, and its vectors, each embedded once.
+asks for, its words as the lexical search and the word weights read them, each text split once, and its
+vectors, each embedded once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArgumentError, QuestionError, shown
-from .follow_ups import follow_up_question, is_follow_up, question_kinds
+from ..index.lexical import split, stems
+from .follow_ups import NAME, follow_up_question, is_follow_up, question_kinds
 
 HISTORY_HELP = (
     "The conversation (history) must be a list of [question, answer] pairs of text, such as "
@@ -31,6 +33,10 @@ class Question:
     words: str  # what it asks: a follow-up that names a new thing rewritten as the previous question, else the text
     query: str  # what is searched: the context and the words
     kinds: frozenset[str]  # what the answer names: any of number, date, person, place (of the query)
+    query_tokens: list[str]  # the query's stemmed words less bm25s's "en" stop words: what the lexical search looks up
+    context_tokens: list[str]  # the context's less the "en_plus" stop words (question words too): what score.word_weights weighs
+    word_tokens: list[str]  # the same of the words
+    name_tokens: list[str]  # the same of the names in the words (capitalised words after the first)
     vector: np.ndarray | None  # the query's vector (None when not embedded: a lexical search)
     focus: np.ndarray | None  # what sentences are compared with: the query's vector, a follow-up's own words added
 
@@ -51,7 +57,10 @@ def read_question(text: object, history: object, max_chars: int, embed: Callable
     if vector is not None and embed is not None and context:  # a follow-up: its own words matter more than the conversation's
         focus = vector + embed(asked)
         focus = focus / max(float(np.linalg.norm(focus)), 1e-9)
-    return Question(asked, truncated, context, words, query, frozenset(question_kinds(query)), vector, focus)
+    names = " ".join(m.group(0) for m in NAME.finditer(words))
+    context_tokens, word_tokens, name_tokens = (stems(split(text), "en_plus") for text in (context, words, names))
+    return Question(asked, truncated, context, words, query, frozenset(question_kinds(query)), stems(split(query)),
+                    context_tokens, word_tokens, name_tokens, vector, focus)
 
 
 def check_question(question: object, max_chars: int) -> tuple[str, bool]:

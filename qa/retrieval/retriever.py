@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ArgumentError, shown
 from ..index import embedders
 from ..index.embedding import Embedder
-from ..index.lexical import LexicalSearch
+from ..index.lexical import LexicalSearch, split, stems
 from ..index.vectors import VectorSearch
 from ..settings import MODES, Settings, listed
 from .questions import Question, read_question
@@ -57,10 +57,10 @@ class Retriever:
         """The question's vector (the embedder reads its first 256 word pieces; tokenised once)."""
         return self.embedder.embed([question], batch_size=1, threads=self.settings.query_threads)[0]
 
-    def rank(self, question: str, k: int, mode: str | None = None, vector: np.ndarray | None = None
-             ) -> tuple[Hits, np.ndarray | None]:
-        """The best ``k`` chunks, and the question's vector (None in lexical mode); ``vector``: the question's, embedded
-        already (``questions.read_question``)."""
+    def rank(self, question: str, k: int, mode: str | None = None, vector: np.ndarray | None = None,
+             tokens: list[str] | None = None) -> tuple[Hits, np.ndarray | None]:
+        """The best ``k`` chunks, and the question's vector (None in lexical mode); ``vector`` and ``tokens``: the
+        question's, embedded and split already (``Question.vector``, ``Question.query_tokens``)."""
         mode = check_mode(mode or self.settings.mode)
         wanted = max(k, self.settings.candidates)
         if mode == "lexical":
@@ -68,7 +68,7 @@ class Retriever:
         elif vector is None:
             vector = self.embed_question(question)
         dense = self._dense(vector, wanted) if vector is not None else None
-        lexical = self.lexical.search(question, wanted) if mode != "dense" else None
+        lexical = None if mode == "dense" else self.lexical.search(stems(split(question)) if tokens is None else tokens, wanted)
         if dense is not None and lexical is not None:
             hits = fuse(dense, lexical, self.settings.dense_weight)
         else:

@@ -62,7 +62,8 @@ def test_reader_judges_the_best_candidates_and_orders_them(fake_index: Index) ->
     reader = load_reader(options.reader)
     hits, vector = fake_index.retriever.rank(question, options.passages)
     assert vector is not None  # hybrid: the question is embedded
-    candidates = score_candidates(fake_index.corpus, hits, vector, word_weights(fake_index.lexical, question, ""), question, options)
+    weights = word_weights(fake_index.lexical, fake_index.retriever.read(question, None, 2000, embed=False))
+    candidates = score_candidates(fake_index.corpus, hits, vector, weights, question, options)
     judged = reader.judge(fake_index.corpus, candidates, question)
     assert 0 < len(judged) <= reader.combiner.judged
     assert {c.sentence for c in judged} == {c.sentence for c in candidates[: reader.combiner.judged]}  # the cheap score's best
@@ -82,7 +83,7 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
         check_answer(fake_index, answer)
         hits, vector = fake_index.retriever.rank(question, options.passages)
         assert vector is not None  # hybrid: the question is embedded
-        weights = word_weights(fake_index.lexical, question, "")
+        weights = word_weights(fake_index.lexical, fake_index.retriever.read(question, None, 2000, embed=False))
         judged = reader.judge(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
         assert answer.citations[0].score == round(judged[0].probability, 4)  # the most probable sentence comes first

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ...errors import StoreError
-from ..lexical import bm25_idf, tokenize
+from ..lexical import bm25_idf
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
@@ -244,9 +244,9 @@ class PgLexicalSearch:
         self.frequencies = frequencies
         self.average_length = average_length
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids) of the best ``k`` chunks with a positive score, best first."""
-        counts = Counter(token for token in tokenize([query])[0] if token in self.frequencies)
+    def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the best ``k`` chunks for the question's ``tokens`` with a positive score, best first."""
+        counts = Counter(token for token in tokens if token in self.frequencies)
         if self.size == 0 or not counts:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         terms = list(counts)
