@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 CONCURRENCY = 2  # questions answered at once (the machine has few cores)
 QUEUE_SIZE = 32  # requests waiting beyond that are turned away with a "busy" message
+# Gradio keeps every session's state (about 75 KB each, most of it its own copy of the page's config) until this many
+# newer sessions push it out; each API call is a session of its own, so its default (10,000) let the soak's 30
+# clients grow the app by 20% in 3 minutes. The least recently used go first; a page's conversation is also kept in
+# its browser (gr.BrowserState).
+SESSIONS = 500
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 APP_INDEX = "index"  # under the data folder: what `qa index` writes (./index) never replaces the app's index
 
@@ -158,6 +163,7 @@ def serve(service: Service, host: str, port: int, access: Access) -> None:
         ssr_mode=False,
         show_error=False,  # errors reach the page as chat messages, never as tracebacks
         max_file_size=service.library.max_upload_bytes,
+        state_session_capacity=SESSIONS,
         footer_links=["api"],
         auth=access.users.check if access.users else None,
         auth_message="Log in with the name and password an editor gave you.",
