@@ -58,7 +58,10 @@ CSS = """
 /* The upload's progress: in words ("Embedding passages and their sentences - 20%", then "159/799 texts | 5.0s"), stacked, on a
    plain background instead of drawn over the previous status line. */
 #library-status { min-height: 96px; }
-#library-status .html-container.pending { visibility: hidden; }
+/* Gradio's `div.svelte-1jts93g { transition: all .15s }` also transitions visibility, which stays `visible` until a
+   transition to `hidden` ends: the old status showed through the progress for .15 s, long enough to see when the
+   progress reaches "Embedding" that soon. No transition while pending: it hides at once (and fades back after). */
+#library-status .html-container.pending { visibility: hidden; transition: none; }
 #library-status [data-testid="status-tracker"]:not(.hide) { display: flex; flex-direction: column; justify-content: center;
   gap: 4px; background: var(--block-background-fill); }
 #library-status .progress-level { order: 1; width: 90%; }

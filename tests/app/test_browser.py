@@ -184,8 +184,6 @@ def long_notes(paragraphs: int = 150) -> str:
         f"A {words[(i * 9) % 10]} was seen on day {i % 28 + 1}." for i in range(paragraphs)) + "\n"
 
 
-@pytest.mark.xfail(strict=False, reason="Gradio 6.31 keeps the status marked .pending visible while the progress shows "
-                   "(the CSS rule hiding it does not take); seen 2026-12-06, a page loose end of issue 34")
 def test_an_upload_shows_its_progress_in_words_laid_out_cleanly(page, tmp_path: Path) -> None:
     notes = tmp_path / "harbour-log.md"
     notes.write_text(long_notes(), encoding="utf-8")
