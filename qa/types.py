@@ -171,9 +171,8 @@ class Answer:
     def to_text(self) -> str:
         """The answer as plain text, as `qa ask` prints it (the app's Copy button copies it too): the quotes with
         their [n], then each citation's source and place."""
-        lines = [self.text]
-        if self.written is not None:
-            lines = [*written_lines(self.written), "", self.text]
+        words = written_lines(self.written) if self.written is not None else []
+        lines = [*words, "", self.text] if words else [self.text]
         if self.citations:
             lines.append("\nSources:" if self.answered else "\nClosest passages (not an answer):")
         for c in self.citations:
@@ -193,6 +192,7 @@ class Skipped:
 def written_lines(written: Written) -> list[str]:
     """A written answer as text: who wrote it and that it was checked, or the note saying why it is not shown."""
     if not written.text:
-        return [written.note]
-    lines = [f"{written.text}", f"(written by {written.model}, every sentence checked against the quotes)"]
+        return [written.note] if written.finished else []
+    done = "" if written.finished else " so far; it is still writing"
+    lines = [f"{written.text}", f"(written by {written.model}, every sentence checked against the quotes{done})"]
     return [*lines, written.note] if written.note else lines

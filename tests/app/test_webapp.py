@@ -189,6 +189,7 @@ def test_with_a_model_the_quotes_show_first_then_the_checked_words_above_them_as
     assert quotes[-2]["interactive"] is False and quotes[-1]["visible"] is True  # Ask off, Stop on, while it writes
     assert QUOTE in quotes[1][-1]["content"] and "qa-written" not in quotes[1][-1]["content"]
     assert "12 ships" in partly[1][-1]["content"] and "is writing" in partly[1][-1]["content"]
+    assert "still writing" in partly[1][-1]["content"] and "still writing" not in written[1][-1]["content"]  # Copy
     assert partly[-1]["visible"] is True
     shown = written[1][-1]["content"]
     assert written[-2]["interactive"] is True and written[-1]["visible"] is False and len(written[1]) == 2
