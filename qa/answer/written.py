@@ -178,17 +178,19 @@ def stream(messages: list[dict[str, str]], llm: LlmSettings) -> Iterator[str]:
             if response.status_code != 200:
                 raise ModelServerError(f"the model server answered HTTP {response.status_code}.")
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
-                yield _content(json.loads(response.read()), "message")
+                yield _text(_choice(json.loads(response.read())), "message")
                 return
             finished = False  # a reply that ends without [DONE] or a finish_reason was cut short
             for line in response.iter_lines():
                 if time.monotonic() > deadline:
                     raise ModelServerError(f"the model server did not finish within {llm.timeout:g} s.")
-                if line.startswith("data:") and not finished:
-                    finished = line[5:].strip() == "[DONE]"
-                    event = {} if finished else json.loads(line[5:])
-                    yield _content(event, "delta") if event else ""
-                    finished = finished or _content(event, "finish_reason") != ""
+                data = line[5:].strip() if line.startswith("data:") and not finished else None
+                if data == "[DONE]":
+                    finished = True
+                elif data is not None:
+                    choice = _choice(json.loads(data))
+                    yield _text(choice, "delta")
+                    finished = bool(choice.get("finish_reason"))
             if not finished:
                 raise httpx.RemoteProtocolError("no end of stream")
     except httpx.TimeoutException:
@@ -201,12 +203,17 @@ def stream(messages: list[dict[str, str]], llm: LlmSettings) -> Iterator[str]:
         raise ModelServerError("the model server sent a reply that is not a chat completion.") from None
 
 
-def _content(reply: Any, key: str) -> str:
-    """A completion's text ("message" or a stream's "delta"), or its "finish_reason"."""
-    try:
-        if not reply.get("choices"):
-            return ""
-        choice = reply["choices"][0]
-        return str(choice.get(key) or "") if key == "finish_reason" else str(choice[key].get("content") or "")
-    except (KeyError, IndexError, TypeError, AttributeError):
-        raise ValueError("not a chat completion") from None
+def _choice(reply: Any) -> dict[str, Any]:
+    """The first choice of a chat completion or of a stream's event ({} when it has none)."""
+    choices = (reply.get("choices") or []) if isinstance(reply, dict) else None
+    choice = (choices or [{}])[0] if isinstance(choices, list) else None
+    if not isinstance(choice, dict):
+        raise ValueError("not a chat completion")
+    return choice
+
+
+def _text(choice: dict[str, Any], key: str) -> str:
+    """A choice's text: its "message" (a whole reply) or its "delta" (a stream's piece)."""
+    if choice and not isinstance(choice.get(key), dict):
+        raise ValueError("not a chat completion")
+    return str(choice[key].get("content") or "") if choice else ""

@@ -94,7 +94,8 @@ def citation_label(citation: Citation) -> str:
 
 
 # Under the sentences checked so far, while the model writes (``stopped_html`` replaces it after Stop).
-WRITING = ('<p class="qa-written-by qa-writing">{model} is writing from the quotes below; each sentence shows once it '
+WRITING_LINE = '<p class="qa-written-by qa-writing">'
+WRITING = (WRITING_LINE + "{model} is writing from the quotes below; each sentence shows once it "
            "has been checked against them…</p>")
 
 
@@ -123,13 +124,11 @@ def _written(answer: Answer) -> str:
     written = answer.written
     if written is None:
         return ""
+    text = re.sub(r"\[(\d+)\]", lambda m: _cite_button(int(m.group(1))), escape(written.text))
     if not written.finished:
-        text = re.sub(r"\[(\d+)\]", lambda m: _cite_button(int(m.group(1))), escape(written.text))
-        return (f'<div class="qa-written">{f"<p>{text}</p>" if text else ""}'
-                f"{WRITING.format(model=escape(written.model))}</div>")
+        return f'<div class="qa-written">{f"<p>{text}</p>" if text else ""}{WRITING.format(model=escape(written.model))}</div>'
     if not written.text:
         return f'<p class="qa-notice qa-written-note">{escape(written.note)}</p>'
-    text = re.sub(r"\[(\d+)\]", lambda m: _cite_button(int(m.group(1))), escape(written.text))
     note = f" {escape(written.note)}" if written.note else ""
     return (f'<div class="qa-written"><p>{text}</p><p class="qa-written-by">Written by {escape(written.model)} '
             f"from the quotes below; every sentence was checked against them.{note}</p></div>")
@@ -137,7 +136,7 @@ def _written(answer: Answer) -> str:
 
 def stopped_html(content: str) -> str:
     """An answer's chat message after Stop: what was written and checked stays, the "writing" line says it stopped."""
-    start = content.find('<p class="qa-written-by qa-writing">')
+    start = content.find(WRITING_LINE)
     if start < 0:
         return content
     end = content.index("</p>", start) + len("</p>")

@@ -58,9 +58,10 @@ def read_question(text: object, history: object, max_chars: int, embed: Callable
         focus = vector + embed(asked)
         focus = focus / max(float(np.linalg.norm(focus)), 1e-9)
     names = " ".join(m.group(0) for m in NAME.finditer(words))
-    context_tokens, word_tokens, name_tokens = (stems(split(text), "en_plus") for text in (context, words, names))
-    return Question(asked, truncated, context, words, query, frozenset(question_kinds(query)), stems(split(query)),
-                    context_tokens, word_tokens, name_tokens, vector, focus)
+    context_words, own_words = split(context), split(words)  # the query is the two joined by a space: split once
+    return Question(asked, truncated, context, words, query, frozenset(question_kinds(query)),
+                    stems(context_words + own_words), stems(context_words, "en_plus"), stems(own_words, "en_plus"),
+                    stems(split(names), "en_plus"), vector, focus)
 
 
 def check_question(question: object, max_chars: int) -> tuple[str, bool]:
