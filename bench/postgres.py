@@ -28,7 +28,7 @@ from qa import Index
 from qa.index.lexical import split, stems
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores.manifest import expected
-from qa.index.stores.postgres_search import PgVectorSearch, pool, row_numbers
+from qa.index.stores.postgres_search import pool
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
@@ -81,9 +81,9 @@ class FullTextSearch:
     """PostgreSQL full-text search as the lexical half: ``ts_rank_cd`` over a GIN-indexed ``tsvector`` (bench only)."""
 
     def __init__(self, index: Index, normalization: int) -> None:
-        store, url = index.dense, index.index_dir
-        assert isinstance(store, PgVectorSearch) and isinstance(url, str)  # an index in the database: its URL, its chunk rows
-        self.url, self.rows, self.normalization = url, store.rows, normalization
+        url = index.index_dir
+        assert isinstance(url, str)  # an index in the database: its URL
+        self.url, self.normalization = url, normalization
         self.lexical = index.lexical
         with pool(self.url).connection() as connection:
             if connection.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'qa_chunks' AND column_name = 'tsv' "
@@ -101,15 +101,34 @@ class FullTextSearch:
                 "WITH q AS (SELECT (SELECT string_agg(quote_literal(w), ' | ') FROM unnest(%s::text[]) AS w)::tsquery AS query) "
                 "SELECT c.id, ts_rank_cd(c.tsv, q.query, %s) AS score FROM qa_chunks c, q WHERE c.tsv @@ q.query "
                 "ORDER BY score DESC, c.id LIMIT %s", (tokens, self.normalization, k)).fetchall()
-        ids = row_numbers([r[0] for r in rows], self.rows)
-        return np.array([r[1] for r in rows], dtype=np.float32), np.array(ids, dtype=np.int64)
+        return np.array([r[1] for r in rows], dtype=np.float32), np.array([r[0] for r in rows], dtype=np.int64)
 
     def idf(self, token: str) -> float:  # the reader's word weights stay BM25's
         return self.lexical.idf(token)
 
 
+_ROWS: dict[str, dict[int, int]] = {}
+
+
+def as_rows(index: Index, ids: Any) -> list[int]:
+    """Chunk ids as rows of the corpus in document order: a database's own ids mapped, a folder's as they are."""
+    if not isinstance(index.index_dir, str):
+        return [int(i) for i in ids]
+    url = index.index_dir
+    if url not in _ROWS:
+        with pool(url).connection() as connection:
+            _ROWS[url] = {row[0]: i for i, row in enumerate(connection.execute(
+                "SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.id = c.doc ORDER BY d.position, c.ordinal"))}
+    return [_ROWS[url].get(int(i), -1) for i in ids]
+
+
+def top10(index: Index, vector: np.ndarray) -> set[int]:
+    return set(as_rows(index, index.dense.search(vector[None, :], 10)[1][0]))
+
+
 def ndcg_row(index: Index, retriever: Retriever, queries: list[tuple[str, str]], data: scifact.SciFact, mode: str) -> float:
-    rankings = [scifact.documents_of(index, [c for c, _ in retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]]) for _, q in queries]
+    rankings = [scifact.documents_of(index, as_rows(index, [c for c, _ in retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]]))
+                for _, q in queries]
     return float(np.mean([scifact.ndcg(r, data.qrels[qid]) for r, (qid, _) in zip(rankings, queries, strict=True)]))
 
 
@@ -153,8 +172,7 @@ def quality(config: Config, url: str, section: Section) -> None:
         lexical_ms.add(name, *p50_p95(latencies_ms(partial(lambda search, q: search(tokens[q], 100), search), questions)))
     section.tables.append(lexical_ms)
     vectors = [folder.retriever.embed_question(q) for q in questions]
-    recall = np.mean([len(set(folder.dense.search(v[None, :], 10)[1][0]) & set(database.dense.search(v[None, :], 10)[1][0])) / 10
-                      for v in vectors])
+    recall = np.mean([len(top10(folder, v) & top10(database, v)) / 10 for v in vectors])
     section.notes.append(f"pgvector HNSW (m=16, ef_construction=64, ef_search=128) recall@10 against FAISS's exact search on "
                          f"SciFact's real MiniLM vectors ({len(folder.chunks):,} chunks, {len(vectors)} questions): {recall:.3f}.")
     default, chosen = scores["folder: FAISS flat + bm25s"][2], scores["PostgreSQL: pgvector HNSW + BM25 in SQL (chosen)"][2]
@@ -188,9 +206,7 @@ def latency(config: Config, url: str, section: Section) -> None:
         a, b = interleaved(here, there, questions)
         (a50, a95), (b50, b95) = p50_p95(a), p50_p95(b)
         table.add(name, a50, a95, b50, b95, f"{b50 / a50:.2f}x")
-    recall = np.mean([len(set(folder.dense.search(vectors[q][None, :], 10)[1][0])
-                          & set(database.dense.search(vectors[q][None, :], 10)[1][0])) / 10
-                      for q in questions])
+    recall = np.mean([len(top10(folder, vectors[q]) & top10(database, vectors[q])) / 10 for q in questions])
     section.tables += [table, reload_table(config, folder, database)]
     section.notes += [
         f"HNSW (pgvector defaults m=16, ef_construction=64; ef_search={128}) recall@10 against FAISS's exact search at "
@@ -214,7 +230,7 @@ def reload_table(config: Config, folder: Index, database: Index) -> Table:
     paths = [doc.path for doc in folder.documents]
     added = timed(lambda: Index.build([*paths, str(extra)], url, embedder=corpora.RandomEmbedder()))
     table.add("a build adding one document (plan over all files, embed, write, commit, load)", "—", added)
-    table.add("another process's next request: Index.refreshed (reads the new document only)", "—", timed(database.refreshed))
+    table.add("another process's next request: Index.refreshed (reads the state row)", "—", timed(database.refreshed))
     removed = timed(lambda: Index.build(paths, url, embedder=corpora.RandomEmbedder()))
     table.add("a build removing it again", "—", removed)
     table.add("another process's next request after that", "—", timed(database.refreshed))

@@ -26,7 +26,7 @@ from .answer.compose import answer_question
 from .answer.written import write_answer, writing
 from .errors import SourceChangedError
 from .index import build as builder
-from .index.corpus import Corpus
+from .index.corpus import Corpus, CorpusView
 from .index.embedding import Embedder
 from .index.lexical import LexicalSearch
 from .index.plan import BuildReport, check_paths
@@ -45,7 +45,7 @@ class Index:
         self,
         index_dir: Path | str,
         settings: Settings,
-        corpus: Corpus,
+        corpus: CorpusView,
         dense: VectorSearch,
         lexical: LexicalSearch,
         embedder: Embedder | None = None,
@@ -57,11 +57,17 @@ class Index:
         self.store = store or open_store(index_dir)  # where it is kept: the only part that knows which kind
         self.generation = generation  # which build this is: the folder's name, or the database's number
         self.settings = settings
-        self.corpus = corpus
+        self.view = corpus  # what answering reads: the corpus in memory (a folder), or the database's rows as needed
         self.dense = dense  # the chunk vectors' search
         self.lexical = lexical
         self.report = report or BuildReport()
         self.retriever = Retriever(dense, lexical, settings, embedder)
+
+    @property
+    def corpus(self) -> Corpus:
+        """Every document, chunk and sentence row in memory: the index folder's own; a database's read now, whole
+        (for tools and tests: answering reads only the retrieved chunks' rows)."""
+        return self.view.whole()
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -78,8 +84,7 @@ class Index:
 
     def passages_per_source(self) -> dict[str, int]:
         """How many passages (chunks) the index holds of each document, by its path."""
-        counts = np.bincount(np.asarray(self.corpus.chunks["doc"], dtype=np.int64), minlength=len(self.documents))
-        return {doc.path: int(n) for doc, n in zip(self.documents, counts, strict=True)}
+        return self.view.chunk_counts()
 
     def shown_location(self) -> str:
         """Where the index is kept, fit for a log or a message: the folder, or the database URL without its password."""
@@ -127,7 +132,7 @@ class Index:
         """This index, or the newer one another process (or build) has committed since it was loaded."""
         if self.store.generation() == self.generation:
             return self
-        mine = Stored(self.corpus, self.dense, self.lexical, self.generation)  # a database reads only the documents it lacks
+        mine = Stored(self.view, self.dense, self.lexical, self.generation)  # a database keeps the documents it holds
         stored = self.store.load(self.settings, self.retriever.loaded_embedder, mine)
         return Index._opened(self.index_dir, self.store, self.settings, stored)
 
@@ -151,7 +156,7 @@ class Index:
 
     def document(self, path: str) -> Document | None:
         """The indexed document with this absolute path, if any."""
-        return self.corpus.document(path)
+        return self.view.document(path)
 
     # ----- asking ------------------------------------------------------------------
 
@@ -161,7 +166,7 @@ class Index:
         mode = check_mode(mode or self.settings.retrieval.mode)
         asked = self.retriever.read(question, None, self.settings.max_question_chars, embed=mode != "lexical")
         hits, _ = self.retriever.rank(asked.query, k, mode, asked.vector, asked.query_tokens)
-        return [self.corpus.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
+        return self.view.passages(hits)
 
     def answer(self, question: str, history: Sequence[Sequence[str]] | None = None, *, write: bool = True) -> Answer:
         """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``);

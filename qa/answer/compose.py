@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from itertools import islice, takewhile
 from typing import Protocol
 
-from ..index.corpus import Corpus
+from ..index.corpus import Corpus, CorpusView
 from ..read.unwrap import display_text
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
@@ -31,19 +31,20 @@ NOT_ANSWERED = "The sources do not answer this question."
 class Searchable(Protocol):
     """What answering needs of an index (``qa.Index`` is one): its corpus, its retriever and its settings."""
 
-    corpus: Corpus
+    view: CorpusView
     retriever: Retriever
     settings: Settings
 
 
 def answer_question(index: Searchable, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
-    corpus, retriever, options = index.corpus, index.retriever, index.settings.answer
+    retriever, options = index.retriever, index.settings.answer
     asked = retriever.read(question, history, index.settings.max_question_chars)
     assert asked.vector is not None and asked.focus is not None  # read with its vectors
     hits, _ = retriever.rank(asked.query, options.passages, vector=asked.vector, tokens=asked.query_tokens)
     weights = word_weights(retriever.lexical, asked)
-    embedder = None if corpus.sentence_vectors.size else retriever.embedder  # an index without sentence vectors
+    corpus, hits = index.view.around(hits)  # the retrieved chunks' documents (a database reads them now)
+    embedder = None if corpus.has_vectors else retriever.embedder  # an index without sentence vectors
     scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
     candidates = prose_first(corpus, scored, options.prose_at)
     question, truncated, query = asked.text, asked.truncated, asked.query

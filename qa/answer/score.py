@@ -85,8 +85,8 @@ def shared_weight(weights: dict[str, float], tokens: list[str]) -> float:
 
 def sentence_vectors(corpus: Corpus, ids: np.ndarray, embedder: Embedder | None) -> np.ndarray:
     """The sentences' vectors: stored at build time, or embedded now (``Settings.sentence_vectors=False``)."""
-    if corpus.sentence_vectors.size or not len(ids):
-        return corpus.sentence_vectors[ids].astype(np.float32)
+    if corpus.has_vectors or not len(ids):
+        return corpus.vectors_of(ids)
     if embedder is None:
         raise ValueError("this index stores no sentence vectors: pass the embedder to score sentences")
     return embedder.embed([corpus.sentence_embed_text(i) for i in ids.tolist()], batch_size=len(ids), threads=1)

@@ -10,6 +10,10 @@ Both tables are numpy structured arrays, so code names the field it reads
 that document's text; sentence ids are rows of ``sentences``. Rows are grouped by
 document, in document order. ``Part`` is one document's share, with sentence ids
 local to the document, as the builder makes it.
+
+``CorpusView`` is what answering and listing ask of a stored corpus. A ``Corpus`` held in memory (the index
+folder) is its own view; an index in a database reads, per question, the retrieved chunks' documents into a
+small ``Corpus`` (``around``) and holds nothing else but a bounded cache (``stores.postgres_view``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
@@ -103,13 +108,41 @@ class Part:
         return (embed_text(self.document, int(start), int(end), bool(code)) for start, end, code in rows)
 
 
+Hits = list[tuple[int, float]]  # (chunk id, score), best first
+
+
+class CorpusView(Protocol):
+    """What answering and the library ask of a stored corpus; chunk ids are the ones its searches return."""
+
+    def around(self, hits: Hits) -> tuple[Corpus, Hits]:
+        """A corpus holding at least the hit chunks' documents, and the hits as its chunk rows (lost chunks dropped)."""
+        ...
+
+    def passages(self, hits: Hits) -> list[Passage]:
+        """The hit chunks as passages, ranked from 1."""
+        ...
+
+    def document(self, path: str) -> Document | None:
+        """The document with this absolute path, if any."""
+        ...
+
+    def chunk_counts(self) -> dict[str, int]:
+        """How many chunks each document has, by its path."""
+        ...
+
+    def whole(self) -> Corpus:
+        """Every row in memory (for tools and tests: a database reads them all now, answering never asks)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Corpus:
     documents: tuple[Document, ...]
     titles: tuple[str, ...]
     chunks: np.ndarray  # CHUNK_FIELDS
     sentences: np.ndarray  # SENTENCE_FIELDS
-    sentence_vectors: np.ndarray  # float16 unit vectors, one row per sentence
+    sentence_vectors: np.ndarray  # float16 unit vectors, one row per sentence (or per ``vector_rows`` entry)
+    vector_rows: np.ndarray | None = None  # row of each sentence's vector (-1: not read); None: one row per sentence
 
     @classmethod
     def from_parts(cls, parts: list[Part]) -> Corpus:
@@ -151,6 +184,29 @@ class Corpus:
             vectors = self.sentence_vectors[rows] if self.sentence_vectors.size else empty_vectors(np.float16)
             parts.append(Part(document, title, sentences, chunks, sentence_vectors=vectors))
         return parts
+
+    # ----- as a CorpusView: the whole corpus is in memory -----
+
+    def around(self, hits: Hits) -> tuple[Corpus, Hits]:
+        return self, hits
+
+    def passages(self, hits: Hits) -> list[Passage]:
+        return [self.passage(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
+
+    def chunk_counts(self) -> dict[str, int]:
+        return {doc.path: int(n) for doc, n in zip(self.documents, np.diff(self.chunk_starts), strict=True)}
+
+    def whole(self) -> Corpus:
+        return self
+
+    @property
+    def has_vectors(self) -> bool:
+        """Were the sentences' vectors stored (``Settings.sentence_vectors``)?"""
+        return self.sentence_vectors.size > 0
+
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of sentences ``ids`` (float32)."""
+        return self.sentence_vectors[ids if self.vector_rows is None else self.vector_rows[ids]].astype(np.float32)
 
     @cached_property
     def chunk_starts(self) -> np.ndarray:

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from ..read.files import FILE_TYPES, content_hash, read_sources
 from ..settings import ReadSettings, Settings
 from ..types import Document, Skipped
 from .chunk import chunk_document
-from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Part
+from .corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Part
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,27 @@ class BuildReport:
     reused: tuple[str, ...] = ()  # unchanged paths whose vectors were kept
     removed: tuple[str, ...] = ()  # paths in the previous index but not in this one
     skipped: tuple[Skipped, ...] = ()
+
+
+class Committed(Protocol):
+    """What planning asks of the committed index: its documents (a database's come without their text: only the
+    paths and hashes are compared) and how many chunks each has."""
+
+    @property
+    def documents(self) -> tuple[Document, ...]: ...
+
+    def chunk_counts(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A ``Committed`` read as a list (one row per document, none per chunk): what a database's writer holds."""
+
+    documents: tuple[Document, ...]
+    counts: dict[str, int]
+
+    def chunk_counts(self) -> dict[str, int]:
+        return self.counts
 
 
 @dataclass(frozen=True)
@@ -60,7 +82,7 @@ def check_source(path: str | Path, budget: ReadSettings | None = None) -> None:
         raise SourceError(skipped[0].reason)
 
 
-def plan(paths: Iterable[str | Path], previous: Corpus | None, budget: ReadSettings | None = None) -> Plan:
+def plan(paths: Iterable[str | Path], previous: Committed | None, budget: ReadSettings | None = None) -> Plan:
     """Read the sources within ``budget`` (unchanged files are not parsed again) and compare them with ``previous``."""
     known = {doc.path: doc for doc in previous.documents} if previous else {}
     documents, skipped = read_sources(paths, known, budget)
@@ -88,7 +110,7 @@ class Changes:
     new: list[Part]  # in the plan's order; the committed index keeps the rest
 
 
-def chunked(paths: Iterable[str | Path], previous: Corpus | None, settings: Settings) -> Changes:
+def chunked(paths: Iterable[str | Path], previous: Committed | None, settings: Settings) -> Changes:
     """Plan against ``previous``, then chunk only the documents it lacks (nothing when the corpus is unchanged)."""
     planned = plan(paths, previous, settings.read)
     if planned.unchanged:
@@ -99,8 +121,9 @@ def chunked(paths: Iterable[str | Path], previous: Corpus | None, settings: Sett
     return Changes(planned, new)
 
 
-def _chunk_counts(corpus: Corpus) -> dict[tuple[str, str], int]:
-    return {(doc.path, doc.sha256): int(n) for doc, n in zip(corpus.documents, np.diff(corpus.chunk_starts), strict=True)}
+def _chunk_counts(committed: Committed) -> dict[tuple[str, str], int]:
+    counts = committed.chunk_counts()
+    return {(doc.path, doc.sha256): counts[doc.path] for doc in committed.documents}
 
 
 def check_unchanged(parts: list[Part]) -> None:

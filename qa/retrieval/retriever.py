@@ -13,13 +13,12 @@ import numpy as np
 
 from ..errors import ArgumentError, shown
 from ..index import embedders
+from ..index.corpus import Hits
 from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch, split, stems
 from ..index.vectors import VectorSearch
 from ..settings import MODES, Settings, listed
 from .questions import Question, read_question
-
-Hits = list[tuple[int, float]]  # (chunk id, score), best first
 
 
 def check_mode(mode: object) -> str:

@@ -25,6 +25,7 @@ from qa.app import Library, Service
 from qa.errors import IndexLockedError, IndexMismatchError, StoreError
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores import postgres_search as pgstore
+from qa.index.stores import postgres_view as pgview
 
 from helpers import REPO, SEED_FILE, FakeEmbedder, new_schema
 from helpers.postgres import HARBOUR, admin, build
@@ -209,27 +210,38 @@ def test_an_upload_through_one_service_is_answered_by_another(seed_corpus, tmp_p
         other.ask("   ")
 
 
-def test_reload_after_another_commit_reads_only_new_documents(seed_corpus, url, monkeypatch):
+def test_answers_read_only_the_retrieved_rows_in_three_round_trips(seed_corpus, url, monkeypatch):
     (seed_corpus / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
     reader = build([seed_corpus], url)
     (seed_corpus / "harbour.txt").unlink()
     (seed_corpus / "a-bakery.md").write_text("The bakery sells 300 loaves of rye bread.\n", encoding="utf-8")
     written = build([seed_corpus], url)  # "another process" commits: one document gone, one new
-    read: list[list[int] | None] = []
-    real = pgstorage.read_corpus
 
-    def read_corpus(*args: Any, **kwargs: Any) -> Any:
-        read.append(kwargs.get("only"))
-        return real(*args, **kwargs)
+    def whole_corpus(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the whole corpus was read")
 
-    monkeypatch.setattr(pgstorage, "read_corpus", read_corpus)
-    fresh = reader.refreshed()
-    assert len(read) == 1 and read[0] is not None and len(read[0]) == 1  # only a-bakery.md (now first) was read from the database
-    assert fresh.generation == written.generation and fresh.documents == written.documents
-    assert fresh.corpus.titles == written.corpus.titles
-    for table in ("chunks", "sentences", "sentence_vectors"):
-        assert (getattr(fresh.corpus, table) == getattr(written.corpus, table)).all()
-    assert isinstance(fresh.dense, pgstore.PgVectorSearch) and isinstance(written.dense, pgstore.PgVectorSearch)
-    assert (fresh.dense.chunk_ids == written.dense.chunk_ids).all()
+    trips: list[str] = []
+    def counted(real: Any) -> Any:
+        def reading(url: str, work: Any) -> Any:
+            trips.append(url)
+            return real(url, work)
+        return reading
+
+    for module in (pgstore, pgview, pgstorage):
+        monkeypatch.setattr(module, "reading", counted(module.reading))
+    monkeypatch.setattr(pgview, "read_corpus", whole_corpus)
+    fresh = reader.refreshed()  # the state row, nothing else
+    assert fresh.generation == written.generation and len(trips) == 2  # its generation, then its state row
+    assert isinstance(fresh.view, pgview.DatabaseCorpus) and isinstance(reader.view, pgview.DatabaseCorpus)
+    assert fresh.view.cache is reader.view.cache
+    trips.clear()
+    answer = fresh.answer("How many loaves of rye bread does the bakery sell?")
+    assert answer.answered and answer.citations[0].source == "a-bakery.md" and "300 loaves" in answer.citations[0].quote
+    assert len(trips) == 3  # the dense and the BM25 candidates, then their rows, documents and sentence vectors
+    trips.clear()
+    assert fresh.answer("How many loaves of rye bread does the bakery sell?") == answer and len(trips) == 3
     assert fresh.retrieve("rye loaves", k=1)[0].source == "a-bakery.md"
+    assert fresh.document(answer.citations[0].path) is not None
     assert fresh.refreshed() is fresh
+    monkeypatch.undo()
+    assert fresh.documents == written.documents and fresh.passages_per_source() == written.passages_per_source()

@@ -45,6 +45,7 @@ def test_an_outage_is_a_clear_error_within_seconds_and_answers_come_back_after(o
     service = Service.start(library, url)
     question = "How many Russian peacekeepers were deployed?"
     before = service.ask(question)
+    listed = service.sources()  # as the page lists the library when it opens
     stop(own_server)
     for call in (lambda: service.ask(question), lambda: service.add([(write(tmp_path / "harbour.txt"), "harbour.txt")])):
         started = time.monotonic()
@@ -52,7 +53,7 @@ def test_an_outage_is_a_clear_error_within_seconds_and_answers_come_back_after(o
             call()
         assert time.monotonic() - started < pgstore.POOL_WAIT_SECONDS + pgstore.CONNECT_TIMEOUT_SECONDS + 2
         assert "Traceback" not in str(caught.value)
-    assert [row.source.name for row in service.sources()] == [SEED_FILE.name]  # the library still lists, nothing lost
+    assert service.sources() == listed and [row.source.name for row in listed] == [SEED_FILE.name]  # still listed, nothing lost
     assert not (library.uploads / "harbour.txt").exists()  # the upload was undone
     own_server.ensure_postgres_running()
     assert service.ask(question) == before

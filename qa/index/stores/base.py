@@ -16,10 +16,10 @@ from typing import Protocol
 
 from ...settings import Settings
 from ...types import Document
-from ..corpus import Corpus, Part
+from ..corpus import Corpus, CorpusView, Part
 from ..embedding import Embedder
 from ..lexical import LexicalIndex, LexicalSearch
-from ..plan import BuildReport
+from ..plan import BuildReport, Committed
 from ..vectors import FaissSearch, VectorSearch
 from .manifest import Manifest
 
@@ -28,7 +28,7 @@ from .manifest import Manifest
 class Stored:
     """One generation of an index as loaded (or just built): the corpus and its two searches."""
 
-    corpus: Corpus
+    corpus: CorpusView
     dense: VectorSearch  # the chunk vectors' search
     lexical: LexicalSearch
     generation: object  # which build this is: the folder's name, or the database's number
@@ -58,9 +58,13 @@ class Build:
 class Writer(Protocol):
     """One build's hold on a store, from the lock to the commit; leaving it without a commit changes nothing."""
 
-    previous: Corpus | None  # the committed corpus (None: none, or one that must be built anew)
     rewrites_all: bool  # True: the store writes a whole new generation and needs ``Build.whole``
     dim: int | None  # the size of the vectors already stored, if any
+
+    @property
+    def previous(self) -> Committed | None:
+        """The committed documents (None: none, or an index that must be built anew)."""
+        ...
 
     def carried(self) -> dict[tuple[str, str], Part]:
         """The committed documents' parts with their chunk vectors, by (path, sha256): for a store that rewrites all."""

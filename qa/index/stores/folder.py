@@ -69,14 +69,14 @@ class FolderWriter:
     def __init__(self, folder: FolderStore, stored: Stored | None) -> None:
         self.folder = folder
         self.stored = stored
-        self.previous = stored.corpus if stored else None
+        self.previous = stored.corpus.whole() if stored else None  # the folder's corpus is in memory: itself
         self.dim = stored.dense.dim if stored and isinstance(stored.dense, FaissSearch) else None
 
     def carried(self) -> dict[tuple[str, str], Part]:
         if self.stored is None:
             return {}
-        parts = self.stored.corpus.parts()
-        starts = self.stored.corpus.chunk_starts
+        corpus = self.stored.corpus.whole()
+        parts, starts = corpus.parts(), corpus.chunk_starts
         for doc, part in enumerate(parts):
             part.chunk_vectors = self.stored.dense.vectors(int(starts[doc]), int(starts[doc + 1]))
         return {(part.document.path, part.document.sha256): part for part in parts}

@@ -19,7 +19,7 @@ inserts and embeds only the new ones, raises the generation and commits. A crash
 the commit leaves the previous index whole; readers never wait for the writer. This
 module is the ``IndexStore`` beside ``stores.folder``: ``qa.index.build`` plans, chunks and
 embeds (only documents the tables lack: the stored rows are kept, not carried over), this
-module only writes and reads rows; ``postgres_corpus`` turns the rows back into a ``Corpus``.
+module only writes rows and reads the state; ``postgres_view`` reads the rows a question needs.
 """
 
 from __future__ import annotations
@@ -36,13 +36,15 @@ import numpy as np
 from ...errors import IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
 from ...settings import Settings
 from ...types import Document
-from ..corpus import Corpus, Part
+from ..corpus import Part
 from ..embedding import Embedder
 from ..lexical import tokenize
+from ..plan import Listed
 from . import manifest as manifests
 from .base import Build, Stored
-from .postgres_corpus import merge, read_corpus
-from .postgres_search import PgLexicalSearch, PgVectorSearch, connect, lost, reading, redact, register_types, session
+from .postgres_corpus import read_listing
+from .postgres_search import PgLexicalSearch, PgVectorSearch, connect, lost, reading, redact, register_types
+from .postgres_view import DatabaseCorpus
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
 LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart
@@ -51,7 +53,7 @@ HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (
 
 
 class DatabaseStore:
-    """The index in a PostgreSQL database: the corpus read into memory, the searches run in SQL."""
+    """The index in a PostgreSQL database: the searches run in SQL, the corpus is read as questions need it."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -90,7 +92,7 @@ class DatabaseWriter:
 
     def __init__(self, url: str, connection: Any, expected: manifests.Manifest) -> None:
         self.url, self.connection, self.expected = url, connection, expected
-        self.previous: Corpus | None = None
+        self.previous: Listed | None = None  # the stored documents without their text: a build compares hashes
         state = _state(connection)
         stored = state["manifest"] if state else {}
         self.dim: int | None = stored.get("dim")
@@ -98,7 +100,7 @@ class DatabaseWriter:
             return
         try:
             manifests.check(stored, replace(expected, dim=None), FORMAT_VERSION, redact(url))
-            self.previous = read_corpus(connection, vectors=False)[0]
+            self.previous = read_listing(connection)
         except IndexMismatchError as error:  # everything is embedded again; tables of another format are made anew
             manifests.warn_rebuilding(error)
             connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
@@ -125,24 +127,19 @@ class DatabaseWriter:
 
 
 def _load(url: str, expected: manifests.Manifest, previous: Stored | None = None) -> Stored:
-    """The committed index, read in one snapshot; a missing or foreign one raises a clear error."""
-    with session(url) as connection, connection.transaction():
-        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        state = _state(connection)
-        if state is None:
-            raise IndexMissingError(f"No index in the database {redact(url)}. " + rebuild_hint(redact(url)))
-        manifest = state["manifest"]
-        manifests.check(manifest, expected, FORMAT_VERSION, redact(url))
-        if previous is None or not isinstance(previous.dense, PgVectorSearch):  # the store is always this one's: typing
-            corpus, chunk_ids, doc_ids = read_corpus(connection, vectors=True)
-        else:
-            doc_ids = np.array([row[0] for row in connection.execute("SELECT id FROM qa_documents ORDER BY position")], dtype=np.int64)
-            new = sorted(set(doc_ids.tolist()) - set(previous.dense.doc_ids.tolist()))
-            old = (previous.corpus, previous.dense.chunk_ids, previous.dense.doc_ids)
-            corpus, chunk_ids = merge([old, read_corpus(connection, vectors=True, only=new)], doc_ids.tolist())
-        frequencies = dict(connection.execute("SELECT term, df FROM qa_terms").fetchall())
-    return Stored(corpus, PgVectorSearch(url, chunk_ids, doc_ids, manifest["dim"]),
-                  PgLexicalSearch(url, chunk_ids, frequencies, state["average_length"]), state["generation"])
+    """The committed index: its state row only (the rows are read as questions need them, ``postgres_view``);
+    a missing or foreign one raises a clear error. A ``previous`` load's document cache is kept."""
+    def read(connection: Any) -> dict[str, Any] | None:
+        return _state(connection)
+
+    state = reading(url, read)
+    if state is None:
+        raise IndexMissingError(f"No index in the database {redact(url)}. " + rebuild_hint(redact(url)))
+    manifest = state["manifest"]
+    manifests.check(manifest, expected, FORMAT_VERSION, redact(url))
+    cache = previous.corpus.cache if previous is not None and isinstance(previous.corpus, DatabaseCorpus) else None
+    return Stored(DatabaseCorpus(url, cache), PgVectorSearch(url, state["chunks"], manifest["dim"]),
+                  PgLexicalSearch(url, state["chunks"], state["average_length"]), state["generation"])
 
 
 @contextmanager
@@ -187,8 +184,9 @@ def _require_pgvector(connection: Any, url: str) -> None:
 def _state(connection: Any) -> dict[str, Any] | None:
     if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
         return None
-    row = connection.execute("SELECT generation, manifest, average_length FROM qa_state").fetchone()
-    return None if row is None else {"generation": int(row[0]), "manifest": row[1], "average_length": float(row[2])}
+    row = connection.execute("SELECT generation, manifest, average_length, chunks FROM qa_state").fetchone()
+    return None if row is None else {"generation": int(row[0]), "manifest": row[1], "average_length": float(row[2]),
+                                     "chunks": int(row[3])}
 
 
 def _create_tables(connection: Any, dim: int) -> None:

@@ -1,9 +1,9 @@
-"""Reading the corpus out of the database's tables, and merging a reload into the corpus already held.
+"""Reading the whole corpus out of the database's tables (for tools), or the list of its documents (for a build).
 
 ``read_corpus`` turns the rows of ``qa_documents`` (with each document's structure), ``qa_chunks`` and
-``qa_sentences`` (sentence ordinals within each document, code flags) into a ``Corpus`` (positions and sentence rows across the corpus).
-``merge`` assembles a corpus from pieces read at different times, so a process that follows
-another's commit reads only the documents it lacks. Both are plain numpy over the rows.
+``qa_sentences`` (sentence ordinals within each document, code flags) into a ``Corpus`` (positions and sentence
+rows across the corpus), plain numpy over the rows; ``read_listing`` lists the documents without their text.
+Answering reads neither: ``postgres_view``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from ...types import Document
 from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus
+from ..plan import Listed
 
 
 def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -> tuple[Corpus, np.ndarray, np.ndarray]:
@@ -51,10 +52,17 @@ def read_corpus(connection: Any, vectors: bool, only: list[int] | None = None) -
     sentence_table["start"], sentence_table["end"] = sentences[sentence_order, 2], sentences[sentence_order, 3]
     sentence_table["code"] = sentences[sentence_order, 4].astype(bool)
     stored = vectors and sentence_rows and sentence_rows[0][5] is not None
-    sentence_vectors = _halfvecs([sentence_rows[i][5] for i in sentence_order]) if stored else np.zeros((0, 0), np.float16)
+    sentence_vectors = halfvecs([sentence_rows[i][5] for i in sentence_order]) if stored else np.zeros((0, 0), np.float16)
     documents = tuple(Document.from_stored(r[1], r[2], r[3], r[4], r[5], r[7]) for r in docs)
     corpus = Corpus(documents, tuple(r[6] for r in docs), chunk_table, sentence_table, sentence_vectors)
     return corpus, chunks[chunk_order, 2], doc_ids
+
+
+def read_listing(connection: Any) -> Listed:
+    """Every document's path, source, hash and chunk count, without its text (what a build compares the files with)."""
+    rows = connection.execute("SELECT d.path, d.source, d.sha256, count(c.id) FROM qa_documents d LEFT JOIN qa_chunks c "
+                              "ON c.doc = d.id GROUP BY d.id ORDER BY d.position").fetchall()
+    return Listed(tuple(Document(path, source, "", sha256) for path, source, sha256, _ in rows), {row[0]: int(row[3]) for row in rows})
 
 
 def _starts(doc: np.ndarray, documents: int) -> np.ndarray:
@@ -62,46 +70,7 @@ def _starts(doc: np.ndarray, documents: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=documents))[:-1]]).astype(np.int64)
 
 
-def merge(pieces: list[tuple[Corpus, np.ndarray, np.ndarray]], order: list[int]) -> tuple[Corpus, np.ndarray]:
-    """One corpus of the documents with database ids ``order``, taken from ``pieces`` (corpus, chunk ids, document ids).
-
-    A reload keeps the documents it holds already and reads only the new ones; rows of documents
-    not in ``order`` are dropped."""
-    position = {doc_id: i for i, doc_id in enumerate(order)}
-    documents: list[Any] = [None] * len(order)
-    titles: list[Any] = [None] * len(order)
-    chunk_parts, sentence_parts, vector_parts, id_parts = [], [], [], []
-    for corpus, chunk_ids, doc_ids in pieces:
-        moved = np.array([position.get(int(i), -1) for i in doc_ids] + [-1], dtype=np.int64)  # old position -> new
-        for old, new in enumerate(moved[:-1].tolist()):
-            if new >= 0:
-                documents[new], titles[new] = corpus.documents[old], corpus.titles[old]
-        base = _starts(corpus.sentences["doc"], len(doc_ids))
-        keep = moved[corpus.chunks["doc"]] >= 0
-        chunks = corpus.chunks[keep].copy()
-        chunks["first_sentence"] -= base[chunks["doc"]]  # sentence ordinals within the document again
-        chunks["last_sentence"] -= base[chunks["doc"]]
-        chunks["doc"] = moved[chunks["doc"]]
-        kept = moved[corpus.sentences["doc"]] >= 0
-        sentences = corpus.sentences[kept].copy()
-        sentences["doc"] = moved[sentences["doc"]]
-        chunk_parts.append(chunks)
-        sentence_parts.append(sentences)
-        id_parts.append(chunk_ids[keep])
-        vector_parts.append(corpus.sentence_vectors[kept] if corpus.sentence_vectors.size else corpus.sentence_vectors)
-    chunks, sentences = np.concatenate(chunk_parts), np.concatenate(sentence_parts)
-    chunk_order, sentence_order = np.argsort(chunks["doc"], kind="stable"), np.argsort(sentences["doc"], kind="stable")
-    chunks, sentences = chunks[chunk_order], sentences[sentence_order]
-    base = _starts(sentences["doc"], len(order))
-    chunks["first_sentence"] += base[chunks["doc"]]
-    chunks["last_sentence"] += base[chunks["doc"]]
-    vectors = [v for v in vector_parts if v.size]
-    sentence_vectors = np.vstack(vectors)[sentence_order] if vectors else np.zeros((0, 0), np.float16)
-    corpus = Corpus(tuple(documents), tuple(titles), chunks, sentences, sentence_vectors)
-    return corpus, np.concatenate(id_parts)[chunk_order]
-
-
-def _halfvecs(blobs: list[bytes]) -> np.ndarray:
+def halfvecs(blobs: list[bytes]) -> np.ndarray:
     """pgvector's binary halfvec values (dim, unused, then big-endian float16s) as one float16 matrix."""
     dim = int.from_bytes(blobs[0][:2], "big")
     rows = np.frombuffer(b"".join(blobs), dtype=np.dtype([("head", ">u2", 2), ("values", ">f2", dim)]))

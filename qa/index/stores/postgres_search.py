@@ -13,8 +13,8 @@ psycopg (the ``postgres`` extra).
   bm25s's default (Lucene) in ``qa.index.lexical``; chosen over PostgreSQL's full-text
   ``ts_rank_cd`` on SciFact (bench/postgres.py).
 
-Both return chunk ids as rows of the loaded corpus: ``rows`` maps the database's
-chunk ids to them, and a chunk committed after the corpus was loaded is skipped.
+Both return the database's chunk ids; ``postgres_view`` reads those chunks' rows. Nothing per corpus is
+held in the process.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import atexit
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -41,6 +41,8 @@ POOL_SIZE = 4  # connections per process and database (the app answers 2 questio
 EF_SEARCH = 128  # HNSW candidate list; a query asking for more raises it up to pgvector's limit
 MAX_EF_SEARCH = 1000
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
+FREQUENCY_CACHE = 10_000  # words whose document frequency a process keeps (the reader weighs the question's words)
+FREQUENCIES = "SELECT term, df FROM qa_terms WHERE term = ANY(%s)"
 
 T = TypeVar("T")
 _POOLS: dict[str, Any] = {}
@@ -179,86 +181,101 @@ def register_types(connection: Any) -> None:
         register_vector(connection)
 
 
-def row_numbers(ids: list[int], rows: dict[int, int]) -> list[int]:
-    """The corpus row of each database id (-1 for an id this load does not know)."""
-    return [rows.get(i, -1) for i in ids]
-
-
 class PgVectorSearch:
     """The chunk vectors in ``qa_chunks.embedding``, searched with pgvector's HNSW index."""
 
     kind = "pgvector-hnsw"
 
-    def __init__(self, url: str, chunk_ids: np.ndarray, doc_ids: np.ndarray, dim: int) -> None:
+    def __init__(self, url: str, size: int, dim: int) -> None:
         self.url = url
-        self.chunk_ids = chunk_ids  # database id of each chunk row of the loaded corpus
-        self.doc_ids = doc_ids  # database id of each of its documents
-        self.rows = {int(i): row for row, i in enumerate(chunk_ids.tolist())}
+        self.size = size  # chunks in the generation loaded
         self.dim = dim
 
     def __len__(self) -> int:
-        return len(self.chunk_ids)
+        return self.size
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, database chunk ids) of each query's ``k`` nearest chunks."""
         k = max(1, min(k, len(self), MAX_EF_SEARCH))
         found = reading(self.url, lambda connection: self._nearest(connection, queries, k))
         width = max(len(hits) for hits in found) if found else 0
         ids = np.full((len(found), width), -1, dtype=np.int64)
         scores = np.zeros((len(found), width), dtype=np.float32)
         for i, hits in enumerate(found):
-            ids[i, : len(hits)] = [row for row, _ in hits]
-            scores[i, : len(hits)] = [score for _, score in hits]
+            ids[i, : len(hits)] = [chunk for chunk, _ in hits]
+            scores[i, : len(hits)] = [-float(distance) for _, distance in hits]
             scores[i, len(hits) :] = scores[i, len(hits) - 1] if hits else 0.0
         return scores, ids
 
-    def _nearest(self, connection: Any, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """Each query's ``k`` nearest chunks as (row, score), on one connection."""
+    @staticmethod
+    def _nearest(connection: Any, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """Each query's ``k`` nearest chunks as (id, negative inner product), on one connection."""
         found = []
         if k > EF_SEARCH:
             connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(k),))
         for vector in np.asarray(queries, dtype=np.float32):
-            rows = connection.execute(
-                "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (vector, k)
-            ).fetchall()
-            found_rows = row_numbers([r[0] for r in rows], self.rows)
-            hits = [(row, -float(distance)) for row, distance in zip(found_rows, (r[1] for r in rows), strict=True)]
-            found.append([hit for hit in hits if hit[0] >= 0])
+            found.append(connection.execute(
+                "SELECT id, embedding <#> %s AS distance FROM qa_chunks ORDER BY distance LIMIT %s", (vector, k)).fetchall())
         if k > EF_SEARCH:
             connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
         return found
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
-        wanted = self.chunk_ids[start:stop].tolist()
-        sql = "SELECT id, embedding FROM qa_chunks WHERE id = ANY(%s)"
-        found = dict(reading(self.url, lambda connection: connection.execute(sql, (wanted,)).fetchall()))
-        return np.asarray([found[i] for i in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
+        """The vectors of chunks ``start``..``stop``-1 in corpus order (documents by position, chunks by ordinal)."""
+        sql = ("SELECT c.embedding FROM qa_chunks c JOIN qa_documents d ON d.id = c.doc ORDER BY d.position, c.ordinal "
+               "OFFSET %s LIMIT %s")
+        rows = reading(self.url, lambda connection: connection.execute(sql, (start, stop - start)).fetchall())
+        return np.asarray([row[0] for row in rows], dtype=np.float32).reshape(len(rows), self.dim)
 
 
 class PgLexicalSearch:
-    """BM25 in SQL over ``qa_postings``; document frequencies (for idf) as loaded with the corpus."""
+    """BM25 in SQL over ``qa_postings`` and ``qa_terms`` (document frequencies): nothing per corpus in memory but
+    the frequencies of recent questions' words (``FREQUENCY_CACHE`` of them)."""
 
-    def __init__(self, url: str, chunk_ids: np.ndarray, frequencies: dict[str, int], average_length: float) -> None:
+    def __init__(self, url: str, size: int, average_length: float) -> None:
         self.url = url
-        self.rows = {int(i): row for row, i in enumerate(chunk_ids.tolist())}
-        self.size = len(chunk_ids)
-        self.frequencies = frequencies
+        self.size = size  # chunks in the generation loaded
         self.average_length = average_length
+        self._frequencies: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()
 
     def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids) of the best ``k`` chunks for the question's ``tokens`` with a positive score, best first."""
-        counts = Counter(token for token in tokens if token in self.frequencies)
-        if self.size == 0 or not counts:
+        """(scores, database chunk ids) of the best ``k`` chunks for the question's ``tokens`` with a positive score,
+        best first; the tokens' frequencies come back in the same round trip."""
+        if self.size == 0 or not tokens:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        counts = Counter(tokens)
         terms = list(counts)
-        weights = [counts[t] * self.idf(t) for t in terms]
-        sql = ("SELECT p.chunk, sum(q.weight * p.tf / (p.tf + %s * (1 - %s + %s * p.length / %s))) AS score"
-               " FROM unnest(%s::text[], %s::float8[]) AS q(term, weight) JOIN qa_postings p ON p.term = q.term"
-               " GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s")
-        values = (BM25_K1, BM25_B, BM25_B, self.average_length, terms, weights, min(k, self.size))
-        rows = reading(self.url, lambda connection: connection.execute(sql, values).fetchall())
-        found_rows = row_numbers([r[0] for r in rows], self.rows)
-        hits = [(row, score) for row, (_, score) in zip(found_rows, rows, strict=True) if row >= 0 and score > 0]
-        return np.array([s for _, s in hits], dtype=np.float32), np.array([r for r, _ in hits], dtype=np.int64)
+        sql = ("WITH q AS (SELECT t.term, q.n * ln(1 + (%s - t.df + 0.5) / (t.df + 0.5)) AS weight"
+               " FROM unnest(%s::text[], %s::int[]) AS q(term, n) JOIN qa_terms t ON t.term = q.term)"
+               " SELECT p.chunk, sum(q.weight * p.tf / (p.tf + %s * (1 - %s + %s * p.length / %s))) AS score"
+               " FROM q JOIN qa_postings p ON p.term = q.term GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %s")
+        values = (self.size, terms, [counts[t] for t in terms], BM25_K1, BM25_B, BM25_B, self.average_length, min(k, self.size))
+
+        def read(connection: Any) -> tuple[list[Any], list[Any]]:
+            with connection.pipeline():
+                hits = connection.execute(sql, values)
+                frequencies = connection.execute(FREQUENCIES, (terms,))
+            return hits.fetchall(), frequencies.fetchall()
+
+        rows, frequencies = reading(self.url, read)
+        self._remember(terms, dict(frequencies))
+        hits = [(chunk, score) for chunk, score in rows if score > 0]
+        return np.array([s for _, s in hits], dtype=np.float32), np.array([c for c, _ in hits], dtype=np.int64)
 
     def idf(self, token: str) -> float:
-        return bm25_idf(self.frequencies.get(token, 0), self.size)
+        """BM25 inverse document frequency of a (stemmed) token (the question's were read with its search)."""
+        with self._lock:
+            df = self._frequencies.get(token)
+        if df is None:
+            df = dict(reading(self.url, lambda connection: connection.execute(FREQUENCIES, ([token],)).fetchall())).get(token, 0)
+            self._remember([token], {token: df})
+        return bm25_idf(df, self.size)
+
+    def _remember(self, terms: list[str], frequencies: dict[str, int]) -> None:
+        with self._lock:
+            for term in terms:
+                self._frequencies[term] = frequencies.get(term, 0)
+                self._frequencies.move_to_end(term)
+            while len(self._frequencies) > FREQUENCY_CACHE:
+                self._frequencies.popitem(last=False)
