@@ -29,7 +29,7 @@ from .index import build as builder
 from .index.corpus import Corpus, CorpusView
 from .index.embedding import Embedder
 from .index.lexical import LexicalSearch
-from .index.plan import BuildReport, check_paths
+from .index.plan import BuildReport, check_paths, resolved_scope
 from .index.stores.base import IndexStore, Stored
 from .index.stores.factory import open_store
 from .index.vectors import VectorSearch
@@ -105,15 +105,21 @@ class Index:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         progress: bool = False,
+        scope: Iterable[str | Path] | None = None,
     ) -> Index:
-        """Index the files and folders in ``paths``; only new or changed files are embedded."""
+        """Index the files and folders in ``paths``; only new or changed files are embedded.
+
+        ``scope``: the files and folders this build speaks for (``paths`` themselves, say). Indexed documents
+        outside it stay, and in a database several builds with their own scopes run at once (workers sharing
+        one library, each with its files). By default the index becomes ``paths`` alone."""
         settings = settings or Settings()
         store = open_store(index_dir)
         paths = check_paths(paths)
+        within = resolved_scope(scope)
         try:
-            stored = builder.build(store, paths, settings, embedder, progress)
+            stored = builder.build(store, paths, settings, embedder, progress, within)
         except SourceChangedError:  # a file saved during the build: read what changed once more
-            stored = builder.build(store, paths, settings, embedder, progress)
+            stored = builder.build(store, paths, settings, embedder, progress, within)
         return cls._opened(index_dir, store, settings, stored)
 
     @classmethod

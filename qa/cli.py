@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", parents=[model], help="build or update the index from files and folders")
     index.add_argument("paths", nargs="*", default=["seeds"], help="files or folders to index (default: seeds)")
     _location_option(index)
+    index.add_argument("--add", action="store_true",
+                       help="keep the indexed documents of other paths: several `qa index --add` workers can fill one "
+                            "PostgreSQL database at once, each with its own files")
     index.add_argument("--device", choices=DEVICES, default=None,
                        help=f"where to embed: auto uses a GPU when one is usable (default: $QA_DEVICE or {DEVICES[0]})")
     index.set_defaults(handler=_index)
@@ -94,12 +97,13 @@ def _index(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        index = Index.build(args.paths, args.index, settings=_settings(args), progress=sys.stderr.isatty())
+        index = Index.build(args.paths, args.index, settings=_settings(args), progress=sys.stderr.isatty(),
+                            scope=args.paths if args.add else None)
     for warning in caught:
         print(f"qa: warning: {warning.message}", file=sys.stderr)
-    report = index.report
+    report, counts = index.report, index.passages_per_source()
     print(
-        f"Indexed {len(index.documents)} documents, {sum(index.passages_per_source().values())} passages into "
+        f"Indexed {len(counts)} documents, {sum(counts.values())} passages into "
         f"{index.shown_location()} "
         f"({len(report.embedded)} embedded, {len(report.reused)} unchanged, {len(report.removed)} removed, "
         f"{len(report.skipped)} skipped)."

@@ -60,6 +60,12 @@ class Library:
         return self.data / UPLOADS
 
     @property
+    def folders(self) -> list[Path]:
+        """What the library speaks for in a shared index: documents indexed from elsewhere (``qa index --add``
+        workers) stay when the library changes."""
+        return [self.seeds, self.uploads]
+
+    @property
     def incoming(self) -> Path:
         """Where the web server puts uploads before they are checked (app.py points GRADIO_TEMP_DIR here)."""
         return self.data / INCOMING

@@ -2,8 +2,8 @@
 
 One ``Service`` per process keeps the loaded ``Index`` in memory. Adding or removing a
 source rebuilds the index with ``Index.build`` over the whole library (incremental: only new
-files are embedded, and ``Index.build`` holds the index's writer lock), then swaps the new
-index in; questions asked meanwhile are answered by the previous one. Each request first
+files are embedded, and ``Index.build`` holds the index's writer lock; documents indexed from outside
+the library's folders stay), then swaps the new index in; questions asked meanwhile are answered by the previous one. Each request first
 checks whether another process has committed a newer build (several app processes can share
 one PostgreSQL store, and then one ``data`` folder) and loads it if so.
 """
@@ -76,7 +76,7 @@ class Service:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                index: Index | None = Index.build(paths, index_dir, settings=settings, progress=True)
+                index: Index | None = Index.build(paths, index_dir, settings=settings, progress=True, scope=library.folders)
             for warning in caught:  # skipped files, a damaged index being rebuilt: one line each
                 log.warning("%s", warning.message)
         except EmptyCorpusError:
@@ -205,7 +205,7 @@ class Service:
 
     def _build(self, paths: list[str], progress: bool = False) -> Index:
         try:
-            return Index.build(paths, self.index_dir, settings=self.settings, progress=progress)
+            return Index.build(paths, self.index_dir, settings=self.settings, progress=progress, scope=self.library.folders)
         except IndexLockedError:
             raise IndexLockedError(LOCKED) from None  # the error's own message names the index's absolute path
 

@@ -34,10 +34,12 @@ __all__ = ["BuildReport", "build"]
 
 
 def build(store: IndexStore, paths: Sequence[str | Path], settings: Settings, embedder: Embedder | None,
-          progress: bool = False) -> Stored:
-    """Bring the index in ``store`` up to date with ``paths``: only new or changed files are read and embedded."""
-    with store.writer(settings, embedder) as writer:
-        changes = chunked(paths, writer.previous, settings)
+          progress: bool = False, scope: frozenset[str] | None = None) -> Stored:
+    """Bring the index in ``store`` up to date with ``paths``: only new or changed files are read and embedded;
+    with a ``scope`` (``plan.resolved_scope``), documents outside it stay, and builds of other scopes may write
+    to the same database at once."""
+    with store.writer(settings, embedder, adding=scope is not None) as writer:
+        changes = chunked(paths, writer.previous, settings, scope)
         if changes.plan.unchanged:
             return replace(writer.current(), report=changes.plan.report, embedder=embedder)
         embedding = Embedding(changes.new, settings, embedder, progress)
@@ -48,7 +50,7 @@ def build(store: IndexStore, paths: Sequence[str | Path], settings: Settings, em
         check_unchanged(changes.new)  # before the commit: a file saved meanwhile leaves the index as it was
         whole = Whole(Corpus.from_parts(searches[0]), searches[1], searches[2]) if searches else None
         manifest = _manifest(settings, embedding, whole.dense.dim if whole else _dim(changes.new, writer, embedding))
-        stored = writer.commit(Build(changes.plan.documents, changes.new, manifest, whole))
+        stored = writer.commit(Build(changes.plan.documents, changes.new, manifest, whole, changes.plan.scope))
     return replace(stored, report=changes.plan.report, embedder=embedding.embedder)
 
 

@@ -60,6 +60,7 @@ class Plan:
     documents: list[Document]
     report: BuildReport
     unchanged: bool  # the same documents, in the same order, with the same contents
+    scope: frozenset[str] | None = None  # the files and folders this build speaks for (None: the whole index)
 
 
 def check_paths(paths: object) -> list[str | Path]:
@@ -82,8 +83,10 @@ def check_source(path: str | Path, budget: ReadSettings | None = None) -> None:
         raise SourceError(skipped[0].reason)
 
 
-def plan(paths: Iterable[str | Path], previous: Committed | None, budget: ReadSettings | None = None) -> Plan:
-    """Read the sources within ``budget`` (unchanged files are not parsed again) and compare them with ``previous``."""
+def plan(paths: Iterable[str | Path], previous: Committed | None, budget: ReadSettings | None = None,
+         scope: frozenset[str] | None = None) -> Plan:
+    """Read the sources within ``budget`` (unchanged files are not parsed again) and compare them with ``previous``;
+    with a ``scope`` (absolute files and folders), previous documents outside it stay (the new ones come after)."""
     known = {doc.path: doc for doc in previous.documents} if previous else {}
     documents, skipped = read_sources(paths, known, budget)
     for item in skipped:
@@ -92,6 +95,10 @@ def plan(paths: Iterable[str | Path], previous: Committed | None, budget: ReadSe
         reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped) or "no files found"
         raise EmptyCorpusError(f"Nothing to index ({reasons}). Add {FILE_TYPES} files and try again.")
     old = {(doc.path, doc.sha256) for doc in known.values()}
+    if scope is not None:
+        read = {doc.path: doc for doc in documents}
+        documents = [read.pop(doc.path, doc) for doc in known.values() if doc.path in read or not within(doc.path, scope)]
+        documents += read.values()
     report = BuildReport(
         embedded=tuple(doc.path for doc in documents if (doc.path, doc.sha256) not in old),
         reused=tuple(doc.path for doc in documents if (doc.path, doc.sha256) in old),
@@ -99,7 +106,17 @@ def plan(paths: Iterable[str | Path], previous: Committed | None, budget: ReadSe
         skipped=tuple(skipped),
     )
     unchanged = previous is not None and not report.embedded and not report.removed and tuple(documents) == previous.documents
-    return Plan(documents, report, unchanged)
+    return Plan(documents, report, unchanged, scope)
+
+
+def resolved_scope(scope: Iterable[str | Path] | None) -> frozenset[str] | None:
+    """The files and folders of a build's scope as absolute paths, the way documents' paths are written."""
+    return None if scope is None else frozenset(str(Path(path).resolve()) for path in check_paths(scope))
+
+
+def within(path: str, scope: frozenset[str]) -> bool:
+    """Is the document at ``path`` one of ``scope``'s files, or in one of its folders?"""
+    return any(path == item or path.startswith(item.rstrip(os.sep) + os.sep) for item in scope)
 
 
 @dataclass(frozen=True)
@@ -110,9 +127,10 @@ class Changes:
     new: list[Part]  # in the plan's order; the committed index keeps the rest
 
 
-def chunked(paths: Iterable[str | Path], previous: Committed | None, settings: Settings) -> Changes:
+def chunked(paths: Iterable[str | Path], previous: Committed | None, settings: Settings,
+            scope: frozenset[str] | None = None) -> Changes:
     """Plan against ``previous``, then chunk only the documents it lacks (nothing when the corpus is unchanged)."""
-    planned = plan(paths, previous, settings.read)
+    planned = plan(paths, previous, settings.read, scope)
     if planned.unchanged:
         return Changes(planned, [])
     kept = _chunk_counts(previous) if previous else {}

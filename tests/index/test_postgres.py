@@ -26,6 +26,7 @@ from qa.errors import IndexLockedError, IndexMismatchError, StoreError
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores import postgres_search as pgstore
 from qa.index.stores import postgres_view as pgview
+from qa.index.stores import postgres_write as pgwrite
 
 from helpers import REPO, SEED_FILE, FakeEmbedder, new_schema
 from helpers.postgres import HARBOUR, admin, build
@@ -141,7 +142,7 @@ def test_error_mid_write_leaves_the_previous_index(url, seed_corpus, monkeypatch
     def crash(*args, **kwargs):
         raise OSError("simulated crash: disk full")
 
-    monkeypatch.setattr(pgstorage, "tokenize", crash)  # after harbour.txt was deleted and bakery.md inserted
+    monkeypatch.setattr(pgwrite, "tokenize", crash)  # after harbour.txt was deleted and bakery.md inserted
     with pytest.raises(OSError, match="simulated crash"):
         build([seed_corpus], url)
     monkeypatch.undo()

@@ -53,6 +53,7 @@ class Build:
     new: list[Part]  # the documents the committed index lacks, chunked and embedded
     manifest: Manifest  # with the vectors' size and the vector search's kind
     whole: Whole | None = None  # for a store that rewrites everything (``Writer.rewrites_all``)
+    scope: frozenset[str] | None = None  # what the build speaks for: only documents in it can be gone (``plan.Plan.scope``)
 
 
 class Writer(Protocol):
@@ -88,8 +89,9 @@ class IndexStore(Protocol):
         """The location, the same however it was written: a cache key."""
         ...
 
-    def writer(self, settings: Settings, embedder: Embedder | None) -> AbstractContextManager[Writer]:
-        """Hold the store's writer lock (a second writer waits ``manifest.LOCK_WAIT_SECONDS``, then gets an error)."""
+    def writer(self, settings: Settings, embedder: Embedder | None, adding: bool = False) -> AbstractContextManager[Writer]:
+        """Hold the store's writer lock (a second writer waits ``manifest.LOCK_WAIT_SECONDS``, then gets an error);
+        ``adding``: a store that can shares it with other adding builds, which then write one after another."""
         ...
 
     def load(self, settings: Settings, embedder: Embedder | None, previous: Stored | None = None) -> Stored:

@@ -45,7 +45,8 @@ class FolderStore:
         return Stored(corpus, store, lexical, folder.name, embedder=embedder)
 
     @contextmanager
-    def writer(self, settings: Settings, embedder: Embedder | None) -> Iterator[FolderWriter]:
+    def writer(self, settings: Settings, embedder: Embedder | None, adding: bool = False) -> Iterator[FolderWriter]:
+        """The folder's lock; an adding build holds it alone too (a folder is written whole)."""
         with folder_files.writer_lock(self.folder):
             folder_files.remove_stale(self.folder)  # what killed builds left behind (safe: we hold the lock)
             yield FolderWriter(self, self._previous(settings, embedder))

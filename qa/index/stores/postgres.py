@@ -24,32 +24,27 @@ module only writes rows and reads the state; ``postgres_view`` reads the rows a 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ...errors import IndexMismatchError, IndexMissingError, StoreError, rebuild_hint
 from ...settings import Settings
-from ...types import Document
 from ..corpus import Part
 from ..embedding import Embedder
-from ..lexical import tokenize
 from ..plan import Listed
 from . import manifest as manifests
 from .base import Build, Stored
 from .postgres_corpus import read_listing
 from .postgres_search import PgLexicalSearch, PgVectorSearch, connect, lost, reading, redact, register_types
 from .postgres_view import DatabaseCorpus
+from .postgres_write import HNSW, write  # noqa: F401 - HNSW: the index a bulk load creates after its rows (bench)
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
 LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart
 TABLES = ("qa_postings", "qa_terms", "qa_sentences", "qa_chunks", "qa_documents", "qa_state")
-HNSW = "CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops)"
 
 
 class DatabaseStore:
@@ -79,10 +74,11 @@ class DatabaseStore:
         return replace(_load(self.url, manifests.expected(settings, embedder), previous), embedder=embedder)
 
     @contextmanager
-    def writer(self, settings: Settings, embedder: Embedder | None) -> Iterator[DatabaseWriter]:
-        """A transaction holding the writer lock, with the stored corpus (no vectors: stored rows stay where they are)."""
-        with _writing(self.url) as connection:
-            yield DatabaseWriter(self.url, connection, manifests.expected(settings, embedder))
+    def writer(self, settings: Settings, embedder: Embedder | None, adding: bool = False) -> Iterator[DatabaseWriter]:
+        """A transaction holding the writer lock, with the stored documents listed. ``adding``: the lock is shared
+        with other adding builds (each writes its own files, commits in turn), a whole build waits for them."""
+        with _writing(self.url, shared=adding) as connection:
+            yield DatabaseWriter(self.url, connection, manifests.expected(settings, embedder), adding)
 
 
 class DatabaseWriter:
@@ -90,7 +86,7 @@ class DatabaseWriter:
 
     rewrites_all = False
 
-    def __init__(self, url: str, connection: Any, expected: manifests.Manifest) -> None:
+    def __init__(self, url: str, connection: Any, expected: manifests.Manifest, adding: bool = False) -> None:
         self.url, self.connection, self.expected = url, connection, expected
         self.previous: Listed | None = None  # the stored documents without their text: a build compares hashes
         state = _state(connection)
@@ -102,6 +98,8 @@ class DatabaseWriter:
             manifests.check(stored, replace(expected, dim=None), FORMAT_VERSION, redact(url))
             self.previous = read_listing(connection)
         except IndexMismatchError as error:  # everything is embedded again; tables of another format are made anew
+            if adding:  # other workers' documents are not this build's to drop
+                raise
             manifests.warn_rebuilding(error)
             connection.execute("DELETE FROM qa_documents; DELETE FROM qa_terms")
             if stored.get("format") != FORMAT_VERSION:
@@ -117,7 +115,7 @@ class DatabaseWriter:
         if self.dim != dim:
             _create_tables(self.connection, dim)
         fields = {**replace(build.manifest, store=PgVectorSearch.kind).fields(), "format": FORMAT_VERSION}
-        _write(self.connection, build.documents, build.new, fields)  # only new rows
+        write(self.connection, build.documents, build.new, fields, build.scope)  # only new rows
         self.connection.commit()
         return _load(self.url, replace(self.expected, dim=dim))
 
@@ -143,8 +141,9 @@ def _load(url: str, expected: manifests.Manifest, previous: Stored | None = None
 
 
 @contextmanager
-def _writing(url: str) -> Iterator[Any]:
-    """A connection in a transaction holding the index's writer lock (released by commit or rollback)."""
+def _writing(url: str, shared: bool = False) -> Iterator[Any]:
+    """A connection in a transaction holding the index's writer lock (released by commit or rollback); ``shared``:
+    the lock adding builds share (an empty database is still made by one build alone)."""
     import psycopg
 
     connection = connect(url)
@@ -153,7 +152,9 @@ def _writing(url: str) -> Iterator[Any]:
         register_types(connection)
         connection.execute(f"SET LOCAL lock_timeout = '{int(manifests.LOCK_WAIT_SECONDS * 1000)}ms'")
         try:
-            connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+            shared = shared and connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is not None
+            lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+            connection.execute(f"SELECT {lock}(%s, hashtext(current_schema()))", (LOCK_KEY,))
         except psycopg.errors.LockNotAvailable as error:
             raise manifests.locked(redact(url)) from error
         connection.execute("SET LOCAL lock_timeout = 0")
@@ -215,82 +216,11 @@ def _create_tables(connection: Any, dim: int) -> None:
     register_types(connection)
 
 
-def _new_ids(connection: Any, table: str, count: int) -> list[int]:
-    return [row[0] for row in connection.execute(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (count,)).fetchall()]
-
-
-def _write(connection: Any, documents: list[Document], parts: list[Part], manifest: dict[str, Any]) -> None:
-    """Delete what is gone or changed, insert the new parts, renumber positions, raise the generation."""
-    from psycopg.types.json import Jsonb
-
-    position = {(doc.path, doc.sha256): i for i, doc in enumerate(documents)}
-    stored = connection.execute("SELECT id, path, sha256 FROM qa_documents").fetchall()
-    gone = [id_ for id_, path, sha in stored if (path, sha) not in position]
-    if gone:
-        connection.execute("UPDATE qa_terms t SET df = t.df - x.n FROM (SELECT p.term, count(*) AS n FROM qa_postings p "
-                           "JOIN qa_chunks c ON c.id = p.chunk WHERE c.doc = ANY(%s) GROUP BY p.term) x WHERE t.term = x.term", (gone,))
-        connection.execute("DELETE FROM qa_documents WHERE id = ANY(%s)", (gone,))
-        connection.execute("DELETE FROM qa_terms WHERE df <= 0")
-    _insert(connection, parts, [position[p.document.path, p.document.sha256] for p in parts])
-    connection.execute("UPDATE qa_documents d SET position = w.position - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS w(path, position) "
-                       "WHERE d.path = w.path AND d.position <> w.position - 1", ([doc.path for doc in documents],))
-    connection.execute(HNSW)  # built over the whole table the first time, kept up to date by inserts after
-    connection.execute("ANALYZE qa_documents, qa_chunks, qa_sentences, qa_postings, qa_terms")  # plans for the new sizes
-    connection.execute("""UPDATE qa_state SET generation = generation + 1, manifest = %s,
-        chunks = (SELECT count(*) FROM qa_chunks), average_length = (SELECT coalesce(avg(length), 0) FROM qa_chunks)""",
-                       (Jsonb(manifest),))
-
-
-def _insert(connection: Any, parts: list[Part], positions: list[int]) -> None:
-    """The new documents' rows, one COPY per table; term counts go into qa_terms."""
-    from pgvector import HalfVector
-    from psycopg.types.json import Jsonb
-
-    doc_ids = _new_ids(connection, "qa_documents", len(parts))
-    chunk_ids = iter(_new_ids(connection, "qa_chunks", sum(len(p.chunks) for p in parts)))
-    texts = [text for part in parts for text in part.lexical_texts()]
-    tokens = iter(tokenize(texts) if texts else [])
-    frequencies: Counter[str] = Counter()
-    with connection.cursor() as cursor:
-        columns = "id, position, path, source, sha256, title, page_starts, text, structure"
-        with cursor.copy(f"COPY qa_documents ({columns}) FROM STDIN") as copy:
-            for doc_id, place, part in zip(doc_ids, positions, parts, strict=True):
-                doc = part.document
-                copy.write_row((doc_id, place, doc.path, doc.source, doc.sha256, part.title, list(doc.page_starts), doc.text,
-                                Jsonb(doc.structure())))
-        with cursor.copy("COPY qa_sentences (doc, ordinal, start, \"end\", code, embedding) FROM STDIN") as copy:
-            for doc_id, part in zip(doc_ids, parts, strict=True):
-                vectors = part.sentence_vectors if part.sentence_vectors.size else [None] * len(part.sentences)
-                for ordinal, (row, vector) in enumerate(zip(part.sentences, vectors, strict=True)):
-                    copy.write_row((doc_id, ordinal, int(row["start"]), int(row["end"]), bool(row["code"]),
-                                    None if vector is None else HalfVector(vector)))
-        postings = []
-        columns = "id, doc, ordinal, start, \"end\", first_sentence, last_sentence, length, embedding"
-        with cursor.copy(f"COPY qa_chunks ({columns}) FROM STDIN") as copy:
-            for doc_id, part in zip(doc_ids, parts, strict=True):
-                for ordinal, (row, vector) in enumerate(zip(part.chunks, part.chunk_vectors, strict=True)):
-                    chunk_id, chunk_tokens = next(chunk_ids), next(tokens)
-                    copy.write_row((chunk_id, doc_id, ordinal, int(row["start"]), int(row["end"]), int(row["first_sentence"]),
-                                    int(row["last_sentence"]), len(chunk_tokens), np.asarray(vector, dtype=np.float32)))
-                    postings += [(term, chunk_id, tf, len(chunk_tokens)) for term, tf in Counter(chunk_tokens).items()]
-                    frequencies.update(set(chunk_tokens))
-        with cursor.copy("COPY qa_postings (term, chunk, tf, length) FROM STDIN") as copy:
-            for posting in postings:
-                copy.write_row(posting)
-        cursor.execute("CREATE TEMPORARY TABLE qa_new_terms (term text, df integer) ON COMMIT DROP")
-        with cursor.copy("COPY qa_new_terms FROM STDIN") as copy:
-            for term, df in frequencies.items():
-                copy.write_row((term, df))
-    connection.execute("INSERT INTO qa_terms SELECT term, df FROM qa_new_terms "
-                       "ON CONFLICT (term) DO UPDATE SET df = qa_terms.df + excluded.df")
-
-
 def copy_in(url: str, parts: list[Part], manifest: dict[str, Any]) -> None:
     """Make ``parts`` (vectors included: an index built elsewhere) the whole index in the database, in one transaction.
 
     ``manifest`` gives the model, dim and settings the vectors were made with."""
     with _writing(url) as connection:
         _create_tables(connection, manifest["dim"])
-        _write(connection, [p.document for p in parts], parts, {**manifest, "format": FORMAT_VERSION, "store": PgVectorSearch.kind})
+        write(connection, [p.document for p in parts], parts, {**manifest, "format": FORMAT_VERSION, "store": PgVectorSearch.kind})
         connection.commit()
