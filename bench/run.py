@@ -2,7 +2,7 @@
 
 Sections (all by default, in this order): scifact, xquad_retrieval, xquad_answers,
 build, latency, coldstart, scale, haystack (needs the `bench` extra), onnx, onnx_latency,
-onnx_docs, postgres, reader, docs_answers, textscale, written. A run of some sections keeps the others' figures
+onnx_docs, postgres, pgscale, reader, docs_answers, textscale, written. A run of some sections keeps the others' figures
 from ``bench/results/results.json``. The full run takes about an hour on 2 cores the first
 time (the SciFact index is embedded once and kept under ``data/bench``).
 """
@@ -33,6 +33,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "onnx_latency": "bench.onnx:run_latency",
     "onnx_docs": "bench.onnx:run_docs",
     "postgres": "bench.postgres",
+    "pgscale": "bench.pgscale",
     "reader": "bench.reader",
     "docs_answers": "bench.docs_answers",
     "textscale": "bench.textscale",
