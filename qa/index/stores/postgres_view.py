@@ -22,7 +22,7 @@ from ..corpus import CHUNK_FIELDS, SENTENCE_FIELDS, Corpus, Hits, Part
 from .postgres_corpus import halfvecs, read_corpus
 from .postgres_search import reading
 
-CACHE_CHARS = 64_000_000  # documents' text kept between questions (about twice that in memory with their rows)
+CACHE_CHARS = 16_000_000  # documents' text kept between questions: at most about 50 MB with their rows and structure
 
 
 @dataclass(frozen=True)
