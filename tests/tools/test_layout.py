@@ -103,7 +103,8 @@ def test_no_sys_path_patching_and_no_loop_between_bench_and_training(path: Path)
 
 
 # The stores' own modules; the rest of qa/index/stores/ (base, manifest, factory) is what they share.
-STORE_MODULES = {"folder": {"folder", "folder_files"}, "postgres": {"postgres", "postgres_corpus", "postgres_search"}}
+STORE_MODULES = {"folder": {"folder", "folder_files"},
+                 "postgres": {"postgres", "postgres_corpus", "postgres_search", "postgres_view", "postgres_write"}}
 STORES_PACKAGE = "qa.index.stores"
 
 

@@ -16,10 +16,12 @@ A build runs in one transaction: it takes an advisory lock (a second writer wait
 ``manifest.LOCK_WAIT_SECONDS``, then gets IndexLockedError), compares the files with the stored
 documents by content hash, deletes removed and changed documents (their rows cascade),
 inserts and embeds only the new ones, raises the generation and commits. A crash before
-the commit leaves the previous index whole; readers never wait for the writer. This
-module is the ``IndexStore`` beside ``stores.folder``: ``qa.index.build`` plans, chunks and
-embeds (only documents the tables lack: the stored rows are kept, not carried over), this
-module only writes rows and reads the state; ``postgres_view`` reads the rows a question needs.
+the commit leaves the previous index whole; readers never wait for the writer. Builds with a
+scope (workers each adding their own files) share the lock and write one after another
+(``postgres_write``). This module is the ``IndexStore`` beside ``stores.folder``: ``qa.index.build``
+plans, chunks and embeds (only documents the tables lack: the stored rows are kept, not carried
+over), this module holds the transaction and reads the state; ``postgres_view`` reads the rows a
+question needs.
 """
 
 from __future__ import annotations
