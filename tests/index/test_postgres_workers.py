@@ -1,5 +1,5 @@
 """Several builds on one PostgreSQL index at once: two index workers (``Index.build(..., scope=...)``, what
-``qa index --add`` runs), each with its own files, beside two app services on one library."""
+``qa index --add`` runs), each with its own files, beside two app processes on one library (fake model)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.live_app import running_app, upload
+from qa import Index
 from qa.app import Library, Service
 from qa.index.stores import postgres_search as pgstore
 
-from helpers import REPO, SEED_FILE, new_schema
+from helpers import REPO, SEED_FILE, FakeEmbedder, new_schema
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.app]
 
 
 @pytest.fixture
@@ -41,6 +43,9 @@ Index.build([folder], sys.argv[2], embedder=Slow(), scope=[folder])
 """
 FACT = "The harbour of {place} counted {boats} zebrafish boats in the spring of {year}.\n"
 PLACES = ("Alvik", "Brenna", "Corvo", "Dunmere", "Eskel", "Farrow", "Glenna", "Hallin")
+LIGHTHOUSE = "The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n"
+TARROW = "Who first lit the Tarrow Point lighthouse?"
+PEACEKEEPERS = "How many Russian peacekeepers were deployed?"
 
 
 def write_part(folder: Path, places: tuple[str, ...]) -> None:
@@ -50,35 +55,49 @@ def write_part(folder: Path, places: tuple[str, ...]) -> None:
         (folder / f"{place.lower()}.txt").write_text(FACT.format(place=place, boats=100 + n, year=1900 + n), encoding="utf-8")
 
 
-def test_two_workers_and_two_apps_build_one_database_at_once(seed_corpus, tmp_path, url, fake_model_env):
+def test_two_workers_and_two_app_processes_build_one_database_at_once(seed_corpus, tmp_path, url):
+    from gradio_client import Client
+
+    data = tmp_path / "data"  # app processes on one database share the data folder
+    options = ("--store", url, "--data", str(data))
+    for app in ("app1", "app2"):
+        (tmp_path / app).mkdir()
+    with running_app(tmp_path / "app1", seed_corpus, fake=True, options=options) as first, \
+            running_app(tmp_path / "app2", seed_corpus, fake=True, options=options) as second:
+        one, other = Client(first, verbose=False), Client(second, verbose=False)
+        write_part(tmp_path / "part1", PLACES[:4])
+        write_part(tmp_path / "part2", PLACES[4:])
+        env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}  # for the fake embedder
+        workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path / part), url], cwd=REPO, env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for part in ("part1", "part2")]
+        for worker in workers:
+            assert worker.stdout is not None and worker.stdout.readline().strip() == "started"
+        status = upload(first, [("lighthouse.md", LIGHTHOUSE.encode())], timeout=60)  # while both workers build
+        assert "lighthouse.md" in status and "not" not in status.lower(), status
+        answered = [other.predict(PEACEKEEPERS, [], api_name="/ask")["answered"] for _ in range(5)]  # readers never wait
+        assert all(worker.poll() is None for worker in workers)  # all of it while both workers were still building
+        for worker in workers:
+            _, errors = worker.communicate(timeout=120)
+            assert worker.returncode == 0, errors
+        assert all(answered)
+        for app in (one, other):  # each process sees the other's upload and both workers' files, without a restart
+            assert app.predict(TARROW, [], api_name="/ask")["citations"][0]["source"] == "lighthouse.md"
+            for n, place in enumerate(PLACES):
+                answer = app.predict(f"How many zebrafish boats did the harbour of {place} count?", [], api_name="/ask")
+                assert answer["answered"] and f"{100 + n} zebrafish boats" in answer["citations"][0]["quote"]
+    indexed = {Path(path).name for path in Index.load(url, embedder=FakeEmbedder()).passages_per_source()}
+    assert indexed == {SEED_FILE.name, "lighthouse.md", *(f"{p.lower()}.txt" for p in PLACES)}  # nothing lost
+
+
+def test_the_library_drops_its_own_files_only(seed_corpus, tmp_path, url, fake_model_env):
     library = Library(seed_corpus, tmp_path / "data")
-    one, other = Service.start(library, url), Service.start(library, url)
-    write_part(tmp_path / "part1", PLACES[:4])
-    write_part(tmp_path / "part2", PLACES[4:])
-    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}  # for the fake embedder
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path / part), url], cwd=REPO, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for part in ("part1", "part2")]
-    for worker in workers:
-        assert worker.stdout is not None and worker.stdout.readline().strip() == "started"
+    service = Service.start(library, url)
+    write_part(tmp_path / "part1", PLACES[:2])
+    Index.build([tmp_path / "part1"], url, embedder=FakeEmbedder(), scope=[tmp_path / "part1"])
     upload = tmp_path / "incoming" / "lighthouse.md"
     upload.parent.mkdir()
-    upload.write_text("The Tarrow Point lighthouse was first lit in 1874 by its keeper, Edith Marrow.\n", encoding="utf-8")
-    started = time.monotonic()
-    change = one.add([(upload, "lighthouse.md")])  # while both workers build: not refused
-    assert change.added == ("lighthouse.md",) and time.monotonic() - started < 30
-    answered = [other.ask("How many Russian peacekeepers were deployed?").answered for _ in range(5)]  # readers never wait
-    assert all(worker.poll() is None for worker in workers)  # all of it while both workers were still building
-    for worker in workers:
-        _, errors = worker.communicate(timeout=120)
-        assert worker.returncode == 0, errors
-    indexed = {Path(path).name: n for path, n in other.index.passages_per_source().items()}
-    assert set(indexed) == {SEED_FILE.name, "lighthouse.md", *(f"{p.lower()}.txt" for p in PLACES)}  # nothing lost
-    assert all(n > 0 for n in indexed.values()) and all(answered)
-    for service in (one, other):  # each app sees the other's upload and both workers' files, without a restart
-        assert service.ask("Who first lit the Tarrow Point lighthouse?").citations[0].source == "lighthouse.md"
-        for n, place in enumerate(PLACES):
-            answer = service.ask(f"How many zebrafish boats did the harbour of {place} count?")
-            assert answer.answered and f"{100 + n} zebrafish boats" in answer.citations[0].quote
-    one.remove(library.uploads / "lighthouse.md")  # the library's own change drops its file, not the workers'
-    indexed = {Path(path).name for path in other.index.passages_per_source()}
-    assert "lighthouse.md" not in indexed and {f"{p.lower()}.txt" for p in PLACES} <= indexed
+    upload.write_text(LIGHTHOUSE, encoding="utf-8")
+    service.add([(upload, "lighthouse.md")])
+    assert {"alvik.txt", "brenna.txt", "lighthouse.md"} <= {Path(p).name for p in service.index.passages_per_source()}
+    service.remove(library.uploads / "lighthouse.md")  # the library's change drops its file, not the workers'
+    assert {Path(p).name for p in service.index.passages_per_source()} == {SEED_FILE.name, "alvik.txt", "brenna.txt"}
