@@ -126,8 +126,11 @@ def top10(index: Index, vector: np.ndarray) -> set[int]:
     return set(as_rows(index, index.dense.search(vector[None, :], 10)[1][0]))
 
 
-def ndcg_row(index: Index, retriever: Retriever, queries: list[tuple[str, str]], data: scifact.SciFact, mode: str) -> float:
-    rankings = [scifact.documents_of(index, as_rows(index, [c for c, _ in retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]]))
+def ndcg_row(index: Index, folder: Index, retriever: Retriever, queries: list[tuple[str, str]], data: scifact.SciFact,
+             mode: str) -> float:
+    """nDCG@10 of ``retriever`` over ``index``; its chunks named through ``folder``, the same corpus held in memory (a
+    database index reads its whole corpus each time it is asked for it)."""
+    rankings = [scifact.documents_of(folder, as_rows(index, [c for c, _ in retriever.rank(q, scifact.NDCG_DEPTH, mode)[0]]))
                 for _, q in queries]
     return float(np.mean([scifact.ndcg(r, data.qrels[qid]) for r, (qid, _) in zip(rankings, queries, strict=True)]))
 
@@ -161,7 +164,7 @@ def quality(config: Config, url: str, section: Section) -> None:
         systems[f"PostgreSQL: pgvector HNSW + ts_rank_cd (normalization {normalization})"] = (database, retriever)
     scores = {}
     for name, (index, retriever) in systems.items():
-        scores[name] = [ndcg_row(index, retriever, queries, data, mode) for mode in ("dense", "lexical", "hybrid")]
+        scores[name] = [ndcg_row(index, folder, retriever, queries, data, mode) for mode in ("dense", "lexical", "hybrid")]
         table.add(name.split(":")[0], name.split(": ")[1], *scores[name])
     section.tables.append(table)
     lexical_ms = Table("Lexical search alone on SciFact, 100 candidates, ms p50 / p95", ["scorer", "p50", "p95"])
