@@ -35,6 +35,7 @@ from qa.index.plan import chunk
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores.manifest import expected
 from qa.index.stores.postgres_search import register_types
+from qa.index.stores.postgres_write import HNSW
 from qa.read.files import read_document
 
 from .common import REPO, Config
@@ -192,7 +193,7 @@ def _bulk(connection: Any, rows: list[tuple[int, int, int]]) -> None:
         ("terms", "TRUNCATE qa_terms; INSERT INTO qa_terms SELECT term, count(*) FROM qa_postings GROUP BY term"),
         ("postings key", "ALTER TABLE qa_postings ADD PRIMARY KEY (term, chunk) INCLUDE (tf, length)"),
         ("postings by chunk", "CREATE INDEX qa_postings_chunk ON qa_postings (chunk)"),
-        ("hnsw", pgstorage.HNSW),
+        ("hnsw", HNSW),
         ("state", "UPDATE qa_state SET generation = generation + 1, chunks = (SELECT count(*) FROM qa_chunks), "
          "average_length = (SELECT avg(length) FROM qa_chunks)"),
         ("analyze", "ANALYZE qa_documents, qa_chunks, qa_sentences, qa_postings, qa_terms"),

@@ -42,7 +42,7 @@ from .base import Build, Stored
 from .postgres_corpus import read_listing
 from .postgres_search import PgLexicalSearch, PgVectorSearch, connect, lost, reading, redact, register_types
 from .postgres_view import DatabaseCorpus
-from .postgres_write import HNSW, write  # noqa: F401 - HNSW: the index a bulk load creates after its rows (bench)
+from .postgres_write import write
 
 FORMAT_VERSION = 2  # 2: the documents' structure and the sentences' code flag, as the index folder keeps them
 LOCK_KEY = 0x7161  # "qa"; the second key is the schema's hash, so schemas lock apart

@@ -43,7 +43,8 @@ def write(connection: Any, documents: list[Document], parts: list[Part], manifes
                            "JOIN qa_chunks c ON c.id = p.chunk WHERE c.doc = ANY(%s) GROUP BY p.term) x WHERE t.term = x.term", (gone,))
         connection.execute("DELETE FROM qa_documents WHERE id = ANY(%s)", (gone,))
         connection.execute("DELETE FROM qa_terms WHERE df <= 0")
-    kept = {(path, sha) for id_, path, sha in stored if id_ not in set(gone)}
+    dropped = set(gone)
+    kept = {(path, sha) for id_, path, sha in stored if id_ not in dropped}
     parts = [p for p in parts if (p.document.path, p.document.sha256) not in kept]  # another build wrote it meanwhile
     if scope is None:
         _insert(connection, parts, [position[p.document.path, p.document.sha256] for p in parts])
