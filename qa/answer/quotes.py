@@ -23,20 +23,17 @@ its own offsets, as much as ``introduced_chars`` holds, cut at a line end.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from itertools import islice
 
 from ..index.corpus import Corpus
 from ..read.clean import normalise
 from ..settings import AnswerSettings
-from ..types import Block
+from .blocks import introduced_span
 from .score import Candidate, overlap
 
 _CLAUSE_END = re.compile(r"[,;:]\s+|\s+[–—-]\s+|\s+(?=\()")
 MIN_CLAUSE_CHARS = 30
-_INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?)[\s\"'”’)*_`]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -89,35 +86,18 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
 
 
 def introduced(corpus: Corpus, first: Quote, budget: int) -> Quote | None:
-    """The code block, or the run of list items, that ``first`` introduces: it ends its paragraph with ":" (or "for
-    example") and the document's next block is code or a list item. None otherwise. Unread (its score is 0)."""
+    """The code block, or the run of list items, that ``first`` introduces (``blocks.introduced_span``), as a quote of
+    its own. None otherwise. Unread (its score is 0)."""
     doc = corpus.sentence_document(first.candidate.sentence)
-    if not doc.blocks or not _INTRODUCES.search(doc.text[first.start : first.end]):
+    span = introduced_span(doc, first.start, first.end, budget)
+    if span is None:
         return None
-    own = doc.blocks[bisect_right(doc.blocks, first.start, key=_start) - 1]  # blocks are in text order
-    following = (b for b in islice(doc.blocks, bisect_left(doc.blocks, first.end, key=_start), None) if b.kind != "meta")
-    head = next(following, None)
-    if not own.start <= first.start < own.end or own.end > first.end or head is None or head.kind not in ("code", "item"):
-        return None  # the sentence does not end its paragraph, or nothing to show follows
-    end = head.end
-    for block in following if head.kind == "item" else ():  # the items of the same list, as many whole ones as fit
-        if block.kind != "item" or block.section != head.section or block.end - head.start > budget:
-            break
-        end = block.end
-    if end - head.start > budget:
-        end = doc.text.rfind("\n", head.start, head.start + budget)
-        if end <= head.start:
-            return None
     rows = corpus.sentences
     sentence = next((s for s in range(first.candidate.sentence + 1, len(rows))
-                     if rows["doc"][s] == rows["doc"][first.candidate.sentence] and int(rows["start"][s]) >= head.start), None)
-    if sentence is None or int(rows["start"][sentence]) >= end:
+                     if rows["doc"][s] == rows["doc"][first.candidate.sentence] and int(rows["start"][s]) >= span[0]), None)
+    if sentence is None or int(rows["start"][sentence]) >= span[1]:
         return None
-    return Quote(replace(first.candidate, sentence=sentence, probability=0.0, span=None), head.start, end)
-
-
-def _start(block: Block) -> int:
-    return block.start
+    return Quote(replace(first.candidate, sentence=sentence, probability=0.0, span=None), *span)
 
 
 def next_sentence(corpus: Corpus, best: Candidate, candidates: list[Candidate], judged: list[Candidate],

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..index.corpus import Corpus
 from ..settings import AnswerSettings
+from .blocks import READ_CHARS, introduced_text
 from .combiner import Combiner, features, load_combiner
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
 from .quotes import Bars
@@ -71,17 +72,27 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
     answer span the model marks in each sentence (offsets into the sentence)."""
     texts = [corpus.sentence_text(c.sentence) for c in candidates]
     titles = [corpus.titles[int(corpus.sentences["doc"][c.sentence])] for c in candidates]
-    pairs = [pair_text(title, text) for title, text in zip(titles, texts, strict=True)]
+    # A sentence that introduces a code block or list is read with it: "Run the following to test Rich output on your
+    # terminal:" answers only with the command after it.
+    units = [_with_block(text, introduced_text(corpus, c.sentence, READ_CHARS)) for c, text in zip(candidates, texts, strict=True)]
+    pairs = [pair_text(title, unit) for title, unit in zip(titles, units, strict=True)]
     readings = model.read(question, pairs)
-    spans = [_in_sentence(r.span, len(pair) - len(text)) for r, pair, text in zip(readings, pairs, texts, strict=True)]
+    spans = [_in_sentence(r.span, len(pair) - len(unit), len(text))
+             for r, pair, unit, text in zip(readings, pairs, units, texts, strict=True)]
     rows = features(np.array([r.logit for r in readings]), np.array([c.cosine for c in candidates]),
                     np.array([c.overlap for c in candidates]), np.array([c.kind_missing for c in candidates]),
                     np.array([c.passage_rank for c in candidates]), np.array([r.margin for r in readings]))
     return rows, spans
 
 
-def _in_sentence(span: tuple[int, int] | None, shift: int) -> tuple[int, int] | None:
-    """A span of the pair text moved into the sentence (None when it falls on the title in front)."""
-    if span is None or span[0] < shift:
+def _with_block(sentence: str, block: str) -> str:
+    """The sentence, then the block it introduces with its lines joined (the sentence itself unchanged)."""
+    return f"{sentence} {' '.join(block.split())}" if block.strip() else sentence
+
+
+def _in_sentence(span: tuple[int, int] | None, shift: int, length: int) -> tuple[int, int] | None:
+    """A span of the pair text moved into the sentence of ``length`` characters (None when it falls on the title in
+    front, or on the block read after the sentence)."""
+    if span is None or span[0] < shift or span[1] - shift > length:
         return None
     return span[0] - shift, span[1] - shift

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa import Answer, Index
+from qa.answer.blocks import introduced_span
 from qa.answer.compose import citation, shown_quote
 from qa.answer.quotes import Bars, Quote, introduced, select_quotes
 from qa.answer.score import Candidate
@@ -84,3 +85,83 @@ def test_a_further_quote_that_introduces_a_list_brings_it_right_after_it(guide_i
     assert texts[:2] == ["ripgrep reads no configuration file unless told where it is.",
                          "There are only two rules for the configuration file:"]
     assert texts[2].startswith("Every line is a shell argument") and texts[2].endswith("are ignored.")
+
+
+README = """# pgvector-python
+
+## Psycopg 3
+
+Enable the extension
+
+```python
+conn.execute('CREATE EXTENSION IF NOT EXISTS vector')
+```
+
+For async connections with Psycopg 3, use
+
+```python
+await register_vector_async(conn)
+```
+
+The vector type is registered per connection.
+
+```python
+register_vector(conn)
+```
+
+Supported types are
+
+- vector
+- halfvec
+
+### Install
+
+```sh
+pip install pgvector
+```
+"""
+
+
+@pytest.fixture
+def readme_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Index:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.md").write_text(README, encoding="utf-8")
+    return Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+
+
+def test_a_caption_without_a_full_stop_introduces_the_code_right_after_it(readme_index: Index) -> None:
+    doc = readme_index.corpus.documents[0]
+    for caption, code in (("Enable the extension", "conn.execute('CREATE EXTENSION IF NOT EXISTS vector')"),
+                          ("For async connections with Psycopg 3, use", "await register_vector_async(conn)")):
+        block = introduced(readme_index.corpus, quote_of(readme_index, caption), 600)
+        assert block is not None and doc.text[block.start : block.end].strip() == code
+
+
+def test_a_finished_sentence_a_caption_before_a_list_and_a_heading_introduce_nothing(readme_index: Index) -> None:
+    for text in ("The vector type is registered per connection.", "Supported types are"):
+        assert introduced(readme_index.corpus, quote_of(readme_index, text), 600) is None
+    doc = readme_index.corpus.documents[0]
+    heading = doc.text.index("Install\n")  # a heading is not a sentence, but its text is where a caption could be
+    assert introduced_span(doc, heading, heading + len("Install"), 600) is None
+
+
+def test_the_reader_reads_a_caption_with_the_code_it_introduces(readme_index: Index) -> None:
+    from qa.answer.crossencoder import Reading
+    from qa.answer.reader import reader_features
+
+    class Recording:  # the reader's model, keeping what it was given to read
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def read(self, question: str, texts: list[str]) -> list[Reading]:
+            self.texts += texts
+            return [Reading(0.0, (len(t) - 5, len(t)), 1.0) for t in texts]  # a span on the text's last characters
+
+    corpus, model = readme_index.corpus, Recording()
+    caption, finished = (quote_of(readme_index, t).candidate for t in ("For async connections with Psycopg 3, use",
+                                                                        "The vector type is registered per connection."))
+    _, spans = reader_features(corpus, [caption, finished], "How do I register the type for async connections?", model)  # type: ignore[arg-type]
+    assert model.texts[0].endswith("For async connections with Psycopg 3, use await register_vector_async(conn)")
+    assert model.texts[1].endswith(": The vector type is registered per connection.")  # nothing added
+    assert spans[0] is None  # a mark on the code read after the caption is not a mark in the caption
+    assert spans[1] is not None and corpus.sentence_text(finished.sentence)[spans[1][0] : spans[1][1]] == "tion."

@@ -1,0 +1,61 @@
+"""The code block or list a sentence introduces (pure logic over a document's blocks).
+
+Documentation answers with the thing itself: a sentence ending its paragraph with ":" or "for example" ("Let's try
+our first search by looking for all occurrences of the word fast in README.md:") introduces the code block or list
+right after it, and that block is what it says. The quotes bring the block after such a sentence (``quotes.py``), and
+the reader reads the sentence with it (``reader.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from itertools import islice
+
+from ..index.corpus import Corpus
+from ..types import Block, Document
+
+INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?)[\s\"'”’)*_`]*$", re.IGNORECASE)
+# A paragraph that stops without a full stop right before a code block is its caption ("For Psycopg 3, use", "Create a
+# table"): READMEs lead into their examples that way as often as with a colon.
+_UNFINISHED = re.compile(r"[\w`)\]]\s*$")
+READ_CHARS = 300  # of the block a sentence introduces, what the reader reads after the sentence (it reads 64 tokens)
+
+
+def introduced_span(doc: Document, start: int, end: int, budget: int) -> tuple[int, int] | None:
+    """Where the block that ``doc.text[start:end]`` introduces lies (offsets in ``doc.text``): the next block when it is
+    code or a list item (the items of the same list, as many whole ones as ``budget`` characters hold; a long code
+    block cut at a line end). None when the text does not end its paragraph with ":" (or "for example", or, before
+    code, with no full stop at all), or no such block follows."""
+    text = doc.text[start:end]
+    if not doc.blocks or not (INTRODUCES.search(text) or _UNFINISHED.search(text)):
+        return None
+    own = doc.blocks[bisect_right(doc.blocks, start, key=_start) - 1]  # blocks are in text order
+    following = (b for b in islice(doc.blocks, bisect_left(doc.blocks, end, key=_start), None) if b.kind != "meta")
+    head = next(following, None)
+    if not own.start <= start < own.end or own.end > end or own.kind not in ("text", "item") or head is None:
+        return None  # the text does not end its paragraph (a heading introduces nothing), or nothing follows
+    if head.kind != "code" and not (head.kind == "item" and INTRODUCES.search(text)):
+        return None  # a caption without a colon introduces code only
+    stop = head.end
+    for block in following if head.kind == "item" else ():
+        if block.kind != "item" or block.section != head.section or block.end - head.start > budget:
+            break
+        stop = block.end
+    if stop - head.start > budget:
+        stop = doc.text.rfind("\n", head.start, head.start + budget)
+        if stop <= head.start:
+            return None
+    return head.start, stop
+
+
+def _start(block: Block) -> int:
+    return block.start
+
+
+def introduced_text(corpus: Corpus, sentence: int, budget: int) -> str:
+    """The text of the code block or list that the corpus's sentence introduces, "" when none."""
+    row = corpus.sentences[sentence]
+    doc = corpus.sentence_document(sentence)
+    span = introduced_span(doc, int(row["start"]), int(row["end"]), budget)
+    return doc.text[span[0] : span[1]] if span else ""
