@@ -174,7 +174,7 @@ def package_readmes(folder: Path) -> dict[str, str]:
     versions = {}
     for name in README_PACKAGES:
         meta = metadata.metadata(name)
-        (folder / f"{name}-README.md").write_text(meta.get("Description") or "", encoding="utf-8")
+        (folder / f"{name}-README.md").write_text(str(meta.json.get("description", "")), encoding="utf-8")
         versions[name] = meta["Version"]
     return versions
 
