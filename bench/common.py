@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from qa.index.int8 import saturates
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks never download anything
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -217,6 +219,8 @@ def machine() -> dict[str, str]:
     return {
         "cpu": cpu,
         "cores": str(len(os.sched_getaffinity(0))),
+        # what moves the int8 models' numbers (qa/index/int8.py): timings on the two kinds do not compare
+        "int8 kernels": "no VNNI: weights run as uint8" if saturates() else "VNNI (or not x86)",
         "memory": f"{memory:.1f} GiB",
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
