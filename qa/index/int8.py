@@ -11,8 +11,13 @@ widen to 16 bits before multiplying: exact on every CPU. VNNI machines keep the 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import platform
 from pathlib import Path
+from typing import Any
+
+from .model_files import made_once
 
 X86 = ("x86_64", "amd64", "i386", "i686", "x86")
 
@@ -29,15 +34,46 @@ def saturates() -> bool:
     return not {"avx512_vnni", "avx_vnni"} & set(flags.split())
 
 
-def exact_model(path: str | Path) -> str | bytes:
-    """What to give ``onnxruntime.InferenceSession`` for the model at ``path``: the path itself, or, on a CPU whose
-    U8S8 kernels saturate, the model with its MatMulInteger weights as uint8 (zero point 128), the same values."""
+def exact_model_file(path: Path, cache_dir: str = "") -> Path:
+    """The model at ``path``, or, on a CPU whose U8S8 kernels saturate, a copy with its MatMulInteger weights stored as
+    uint8 with zero point 128 (the same values), made once into the cache (``model_files.made_once``). A model without
+    such weights (int8 stored, fp32 computed) is itself."""
     if not saturates():
-        return str(path)
+        return path
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    if digest in _UNCHANGED:
+        return path
+    exact = made_once(f"{path.stem}-{digest}{EXACT}.onnx", cache_dir, lambda target: _write_shifted(path, target))
+    if exact is None:
+        _UNCHANGED.add(digest)
+    return exact or path
+
+
+EXACT = "-exact"  # in the name of a model file whose weights were shifted here
+_UNCHANGED: set[str] = set()  # models looked at in this process that have no weights to shift
+
+
+def _write_shifted(source: Path, target: Path) -> bool:
+    import onnx
+
+    model = onnx.load(str(source))
+    if not shift_weights(model):
+        return False
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(model.SerializeToString())
+        os.replace(temporary, target)  # atomic: a concurrent maker or reader sees a whole file or none
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
+def shift_weights(model: Any) -> int:
+    """Store the weights of ``model``'s MatMulInteger nodes (an ``onnx.ModelProto``) as uint8 with zero point 128 where
+    they are int8 with a stored zero point; how many tensors moved."""
     import onnx
     from onnx import numpy_helper
 
-    model = onnx.load(str(path))
     weights = {tensor.name: tensor for tensor in model.graph.initializer}
     shifted: set[str] = set()
     for node in model.graph.node:
@@ -50,4 +86,4 @@ def exact_model(path: str | Path) -> str | bytes:
                 values = numpy_helper.to_array(tensor).astype("int16") + 128
                 tensor.CopyFrom(numpy_helper.from_array(values.astype("uint8"), tensor.name))
                 shifted.add(tensor.name)
-    return model.SerializeToString() if shifted else str(path)
+    return len(shifted)

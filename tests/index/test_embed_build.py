@@ -63,25 +63,26 @@ def test_without_sentence_vectors_only_chunks_are_embedded_and_answers_stay(seed
 @pytest.mark.model
 def test_the_requantised_model_falls_back_to_the_temp_folder_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
     import qa.index.embedding_onnx as embed_onnx
+    import qa.index.model_files as model_files
 
     locked, temp = tmp_path / "home-cache", tmp_path / "temp"
-    monkeypatch.setattr(embed_onnx.tempfile, "gettempdir", lambda: str(temp))
-    real_access = embed_onnx.os.access
-    monkeypatch.setattr(embed_onnx.os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    monkeypatch.setattr(model_files.tempfile, "gettempdir", lambda: str(temp))
+    real_access = model_files.os.access
+    monkeypatch.setattr(model_files.os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
     made = embed_onnx.dynamic_model_file(embed_onnx.onnx_model_file(), str(locked))
     assert made.parent.parent == temp and made.is_file() and not list(locked.glob("*.onnx"))
     assert embed_onnx.dynamic_model_file(embed_onnx.onnx_model_file(), str(locked)) == made  # found again, not made again
 
 
 def test_a_model_planted_in_a_folder_of_another_user_is_not_loaded(tmp_path, monkeypatch):
-    import qa.index.embedding_onnx as embed_onnx
+    import qa.index.model_files as model_files
 
-    planted = tmp_path / "temp" / f"qa-cache-{embed_onnx.os.getuid()}"
+    planted = tmp_path / "temp" / f"qa-cache-{model_files.os.getuid()}"
     planted.mkdir(parents=True)
-    monkeypatch.setattr(embed_onnx.tempfile, "gettempdir", lambda: str(tmp_path / "temp"))
-    assert embed_onnx._ours(planted) and embed_onnx._ours(tmp_path / "not-made-yet")
-    monkeypatch.setattr(embed_onnx.os, "getuid", lambda: planted.stat().st_uid + 1)  # as if another user made it
-    assert not embed_onnx._ours(planted)
+    monkeypatch.setattr(model_files.tempfile, "gettempdir", lambda: str(tmp_path / "temp"))
+    assert model_files._ours(planted) and model_files._ours(tmp_path / "not-made-yet")
+    monkeypatch.setattr(model_files.os, "getuid", lambda: planted.stat().st_uid + 1)  # as if another user made it
+    assert not model_files._ours(planted)
 
 
 def test_the_progress_bar_counts_texts_in_words_not_batches(tmp_path, capsys) -> None:

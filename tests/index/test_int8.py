@@ -55,35 +55,36 @@ def test_this_cpu_is_told_apart(tmp_path: Path) -> None:
 def test_on_a_saturating_cpu_the_weights_become_uint8_and_the_products_are_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(int8, "saturates", lambda: True)
     activations, exact = extreme(tmp_path / "m.onnx")
-    model = int8.exact_model(tmp_path / "m.onnx")
-    assert isinstance(model, bytes)
-    shifted = {t.name: t for t in onnx.load_from_string(model).graph.initializer}
+    made = int8.exact_model_file(tmp_path / "m.onnx", str(tmp_path / "cache"))
+    assert made.parent == tmp_path / "cache" and made.name.startswith("m-")
+    shifted = {t.name: t for t in onnx.load(str(made)).graph.initializer}
     assert shifted["B"].data_type == TensorProto.UINT8 and shifted["b_zero"].data_type == TensorProto.UINT8
     stored = numpy_helper.to_array(onnx.load(str(tmp_path / "m.onnx")).graph.initializer[0]).astype(np.int64)
     assert np.array_equal(numpy_helper.to_array(shifted["B"]).astype(np.int64) - 128, stored)  # the same values
-    assert np.array_equal(run(model, activations), exact)
+    assert np.array_equal(run(str(made), activations), exact)
+    made.write_bytes(made.read_bytes())  # made once: the next call finds it
+    assert int8.exact_model_file(tmp_path / "m.onnx", str(tmp_path / "cache")) == made
 
 
 def test_weights_without_a_zero_point_and_other_cpus_keep_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     matmul_integer(tmp_path / "m.onnx", np.ones((4, 2), np.int64), zero_point=None)  # a uint8 B would need zero point 128
     monkeypatch.setattr(int8, "saturates", lambda: True)
-    assert int8.exact_model(tmp_path / "m.onnx") == str(tmp_path / "m.onnx")
+    assert int8.exact_model_file(tmp_path / "m.onnx", str(tmp_path / "cache")) == tmp_path / "m.onnx"
+    assert int8.exact_model_file(tmp_path / "m.onnx", str(tmp_path / "cache")) == tmp_path / "m.onnx"  # remembered
     matmul_integer(tmp_path / "z.onnx", np.ones((4, 2), np.int64), zero_point=0)
     monkeypatch.setattr(int8, "saturates", lambda: False)
-    assert int8.exact_model(tmp_path / "z.onnx") == str(tmp_path / "z.onnx")
+    assert int8.exact_model_file(tmp_path / "z.onnx", str(tmp_path / "cache")) == tmp_path / "z.onnx"
 
 
-def test_the_shipped_reader_gives_the_same_logits_whichever_kernels_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On this CPU: the exact model (uint8 weights) against the file as shipped, run where it is exact (VNNI) or not."""
+def test_the_shipped_reader_keeps_every_weight_value() -> None:
     from qa.answer.crossencoder import MODEL_FILE
     from qa.settings import default_reader_path
 
     path = Path(default_reader_path()) / MODEL_FILE
-    monkeypatch.setattr(int8, "saturates", lambda: True)
-    model = int8.exact_model(path)
-    assert isinstance(model, bytes)
     before = {t.name: numpy_helper.to_array(t).astype(np.int64) for t in onnx.load(str(path)).graph.initializer
               if t.data_type == TensorProto.INT8}
-    after = {t.name: numpy_helper.to_array(t).astype(np.int64) for t in onnx.load_from_string(model).graph.initializer}
-    moved = [name for name in before if after[name].dtype != before[name].dtype or not np.array_equal(after[name], before[name])]
+    model = onnx.load(str(path))
+    assert int8.shift_weights(model) > 0
+    after = {t.name: numpy_helper.to_array(t).astype(np.int64) for t in model.graph.initializer}
+    moved = [name for name in before if not np.array_equal(after[name], before[name])]
     assert moved and all(np.array_equal(after[name] - 128, before[name]) for name in moved)
