@@ -23,9 +23,10 @@ BEFORE = ("The docs2 set before the documentation changes of 2026-12-05 (main at
 README_SET = "README development set"
 README_NOTE = (" as installed with qa's dependencies (their PyPI descriptions: Markdown READMEs with commands, code blocks after a "
                "caption, lists and option tables), with bench/docs_dev2_questions.jsonl (28 answerable, 5 not), written "
-               "2026-12-06 from reading them, for choosing how documentation is read; after the first run 3 gold answers "
+               "2026-12-06 from reading them, for choosing how documentation is read; after the first runs 3 gold answers "
                "were widened and 1 question moved to the answerable ones, where quotes answered them too (the error's "
-               "name, the option table's row, 'not provided by the library').")
+               "name, the option table's row, 'not provided by the library'), and 1 gold answer was corrected (Typer "
+               "installs with `uv add typer`; the README has no `pip install typer`).")
 UNITS = ("A sentence that introduces a code block or list is read by the reader together with it, and a caption without "
          "a full stop right before code introduces it (2026-12-06), chosen on the development sets: the README development "
          "set 53.6% -> 60.7% answer quoted (15 -> 17 of 28), the docs development set 65.0% -> 67.5% (26 -> 27 of 40). "
