@@ -19,11 +19,15 @@ from helpers import FakeEmbedder
 from helpers.documents import GUIDE
 
 
+def markdown_index(tmp_path: Path, embedder: FakeEmbedder, name: str, text: str) -> Index:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
+    return Index.build([tmp_path / "docs"], tmp_path / "index", embedder=embedder)
+
+
 @pytest.fixture
 def guide_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Index:
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "GUIDE.md").write_text(GUIDE, encoding="utf-8")
-    return Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+    return markdown_index(tmp_path, fake_embedder, "GUIDE.md", GUIDE)
 
 
 def bars(further_at: float) -> Bars:
@@ -124,9 +128,7 @@ pip install pgvector
 
 @pytest.fixture
 def readme_index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Index:
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "README.md").write_text(README, encoding="utf-8")
-    return Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+    return markdown_index(tmp_path, fake_embedder, "README.md", README)
 
 
 def test_a_caption_without_a_full_stop_introduces_the_code_right_after_it(readme_index: Index) -> None:
