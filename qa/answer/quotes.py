@@ -16,8 +16,8 @@ that holds question words fits.
 
 Documentation answers with the thing itself: a sentence ending in ":" ("Let's try our first search by looking for
 all occurrences of the word fast in README.md:") introduces the code block or list that answers. When a quote
-introduces one (the first that does), the block (or the list's items) is quoted right after it, verbatim and with
-its own offsets, as much as ``introduced_chars`` holds, cut at a line end.
+introduces one (the first that does: ``blocks.py`` says which), the block (or the list's items) is quoted right after
+it, verbatim and with its own offsets, as much as ``introduced_chars`` holds, cut at a line end.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from ..errors import ModelError
 from .model_files import made_once
 
 X86 = ("x86_64", "amd64", "i386", "i686", "x86")
@@ -54,8 +55,11 @@ _UNCHANGED: set[str] = set()  # models looked at in this process that have no we
 
 
 def _write_shifted(source: Path, target: Path) -> bool:
-    import onnx
-
+    try:
+        import onnx
+    except ImportError as error:
+        raise ModelError("On a CPU without VNNI the int8 models are stored anew to compute exactly, which needs the onnx "
+                         "package: `pip install onnx`.") from error
     model = onnx.load(str(source))
     if not shift_weights(model):
         return False
