@@ -101,3 +101,35 @@ def test_the_library_drops_its_own_files_only(seed_corpus, tmp_path, url, fake_m
     assert {"alvik.txt", "brenna.txt", "lighthouse.md"} <= {Path(p).name for p in service.index.passages_per_source()}
     service.remove(library.uploads / "lighthouse.md")  # the library's change drops its file, not the workers'
     assert {Path(p).name for p in service.index.passages_per_source()} == {SEED_FILE.name, "alvik.txt", "brenna.txt"}
+
+
+def test_a_worker_started_beside_the_first_build_of_an_empty_database_waits_for_it(tmp_path, url):
+    """The first build of an empty database makes its tables and holds the lock alone, for as long as it embeds; a
+    worker adding its own files meanwhile waits for its commit (it was told to try again after 2 s)."""
+    import threading
+
+    from qa.index.stores.manifest import LOCK_WAIT_SECONDS
+    from qa.index.stores.postgres import LOCK_KEY
+
+    write_part(tmp_path / "first", PLACES[:2])
+    write_part(tmp_path / "second", PLACES[2:4])
+    first_done = threading.Event()
+
+    def first_build() -> None:  # holds the lock as a long first build does, then commits its files
+        connection = pgstore.connect(url, autocommit=True)
+        connection.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+        time.sleep(LOCK_WAIT_SECONDS + 2)
+        connection.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+        connection.close()
+        Index.build([tmp_path / "first"], url, embedder=FakeEmbedder(), scope=[tmp_path / "first"])
+        first_done.set()
+
+    holder = threading.Thread(target=first_build)
+    holder.start()
+    time.sleep(0.5)  # the lock is held
+    started = time.monotonic()
+    Index.build([tmp_path / "second"], url, embedder=FakeEmbedder(), scope=[tmp_path / "second"])
+    holder.join()
+    assert time.monotonic() - started > LOCK_WAIT_SECONDS and first_done.is_set()
+    names = {Path(p).name for p in Index.load(url, embedder=FakeEmbedder()).passages_per_source()}
+    assert names == {"alvik.txt", "brenna.txt", "corvo.txt", "dunmere.txt"}

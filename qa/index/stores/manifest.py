@@ -19,6 +19,9 @@ from .. import embedding as embed
 from ..embedding import Embedder
 
 LOCK_WAIT_SECONDS = 2.0  # how long a second writer waits for the first before it is told to try again later
+# how long a database build that adds its own files waits for the lock: the build that makes an empty database's
+# tables holds it alone for its whole first embedding, and workers started beside it wait for that, not fail
+ADDING_WAIT_SECONDS = 1800.0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ Tables, in the connection's schema (pick one with ``?options=-csearch_path%3Dtea
     qa_terms      term, df: how many chunks hold the term
 
 A build runs in one transaction: it takes an advisory lock (a second writer waits
-``manifest.LOCK_WAIT_SECONDS``, then gets IndexLockedError), compares the files with the stored
+``manifest.LOCK_WAIT_SECONDS``, then gets IndexLockedError; one adding its own files waits up to
+``manifest.ADDING_WAIT_SECONDS``), compares the files with the stored
 documents by content hash, deletes removed and changed documents (their rows cascade),
 inserts and embeds only the new ones, raises the generation and commits. A crash before
 the commit leaves the previous index whole; readers never wait for the writer. Builds with a
@@ -64,7 +65,7 @@ class DatabaseStore:
     def generation(self) -> int | None:
         """The number of the committed generation (None when there is no index): one cheap query."""
         def read(connection: Any) -> int | None:
-            if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+            if not _has_tables(connection):
                 return None
             row = connection.execute("SELECT generation FROM qa_state").fetchone()
             return None if row is None else int(row[0])
@@ -145,16 +146,18 @@ def _load(url: str, expected: manifests.Manifest, previous: Stored | None = None
 @contextmanager
 def _writing(url: str, shared: bool = False) -> Iterator[Any]:
     """A connection in a transaction holding the index's writer lock (released by commit or rollback); ``shared``:
-    the lock adding builds share (an empty database is still made by one build alone)."""
+    the lock adding builds share (an empty database is still made by one build alone: they wait for it, up to
+    ``manifest.ADDING_WAIT_SECONDS``)."""
     import psycopg
 
     connection = connect(url)
     try:
         _require_pgvector(connection, url)
         register_types(connection)
-        connection.execute(f"SET LOCAL lock_timeout = '{int(manifests.LOCK_WAIT_SECONDS * 1000)}ms'")
+        wait = manifests.ADDING_WAIT_SECONDS if shared else manifests.LOCK_WAIT_SECONDS
+        connection.execute(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
         try:
-            shared = shared and connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is not None
+            shared = shared and _has_tables(connection)
             lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
             connection.execute(f"SELECT {lock}(%s, hashtext(current_schema()))", (LOCK_KEY,))
         except psycopg.errors.LockNotAvailable as error:
@@ -184,8 +187,16 @@ def _require_pgvector(connection: Any, url: str) -> None:
         ) from None
 
 
+def _has_tables(connection: Any) -> bool:
+    """Does the schema hold an index? Read from pg_class with the statement's snapshot: ``to_regclass`` answers from
+    the session's catalog cache, which keeps "no such table" within a transaction even after another build has made
+    and committed it while this one waited for the lock (it then made the tables again, dropping that build's rows)."""
+    return bool(connection.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'qa_state' "
+                                   "AND relnamespace = current_schema()::regnamespace)").fetchone()[0])
+
+
 def _state(connection: Any) -> dict[str, Any] | None:
-    if connection.execute("SELECT to_regclass('qa_state')").fetchone()[0] is None:
+    if not _has_tables(connection):
         return None
     row = connection.execute("SELECT generation, manifest, average_length, chunks FROM qa_state").fetchone()
     return None if row is None else {"generation": int(row[0]), "manifest": row[1], "average_length": float(row[2]),
