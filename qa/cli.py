@@ -95,12 +95,11 @@ def _settings(args: argparse.Namespace) -> Any:
 def _index(args: argparse.Namespace) -> int:
     from . import Index
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings():  # each said when it happens (a worker waiting for the lock says so at once)
         warnings.simplefilter("always")
+        warnings.showwarning = _say_warning
         index = Index.build(args.paths, args.index, settings=_settings(args), progress=sys.stderr.isatty(),
                             scope=args.paths if args.add else None)
-    for warning in caught:
-        print(f"qa: warning: {warning.message}", file=sys.stderr)
     report, counts = index.report, index.passages_per_source()
     print(
         f"Indexed {len(counts)} documents, {sum(counts.values())} passages into "
@@ -109,6 +108,10 @@ def _index(args: argparse.Namespace) -> int:
         f"{len(report.skipped)} skipped)."
     )
     return 0
+
+
+def _say_warning(message: Warning | str, *_: object, **__: object) -> None:
+    print(f"qa: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _retrieve(args: argparse.Namespace) -> int:

@@ -128,8 +128,33 @@ def test_a_worker_started_beside_the_first_build_of_an_empty_database_waits_for_
     holder.start()
     time.sleep(0.5)  # the lock is held
     started = time.monotonic()
-    Index.build([tmp_path / "second"], url, embedder=FakeEmbedder(), scope=[tmp_path / "second"])
+    with pytest.warns(UserWarning, match="waiting for its commit"):  # said at once: `qa index --add` prints it
+        Index.build([tmp_path / "second"], url, embedder=FakeEmbedder(), scope=[tmp_path / "second"])
     holder.join()
     assert time.monotonic() - started > LOCK_WAIT_SECONDS and first_done.is_set()
     names = {Path(p).name for p in Index.load(url, embedder=FakeEmbedder()).passages_per_source()}
     assert names == {"alvik.txt", "brenna.txt", "corvo.txt", "dunmere.txt"}
+
+
+def test_qa_index_add_says_at_once_that_it_waits_for_another_build(tmp_path, url, fake_model_env, capsys):
+    import threading
+
+    from qa.cli import main
+    from qa.index.stores.postgres import LOCK_KEY
+
+    write_part(tmp_path / "part", PLACES[:1])
+    holder = pgstore.connect(url, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(main(["index", "--add", str(tmp_path / "part"), "--index", url])))
+    worker.start()
+    said = ""
+    deadline = time.monotonic() + 10
+    while "waiting for its commit" not in said and time.monotonic() < deadline:
+        time.sleep(0.1)
+        said += capsys.readouterr().err
+    assert "qa: warning: another build is writing the index in" in said and worker.is_alive()  # said while it waits
+    holder.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+    holder.close()
+    worker.join()
+    assert codes == [0] and "Indexed 1 documents" in capsys.readouterr().out

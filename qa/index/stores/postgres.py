@@ -27,6 +27,7 @@ question needs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -157,9 +158,15 @@ def _writing(url: str, shared: bool = False) -> Iterator[Any]:
         wait = manifests.ADDING_WAIT_SECONDS if shared else manifests.LOCK_WAIT_SECONDS
         connection.execute(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
         try:
-            shared = shared and _has_tables(connection)
+            waits_long, shared = shared, shared and _has_tables(connection)
             lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-            connection.execute(f"SELECT {lock}(%s, hashtext(current_schema()))", (LOCK_KEY,))
+            taken = connection.execute(f"SELECT {lock.replace('pg_', 'pg_try_', 1)}(%s, hashtext(current_schema()))",
+                                       (LOCK_KEY,)).fetchone()[0]
+            if not taken:
+                if waits_long:
+                    warnings.warn(f"another build is writing the index in {redact(url)}: waiting for its commit "
+                                  f"(up to {wait / 60:.0f} min)", stacklevel=5)
+                connection.execute(f"SELECT {lock}(%s, hashtext(current_schema()))", (LOCK_KEY,))
         except psycopg.errors.LockNotAvailable as error:
             raise manifests.locked(redact(url)) from error
         connection.execute("SET LOCAL lock_timeout = 0")
