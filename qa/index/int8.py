@@ -42,16 +42,11 @@ def exact_model_file(path: Path, cache_dir: str = "") -> Path:
     if not saturates():
         return path
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    if digest in _UNCHANGED:
-        return path
     exact = made_once(f"{path.stem}-{digest}{EXACT}.onnx", cache_dir, lambda target: _write_shifted(path, target))
-    if exact is None:
-        _UNCHANGED.add(digest)
     return exact or path
 
 
 EXACT = "-exact"  # in the name of a model file whose weights were shifted here
-_UNCHANGED: set[str] = set()  # models looked at in this process that have no weights to shift
 
 
 def _write_shifted(source: Path, target: Path) -> bool:
