@@ -2,7 +2,7 @@
 
 Sections (all by default, in this order): scifact, xquad_retrieval, xquad_answers,
 build, latency, coldstart, scale, haystack (needs the `bench` extra), onnx, onnx_latency,
-onnx_docs, postgres, pgscale, reader, docs_answers, textscale, written. A run of some sections keeps the others' figures
+onnx_docs, postgres, pgscale, reader, docs_answers, textscale, written, int8. A run of some sections keeps the others' figures
 from ``bench/results/results.json``. The full run takes about an hour on 2 cores the first
 time (the SciFact index is embedded once and kept under ``data/bench``).
 """
@@ -38,6 +38,7 @@ SECTIONS = {  # name -> module with run(config) -> Section
     "docs_answers": "bench.docs_answers",
     "textscale": "bench.textscale",
     "written": "bench.written",
+    "int8": "bench.int8",
 }
 BENCH = Path(__file__).resolve().parent
 
