@@ -81,7 +81,7 @@ class DatabaseStore:
     def writer(self, settings: Settings, embedder: Embedder | None, adding: bool = False) -> Iterator[DatabaseWriter]:
         """A transaction holding the writer lock, with the stored documents listed. ``adding``: the lock is shared
         with other adding builds (each writes its own files, commits in turn), a whole build waits for them."""
-        with _writing(self.url, shared=adding) as connection:
+        with _writing(self.url, adding) as connection:
             yield DatabaseWriter(self.url, connection, manifests.expected(settings, embedder), adding)
 
 
@@ -145,28 +145,27 @@ def _load(url: str, expected: manifests.Manifest, previous: Stored | None = None
 
 
 @contextmanager
-def _writing(url: str, shared: bool = False) -> Iterator[Any]:
-    """A connection in a transaction holding the index's writer lock (released by commit or rollback); ``shared``:
-    the lock adding builds share (an empty database is still made by one build alone: they wait for it, up to
-    ``manifest.ADDING_WAIT_SECONDS``)."""
+def _writing(url: str, adding: bool = False) -> Iterator[Any]:
+    """A connection in a transaction holding the index's writer lock (released by commit or rollback); ``adding``:
+    the lock is shared with other adding builds (an empty database is still made by one build alone: they wait for
+    it, up to ``manifest.ADDING_WAIT_SECONDS``, and say so)."""
     import psycopg
 
     connection = connect(url)
     try:
         _require_pgvector(connection, url)
         register_types(connection)
-        wait = manifests.ADDING_WAIT_SECONDS if shared else manifests.LOCK_WAIT_SECONDS
+        wait = manifests.ADDING_WAIT_SECONDS if adding else manifests.LOCK_WAIT_SECONDS
         connection.execute(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
         try:
-            waits_long, shared = shared, shared and _has_tables(connection)
-            lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-            taken = connection.execute(f"SELECT {lock.replace('pg_', 'pg_try_', 1)}(%s, hashtext(current_schema()))",
+            kind = "_shared" if adding and _has_tables(connection) else ""
+            taken = connection.execute(f"SELECT pg_try_advisory_xact_lock{kind}(%s, hashtext(current_schema()))",
                                        (LOCK_KEY,)).fetchone()[0]
             if not taken:
-                if waits_long:
+                if adding:
                     warnings.warn(f"another build is writing the index in {redact(url)}: waiting for its commit "
                                   f"(up to {wait / 60:.0f} min)", stacklevel=5)
-                connection.execute(f"SELECT {lock}(%s, hashtext(current_schema()))", (LOCK_KEY,))
+                connection.execute(f"SELECT pg_advisory_xact_lock{kind}(%s, hashtext(current_schema()))", (LOCK_KEY,))
         except psycopg.errors.LockNotAvailable as error:
             raise manifests.locked(redact(url)) from error
         connection.execute("SET LOCAL lock_timeout = 0")
