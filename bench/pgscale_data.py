@@ -1,16 +1,22 @@
 """The databases of the PostgreSQL scale bench (``bench/pgscale.py``): the asked-about documents inside filler.
 
-Each size is one schema of one embedded PostgreSQL server kept under ``~/.cache/qa/pgscale`` (about 12 GB at a
+Each size is one schema of one embedded PostgreSQL server kept under ``~/.cache/qa/pgscale`` (about 9 GB at a
 million passages: outside the work tree, so a later session reuses it):
 
 - **the asked-about part**, real text and real vectors, as the product writes it (``copy_in`` of a folder index built
   with the real model): the seed, ``../shared/eval/docs`` and the 27 SQuAD 2.0 articles (about 6,500 passages);
-- **filler** up to the size: the 442 articles of SQuAD 1.1's train set (no article of the SQuAD 2.0 dev set, so none
-  answers an asked-about question), chunked by the product and embedded for real once (schema ``filler_base``:
-  chunk vectors from the model, sentence vectors from their chunk's plus noise), then copied in SQL as often as the
-  size needs. Each copy's vectors get fresh noise (cosine to the original about 0.9), so a million vectors are
-  a million distinct points around real text, not one point repeated. Inserted with ``INSERT ... SELECT`` inside
-  the server (``COPY`` for what comes from Python): embedding a million passages would take this machine a day.
+- **filler** up to the size: the Amazon reviews and Reddit posts of SQuAD-Shifts (4,085 texts, each its own
+  document), chunked by the product and embedded for real once (schema ``filler_base``: chunk vectors from the
+  model, sentence vectors from their chunk's plus noise), then copied in SQL as often as the size needs. Each copy's
+  vectors get fresh noise (cosine to the original about 0.9), so a million vectors are a million distinct points
+  around real text, not one point repeated. Inserted with ``INSERT ... SELECT`` inside the server (``COPY`` for
+  what comes from Python): embedding a million passages would take this machine a day.
+
+  The filler must be *unrelated* to what is asked, or "the same answers at 10k and 1M" measures something else.
+  The first filler, SQuAD 1.1 train's 442 Wikipedia articles, was not: its articles share subjects with the
+  asked-about ones (Middle Ages beside Normans, East Prussia beside Huguenots, Germans beside Imperialism) and
+  answered some of their questions once all of it was in (bench/results/RESULTS-postgres.md). Reviews and forum
+  posts share words with them, not subjects.
 
 ``python -m bench.pgscale_data`` builds the sizes that are missing; the bench calls ``ensure`` itself.
 """
@@ -45,7 +51,8 @@ SIZES = (10_000, 100_000, 1_000_000)
 SERVER_DIR = CACHE / "pgscale"
 NOISE = 0.025  # per coordinate, on unit vectors of 384: |noise| about 0.49, so a copy's cosine to its original is about 0.9
 NOISE_ROWS = 997
-FILLER_SCHEMA = "filler_base"
+FILLER = "reviews"  # names the filler in its schemas: databases built with another filler are not reused
+FILLER_SCHEMA = f"filler_base_{FILLER}"
 
 
 def server() -> str:
@@ -71,12 +78,20 @@ def real_index(config: Config) -> Index:
         return Index.build(real_paths(config), config.cache_dir / "pgscale-real")
 
 
+def filler_texts(config: Config) -> list[tuple[str, str]]:
+    """SQuAD-Shifts' Amazon reviews and Reddit posts, one document each, as (file name, text)."""
+    texts = []
+    for name in ("amazon_reviews", "reddit"):
+        with gzip.open(config.eval_dir / "qatrain" / "squadshifts" / f"{name}_v1.0.json.gz") as file:
+            data = json.load(file)
+        contexts = [p["context"] for article in data["data"] for p in article["paragraphs"]]
+        texts += [(f"{name}-{i:05d}.txt", context.strip() + "\n") for i, context in enumerate(contexts)]
+    return texts
+
+
 def filler_parts(config: Config, settings: Settings) -> list[Part]:
-    """SQuAD 1.1 train's articles, chunked, with real chunk vectors and noisy sentence vectors."""
-    with gzip.open(config.eval_dir / "qatrain" / "squad-v1.1-train.json.gz") as file:
-        data = json.load(file)
-    paths = write_corpus(SERVER_DIR / "filler", [
-        (f"{a['title'].replace('/', '_')}.txt", "\n\n".join(p["context"] for p in a["paragraphs"]) + "\n") for a in data["data"]])
+    """The filler texts, chunked, with real chunk vectors and noisy sentence vectors."""
+    paths = write_corpus(SERVER_DIR / f"filler-{FILLER}", filler_texts(config))
     parts = [chunk(read_document(path), settings) for path in paths]
     embedder = load_embedder(*settings.model_files())
     texts = [text for part in parts for text in part.embed_texts()]
@@ -123,8 +138,8 @@ def filler_base(config: Config, url: str, settings: Settings) -> str:
 
 
 def fill(url: str, size: int, real: Index, base_url: str) -> str:
-    """Schema ``scale_<size>``: the asked-about index, then filler copies up to ``size`` passages."""
-    schema = f"scale_{size}"
+    """Schema ``scale_<filler>_<size>``: the asked-about index, then filler copies up to ``size`` passages."""
+    schema = f"scale_{FILLER}_{size}"
     target = schema_url(url, schema)
     if has_index(target, size):
         return target
@@ -178,18 +193,18 @@ def _bulk(connection: Any, rows: list[tuple[int, int, int]]) -> None:
     steps = [
         ("documents", "INSERT INTO qa_documents (id, position, path, source, sha256, title, page_starts, text, structure) "
          "SELECT m.new_doc, m.position, d.path || '#copy-' || m.copy, d.source || ' (copy ' || m.copy || ')', d.sha256, d.title, "
-         "d.page_starts, d.text, d.structure FROM fill_map m JOIN filler_base.qa_documents d ON d.id = m.base_doc"),
+         f"d.page_starts, d.text, d.structure FROM fill_map m JOIN {FILLER_SCHEMA}.qa_documents d ON d.id = m.base_doc"),
         ("chunks", 'INSERT INTO qa_chunks (doc, ordinal, start, "end", first_sentence, last_sentence, length, embedding) '
          'SELECT m.new_doc, c.ordinal, c.start, c."end", c.first_sentence, c.last_sentence, c.length, '
-         "l2_normalize(c.embedding + n.v) FROM fill_map m JOIN filler_base.qa_chunks c ON c.doc = m.base_doc "
+         f"l2_normalize(c.embedding + n.v) FROM fill_map m JOIN {FILLER_SCHEMA}.qa_chunks c ON c.doc = m.base_doc "
          f"JOIN noise n ON n.i = (c.id * 7 + m.copy * 131) % {NOISE_ROWS}"),
         ("sentences", 'INSERT INTO qa_sentences (doc, ordinal, start, "end", code, embedding) '
          'SELECT m.new_doc, s.ordinal, s.start, s."end", s.code, l2_normalize(s.embedding + n.h) '
-         "FROM fill_map m JOIN filler_base.qa_sentences s ON s.doc = m.base_doc "
+         f"FROM fill_map m JOIN {FILLER_SCHEMA}.qa_sentences s ON s.doc = m.base_doc "
          f"JOIN noise n ON n.i = (s.ordinal * 11 + m.copy * 131 + m.base_doc) % {NOISE_ROWS}"),
         ("postings", "INSERT INTO qa_postings (term, chunk, tf, length) SELECT p.term, nc.id, p.tf, p.length "
-         "FROM fill_map m JOIN filler_base.qa_chunks bc ON bc.doc = m.base_doc "
-         "JOIN qa_chunks nc ON nc.doc = m.new_doc AND nc.ordinal = bc.ordinal JOIN filler_base.qa_postings p ON p.chunk = bc.id"),
+         f"FROM fill_map m JOIN {FILLER_SCHEMA}.qa_chunks bc ON bc.doc = m.base_doc "
+         f"JOIN qa_chunks nc ON nc.doc = m.new_doc AND nc.ordinal = bc.ordinal JOIN {FILLER_SCHEMA}.qa_postings p ON p.chunk = bc.id"),
         ("terms", "TRUNCATE qa_terms; INSERT INTO qa_terms SELECT term, count(*) FROM qa_postings GROUP BY term"),
         ("postings key", "ALTER TABLE qa_postings ADD PRIMARY KEY (term, chunk) INCLUDE (tf, length)"),
         ("postings by chunk", "CREATE INDEX qa_postings_chunk ON qa_postings (chunk)"),
