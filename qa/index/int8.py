@@ -24,15 +24,24 @@ X86 = ("x86_64", "amd64", "i386", "i686", "x86")
 
 
 @functools.cache
+def cpu_flags() -> frozenset[str] | None:
+    """The CPU's feature flags as Linux lists them (``/proc/cpuinfo``); None where they cannot be read."""
+    try:
+        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
+    except OSError:
+        return None
+    return frozenset(flags.partition(":")[2].split())
+
+
+@functools.cache
 def saturates() -> bool:
     """Does this CPU run onnxruntime's U8S8 kernels with saturating 16-bit sums (x86 without VNNI)?"""
     if platform.machine().lower() not in X86:
         return False  # ARM's int8 dot products are exact
-    try:
-        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
-    except OSError:
+    flags = cpu_flags()
+    if flags is None:
         return True  # no way to tell: the exact kernels are the safe side
-    return not {"avx512_vnni", "avx_vnni"} & set(flags.split())
+    return not {"avx512_vnni", "avx_vnni"} & flags
 
 
 def exact_model_file(path: Path, cache_dir: str = "") -> Path:

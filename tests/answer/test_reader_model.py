@@ -182,3 +182,16 @@ def test_qatrain_shares_of_every_nth_question_split_it_without_overlap() -> None
     whole = qadata.load(root, 1, (name,), qed=False)[1]
     assert len(shares[0]) + len(shares[1]) == len(whole) and abs(len(shares[0]) - len(shares[1])) <= len(whole) // 50
     assert sorted(map(repr, shares[0] + shares[1])) == sorted(map(repr, whole))
+
+
+def test_training_computes_in_bf16_only_where_the_cpu_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 autocast where torch emulates it (AVX2 alone) trained 20x slower than fp32: auto picks by the CPU's flags."""
+    from training import reader as training
+
+    monkeypatch.setattr(training, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_bf16"}))
+    assert training.chosen_precision("auto", "cpu") == "bf16"
+    monkeypatch.setattr(training, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert training.chosen_precision("auto", "cpu") == "fp32"
+    monkeypatch.setattr(training, "cpu_flags", lambda: None)  # flags that cannot be read: the safe side
+    assert training.chosen_precision("auto", "cpu") == "fp32"
+    assert training.chosen_precision("bf16", "cpu") == "bf16" and training.chosen_precision("fp32", "cpu") == "fp32"
