@@ -30,6 +30,7 @@ from evaldata import CACHE, EVAL, REPO, squad2
 from qa.answer.crossencoder import pair_text
 from training import qadata
 from training import reader as recipe
+from training.precision import PRECISIONS, chosen_precision
 from training.probe import evaluate, load_probe, lowest_bar, span_marks
 
 REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 5,000 of 18 articles
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--init", type=Path, default=INIT, help="the qatrain reader's checkpoint (training/reader.py)")
     parser.add_argument("--threads", type=int, default=recipe.THREADS, help="torch threads")
-    parser.add_argument("--precision", choices=recipe.PRECISIONS, default=recipe.PRECISIONS[0],
+    parser.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0],
                         help="bf16 autocast, fp32, or auto: bf16 where the hardware computes in it")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    args.precision = recipe.chosen_precision(args.precision, args.device)
+    args.precision = chosen_precision(args.precision, args.device)
     data = squad2.load(args.eval_dir)
     if args.tiny:  # the same steps on a handful of pairs: real SQuAD 2.0 adversarial ones among them
         titles = sorted(a["title"] for a in data if a["original"])[:1]

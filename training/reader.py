@@ -11,10 +11,8 @@ The model is all-MiniLM-L6-v2 (the packaged weights) with two heads: one logit f
 (does the sentence answer?) and a start and an end logit per token (where is the answer?; a pair that does
 not answer points both at the first token). Exported to int8 ONNX with its tokenizer for
 ``qa/answer/crossencoder.py``. The word-embedding matrix stays frozen (a third faster). Each pair is tokenised
-once, before the first step. bf16 autocast on 2 threads where the hardware computes in bf16 (``--precision auto``,
-the default; ``bf16`` or ``fp32`` to choose): on a CPU with AVX-512 BF16 a step runs 2.9x faster than fp32 on one
-thread (``../shared/FINDINGS.md``), but where torch emulates bf16 (AVX2 alone) it runs 20x slower than fp32 (1.4
-against 28 pairs/s on 2 threads, measured 2026-12-06), so there it is fp32. The weights and the optimiser stay fp32.
+once, before the first step. bf16 autocast on 2 threads where the hardware computes in bf16, fp32 elsewhere
+(``training/precision.py``: 2.9x faster than fp32 on one thread with AVX-512 BF16, 20x slower where it is emulated).
 Deterministic: fixed seeds, a fixed order; a checkpoint every ``CHECKPOINT_STEPS`` steps in ``--work`` (outside the
 work tree, ``~/.cache/qa/``, so that a later checkout on the same machine resumes a cut run). ``--device cuda`` trains
 on a GPU when one is there (never required).
@@ -47,8 +45,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from evaldata import CACHE, EVAL, REPO
 from qa.answer.crossencoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, encode, load_tokenizer, pair_text
-from qa.index.int8 import cpu_flags
 from training import qadata
+from training.precision import PRECISIONS, autocast, chosen_precision
 from training.probe import PROBE, evaluate, load_probe
 
 QATRAIN = EVAL / "qatrain"
@@ -58,7 +56,6 @@ LAYERS, MAX_TOKENS, EPOCHS, BATCH, LR, SEED = 6, 64, 1, 16, 7e-5, 13
 EVERY = 2  # every 2nd question of qatrain (60,816 questions, 190,452 pairs): one epoch in 68 min here (bf16, 2 threads)
 SPAN_WEIGHT = 0.5  # the span head's share of the loss beside the answerability logit
 CHECKPOINT_STEPS = 250
-PRECISIONS = ("auto", "bf16", "fp32")  # bf16: autocast over fp32 weights; auto: bf16 where the hardware has it
 THREADS = 2
 TINY_FILES = ("squadshifts/new_wiki_v1.0.json.gz",)
 
@@ -131,26 +128,11 @@ def collate(batch: list[Tokens]) -> tuple[dict[str, np.ndarray], np.ndarray, np.
     return feed, np.array([t.start for t in batch], np.int64), np.array([t.end for t in batch], np.int64)
 
 
-def chosen_precision(precision: str, device: str) -> str:
-    """``precision``, with ``auto`` made bf16 where the hardware computes in it (a CPU with AVX-512 BF16 or AMX, a
-    GPU that supports it) and fp32 elsewhere (torch emulates bf16 there, 20x slower than fp32 on an AVX2 CPU)."""
-    if precision != "auto":
-        return precision
-    import torch
-
-    if device.startswith("cuda"):
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if {"avx512_bf16", "amx_bf16"} & (cpu_flags() or frozenset()) else "fp32"
-
-
 def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, lr: float = LR, work: Path | None = None,
           device: str = "cpu", log: bool = True, init: Path | None = None, precision: str = "auto"):
     """The reader trained on ``pairs`` (from the packaged MiniLM, or from the weights of the checkpoint ``init``)."""
-    import contextlib
-
     import torch
     from transformers import get_linear_schedule_with_warmup
-
     precision = chosen_precision(precision, device)
     torch.manual_seed(SEED)
     model = base_model(layers)
@@ -161,7 +143,7 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
     tokens = tokenise(tokenizer(max_tokens), pairs)
     rng = np.random.default_rng(SEED)
     order = [b for _ in range(epochs) for b in batches(pairs, rng)]
-    autocast = (lambda: torch.autocast(device.split(":")[0], dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
+    computing = autocast(precision, device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, len(order) // 10, len(order))
     bce, ce = torch.nn.BCEWithLogitsLoss(), torch.nn.CrossEntropyLoss()
@@ -171,9 +153,8 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
     if checkpoint and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device)
         if state.get("run", run) != run:
-            raise SystemExit(f"{checkpoint} belongs to another run ({state['run']}, this one {run}): "
-                             f"delete it, pass another --work, or resume it with the options it names "
-                             f"(--precision {state['run'].get('precision', 'fp32')}: auto picks by the CPU)")
+            raise SystemExit(f"{checkpoint} belongs to another run ({state['run']}, this one {run}): delete it, pass another "
+                             "--work, or resume it with its options (--precision: auto picks by the CPU)")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -183,7 +164,7 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
     started = time.perf_counter()
     for batch in order[step:]:
         feed, starts, ends = collate([tokens[i] for i in batch])
-        with autocast():
+        with computing():
             logit, start, end = model(**{k: torch.from_numpy(v).to(device) for k, v in feed.items()})
         logit, start, end = logit.float(), start.float(), end.float()
         labels = torch.tensor([pairs[i].label for i in batch], dtype=torch.float32, device=device)

@@ -186,7 +186,7 @@ def test_qatrain_shares_of_every_nth_question_split_it_without_overlap() -> None
 
 def test_training_computes_in_bf16_only_where_the_cpu_does(monkeypatch: pytest.MonkeyPatch) -> None:
     """bf16 autocast where torch emulates it (AVX2 alone) trained 20x slower than fp32: auto picks by the CPU's flags."""
-    from training import reader as training
+    from training import precision as training
 
     monkeypatch.setattr(training, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_bf16"}))
     assert training.chosen_precision("auto", "cpu") == "bf16"
