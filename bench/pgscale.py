@@ -87,17 +87,22 @@ def database_size(url: str) -> float:
     return float(row[0] if row else 0) / 2**30
 
 
-def moved(base: list[list[Any]], other: list[list[Any]]) -> str:
-    """How the first quotes that differ from the smallest size's differ, in words."""
+def moved(base: dict[str, Any], other: dict[str, Any]) -> str:
+    """How the first quotes that differ from the smallest size's differ, in words (``base``, ``other``: probe results)."""
     kinds = {"declined now": 0, "answered now": 0, "another sentence of the same document": 0, "another document": 0}
-    for a, b in zip(base, other, strict=True):
+    pairs = list(zip(base["answers"], other["answers"], strict=True))
+    for a, b in pairs:
         if a == b:
             continue
         kind = ("declined now" if not b[0] else "answered now" if not a[0]
                 else "another sentence of the same document" if a[1] == b[1] else "another document")
         kinds[kind] += 1
-    filler = sum(bool(b[0]) and "#copy-" in b[1] and a != b for a, b in zip(base, other, strict=True))
-    return ", ".join(f"{n} {kind}" for kind, n in kinds.items()) + f" ({filler} of them quoting filler)"
+    filler = sum(bool(b[0]) and "#copy-" in b[1] and a != b for a, b in pairs)
+    # filler among the passages read that was not there at the smallest size: a new match, not a changed ranking
+    new = sum(a != b and any("#copy-" in path and path not in was for path in now)
+              for (a, b), was, now in zip(pairs, base["read"], other["read"], strict=True))
+    return (", ".join(f"{n} {kind}" for kind, n in kinds.items()) + f" ({filler} of them quoting filler; {new} with filler "
+            "among the 5 passages read that was not there)")
 
 
 def ingest(config: Config, server: str) -> Table:
@@ -169,7 +174,7 @@ def run(config: Config) -> Section:
     section.notes += ["The first pass, the server's caches cold: answer p50 / p95 " + ", ".join(
         "{:.0f} / {:.0f} ms at {:,}".format(*cold[size]["answer_ms"], size) for size in sizes) + "; the same first quotes: "
         + ("yes" if all(cold[size]["answers"] == results[size]["answers"] for size in sizes) else "no") + "."]
-    section.notes += [f"First quotes that differ from {sizes[0]:,} at {size:,}: {moved(base, results[size]['answers'])}."
+    section.notes += [f"First quotes that differ from {sizes[0]:,} at {size:,}: {moved(results[sizes[0]], results[size])}."
                       for size in sizes[1:]]
     section.notes += [
         "Each process is started fresh: `Index.load` reads the state row only (the manifest, the generation, the chunk count); "

@@ -3,7 +3,8 @@
 Started fresh for each size, so that its memory is its own: it opens the index (``Index.load``), answers the
 first question (time from the process's start, models loaded on the way), then answers every question of the
 QUESTIONS file (a JSON list), then retrieves for the first 200 again, and writes to OUT (JSON): its RSS after
-the first answer and after all of them, the timings, and each answer's first citation (for comparing sizes).
+the first answer and after all of them, the timings, each answer's first citation and the documents of the 5
+passages it read (for comparing sizes).
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ def main(url: str, questions_file: str, out: str) -> None:
         started = time.perf_counter()
         index.retrieve(question, k=5)
         retrieve_ms.append((time.perf_counter() - started) * 1000)
+    read = [[passage.path for passage in index.retrieve(question, k=5)] for question in questions]  # after the timings
     result = {"load_s": loaded, "first_answer_s": first_answer, "rss_started_mib": rss_started, "rss_after_mib": rss_mib(),
               "answer_ms": p50_p95(answer_ms), "retrieve_ms": p50_p95(retrieve_ms), "answers": answers,
-              "questions": len(questions)}
+              "read": read, "questions": len(questions)}
     with open(out, "w", encoding="utf-8") as file:
         json.dump(result, file)
 
