@@ -6,7 +6,7 @@ million passages: outside the work tree, so a later session reuses it):
 - **the asked-about part**, real text and real vectors, as the product writes it (``copy_in`` of a folder index built
   with the real model): the seed, ``../shared/eval/docs`` and the 27 SQuAD 2.0 articles (about 6,500 passages);
 - **filler** up to the size: the Amazon reviews and Reddit posts of SQuAD-Shifts (4,085 texts, each its own
-  document), chunked by the product and embedded for real once (schema ``filler_base``: chunk vectors from the
+  document), chunked by the product and embedded for real once (schema ``filler_base_reviews``: chunk vectors from the
   model, sentence vectors from their chunk's plus noise), then copied in SQL as often as the size needs. Each copy's
   vectors get fresh noise (cosine to the original about 0.9), so a million vectors are a million distinct points
   around real text, not one point repeated. Inserted with ``INSERT ... SELECT`` inside the server (``COPY`` for
