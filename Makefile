@@ -46,13 +46,15 @@ test: $(LLM_STAMP)
 bench: $(LLM_STAMP)
 	$(BIN)/python -m bench.run
 
-# The reader's whole chain (models/reader/MODEL_CARD.md gives each step's time here, about 3 h on 2 cores): two
-# qatrain runs (every 2nd question, then the other half from its checkpoint), the SQuAD 2.0 adaptation of the fold
-# readers and the shipped one, the combiner, then its benchmarks.
-# Checkpoints and fold readers go to ~/.cache/qa/, so a cut run resumes.
+# The reader's whole chain (models/reader/MODEL_CARD.md gives each step's time here: about 3 h on 2 cores with
+# AVX-512 BF16, about 5 h in fp32 without): two qatrain runs (every 2nd question, then the other half from its
+# checkpoint), the SQuAD 2.0 adaptation of the fold readers and the shipped one, the combiner, then its benchmarks.
+# Checkpoints, the qatrain runs' models and the fold readers go to ~/.cache/qa/, so a cut run resumes and leaves
+# models/reader as it was until the shipped one is adapted.
 reader: $(STAMP)
-	$(BIN)/python -m training.reader --offset 0 --work $(HOME)/.cache/qa/reader-train
-	$(BIN)/python -m training.reader --offset 1 --init $(HOME)/.cache/qa/reader-train/checkpoint.pt --work $(HOME)/.cache/qa/reader-train-all
+	$(BIN)/python -m training.reader --offset 0 --work $(HOME)/.cache/qa/reader-train --out $(HOME)/.cache/qa/reader-train/model
+	$(BIN)/python -m training.reader --offset 1 --init $(HOME)/.cache/qa/reader-train/checkpoint.pt \
+		--work $(HOME)/.cache/qa/reader-train-all --out $(HOME)/.cache/qa/reader-train-all/model
 	$(BIN)/python -m training.adapt --shipped --init $(HOME)/.cache/qa/reader-train-all/checkpoint.pt
 	$(BIN)/python -m training.combiner --fold-readers
 	$(BIN)/python -m bench.run reader xquad_answers docs_answers onnx_latency
