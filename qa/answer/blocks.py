@@ -59,3 +59,19 @@ def introduced_text(corpus: Corpus, sentence: int, budget: int) -> str:
     doc = corpus.sentence_document(sentence)
     span = introduced_span(doc, int(row["start"]), int(row["end"]), budget)
     return doc.text[span[0] : span[1]] if span else ""
+
+
+def table_header(doc: Document, start: int) -> tuple[int, int] | None:
+    """Where the header row of the table row at ``start`` lies: the first row of its run of rows (only a Markdown
+    separator row, or nothing, between them). None for the header row itself, or when ``start`` is not in a table."""
+    at = bisect_right(doc.blocks, start, key=_start) - 1
+    if at < 0 or doc.blocks[at].kind != "table" or not doc.blocks[at].start <= start < doc.blocks[at].end:
+        return None
+    first = at
+    while first > 0 and _same_table(doc, doc.blocks[first - 1], doc.blocks[first]):
+        first -= 1
+    return None if first == at else (doc.blocks[first].start, doc.blocks[first].end)
+
+
+def _same_table(doc: Document, above: Block, row: Block) -> bool:
+    return above.kind == "table" and above.section == row.section and not doc.text[above.end : row.start].strip(" \t|-:\r\n")

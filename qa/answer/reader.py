@@ -12,13 +12,15 @@ the combiner's ``answer_at``.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..index.corpus import Corpus
+from ..read.unwrap import visible_text
 from ..settings import AnswerSettings
-from .blocks import READ_CHARS, introduced_text
+from .blocks import READ_CHARS, introduced_text, table_header
 from .combiner import Combiner, features, load_combiner
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
 from .quotes import Bars
@@ -70,15 +72,16 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
                     ) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
     """The combiner's input for each candidate (the cross-encoder's logit beside the cheap signals), and the
     answer span the model marks in each sentence (offsets into the sentence)."""
-    texts = [corpus.sentence_text(c.sentence) for c in candidates]
+    seen = [read_as(corpus, c.sentence) for c in candidates]
+    texts = [text for text, _ in seen]
     titles = [corpus.titles[int(corpus.sentences["doc"][c.sentence])] for c in candidates]
     # A sentence that introduces a code block or list is read with it: "Run the following to test Rich output on your
     # terminal:" answers only with the command after it.
     units = [_with_block(text, introduced_text(corpus, c.sentence, READ_CHARS)) for c, text in zip(candidates, texts, strict=True)]
     pairs = [pair_text(title, unit) for title, unit in zip(titles, units, strict=True)]
     readings = model.read(question, pairs)
-    spans = [_in_sentence(r.span, len(pair) - len(unit), len(text))
-             for r, pair, unit, text in zip(readings, pairs, units, texts, strict=True)]
+    spans = [_stored(_in_sentence(r.span, len(pair) - len(unit), len(text)), origin)
+             for r, pair, unit, (text, origin) in zip(readings, pairs, units, seen, strict=True)]
     rows = features(np.array([r.logit for r in readings]), np.array([c.cosine for c in candidates]),
                     np.array([c.overlap for c in candidates]), np.array([c.kind_missing for c in candidates]),
                     np.array([c.passage_rank for c in candidates]), np.array([r.margin for r in readings]))
@@ -88,6 +91,46 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
 def _with_block(sentence: str, block: str) -> str:
     """The sentence, then the block it introduces with its lines joined (the sentence itself unchanged)."""
     return f"{sentence} {' '.join(block.split())}" if block.strip() else sentence
+
+
+def read_as(corpus: Corpus, sentence: int) -> tuple[str, list[int | None]]:
+    """The sentence as the model reads it, and each character's offset in the stored sentence (None: not in it). The
+    model learned on plain prose, so it reads what a person sees: a Markdown link's words, not its address; a table
+    row as its header's names with its cells ("Command: cargo test; Default Profile: test profile")."""
+    row = corpus.sentences[sentence]
+    doc, start = corpus.sentence_document(sentence), int(row["start"])
+    text, origin = visible_text(doc.text[start : int(row["end"])])
+    header = table_header(doc, start)
+    names = _cells(visible_text(doc.text[header[0] : header[1]])[0]) if header else []
+    values = _cells(text)
+    if not names or len(names) != len(values):
+        return text, list(origin)
+    read: list[str] = []
+    where: list[int | None] = []
+    for (_, _, name), (a, b, value) in zip(names, values, strict=True):
+        label = f"{'; ' if read else ''}{name}: "
+        read += [label, value]
+        where += [None] * len(label) + list(origin[a:b])
+    return "".join(read), where
+
+
+def _cells(row: str) -> list[tuple[int, int, str]]:
+    """A table row's non-empty cells: (start, end, text) without the spaces around them."""
+    cells = []
+    for cell in re.finditer(r"[^|]+", row):
+        value = cell.group().strip()
+        if value:
+            start = cell.start() + len(cell.group()) - len(cell.group().lstrip())
+            cells.append((start, start + len(value), value))
+    return cells
+
+
+def _stored(span: tuple[int, int] | None, origin: list[int | None]) -> tuple[int, int] | None:
+    """A span of the text the model read as offsets into the stored sentence (None where it falls outside it)."""
+    if span is None or span[1] <= span[0] or span[1] > len(origin):
+        return None
+    first, last = origin[span[0]], origin[span[1] - 1]
+    return None if first is None or last is None else (first, last + 1)
 
 
 def _in_sentence(span: tuple[int, int] | None, shift: int, length: int) -> tuple[int, int] | None:

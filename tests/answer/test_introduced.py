@@ -11,7 +11,9 @@ import pytest
 from qa import Answer, Index
 from qa.answer.blocks import introduced_span
 from qa.answer.compose import citation, shown_quote
+from qa.answer.crossencoder import Reading
 from qa.answer.quotes import Bars, Quote, introduced, select_quotes
+from qa.answer.reader import reader_features
 from qa.answer.score import Candidate
 from qa.app.render import answer_html, passage_html
 
@@ -147,18 +149,18 @@ def test_a_finished_sentence_a_caption_before_a_list_and_a_heading_introduce_not
     assert introduced_span(doc, heading, heading + len("Install"), 600) is None
 
 
+class Recording:
+    """The reader's model, keeping what it was given to read; it marks the last 5 characters of each text."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def read(self, question: str, texts: list[str]) -> list[Reading]:
+        self.texts += texts
+        return [Reading(0.0, (len(t) - 5, len(t)), 1.0) for t in texts]
+
+
 def test_the_reader_reads_a_caption_with_the_code_it_introduces(readme_index: Index) -> None:
-    from qa.answer.crossencoder import Reading
-    from qa.answer.reader import reader_features
-
-    class Recording:  # the reader's model, keeping what it was given to read
-        def __init__(self) -> None:
-            self.texts: list[str] = []
-
-        def read(self, question: str, texts: list[str]) -> list[Reading]:
-            self.texts += texts
-            return [Reading(0.0, (len(t) - 5, len(t)), 1.0) for t in texts]  # a span on the text's last characters
-
     corpus, model = readme_index.corpus, Recording()
     caption, finished = (quote_of(readme_index, t).candidate for t in ("For async connections with Psycopg 3, use",
                                                                         "The vector type is registered per connection."))
@@ -167,3 +169,31 @@ def test_the_reader_reads_a_caption_with_the_code_it_introduces(readme_index: In
     assert model.texts[1].endswith(": The vector type is registered per connection.")  # nothing added
     assert spans[0] is None  # a mark on the code read after the caption is not a mark in the caption
     assert spans[1] is not None and corpus.sentence_text(finished.sentence)[spans[1][0] : spans[1][1]] == "tion."
+
+
+OPTIONS = """# Options
+
+Set them on the command line.
+
+| Flag | Default | Meaning |
+|------|---------|---------|
+| `--depth` | 2 | How many levels are shown |
+| `--color` | auto | When to use [ANSI colors](https://en.wikipedia.org/wiki/ANSI_escape_code) |
+
+See [the manual](https://example.org/manual.html) for the rest.
+"""
+
+
+def test_the_reader_reads_a_table_row_under_its_header_and_a_link_by_its_words(tmp_path: Path, fake_embedder: FakeEmbedder
+                                                                               ) -> None:
+    index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
+    corpus, model = index.corpus, Recording()
+    lines = OPTIONS.splitlines()
+    rows = [quote_of(index, lines[n]).candidate for n in (6, 4, 7, 9)]  # --depth, the header, --color, the link
+    _, spans = reader_features(corpus, rows, "What is the default depth?", model)  # type: ignore[arg-type]
+    assert model.texts[0].endswith(": Flag: `--depth`; Default: 2; Meaning: How many levels are shown")
+    assert model.texts[1].endswith(": | Flag | Default | Meaning |")  # the header row is read as it stands
+    assert model.texts[2].endswith(": Flag: `--color`; Default: auto; Meaning: When to use ANSI colors")
+    assert model.texts[3].endswith(": See the manual for the rest.")
+    for candidate, span, marked in zip(rows, spans, ("shown", "ing |", "olors", "rest."), strict=True):
+        assert span is not None and corpus.sentence_text(candidate.sentence)[span[0] : span[1]] == marked
