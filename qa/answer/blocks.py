@@ -3,7 +3,8 @@
 Documentation answers with the thing itself: a sentence ending its paragraph with ":" or "for example" ("Let's try
 our first search by looking for all occurrences of the word fast in README.md:") introduces the code block or list
 right after it, and that block is what it says. The quotes bring the block after such a sentence (``quotes.py``), and
-the reader reads the sentence with it (``reader.py``).
+the reader reads the sentence with it (``reader.py``). A table row means what its header names: the reader reads it
+under the header's names.
 """
 
 from __future__ import annotations
@@ -75,3 +76,14 @@ def table_header(doc: Document, start: int) -> tuple[int, int] | None:
 
 def _same_table(doc: Document, above: Block, row: Block) -> bool:
     return above.kind == "table" and above.section == row.section and not doc.text[above.end : row.start].strip(" \t|-:\r\n")
+
+
+def cells(row: str) -> list[tuple[int, int, str]]:
+    """A table row's non-empty cells: (start, end, text) without the spaces around them."""
+    found = []
+    for cell in re.finditer(r"[^|]+", row):
+        value = cell.group().strip()
+        if value:
+            start = cell.start() + len(cell.group()) - len(cell.group().lstrip())
+            found.append((start, start + len(value), value))
+    return found

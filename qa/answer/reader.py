@@ -12,15 +12,15 @@ the combiner's ``answer_at``.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..display import shown_characters
 from ..index.corpus import Corpus
-from ..read.unwrap import visible_text
 from ..settings import AnswerSettings
-from .blocks import READ_CHARS, introduced_text, table_header
+from ..types import Document
+from .blocks import READ_CHARS, cells, introduced_text, table_header
 from .combiner import Combiner, features, load_combiner
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
 from .quotes import Bars
@@ -95,14 +95,15 @@ def _with_block(sentence: str, block: str) -> str:
 
 def read_as(corpus: Corpus, sentence: int) -> tuple[str, list[int | None]]:
     """The sentence as the model reads it, and each character's offset in the stored sentence (None: not in it). The
-    model learned on plain prose, so it reads what a person sees: a Markdown link's words, not its address; a table
-    row as its header's names with its cells ("Command: cargo test; Default Profile: test profile")."""
+    model learned on plain prose, so it reads what a person sees: Markdown without its inline markup (a link's words,
+    not its address); a table row as its header's names with its cells ("Command: cargo test; Default Profile: test
+    profile")."""
     row = corpus.sentences[sentence]
     doc, start = corpus.sentence_document(sentence), int(row["start"])
-    text, origin = visible_text(doc.text[start : int(row["end"])])
+    text, origin = _shown(doc, start, int(row["end"]))
     header = table_header(doc, start)
-    names = _cells(visible_text(doc.text[header[0] : header[1]])[0]) if header else []
-    values = _cells(text)
+    names = cells(_shown(doc, *header)[0]) if header else []
+    values = cells(text)
     if not names or len(names) != len(values):
         return text, list(origin)
     read: list[str] = []
@@ -114,15 +115,11 @@ def read_as(corpus: Corpus, sentence: int) -> tuple[str, list[int | None]]:
     return "".join(read), where
 
 
-def _cells(row: str) -> list[tuple[int, int, str]]:
-    """A table row's non-empty cells: (start, end, text) without the spaces around them."""
-    cells = []
-    for cell in re.finditer(r"[^|]+", row):
-        value = cell.group().strip()
-        if value:
-            start = cell.start() + len(cell.group()) - len(cell.group().lstrip())
-            cells.append((start, start + len(value), value))
-    return cells
+def _shown(doc: Document, start: int, end: int) -> tuple[str, list[int]]:
+    """What a reader of the document sees of ``doc.text[start:end]`` (``display.shown_characters``: Markdown without
+    its inline markup), and the offset in the stored text's piece of each character seen."""
+    shown = shown_characters(doc.text[start:end], doc.path or doc.source)
+    return "".join(shown), [at for at, seen in enumerate(shown) for _ in seen]
 
 
 def _stored(span: tuple[int, int] | None, origin: list[int | None]) -> tuple[int, int] | None:

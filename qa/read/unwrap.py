@@ -24,27 +24,3 @@ def display_text(text: str) -> str:
 def join_lines(text: str) -> str:
     """``display_text`` without trimming the ends (for pieces of a quote)."""
     return _WRAP.sub(" ", _HYPHEN_BREAK.sub("", _SOFT_BREAK.sub("", text)))
-
-
-# An inline Markdown link or image: [words](target "title") / ![alt](source). A regex, not a Markdown parser, because
-# the reader needs each kept character's offset in the stored sentence, which a parser's rendered text does not give.
-_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
-
-
-def visible_text(text: str) -> tuple[str, list[int]]:
-    """What a person sees of a sentence with Markdown links and images in it: a link's words without its address
-    (``[Bulk loading](https://…/example.py)`` -> ``Bulk loading``), an image as nothing; and, for each character
-    kept, its offset in ``text`` (so that a span found in the visible text points into the stored one)."""
-    kept: list[str] = []
-    origin: list[int] = []
-    at = 0
-    for link in _LINK.finditer(text):
-        kept.append(text[at : link.start()])
-        origin.extend(range(at, link.start()))
-        if not link.group(1):  # a link keeps its words; an image shows none
-            kept.append(link.group(2))
-            origin.extend(range(link.start(2), link.end(2)))
-        at = link.end()
-    kept.append(text[at:])
-    origin.extend(range(at, len(text)))
-    return "".join(kept), origin

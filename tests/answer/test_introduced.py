@@ -191,9 +191,9 @@ def test_the_reader_reads_a_table_row_under_its_header_and_a_link_by_its_words(t
     lines = OPTIONS.splitlines()
     rows = [quote_of(index, lines[n]).candidate for n in (6, 4, 7, 9)]  # --depth, the header, --color, the link
     _, spans = reader_features(corpus, rows, "What is the default depth?", model)  # type: ignore[arg-type]
-    assert model.texts[0].endswith(": Flag: `--depth`; Default: 2; Meaning: How many levels are shown")
+    assert model.texts[0].endswith(": Flag: --depth; Default: 2; Meaning: How many levels are shown")
     assert model.texts[1].endswith(": | Flag | Default | Meaning |")  # the header row is read as it stands
-    assert model.texts[2].endswith(": Flag: `--color`; Default: auto; Meaning: When to use ANSI colors")
+    assert model.texts[2].endswith(": Flag: --color; Default: auto; Meaning: When to use ANSI colors")
     assert model.texts[3].endswith(": See the manual for the rest.")
     for candidate, span, marked in zip(rows, spans, ("shown", "ing |", "olors", "rest."), strict=True):
         assert span is not None and corpus.sentence_text(candidate.sentence)[span[0] : span[1]] == marked

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from qa.index.chunk import chunk_document
 from qa.read.files import read_document
-from qa.read.unwrap import visible_text
 from qa.settings import ChunkSettings
 
 from helpers import FIXTURES
@@ -99,14 +98,3 @@ def test_a_document_read_before_its_format_reading_changed_is_read_again(tmp_pat
     earlier = replace(guide, sha256=guide.sha256.removesuffix(READING[".md"]), blocks=())  # stored by an older reading
     assert read_document(tmp_path / "FAQ.md", earlier) == guide  # read again, with today's structure
     assert read_document(tmp_path / "FAQ.md", guide) is guide and read_document(tmp_path / "notes.txt", notes) is notes
-
-
-def test_what_the_reader_sees_of_links_and_images_points_back_into_the_stored_sentence():
-    stored = ('See [Bulk loading](https://github.com/pgvector/pgvector-python/blob/master/examples/loading/example.py) '
-              'with `COPY` ![a chart](imgs/chart.png "Chart") and [the (old) guide](docs/a(b).md).')
-    seen, origin = visible_text(stored)
-    assert seen == "See Bulk loading with `COPY`  and the (old) guide."
-    assert len(origin) == len(seen) and "".join(stored[i] for i in origin) == seen
-    assert stored[origin[seen.index("Bulk")]:].startswith("Bulk loading](")
-    plain = "Brackets [alone] (and parentheses) are text."
-    assert visible_text(plain) == (plain, list(range(len(plain))))
