@@ -127,8 +127,9 @@ class Citation:
     supports_answer: bool = True  # False when listed only as the closest passage after abstaining
     passage: str = ""  # the source text between passage_start and passage_end
     section: str = ""  # the heading path the quote sits under ("Features › Feature unification"), "" when none
-    layout: str = "prose"  # how the quote is laid out in its source: "prose", "code" (a code block) or "list" (list items)
+    layout: str = "prose"  # how the quote is laid out in its source: "prose", "code" (a code block), "list" (list items), "table" (a row)
     source_changed: bool = False  # the file changed since it was indexed: the quote is the indexed text's, re-index it
+    header: str = ""  # a table row's quote: the header row of its table, verbatim ("| Flag | Default |"), else ""
 
 
 CHANGED = "the file has changed since it was indexed: this quote is from the indexed version; index it again"

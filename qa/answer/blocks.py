@@ -4,7 +4,7 @@ Documentation answers with the thing itself: a sentence ending its paragraph wit
 our first search by looking for all occurrences of the word fast in README.md:") introduces the code block or list
 right after it, and that block is what it says. The quotes bring the block after such a sentence (``quotes.py``), and
 the reader reads the sentence with it (``reader.py``). A table row means what its header names: the reader reads it
-under the header's names.
+under the header's names, and its quote shows the header above it (``compose.py``).
 """
 
 from __future__ import annotations

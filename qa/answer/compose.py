@@ -21,6 +21,7 @@ from ..read.unwrap import display_text
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from ..types import Answer, Citation
+from .blocks import table_header
 from .kinds import answer_span
 from .quotes import Quote, closest_sentences, select_quotes
 from .reader import load_reader
@@ -65,8 +66,11 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
 
 
 def shown_quote(citation: Citation) -> str:
-    """A quote as the answer text shows it: prose with its wrapped lines joined, code and lists line by line."""
-    return display_text(citation.quote) if citation.layout == "prose" else "\n" + citation.quote.strip("\n") + "\n"
+    """A quote as the answer text shows it: prose with its wrapped lines joined, code and lists line by line, a table
+    row under its header."""
+    if citation.layout == "prose":
+        return display_text(citation.quote)
+    return "\n" + "\n".join(part.strip("\n") for part in (citation.header, citation.quote) if part) + "\n"
 
 
 def prose_first(corpus: Corpus, candidates: list[Candidate], prose_at: float) -> list[Candidate]:
@@ -95,18 +99,24 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
     span = marked_span(corpus, chosen, question) if supports else None
     chunk = corpus.chunks[candidate.chunk]
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
+    shape = layout(corpus, candidate.sentence, start, end)
+    header = table_header(doc, start) if shape == "table" else None
     return Citation(
         n, doc.source, doc.path, start, end, quote, round(candidate.probability, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
-        doc.text[p_start:p_end], doc.section_at(start), layout(corpus, candidate.sentence, start, end),
+        doc.text[p_start:p_end], doc.section_at(start), shape, header=doc.text[header[0] : header[1]] if header else "",
     )
 
 
 def layout(corpus: Corpus, sentence: int, start: int, end: int) -> str:
-    """"code" for a code sentence, "list" for a quote over two or more list items, else "prose"."""
+    """"code" for a code sentence, "table" for a table row under a header, "list" for a quote over two or more list
+    items, else "prose"."""
     if corpus.is_code(sentence):
         return "code"
-    blocks = corpus.sentence_document(sentence).blocks  # in text order: only those from the quote's start are looked at
+    doc = corpus.sentence_document(sentence)
+    if table_header(doc, start) is not None:
+        return "table"
+    blocks = doc.blocks  # in text order: only those from the quote's start are looked at
     inside = takewhile(lambda b: b.start < end, islice(blocks, bisect_left(blocks, start, key=lambda b: b.start), None))
     return "list" if sum(b.kind == "item" and b.end <= end for b in inside) >= 2 else "prose"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from html import escape
 
 from .. import Answer, Citation, Passage
+from ..answer.blocks import cells
 from ..display import join_lines, shown_characters, unwrap
 from .service import SourceRow
 
@@ -25,6 +27,8 @@ CSS = """
 .qa-code { font-family: var(--font-mono, monospace); font-size: .9em; white-space: pre; overflow-x: auto; margin: 0 0 .25em 0;
   padding: .4em .6em; border-radius: 4px; background: rgba(100,116,139,.12); }
 .qa-list { border-left: 3px solid rgba(100,116,139,.35); padding-left: .6em; }
+.qa-table { border-collapse: collapse; margin: 0 0 .25em 0; font-size: .95em; }
+.qa-table th, .qa-table td { border: 1px solid rgba(100,116,139,.35); padding: .2em .5em; text-align: left; }
 .qa-cite { font: inherit; font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer;
   border: 0; background: none; padding: 0; margin: 0; display: inline; }
 .qa-cite:hover { text-decoration: underline; }
@@ -156,7 +160,25 @@ def _quoted(c: Citation) -> str:
         return f'<div class="qa-quote"><pre class="qa-code"><code>{code}</code></pre>{button}</div>'
     if c.layout == "list":
         return f'<p class="qa-quote qa-list">{_quote(c, _pieces(c), _lines)} {button}</p>'
+    if c.layout == "table" and c.header:
+        return f'<div class="qa-quote">{_table_row(c)}{button}</div>'
     return f'<p class="qa-quote">“{_quote(c, _pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
+
+
+def _table_row(c: Citation) -> str:
+    """A quoted table row under its header's names, as a table of two rows (the likely answer in bold in its cell)."""
+    piece = _pieces(c)
+    names = "".join(f"<th>{escape(name)}</th>" for _, _, name in cells("".join(shown_characters(c.header, c.path or c.source))))
+    values = "".join(f"<td>{_quote(_within(c, c.start + a, c.start + b), piece, escape)}</td>" for a, b, _ in cells(c.quote))
+    return f'<table class="qa-table"><thead><tr>{names}</tr></thead><tbody><tr>{values}</tr></tbody></table>'
+
+
+def _within(c: Citation, start: int, end: int) -> Citation:
+    """The citation cut to ``start``..``end`` (a cell), with the part of its likely answer that falls there."""
+    a, b = c.answer_start, c.answer_end
+    if a is None or b is None or max(a, start) >= min(b, end):
+        return replace(c, start=start, end=end, answer_start=None, answer_end=None)
+    return replace(c, start=start, end=end, answer_start=max(a, start), answer_end=min(b, end))
 
 
 def _copy_button(answer: Answer) -> str:

@@ -197,3 +197,17 @@ def test_the_reader_reads_a_table_row_under_its_header_and_a_link_by_its_words(t
     assert model.texts[3].endswith(": See the manual for the rest.")
     for candidate, span, marked in zip(rows, spans, ("shown", "ing |", "olors", "rest."), strict=True):
         assert span is not None and corpus.sentence_text(candidate.sentence)[span[0] : span[1]] == marked
+
+
+def test_a_quoted_table_row_is_shown_under_its_header(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
+    lines = OPTIONS.splitlines()
+    row, header = quote_of(index, lines[6]), quote_of(index, lines[4])
+    answer = replace(row.candidate, span=(lines[6].index("2"), lines[6].index("2") + 1))  # the reader marks the default
+    cited = citation(index.corpus, 1, replace(row, candidate=answer), "What is the default depth?", supports=True)
+    assert (cited.layout, cited.header, cited.quote) == ("table", lines[4], lines[6])
+    assert shown_quote(cited) == f"\n{lines[4]}\n{lines[6]}\n"  # the answer text and Copy: the header, then the row
+    html = answer_html(Answer("What is the default depth?", True, "", (cited,)), 2000)
+    assert "<th>Flag</th><th>Default</th><th>Meaning</th>" in html
+    assert '<td>--depth</td><td><strong class="qa-span">2</strong></td><td>How many levels are shown</td>' in html
+    assert citation(index.corpus, 2, header, "q", supports=True).layout == "prose"  # the header row alone is no table row
