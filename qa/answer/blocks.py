@@ -74,6 +74,16 @@ def table_header(doc: Document, start: int) -> tuple[int, int] | None:
     return None if first == at else (doc.blocks[first].start, doc.blocks[first].end)
 
 
+def is_header_row(corpus: Corpus, sentence: int) -> bool:
+    """Is the corpus's sentence a table's header row (rows of the same table under it, none above)? Structure, never
+    an answer: what it names is read with each row (``reader.read_as``) and shown above a quoted row."""
+    doc, start = corpus.sentence_document(sentence), int(corpus.sentences["start"][sentence])
+    at = bisect_right(doc.blocks, start, key=_start) - 1
+    if at < 0 or at + 1 >= len(doc.blocks) or doc.blocks[at].kind != "table":
+        return False
+    return _same_table(doc, doc.blocks[at], doc.blocks[at + 1]) and not (at > 0 and _same_table(doc, doc.blocks[at - 1], doc.blocks[at]))
+
+
 def _same_table(doc: Document, above: Block, row: Block) -> bool:
     return above.kind == "table" and above.section == row.section and not doc.text[above.end : row.start].strip(" \t|-:\r\n")
 

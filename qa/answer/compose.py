@@ -6,7 +6,8 @@ the best ones are quoted (``quotes``),
 or the answer says the sources do not answer, listing the closest sentences as
 not an answer. Quotes are sliced from the document text by offset, so they are
 verbatim by construction; the answer text shows them with wrapped lines joined
-(``read.unwrap.display_text``). Code sentences are quoted only when no prose answers.
+(``read.unwrap.display_text``). Code sentences are quoted only when no prose answers; a table's header row never is
+(it is structure: a quoted row is shown under it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..read.unwrap import display_text
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from ..types import Answer, Citation
-from .blocks import table_header
+from .blocks import is_header_row, table_header
 from .kinds import answer_span
 from .quotes import Quote, closest_sentences, select_quotes
 from .reader import load_reader
@@ -47,7 +48,7 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
     corpus, hits = index.view.around(hits)  # the retrieved chunks' documents (a database reads them now)
     embedder = None if corpus.has_vectors else retriever.embedder  # an index without sentence vectors
     scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
-    candidates = prose_first(corpus, scored, options.prose_at)
+    candidates = [c for c in prose_first(corpus, scored, options.prose_at) if not is_header_row(corpus, c.sentence)]
     question, truncated, query = asked.text, asked.truncated, asked.query
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)

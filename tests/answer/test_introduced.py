@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa import Answer, Index
-from qa.answer.blocks import introduced_span
+from qa.answer.blocks import introduced_span, is_header_row
 from qa.answer.compose import citation, shown_quote
 from qa.answer.crossencoder import Reading
 from qa.answer.quotes import Bars, Quote, introduced, select_quotes
@@ -211,3 +211,12 @@ def test_a_quoted_table_row_is_shown_under_its_header(tmp_path: Path, fake_embed
     assert "<th>Flag</th><th>Default</th><th>Meaning</th>" in html
     assert '<td>--depth</td><td><strong class="qa-span">2</strong></td><td>How many levels are shown</td>' in html
     assert citation(index.corpus, 2, header, "q", supports=True).layout == "prose"  # the header row alone is no table row
+
+
+def test_a_tables_header_row_is_structure_never_a_quote(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
+    lines = OPTIONS.splitlines()
+    rows = {n: quote_of(index, lines[n]).candidate.sentence for n in (4, 6, 7)}
+    assert [is_header_row(index.corpus, rows[n]) for n in (4, 6, 7)] == [True, False, False]
+    for question in ("What is the default depth?", "Which flag, default and meaning does each option have?"):
+        assert lines[4] not in [c.quote for c in index.answer(question).citations]
