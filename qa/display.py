@@ -7,23 +7,14 @@ Markdown mark a file had; these turn a piece of it into what a reader of the doc
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 
-from .read.files import MARKDOWN_SUFFIXES
-from .read.markdown import shown_chars
+from .read.blocks import cells
 from .read.pdf import BULLET
-from .read.unwrap import display_text, join_lines
+from .read.unwrap import display_text, join_lines, shown_characters
 
-__all__ = ["display_text", "join_lines", "shown_characters", "unwrap"]
+__all__ = ["cells", "display_text", "join_lines", "shown_characters", "unwrap"]
 
 _PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
-
-
-def shown_characters(text: str, path: str) -> list[str]:
-    """What a reader sees of each character of ``text`` from the file at ``path``: for Markdown, "" for inline markup
-    (``read.markdown.shown_chars``); for any other file, the character itself. One entry per character, so that text
-    cut at any offsets reads as the document does."""
-    return shown_chars(text) if PurePath(path).suffix.lower() in MARKDOWN_SUFFIXES else list(text)
 
 
 def unwrap(text: str) -> str:

@@ -86,14 +86,3 @@ def is_header_row(corpus: Corpus, sentence: int) -> bool:
 
 def _same_table(doc: Document, above: Block, row: Block) -> bool:
     return above.kind == "table" and above.section == row.section and not doc.text[above.end : row.start].strip(" \t|-:\r\n")
-
-
-def cells(row: str) -> list[tuple[int, int, str]]:
-    """A table row's non-empty cells: (start, end, text) without the spaces around them."""
-    found = []
-    for cell in re.finditer(r"[^|]+", row):
-        value = cell.group().strip()
-        if value:
-            start = cell.start() + len(cell.group()) - len(cell.group().lstrip())
-            found.append((start, start + len(value), value))
-    return found

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..display import shown_characters
 from ..index.corpus import Corpus
+from ..read.blocks import cells
+from ..read.unwrap import shown_characters
 from ..settings import AnswerSettings
 from ..types import Document
-from .blocks import READ_CHARS, cells, introduced_text, table_header
+from .blocks import READ_CHARS, introduced_text, table_header
 from .combiner import Combiner, features, load_combiner
 from .crossencoder import CrossEncoder, load_cross_encoder, pair_text
 from .quotes import Bars

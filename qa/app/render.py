@@ -12,8 +12,7 @@ from dataclasses import replace
 from html import escape
 
 from .. import Answer, Citation, Passage
-from ..answer.blocks import cells
-from ..display import join_lines, shown_characters, unwrap
+from ..display import cells, join_lines, shown_characters, unwrap
 from .service import SourceRow
 
 CSS = """

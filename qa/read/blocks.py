@@ -83,3 +83,14 @@ class TextBuilder:
 
     def result(self, title: str = "", page_starts: tuple[int, ...] = ()) -> Written:
         return Written("".join(self.parts), tuple(self.blocks), title or self.title, page_starts)
+
+
+def cells(row: str) -> list[tuple[int, int, str]]:
+    """A table row's non-empty cells: (start, end, text) without the spaces around them."""
+    found = []
+    for cell in re.finditer(r"[^|]+", row):
+        value = cell.group().strip()
+        if value:
+            start = cell.start() + len(cell.group()) - len(cell.group().lstrip())
+            found.append((start, start + len(value), value))
+    return found

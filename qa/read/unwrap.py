@@ -1,4 +1,4 @@
-"""How stored text is shown: wrapped lines joined again, for quotes, embedding and BM25.
+"""How stored text is shown: wrapped lines joined again, and Markdown without its inline markup.
 
 The stored text keeps every line break a file had (a PDF's wrapped lines, a soft hyphen at
 a line end), so that offsets point into it exactly; what a person reads joins them.
@@ -7,6 +7,10 @@ a line end), so that offsets point into it exactly; what a person reads joins th
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
+
+from .files import MARKDOWN_SUFFIXES
+from .markdown import shown_chars
 
 _SOFT_BREAK = re.compile(r"\u00ad[ \t]*\r?\n[ \t]*")
 _HYPHEN_BREAK = re.compile(r"(?<=\w-)[ \t]*\r?\n[ \t]*(?=\w)")
@@ -24,3 +28,10 @@ def display_text(text: str) -> str:
 def join_lines(text: str) -> str:
     """``display_text`` without trimming the ends (for pieces of a quote)."""
     return _WRAP.sub(" ", _HYPHEN_BREAK.sub("", _SOFT_BREAK.sub("", text)))
+
+
+def shown_characters(text: str, path: str) -> list[str]:
+    """What a reader sees of each character of ``text`` from the file at ``path``: for Markdown, "" for inline markup
+    (``read.markdown.shown_chars``); for any other file, the character itself. One entry per character, so that text
+    cut at any offsets reads as the document does."""
+    return shown_chars(text) if PurePath(path).suffix.lower() in MARKDOWN_SUFFIXES else list(text)

@@ -1,9 +1,8 @@
 """PostgreSQL + pgvector: connecting, and the two searches that run inside the database.
 
-A store URL (``postgresql://user:password@host:port/database``) names a database
-instead of an index folder; whatever it leaves out comes from the usual ``PG*``
-environment variables and ``~/.pgpass``, as libpq does. Several app processes can
-share one database. This module and ``qa.index.stores.postgres`` are the only ones that import
+A store URL (``postgresql://user:password@host:port/database``) names a database instead of an index folder;
+whatever it leaves out comes from the usual ``PG*`` environment variables and ``~/.pgpass``, as libpq does. Several
+app processes can share one database. This module and ``qa.index.stores.postgres`` are the only ones that import
 psycopg (the ``postgres`` extra).
 
 - ``PgVectorSearch`` is a ``VectorSearch``: inner-product search with the pgvector
@@ -49,9 +48,8 @@ FREQUENCIES = "SELECT term, df FROM qa_terms WHERE term = ANY(%s)"
 # holding the rarer words (RARE_POSTINGS of postings, rarest word first) are scored, the best DEPTH of them with
 # every word. At a million chunks: the top 10 agree with exact BM25 for 99.6% of the bench's questions, the top
 # 100 for 98.5%, at half the time (bench/results/RESULTS-postgres.md).
-# The common words are looked up for those chunks only, as (term, chunk) keys of the primary key: written as a join
-# with ``found``, the planner hashed every posting of each common word instead (a million rows, 360 ms of 440 at a
-# million chunks on this 2-core machine; the same top 100, BM25 p50 / p95 104 / 192 -> 64 / 132 ms).
+# The common words are looked up by (term, chunk) key for those chunks only: as a join with ``found`` the planner
+# hashed every posting of each common word (a million rows at a million chunks: BM25 p95 192 -> 132 ms, same top 100).
 EXACT_POSTINGS, RARE_POSTINGS, DEPTH = 100_000, 50_000, 1_000
 _CONTRIBUTION = "q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / %(average)s))"
 BM25 = f"""
