@@ -65,8 +65,8 @@ def introduced_text(corpus: Corpus, sentence: int, budget: int) -> str:
 def table_header(doc: Document, start: int) -> tuple[int, int] | None:
     """Where the header row of the table row at ``start`` lies: the first row of its run of rows (only a Markdown
     separator row, or nothing, between them). None for the header row itself, or when ``start`` is not in a table."""
-    at = bisect_right(doc.blocks, start, key=_start) - 1
-    if at < 0 or doc.blocks[at].kind != "table" or not doc.blocks[at].start <= start < doc.blocks[at].end:
+    at = _row_at(doc, start)
+    if at is None:
         return None
     first = at
     while first > 0 and _same_table(doc, doc.blocks[first - 1], doc.blocks[first]):
@@ -78,10 +78,16 @@ def is_header_row(corpus: Corpus, sentence: int) -> bool:
     """Is the corpus's sentence a table's header row (rows of the same table under it, none above)? Structure, never
     an answer: what it names is read with each row (``reader.read_as``) and shown above a quoted row."""
     doc, start = corpus.sentence_document(sentence), int(corpus.sentences["start"][sentence])
-    at = bisect_right(doc.blocks, start, key=_start) - 1
-    if at < 0 or at + 1 >= len(doc.blocks) or doc.blocks[at].kind != "table":
+    at = _row_at(doc, start)
+    if at is None or at + 1 >= len(doc.blocks):
         return False
     return _same_table(doc, doc.blocks[at], doc.blocks[at + 1]) and not (at > 0 and _same_table(doc, doc.blocks[at - 1], doc.blocks[at]))
+
+
+def _row_at(doc: Document, start: int) -> int | None:
+    """The index in ``doc.blocks`` of the table row holding ``start``, None when it is not in a table row."""
+    at = bisect_right(doc.blocks, start, key=_start) - 1
+    return at if at >= 0 and doc.blocks[at].kind == "table" and doc.blocks[at].start <= start < doc.blocks[at].end else None
 
 
 def _same_table(doc: Document, above: Block, row: Block) -> bool:

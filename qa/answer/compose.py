@@ -100,8 +100,8 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
     span = marked_span(corpus, chosen, question) if supports else None
     chunk = corpus.chunks[candidate.chunk]
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
-    shape = layout(corpus, candidate.sentence, start, end)
-    header = table_header(doc, start) if shape == "table" else None
+    header = table_header(doc, start)
+    shape = "table" if header else layout(corpus, candidate.sentence, start, end)
     return Citation(
         n, doc.source, doc.path, start, end, quote, round(candidate.probability, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
@@ -111,13 +111,10 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
 
 
 def layout(corpus: Corpus, sentence: int, start: int, end: int) -> str:
-    """"code" for a code sentence, "table" for a table row under a header, "list" for a quote over two or more list
-    items, else "prose"."""
+    """"code" for a code sentence, "list" for a quote over two or more list items, else "prose" (a table row under a
+    header is "table": ``citation`` knows it by its header)."""
     if corpus.is_code(sentence):
         return "code"
-    doc = corpus.sentence_document(sentence)
-    if table_header(doc, start) is not None:
-        return "table"
-    blocks = doc.blocks  # in text order: only those from the quote's start are looked at
+    blocks = corpus.sentence_document(sentence).blocks  # in text order: only those from the quote's start are looked at
     inside = takewhile(lambda b: b.start < end, islice(blocks, bisect_left(blocks, start, key=lambda b: b.start), None))
     return "list" if sum(b.kind == "item" and b.end <= end for b in inside) >= 2 else "prose"

@@ -117,7 +117,7 @@ def read_as(corpus: Corpus, sentence: int) -> tuple[str, list[int | None]]:
 
 
 def _shown(doc: Document, start: int, end: int) -> tuple[str, list[int]]:
-    """What a reader of the document sees of ``doc.text[start:end]`` (``display.shown_characters``: Markdown without
+    """What a reader of the document sees of ``doc.text[start:end]`` (``read.unwrap.shown_characters``: Markdown without
     its inline markup), and the offset in the stored text's piece of each character seen."""
     shown = shown_characters(doc.text[start:end], doc.path or doc.source)
     return "".join(shown), [at for at, seen in enumerate(shown) for _ in seen]
