@@ -7,12 +7,11 @@ The class names (``qa-answer``, ``qa-abstain``, ``qa-cite``, ``qa-passage`` ...)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import replace
 from html import escape
 
 from .. import Answer, Citation, Passage
-from ..display import cells, join_lines, shown_characters, unwrap
+from ..display import join_lines, unwrap
+from .quoting import Piece, Show, has_passage, pieces, quote_html, table_passage_html, table_row_html
 from .service import SourceRow
 
 CSS = """
@@ -28,6 +27,9 @@ CSS = """
 .qa-list { border-left: 3px solid rgba(100,116,139,.35); padding-left: .6em; }
 .qa-table { border-collapse: collapse; margin: 0 0 .25em 0; font-size: .95em; }
 .qa-table th, .qa-table td { border: 1px solid rgba(100,116,139,.35); padding: .2em .5em; text-align: left; }
+.qa-passage-table { margin: .4em 0; }
+.qa-quoted-row td { background: #fde68a; color: #1f2937; }
+.qa-quoted-row strong { background: #f59e0b; color: #111827; }
 .qa-cite { font: inherit; font-weight: 700; color: var(--color-accent); white-space: nowrap; cursor: pointer;
   border: 0; background: none; padding: 0; margin: 0; display: inline; }
 .qa-cite:hover { text-decoration: underline; }
@@ -155,29 +157,17 @@ def _quoted(c: Citation) -> str:
     """One quote of an answer with its [n] button: prose in quotation marks, a code block as code, list items as lines."""
     button = _cite_button(c.n)
     if c.layout == "code":  # a newline as a character reference: a blank line would end the HTML block in Markdown
-        code = escape(_pieces(c)(c.start, c.end).strip("\n")).replace("\n", "&#10;")
+        code = escape(pieces(c)(c.start, c.end).strip("\n")).replace("\n", "&#10;")
         return f'<div class="qa-quote"><pre class="qa-code"><code>{code}</code></pre>{button}</div>'
     if c.layout == "list":
-        return f'<p class="qa-quote qa-list">{_quote(c, _pieces(c), _lines)} {button}</p>'
+        return f'<p class="qa-quote qa-list">{quote_html(c, pieces(c), _lines)} {button}</p>'
     if c.layout == "table" and c.header:
-        return f'<div class="qa-quote">{_table_row(c)}{button}</div>'
-    return f'<p class="qa-quote">“{_quote(c, _pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
+        return f'<div class="qa-quote">{table_row_html(c)}{button}</div>'
+    return f'<p class="qa-quote">“{quote_html(c, pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
 
 
-def _table_row(c: Citation) -> str:
-    """A quoted table row under its header's names, as a table of two rows (the likely answer in bold in its cell)."""
-    piece = _pieces(c)
-    names = "".join(f"<th>{escape(name)}</th>" for _, _, name in cells("".join(shown_characters(c.header, c.path or c.source))))
-    values = "".join(f"<td>{_quote(_within(c, c.start + a, c.start + b), piece, escape)}</td>" for a, b, _ in cells(c.quote))
-    return f'<table class="qa-table"><thead><tr>{names}</tr></thead><tbody><tr>{values}</tr></tbody></table>'
 
 
-def _within(c: Citation, start: int, end: int) -> Citation:
-    """The citation cut to ``start``..``end`` (a cell), with the part of its likely answer that falls there."""
-    a, b = c.answer_start, c.answer_end
-    if a is None or b is None or max(a, start) >= min(b, end):
-        return replace(c, start=start, end=end, answer_start=None, answer_end=None)
-    return replace(c, start=start, end=end, answer_start=max(a, start), answer_end=min(b, end))
 
 
 def _copy_button(answer: Answer) -> str:
@@ -187,22 +177,8 @@ def _copy_button(answer: Answer) -> str:
     return f'<button type="button" class="qa-copy" value="{text}" title="Copy the answer as plain text">Copy</button>'
 
 
-def _quote(citation: Citation, piece: Callable[[int, int], str], show: Callable[[str], str]) -> str:
-    """The quote as a reader sees it (``piece``: ``_pieces``), the likely answer inside it in bold; ``show`` escapes."""
-    a, b = citation.answer_start, citation.answer_end
-    if a is None or b is None:
-        return show(piece(citation.start, citation.end))
-    return f'{show(piece(citation.start, a))}<strong class="qa-span">{show(piece(a, b))}</strong>{show(piece(b, citation.end))}'
 
 
-def _pieces(citation: Citation) -> Callable[[int, int], str]:
-    """The text a reader sees between two offsets in the citation's source: for Markdown, without its inline markup.
-    The whole passage is read first and the pieces are cut after, so that markup across a cut cannot break."""
-    base, text = citation.passage_start, citation.passage
-    if not base <= citation.start or text[citation.start - base : citation.end - base] != citation.quote:
-        base, text = citation.start, citation.quote  # a citation without its passage
-    shown = shown_characters(text, citation.path or citation.source)
-    return lambda start, end: "".join(shown[max(0, start - base) : max(0, end - base)])
 
 
 def _refs(citations: tuple[Citation, ...], title: str) -> str:
@@ -240,20 +216,26 @@ def question_html(question: str, limit: int = 600) -> str:
 
 def passage_html(citation: Citation) -> str:
     """A citation's source, location and surrounding passage, with the quote marked."""
-    piece = _pieces(citation)
-    show: Callable[[str], str] = (lambda text: escape(unwrap(text))) if citation.page else escape  # PDF lines wrap
-    before, after = show(piece(citation.passage_start, citation.start)), show(piece(citation.end, citation.passage_end))
+    show: Show = (lambda text: escape(unwrap(text))) if citation.page else escape  # PDF lines wrap
     closest = "" if citation.supports_answer else '<span class="qa-not-answer">closest passage, not an answer</span>'
     name = escape(f"Passage {citation.n}: {citation.source}, {location(citation)}")
     changed = f'<p class="qa-notice qa-changed">{_changed_note([citation])}</p>' if citation.source_changed else ""
-    code = ' class="qa-code"' if citation.layout == "code" else ""
     return (
         f'<div class="qa-card{"" if citation.supports_answer else " qa-closest"}" role="group" aria-label="{name}">'
         f'<div class="qa-card-head"><span class="qa-badge">[{citation.n}]</span>'
         f'<strong class="qa-source">{escape(citation.source)}</strong>{_section(citation)}'
         f'<span class="qa-where">{location(citation)} · characters {citation.start:,}–{citation.end:,}</span>{closest}</div>{changed}'
-        f'<p class="qa-passage">{before}<mark{code}>{_quote(citation, piece, show)}</mark>{after}</p></div>'
+        f"{_passage(citation, pieces(citation), show)}</div>"
     )
+
+
+def _passage(citation: Citation, piece: Piece, show: Show) -> str:
+    """The passage around a quote, the quote marked: a quoted table row inside its table, under the table's header."""
+    if citation.layout == "table" and citation.header and has_passage(citation):
+        return table_passage_html(citation, piece, show)
+    before, after = show(piece(citation.passage_start, citation.start)), show(piece(citation.end, citation.passage_end))
+    code = ' class="qa-code"' if citation.layout == "code" else ""
+    return f'<p class="qa-passage">{before}<mark{code}>{quote_html(citation, piece, show)}</mark>{after}</p>'
 
 
 def _section(citation: Citation) -> str:

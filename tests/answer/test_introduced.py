@@ -213,6 +213,25 @@ def test_a_quoted_table_row_is_shown_under_its_header(tmp_path: Path, fake_embed
     assert citation(index.corpus, 2, header, "q", supports=True).layout == "prose"  # the header row alone is no table row
 
 
+def test_the_sources_panel_shows_a_quoted_row_inside_its_table(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
+    lines = OPTIONS.splitlines()
+    row = quote_of(index, lines[6])
+    answer = replace(row.candidate, span=(lines[6].index("2"), lines[6].index("2") + 1))
+    cited = citation(index.corpus, 1, replace(row, candidate=answer), "What is the default depth?", supports=True)
+    doc = index.corpus.documents[0].text
+    whole = replace(cited, passage_start=0, passage_end=len(doc), passage=doc)  # the passage: the whole file
+    panel = passage_html(whole)
+    assert "|" not in panel and "---" not in panel and "`" not in panel  # no Markdown table syntax, no code-span marks
+    assert panel.count("<th>Flag</th>") == 1  # the header once, as the table's head (not again as a row)
+    assert '<tr class="qa-quoted-row"><td>--depth</td><td><strong class="qa-span">2</strong></td>' in panel
+    assert "<tr><td>--color</td><td>auto</td><td>When to use ANSI colors</td></tr>" in panel  # the next row, unmarked
+    assert panel.index("Set them on the command line.") < panel.index("<table") < panel.index("See the manual for the rest.")
+    inside = doc.index(lines[6])  # a passage that starts at the quoted row still shows the table's header above it
+    cut = replace(cited, passage_start=inside, passage_end=len(doc), passage=doc[inside:])
+    assert "<th>Flag</th>" in passage_html(cut) and "qa-quoted-row" in passage_html(cut)
+
+
 def test_a_tables_header_row_is_structure_never_a_quote(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
     lines = OPTIONS.splitlines()
