@@ -14,6 +14,8 @@ from bisect import bisect_left, bisect_right
 from itertools import islice
 
 from ..index.corpus import Corpus
+from ..index.lexical import tokenize
+from ..read.blocks import cells
 from ..types import Block, Document
 
 INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?)[\s\"'”’)*_`]*$", re.IGNORECASE)
@@ -82,6 +84,25 @@ def is_header_row(corpus: Corpus, sentence: int) -> bool:
     if at is None or at + 1 >= len(doc.blocks):
         return False
     return _same_table(doc, doc.blocks[at], doc.blocks[at + 1]) and not (at > 0 and _same_table(doc, doc.blocks[at - 1], doc.blocks[at]))
+
+
+def asked_cell(doc: Document, start: int, end: int, question: str) -> tuple[int, int] | None:
+    """The cell of the table row ``doc.text[start:end]`` that the question asks for (offsets in ``doc.text``): the one
+    under the only header name the question uses whose cell it does not already give ("Which flag sets how many levels
+    are shown?": the Flag cell; "What does the --depth flag do?" gives the flag, so no cell). People read a table by its
+    header; the reader's span head learned on prose and often marks another cell. None when no single cell is asked."""
+    header = table_header(doc, start)
+    if header is None:
+        return None
+    names, values = cells(doc.text[header[0] : header[1]]), cells(doc.text[start:end])
+    if not names or len(names) != len(values):
+        return None
+    words = tokenize([question, *(name for _, _, name in names), *(value for _, _, value in values)], "en_plus")
+    asked = set(words[0])
+    named, given = words[1 : 1 + len(names)], words[1 + len(names) :]
+    chosen = [value for name, shown, value in zip(named, given, values, strict=True)
+              if name and set(name) <= asked and not set(shown) & asked]
+    return (start + chosen[0][0], start + chosen[0][1]) if len(chosen) == 1 else None
 
 
 def _row_at(doc: Document, start: int) -> int | None:

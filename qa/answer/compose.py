@@ -22,7 +22,7 @@ from ..read.unwrap import display_text
 from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from ..types import Answer, Citation
-from .blocks import is_header_row, table_header
+from .blocks import asked_cell, is_header_row, table_header
 from .kinds import answer_span
 from .quotes import Quote, closest_sentences, select_quotes
 from .reader import load_reader
@@ -81,15 +81,20 @@ def prose_first(corpus: Corpus, candidates: list[Candidate], prose_at: float) ->
 
 
 def marked_span(corpus: Corpus, chosen: Quote, question: str) -> tuple[int, int] | None:
-    """The answer inside the quote (offsets into it): the reader's span head where it is sure, else the one number or
-    date the question asks for (``kinds.answer_span``)."""
+    """The answer inside the quote (offsets into it): in a table row, the cell under the header the question names
+    (``blocks.asked_cell``); else the reader's span head where it is sure, else the one number or date the question asks
+    for (``kinds.answer_span``)."""
+    doc = corpus.sentence_document(chosen.candidate.sentence)
+    cell = asked_cell(doc, chosen.start, chosen.end, question)
+    if cell is not None:
+        return cell[0] - chosen.start, cell[1] - chosen.start
     span = chosen.candidate.span
     if span is not None:
         sentence_start = int(corpus.sentences[chosen.candidate.sentence]["start"])
         a, b = sentence_start + span[0] - chosen.start, sentence_start + span[1] - chosen.start
         if 0 <= a < b <= chosen.end - chosen.start:
             return a, b
-    return answer_span(question, corpus.sentence_document(chosen.candidate.sentence).text[chosen.start:chosen.end])
+    return answer_span(question, doc.text[chosen.start : chosen.end])
 
 
 def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: bool) -> Citation:

@@ -232,6 +232,22 @@ def test_the_sources_panel_shows_a_quoted_row_inside_its_table(tmp_path: Path, f
     assert "<th>Flag</th>" in passage_html(cut) and "qa-quoted-row" in passage_html(cut)
 
 
+@pytest.mark.parametrize(("question", "marked"), [
+    ("Which flag sets how many levels are shown?", "`--depth`"),  # the reader's span head marked the 2
+    ("What is the default depth?", "2"),  # "depth" is in the Flag cell: given, not asked
+    ("What does the --depth flag do?", "2"),  # the flag is given: no header asked, the reader's mark stays
+])
+def test_a_table_row_marks_the_cell_under_the_header_the_question_names(tmp_path: Path, fake_embedder: FakeEmbedder,
+                                                                        question: str, marked: str) -> None:
+    index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
+    row_text = OPTIONS.splitlines()[6]
+    row = quote_of(index, row_text)
+    read = replace(row.candidate, span=(row_text.index("2"), row_text.index("2") + 1))  # where the reader marked
+    cited = citation(index.corpus, 1, replace(row, candidate=read), question, supports=True)
+    assert cited.answer_start is not None and cited.answer_end is not None
+    assert index.corpus.documents[0].text[cited.answer_start : cited.answer_end] == marked
+
+
 def test_a_tables_header_row_is_structure_never_a_quote(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     index = markdown_index(tmp_path, fake_embedder, "OPTIONS.md", OPTIONS)
     lines = OPTIONS.splitlines()
