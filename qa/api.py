@@ -35,7 +35,7 @@ from .index.stores.factory import open_store
 from .index.vectors import VectorSearch
 from .read.files import still_holds
 from .retrieval.questions import check_k
-from .retrieval.retriever import Retriever, check_mode
+from .retrieval.retriever import Retriever, check_mode, distinct
 from .settings import Settings
 from .types import Answer, Document, Passage
 
@@ -171,8 +171,11 @@ class Index:
         k = check_k(k)
         mode = check_mode(mode or self.settings.retrieval.mode)
         asked = self.retriever.read(question, None, self.settings.max_question_chars, embed=mode != "lexical")
-        hits, _ = self.retriever.rank(asked.query, k, mode, asked.vector, asked.query_tokens)
-        return self.view.passages(hits)
+        hits, _ = self.retriever.rank(asked.query, k * self.settings.retrieval.fetch_per_passage, mode, asked.vector,
+                                      asked.query_tokens)
+        passages = self.view.passages(hits)
+        kept = distinct([(at, p.score) for at, p in enumerate(passages)], passages.__getitem__, k)
+        return [replace(passages[at], rank=n) for n, (at, _) in enumerate(kept, start=1)]  # identical passages: one place
 
     def answer(self, question: str, history: Sequence[Sequence[str]] | None = None, *, write: bool = True) -> Answer:
         """An answer made of verbatim quotes with numbered citations, or a plain abstention (see ``qa.answer.compose``);

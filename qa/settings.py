@@ -83,6 +83,10 @@ class RetrievalSettings:
       mode; BM25 gets the rest. On SciFact it is within 0.01 nDCG@10 of reciprocal
       rank fusion, either side of it from run to run (bench/results/RESULTS.md).
     - ``candidates``: how many hits each retriever contributes before fusion.
+    - ``fetch_per_passage``: hits looked at for each passage kept. Passages of identical text under the same
+      heading (a file indexed twice under two names, a notice repeated in many files) take one place, the
+      best-ranked one's, so that copies never crowd out the other passages a question needs: with the seed indexed
+      beside a copy of itself, its 5 best passages were 3 passages and 2 copies.
     - ``query_threads``: threads for embedding one question. 1 (the default) runs
       it in the asking thread on the ONNX backend's single-threaded session: the
       steadiest on a small machine, and it leaves the other cores to concurrent
@@ -92,6 +96,7 @@ class RetrievalSettings:
     mode: str = MODES[0]
     dense_weight: float = 0.5
     candidates: int = 100
+    fetch_per_passage: int = 2
     query_threads: int = 1
 
 

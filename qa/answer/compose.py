@@ -19,7 +19,7 @@ from typing import Protocol
 
 from ..index.corpus import Corpus, CorpusView
 from ..read.unwrap import display_text
-from ..retrieval.retriever import Retriever
+from ..retrieval.retriever import Retriever, distinct
 from ..settings import Settings
 from ..types import Answer, Citation
 from .blocks import asked_cell, is_header_row, table_header
@@ -43,9 +43,11 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
     retriever, options = index.retriever, index.settings.answer
     asked = retriever.read(question, history, index.settings.max_question_chars)
     assert asked.vector is not None and asked.focus is not None  # read with its vectors
-    hits, _ = retriever.rank(asked.query, options.passages, vector=asked.vector, tokens=asked.query_tokens)
+    fetched = options.passages * index.settings.retrieval.fetch_per_passage
+    hits, _ = retriever.rank(asked.query, fetched, vector=asked.vector, tokens=asked.query_tokens)
     weights = word_weights(retriever.lexical, asked)
     corpus, hits = index.view.around(hits)  # the retrieved chunks' documents (a database reads them now)
+    hits = distinct(hits, lambda chunk: corpus.passage(chunk, 0.0, 0), options.passages)
     embedder = None if corpus.has_vectors else retriever.embedder  # an index without sentence vectors
     scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
     candidates = [c for c in prose_first(corpus, scored, options.prose_at) if not is_header_row(corpus, c.sentence)]

@@ -8,6 +8,7 @@ ranks the union. It also embeds the question (the slow part); ``questions`` chec
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch, split, stems
 from ..index.vectors import VectorSearch
 from ..settings import MODES, Settings, listed
+from ..types import Passage
 from .questions import Question, read_question
 
 
@@ -115,6 +117,21 @@ def fuse(
             if chunk >= 0:
                 combined[chunk] = combined.get(chunk, 0.0) + weight * value
     return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
+
+
+def distinct(hits: Hits, passage_of: Callable[[int], Passage], k: int) -> Hits:
+    """The best ``k`` hits whose passages differ: of passages with the same text under the same heading only the
+    best-ranked is kept (the same words under another heading say something else: "Default: true" of another option)."""
+    seen: set[tuple[str, str]] = set()
+    kept: Hits = []
+    for chunk, score in hits:
+        passage = passage_of(chunk)
+        if (passage.section, passage.text) not in seen:
+            seen.add((passage.section, passage.text))
+            kept.append((chunk, score))
+            if len(kept) == k:
+                break
+    return kept
 
 
 def single(scores: np.ndarray, ids: np.ndarray) -> Hits:

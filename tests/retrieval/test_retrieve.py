@@ -3,6 +3,7 @@ files that turn unreadable, HNSW above the threshold, and a document text writte
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,23 @@ def test_retrieve_ranks_and_scores(fake_index, mode):
 
 def test_retrieve_k_larger_than_the_index(fake_index):
     assert len(fake_index.retrieve("Azerbaijan", k=1000)) == len(fake_index.chunks)
+
+
+@pytest.mark.parametrize("question", ["How many soldiers did Azerbaijan say it lost?", "Russian peacekeepers deployed",
+                                      "When did Azerbaijan start its offensive?"])
+def test_a_file_indexed_twice_takes_one_place_per_passage(seed_corpus, new_location, fake_embedder, question):
+    twice = seed_corpus.parent / "twice"
+    twice.mkdir()
+    for name in ("seed.txt", "a copy of the seed.txt"):
+        shutil.copy2(next(seed_corpus.iterdir()), twice / name)
+    alone = Index.build([seed_corpus], new_location("alone"), embedder=fake_embedder)
+    copied = Index.build([twice], new_location("twice"), embedder=fake_embedder)
+    passages = copied.retrieve(question, k=5)
+    assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    assert len({p.text for p in passages}) == 5  # without the rule: each passage and its copy, side by side
+    assert {p.text for p in passages} == {p.text for p in alone.retrieve(question, k=5)}
+    quoted = {(c.passage_start, c.passage_end) for c in copied.answer(question, write=False).citations}
+    assert quoted <= {(p.start, p.end) for p in passages}
 
 
 def test_bad_retrieve_arguments(fake_index):
