@@ -174,7 +174,8 @@ class Index:
         hits, _ = self.retriever.rank(asked.query, k * self.settings.retrieval.fetch_per_passage, mode, asked.vector,
                                       asked.query_tokens)
         passages = self.view.passages(hits)
-        kept = distinct([(at, p.score) for at, p in enumerate(passages)], passages.__getitem__, k)
+        same = [(p.section, p.text) for p in passages]
+        kept = distinct([(at, p.score) for at, p in enumerate(passages)], same.__getitem__, k)
         return [replace(passages[at], rank=n) for n, (at, _) in enumerate(kept, start=1)]  # identical passages: one place
 
     def answer(self, question: str, history: Sequence[Sequence[str]] | None = None, *, write: bool = True) -> Answer:

@@ -47,7 +47,7 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
     hits, _ = retriever.rank(asked.query, fetched, vector=asked.vector, tokens=asked.query_tokens)
     weights = word_weights(retriever.lexical, asked)
     corpus, hits = index.view.around(hits)  # the retrieved chunks' documents (a database reads them now)
-    hits = distinct(hits, lambda chunk: corpus.passage(chunk, 0.0, 0), options.passages)
+    hits = distinct(hits, corpus.chunk_identity, options.passages)
     embedder = None if corpus.has_vectors else retriever.embedder  # an index without sentence vectors
     scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
     candidates = [c for c in prose_first(corpus, scored, options.prose_at) if not is_header_row(corpus, c.sentence)]

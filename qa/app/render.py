@@ -166,19 +166,11 @@ def _quoted(c: Citation) -> str:
     return f'<p class="qa-quote">“{quote_html(c, pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
 
 
-
-
-
-
 def _copy_button(answer: Answer) -> str:
     """The answer's Copy button; its ``value`` is the plain text it copies (CITE_CLICK_JS in the page copies it).
     Gradio's own copy button would copy the message's HTML; its sanitizer drops data-* attributes, not ``value``."""
     text = escape(answer.to_text()).replace("\n", "&#10;")  # a blank line would end the HTML block in Markdown
     return f'<button type="button" class="qa-copy" value="{text}" title="Copy the answer as plain text">Copy</button>'
-
-
-
-
 
 
 def _refs(citations: tuple[Citation, ...], title: str) -> str:

@@ -256,6 +256,12 @@ class Corpus:
         row = self.chunks[chunk]
         return range(int(row["first_sentence"]), int(row["last_sentence"]) + 1)
 
+    def chunk_identity(self, chunk: int) -> tuple[str, str]:
+        """The chunk's heading path and text: two passages with the same are the same passage (a file indexed twice)."""
+        row = self.chunks[chunk]
+        doc, start = self.documents[int(row["doc"])], int(row["start"])
+        return doc.section_at(start), doc.text[start : int(row["end"])]
+
     def passage(self, chunk: int, score: float, rank: int) -> Passage:
         row = self.chunks[chunk]
         doc, start, end = self.documents[int(row["doc"])], int(row["start"]), int(row["end"])

@@ -8,7 +8,7 @@ ranks the union. It also embeds the question (the slow part); ``questions`` chec
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 
@@ -19,7 +19,6 @@ from ..index.embedding import Embedder
 from ..index.lexical import LexicalSearch, split, stems
 from ..index.vectors import VectorSearch
 from ..settings import MODES, Settings, listed
-from ..types import Passage
 from .questions import Question, read_question
 
 
@@ -119,15 +118,16 @@ def fuse(
     return sorted(combined.items(), key=lambda item: (-item[1], item[0]))
 
 
-def distinct(hits: Hits, passage_of: Callable[[int], Passage], k: int) -> Hits:
-    """The best ``k`` hits whose passages differ: of passages with the same text under the same heading only the
-    best-ranked is kept (the same words under another heading say something else: "Default: true" of another option)."""
-    seen: set[tuple[str, str]] = set()
+def distinct(hits: Hits, key_of: Callable[[int], Hashable], k: int) -> Hits:
+    """The best ``k`` hits whose passages differ: of passages with the same ``key_of`` (their heading path and text:
+    the same words under another heading say something else, "Default: true" of another option) only the best-ranked
+    is kept."""
+    seen: set[Hashable] = set()
     kept: Hits = []
     for chunk, score in hits:
-        passage = passage_of(chunk)
-        if (passage.section, passage.text) not in seen:
-            seen.add((passage.section, passage.text))
+        key = key_of(chunk)
+        if key not in seen:
+            seen.add(key)
             kept.append((chunk, score))
             if len(kept) == k:
                 break
