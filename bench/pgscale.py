@@ -180,8 +180,9 @@ def run(config: Config) -> Section:
                       for size in sizes[1:]]
     section.notes += [
         "Each process is started fresh: `Index.load` reads the state row only (the manifest, the generation, the chunk count); "
-        "a question costs three round trips (the HNSW candidates, the BM25 candidates with their words' frequencies, then "
-        "the candidates' rows, documents and sentence vectors in one pipeline), and documents read stay in a cache of "
+        "a question costs four round trips (the HNSW candidates, the BM25 candidates with their words' frequencies, the exact "
+        "dense scores of BM25 candidates the graph missed, then the candidates' rows, documents and sentence vectors in one "
+        "pipeline), and documents read stay in a cache of "
         f"{CACHE_CHARS:,} characters.",
         "The filler is SQuAD-Shifts' Amazon reviews and Reddit posts (4,085 texts, 15,638 passages, embedded for real once), "
         "copied as often as the size needs with noise on every vector (cosine about 0.9 to the original): a million distinct "

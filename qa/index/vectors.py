@@ -32,6 +32,10 @@ class VectorSearch(Protocol):
         """(scores, ids), each of shape (len(queries), k); missing hits have id -1."""
         ...
 
+    def score(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The exact inner products of one query with the stored vectors ``ids`` (chunks another search found)."""
+        ...
+
     def vectors(self, start: int, stop: int) -> np.ndarray:
         """The stored vectors with ids start..stop-1 (to carry unchanged documents into a rebuild)."""
         ...
@@ -87,6 +91,10 @@ class FaissSearch:
         with omp_threads(self._faiss, 1 if len(queries) == 1 else _cpu_count()):
             scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         return scores, ids
+
+    def score(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        stored = self.index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
+        return np.asarray(stored, dtype=np.float32) @ np.asarray(query, dtype=np.float32)
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
         if stop <= start:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qa
 from qa import Index, QAError, Settings
 from qa.errors import IndexMissingError, QuestionError
+from qa.index.lexical import split, stems
+from qa.index.vectors import VectorSearch
 
 from helpers import FakeEmbedder, folder_only
 from helpers.index import HARBOUR, build, sources
@@ -51,6 +54,44 @@ def test_a_file_indexed_twice_takes_one_place_per_passage(seed_corpus, new_locat
     assert {p.text for p in passages} == {p.text for p in alone.retrieve(question, k=5)}
     quoted = {(c.passage_start, c.passage_end) for c in copied.answer(question, write=False).citations}
     assert quoted <= {(p.start, p.end) for p in passages}
+
+
+class Forgetful:
+    """A vector search that misses each question's nearest chunk, as an HNSW graph can (half of the true top 10 for
+    some questions at a million chunks), and still scores any stored chunk exactly."""
+
+    def __init__(self, exact: VectorSearch) -> None:
+        self.exact, self.kind = exact, exact.kind
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, ids = self.exact.search(queries, k + 1)
+        return scores[:, 1:], ids[:, 1:]
+
+    def score(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        return self.exact.score(query, ids)
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        return self.exact.vectors(start, stop)
+
+
+def test_a_stored_chunk_scores_as_the_search_scored_it(fake_index):
+    retriever = fake_index.retriever
+    vector = retriever.embed_question("Russian peacekeepers deployed 2,000")
+    scores, ids = retriever.dense.search(vector[None, :], 5)
+    assert np.allclose(retriever.dense.score(vector, ids[0]), scores[0], atol=1e-5)
+
+
+def test_a_chunk_the_vector_search_missed_but_the_words_found_keeps_its_place(fake_index, monkeypatch):
+    question = "Russian peacekeepers deployed 2,000"
+    exact = [(p.start, p.score) for p in fake_index.retrieve(question, k=5)]
+    vector = fake_index.retriever.embed_question(question)
+    nearest = int(fake_index.retriever.dense.search(vector[None, :], 1)[1][0, 0])
+    assert nearest in fake_index.retriever.lexical.search(stems(split(question)), 100)[1]  # BM25 finds it
+    monkeypatch.setattr(fake_index.retriever, "dense", Forgetful(fake_index.retriever.dense))
+    assert [(p.start, p.score) for p in fake_index.retrieve(question, k=5)] == exact  # not its dense score lost
 
 
 def test_bad_retrieve_arguments(fake_index):

@@ -5,15 +5,12 @@ whatever it leaves out comes from the usual ``PG*`` environment variables and ``
 app processes can share one database. This module and ``qa.index.stores.postgres`` are the only ones that import
 psycopg (the ``postgres`` extra).
 
-- ``PgVectorSearch`` is a ``VectorSearch``: inner-product search with the pgvector
-  HNSW index on ``qa_chunks.embedding``.
-- ``PgLexicalSearch`` is BM25 computed in SQL from the postings table (term, chunk,
-  term count, chunk length), with the same stemmed tokens and the same formula as
-  bm25s's default (Lucene) in ``qa.index.lexical``; chosen over PostgreSQL's full-text
-  ``ts_rank_cd`` on SciFact (bench/postgres.py).
+- ``PgVectorSearch`` is a ``VectorSearch``: inner-product search with the pgvector HNSW index on ``qa_chunks.embedding``.
+- ``PgLexicalSearch`` is BM25 computed in SQL from the postings table (term, chunk, term count, chunk length), with the
+  same stemmed tokens and formula as bm25s's default (Lucene) in ``qa.index.lexical``; chosen over PostgreSQL's
+  full-text ``ts_rank_cd`` on SciFact (bench/postgres.py).
 
-Both return the database's chunk ids; ``postgres_view`` reads those chunks' rows. Nothing per corpus is
-held in the process.
+Both return the database's chunk ids; ``postgres_view`` reads their rows. Nothing per corpus is held in the process.
 """
 
 from __future__ import annotations
@@ -43,13 +40,12 @@ WORK_MEM = "64MB"  # BM25 sums a common word's postings per chunk (half a millio
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
 FREQUENCY_CACHE = 10_000  # words whose document frequency a process keeps (the reader weighs the question's words)
 FREQUENCIES = "SELECT term, df FROM qa_terms WHERE term = ANY(%s)"
-# BM25 of the question's words. Exact (every posting summed) while the words have at most EXACT_POSTINGS postings
-# in all; above that (common words in a large library: half a million postings at a million chunks) the chunks
-# holding the rarer words (RARE_POSTINGS of postings, rarest word first) are scored, the best DEPTH of them with
-# every word. At a million chunks: the top 10 agree with exact BM25 for 99.6% of the bench's questions, the top
-# 100 for 98.5%, at half the time (bench/results/RESULTS-postgres.md).
-# The common words are looked up by (term, chunk) key for those chunks only: as a join with ``found`` the planner
-# hashed every posting of each common word (a million rows at a million chunks: BM25 p95 192 -> 132 ms, same top 100).
+# BM25 of the question's words. Exact (every posting summed) while the words have at most EXACT_POSTINGS postings in all; above that
+# (common words in a large library: half a million postings at a million chunks) the chunks holding the rarer words (RARE_POSTINGS of
+# postings, rarest word first) are scored, the best DEPTH of them with every word. At a million chunks: the top 10 agree with exact BM25
+# for 99.6% of the bench's questions, the top 100 for 98.5%, at half the time (bench/results/RESULTS-postgres.md).
+# The common words are looked up by (term, chunk) key for those chunks only: as a join with ``found`` the planner hashed every posting of
+# each common word (a million rows at a million chunks: BM25 p95 192 -> 132 ms, same top 100).
 EXACT_POSTINGS, RARE_POSTINGS, DEPTH = 100_000, 50_000, 1_000
 _CONTRIBUTION = "q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / %(average)s))"
 BM25 = f"""
@@ -241,6 +237,12 @@ class PgVectorSearch:
             connection.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
         return found
 
+    def score(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The exact inner products of ``query`` with the chunks ``ids`` (by primary key: no graph search)."""
+        wanted, sql = [int(chunk) for chunk in ids], "SELECT id, -(embedding <#> %s) FROM qa_chunks WHERE id = ANY(%s)"
+        found = dict(reading(self.url, lambda c: c.execute(sql, (np.asarray(query, dtype=np.float32), wanted)).fetchall()))
+        return np.array([found.get(chunk, -np.inf) for chunk in wanted], dtype=np.float32)
+
     def vectors(self, start: int, stop: int) -> np.ndarray:
         """The vectors of chunks ``start``..``stop``-1 in corpus order (documents by position, chunks by ordinal)."""
         sql = ("SELECT c.embedding FROM qa_chunks c JOIN qa_documents d ON d.id = c.doc ORDER BY d.position, c.ordinal "
@@ -250,8 +252,7 @@ class PgVectorSearch:
 
 
 class PgLexicalSearch:
-    """BM25 in SQL over ``qa_postings`` and ``qa_terms`` (document frequencies): nothing per corpus in memory but
-    the frequencies of recent questions' words (``FREQUENCY_CACHE`` of them)."""
+    """BM25 in SQL over ``qa_postings`` and ``qa_terms``: nothing per corpus in memory but recent words' frequencies."""
 
     def __init__(self, url: str, size: int, average_length: float) -> None:
         self.url = url
@@ -267,9 +268,8 @@ class PgLexicalSearch:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         counts = Counter(tokens)
         terms = list(counts)
-        values = {"size": self.size, "terms": terms, "counts": [counts[t] for t in terms], "k1": BM25_K1, "b": BM25_B,
-                  "average": self.average_length, "exact": EXACT_POSTINGS, "budget": RARE_POSTINGS, "depth": max(DEPTH, k),
-                  "k": min(k, self.size)}
+        values = {"size": self.size, "terms": terms, "counts": [counts[t] for t in terms], "k": min(k, self.size), "depth": max(DEPTH, k),
+                  "k1": BM25_K1, "b": BM25_B, "average": self.average_length, "exact": EXACT_POSTINGS, "budget": RARE_POSTINGS}
 
         def read(connection: Any) -> tuple[list[Any], list[Any]]:
             with connection.pipeline():
