@@ -28,12 +28,14 @@ from qa import Index
 from qa.index.lexical import split, stems
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores.manifest import expected
-from qa.index.stores.postgres_search import pool
+from qa.index.stores.postgres_search import EF_SEARCH, pool
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
 from .common import REPO, Config, Section, Table, check_at_most, latencies_ms, p50_p95, stopwatch
 from .postgres_apps import apps
+
+HNSW_PARAMETERS = f"m=32, ef_construction=128, ef_search={EF_SEARCH}: the product's, qa/index/stores/postgres_write.py"
 
 SYNTHETIC = 100_000
 REDUCED_DISTRACTORS = 1000  # without a cached full SciFact index (embedding all 5,183 abstracts takes most of an hour here)
@@ -176,7 +178,7 @@ def quality(config: Config, url: str, section: Section) -> None:
     section.tables.append(lexical_ms)
     vectors = [folder.retriever.embed_question(q) for q in questions]
     recall = np.mean([len(top10(folder, v) & top10(database, v)) / 10 for v in vectors])
-    section.notes.append(f"pgvector HNSW (m=16, ef_construction=64, ef_search=128) recall@10 against FAISS's exact search on "
+    section.notes.append(f"pgvector HNSW ({HNSW_PARAMETERS}) recall@10 against FAISS's exact search on "
                          f"SciFact's real MiniLM vectors ({len(folder.chunks):,} chunks, {len(vectors)} questions): {recall:.3f}.")
     default, chosen = scores["folder: FAISS flat + bm25s"][2], scores["PostgreSQL: pgvector HNSW + BM25 in SQL (chosen)"][2]
     section.checks.append(check_at_most("SciFact hybrid nDCG@10: folder minus PostgreSQL (BM25 in SQL)", default - chosen, 0.02,
@@ -212,7 +214,7 @@ def latency(config: Config, url: str, section: Section) -> None:
     recall = np.mean([len(top10(folder, vectors[q]) & top10(database, vectors[q])) / 10 for q in questions])
     section.tables += [table, reload_table(config, folder, database)]
     section.notes += [
-        f"HNSW (pgvector defaults m=16, ef_construction=64; ef_search={128}) recall@10 against FAISS's exact search at "
+        f"HNSW ({HNSW_PARAMETERS}) recall@10 against FAISS's exact search at "
         f"{len(folder.chunks):,} random vectors: {recall:.3f}.",
         f"Copying the {len(folder.chunks):,}-chunk index into the database took {copy_time[0]:.0f} s "
         "(only a load when an earlier run had copied it).",
