@@ -29,13 +29,14 @@ from qa.index.lexical import split, stems
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores.manifest import expected
 from qa.index.stores.postgres_search import EF_SEARCH, pool
+from qa.index.stores.postgres_write import HNSW_EF_CONSTRUCTION, HNSW_M
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
 from .common import REPO, Config, Section, Table, check_at_most, latencies_ms, p50_p95, stopwatch
 from .postgres_apps import apps
 
-HNSW_PARAMETERS = f"m=32, ef_construction=128, ef_search={EF_SEARCH}: the product's, qa/index/stores/postgres_write.py"
+HNSW_PARAMETERS = f"m={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}, ef_search={EF_SEARCH}: the product's"
 
 SYNTHETIC = 100_000
 REDUCED_DISTRACTORS = 1000  # without a cached full SciFact index (embedding all 5,183 abstracts takes most of an hour here)

@@ -20,8 +20,9 @@ from ..plan import within
 
 # pgvector's defaults (m 16, ef_construction 64) found 54% of the true top 10 at a million chunks where many passages
 # are near-copies of each other; a denser graph, built more carefully, finds more (bench/results/RESULTS-postgres.md).
+HNSW_M, HNSW_EF_CONSTRUCTION = 32, 128
 HNSW = ("CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_ip_ops) "
-        "WITH (m = 32, ef_construction = 128)")
+        f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
 ANALYZE_GROWTH = 0.1  # the planner's statistics are refreshed when the chunk count moved by more than this share
 # (ANALYZE reads a sample of every table: 12 s at a million chunks, too long for every upload's commit)
 
