@@ -23,6 +23,7 @@ import pytest
 from qa import Index, QAError
 from qa.app import Library, Service
 from qa.errors import IndexLockedError, IndexMismatchError, StoreError
+from qa.index.lexical import split, stems
 from qa.index.stores import postgres as pgstorage
 from qa.index.stores import postgres_search as pgstore
 from qa.index.stores import postgres_view as pgview
@@ -194,6 +195,26 @@ def test_database_ranks_like_the_folder(seed_corpus, url, tmp_path):
             assert [(p.path, p.start, p.end) for p in here] == [(p.path, p.start, p.end) for p in there]
             assert [p.score for p in here] == pytest.approx([p.score for p in there], abs=1e-4)
         assert database.answer(question) == folder.answer(question)
+
+
+def test_bm25_over_its_budget_scores_the_rarest_words_chunks_with_every_word(seed_corpus, url, monkeypatch):
+    """In a large library a common word's postings are not summed whole: the chunks holding the rarer words within
+    the budget (here the rarest word alone) are found, then scored with every word, the others looked up by key."""
+    lexical = build([seed_corpus], url).retriever.lexical
+    tokens = stems(split("How many soldiers did Azerbaijan say it lost in the fighting with Armenian forces?"))
+    with psycopg.connect(url) as connection:
+        df: dict[str, int] = dict(connection.execute("SELECT term, df FROM qa_terms WHERE term = ANY(%s)", (tokens,)).fetchall())
+        (rarest, first), (_, second) = sorted(df.items(), key=lambda item: (item[1], item[0]))[:2]
+        holding = {row[0] for row in connection.execute("SELECT chunk FROM qa_postings WHERE term = %s", (rarest,))}
+    exact_scores, exact_chunks = lexical.search(tokens, 1000)
+    exact = dict(zip(exact_chunks.tolist(), exact_scores.tolist(), strict=True))
+    wanted = [chunk for chunk in exact_chunks.tolist() if chunk in holding][:5]
+    assert second > 1 and wanted != exact_chunks.tolist()[:5]  # the shortcut changes this ranking: it is what is tested
+    monkeypatch.setattr(pgstore, "EXACT_POSTINGS", 0)
+    monkeypatch.setattr(pgstore, "RARE_POSTINGS", first + 1)  # room for the rarest word's postings, not the next word's
+    scores, chunks = lexical.search(tokens, 5)
+    assert chunks.tolist() == wanted
+    assert scores.tolist() == pytest.approx([exact[chunk] for chunk in wanted], rel=1e-5)
 
 
 def test_an_upload_through_one_service_is_answered_by_another(seed_corpus, tmp_path, url, fake_model_env):
