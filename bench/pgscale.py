@@ -43,9 +43,14 @@ def questions(config: Config) -> list[tuple[str, list[str]]]:
     return (docs + [(item.question, list(item.answers)) for item in picked])[:QUESTIONS]
 
 
+def is_right(answer: list[Any], gold: list[str]) -> bool:
+    """The first quote (``probe``'s ``first_quote``) holds an answer, or an unanswerable question was declined."""
+    return contains_answer(answer[4], gold) if answer[0] else not gold
+
+
 def right(answers: list[list[Any]], asked: list[tuple[str, list[str]]]) -> float:
-    """Share answered right: the first quote holds an answer, or an unanswerable question declined."""
-    return float(np.mean([contains_answer(a[4], gold) if a[0] else not gold for a, (_, gold) in zip(answers, asked, strict=True)]))
+    """Share answered right (``is_right``)."""
+    return float(np.mean([is_right(a, gold) for a, (_, gold) in zip(answers, asked, strict=True)]))
 
 
 def probe(url: str, asked: list[str], folder: Path) -> dict[str, Any]:
@@ -93,22 +98,20 @@ def moved(base: dict[str, Any], other: dict[str, Any], asked: list[tuple[str, li
     """How the first quotes that differ from the smallest size's differ, in words (``base``, ``other``: probe results;
     ``asked``: the questions with their answers, to tell whether each was right before and after)."""
     kinds = {"declined now": 0, "answered now": 0, "another sentence of the same document": 0, "another document": 0}
+    ways = {"right then wrong now": 0, "wrong then right now": 0, "wrong at both": 0, "right at both": 0}
     pairs = list(zip(base["answers"], other["answers"], strict=True))
-    for a, b in pairs:
+    for (a, b), (_, gold) in zip(pairs, asked, strict=True):
         if a == b:
             continue
         kind = ("declined now" if not b[0] else "answered now" if not a[0]
                 else "another sentence of the same document" if a[1] == b[1] else "another document")
         kinds[kind] += 1
+        before, after = ("right" if is_right(x, gold) else "wrong" for x in (a, b))
+        ways[f"{before} at both" if before == after else f"{before} then {after} now"] += 1
     filler = sum(bool(b[0]) and "#copy-" in b[1] and a != b for a, b in pairs)
     # filler among the passages read that was not there at the smallest size: a new match, not a changed ranking
     new = sum(a != b and any("#copy-" in path and path not in was for path in now)
               for (a, b), was, now in zip(pairs, base["read"], other["read"], strict=True))
-    ways = {"right then wrong now": 0, "wrong then right now": 0, "wrong at both": 0, "right at both": 0}
-    for (a, b), (_, gold) in zip(pairs, asked, strict=True):
-        if a != b:
-            before, after = ("right" if right([x], [("", gold)]) == 1 else "wrong" for x in (a, b))
-            ways[f"{before} at both" if before == after else f"{before} then {after} now"] += 1
     return (", ".join(f"{n} {kind}" for kind, n in kinds.items()) + f" ({filler} of them quoting filler; {new} with filler "
             "among the 5 passages read that was not there); " + ", ".join(f"{n} {way}" for way, n in ways.items()))
 
