@@ -9,12 +9,14 @@ trains one epoch at a low rate on:
   answer's span), the paragraph's most similar other sentence, the most similar sentence of another paragraph
   and a rule-made question (0), as ``training/qadata.py`` makes them; for an adversarial question the sentence
   holding its "plausible answer", else the paragraph's most similar sentence (0);
+- with ``--product-negatives N``, each question's N best candidates by the product's cheap score that hold no gold
+  answer (0; ``training/candidates.py``): what the reader must tell apart in use (tried, not shipped: MODEL_CARD.md);
 - every ``REPLAY_EVERY``-th qatrain question, made into pairs the same way, so that ranking is not forgotten.
 
 Fold k's model (``~/.cache/qa/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads
 fold k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 27.
 
-Run: python -m training.adapt [--folds 0 1 2] [--shipped] [--init CHECKPOINT]   (after training/reader.py; then
+Run: python -m training.adapt [--folds 0 1 2] [--shipped] [--product-negatives N] [--init CHECKPOINT]   (after training/reader.py; then
      training/combiner.py). The adapted model keeps the layers and recipe of the reader it starts from.
 """
 
@@ -30,6 +32,7 @@ from evaldata import CACHE, EVAL, REPO, squad2
 from qa.answer.crossencoder import pair_text
 from training import qadata
 from training import reader as recipe
+from training.candidates import negative_pairs, product_negatives
 from training.precision import PRECISIONS, chosen_precision
 from training.probe import evaluate, load_probe, lowest_bar, span_marks
 
@@ -85,10 +88,12 @@ def base_recipe(init: Path) -> dict:
 
 
 def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], data: list[dict], device: str,
-          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT, precision: str = "auto") -> dict:
-    """One adapted reader, trained on the SQuAD 2.0 ``articles`` of ``data`` (and the replayed pairs), exported to ``out``."""
+          epochs: int = EPOCHS, repeat: int = ADVERSARIAL_REPEAT, init: Path = INIT, precision: str = "auto",
+          more: list[qadata.Pair] | None = None) -> dict:
+    """One adapted reader, trained on the SQuAD 2.0 ``articles`` of ``data`` (with ``more`` pairs of them: the product's
+    candidates as negatives, and the replayed pairs), exported to ``out``."""
     started = time.perf_counter()
-    pairs = squad2_pairs(data, articles, repeat) + replay
+    pairs = squad2_pairs(data, articles, repeat) + (more or []) + replay
     work.mkdir(parents=True, exist_ok=True)
     base = base_recipe(init)
     model = recipe.train(pairs, int(base["layers"]), epochs, recipe.MAX_TOKENS, ADAPT_LR, work=work, device=device, init=init,
@@ -97,7 +102,8 @@ def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], 
     check = [(q.text, pair_text(q.title, s)) for q in load_probe(articles=data)[:200] for s in q.sentences[:3]]
     agreement = recipe.export(model, out, check, {**base, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
                                                   "adapt_epochs": epochs, "adversarial_repeat": repeat,
-                                                  "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs)})
+                                                  "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs),
+                                                  "product_negatives": len(more or [])})
     report = {"articles": sorted(articles), "pairs": len(pairs), "int8_vs_torch": agreement,
               "seconds": time.perf_counter() - started}
     if held_out:
@@ -139,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bf16 autocast, fp32, or auto: bf16 where the hardware computes in it")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
+    parser.add_argument("--product-negatives", type=int, default=0, metavar="N",
+                        help="also train on each question's N best product candidates without its answer (training/candidates.py)")
     parser.add_argument("--calibrate-only", action="store_true", help="only set the span margins of adapted models")
     parser.add_argument("--tiny", type=Path, metavar="OUT",
                         help="a 1-layer model from the packaged weights on one article, exported to OUT, in seconds (CI)")
@@ -162,14 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     paragraphs, questions = qadata.load(args.data, REPLAY_EVERY)
     replay = qadata.pairs(paragraphs, questions)
     fold = squad2.fold_of(data)
+    negatives = product_negatives(args.eval_dir) if args.product_negatives else []
     reports = {}
     for k in args.folds:
         kept = {title for title, f in fold.items() if f != k}
         reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, data, args.device,
-                                     args.epochs, args.adversarial_repeat, args.init, args.precision)
+                                     args.epochs, args.adversarial_repeat, args.init, args.precision,
+                                     negative_pairs(negatives, kept, args.product_negatives))
     if args.shipped:
-        reports["shipped"] = adapt(set(fold), args.out, args.work / "shipped", replay, data, args.device,
-                                  args.epochs, args.adversarial_repeat, args.init, args.precision)
+        reports["shipped"] = adapt(set(fold), args.out, args.work / "shipped", replay, data, args.device, args.epochs,
+                                  args.adversarial_repeat, args.init, args.precision,
+                                  negative_pairs(negatives, set(fold), args.product_negatives))
     reports["span_margin"] = calibrate_marks(args.folds_dir, data, args.out if args.shipped else None)
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "report.json").write_text(json.dumps(reports, indent=2) + "\n")

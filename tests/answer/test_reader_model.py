@@ -195,3 +195,20 @@ def test_training_computes_in_bf16_only_where_the_cpu_does(monkeypatch: pytest.M
     monkeypatch.setattr(training, "cpu_flags", lambda: None)  # flags that cannot be read: the safe side
     assert training.chosen_precision("auto", "cpu") == "fp32"
     assert training.chosen_precision("bf16", "cpu") == "bf16" and training.chosen_precision("fp32", "cpu") == "fp32"
+
+
+def test_the_products_candidates_train_a_fold_only_on_its_own_articles() -> None:
+    """A fold reader never sees a held-out article: neither its questions nor its sentences among another's candidates."""
+    from training.candidates import Negative, negative_pairs
+
+    negatives = [Negative("Normans", "Who ruled Normandy?", "Normans", "The Normans were Norse."),
+                 Negative("Normans", "Who ruled Normandy?", "Oxygen", "Oxygen was found in 1774."),  # held out below
+                 Negative("Normans", "Who ruled Normandy?", "Normans", "Normandy lies in France."),
+                 Negative("Normans", "Who ruled Normandy?", "Normans", "Rollo had a son."),
+                 Negative("Oxygen", "Who found oxygen?", "Normans", "The Normans were Norse.")]
+    pairs = negative_pairs(negatives, {"Normans"}, 2)
+    assert [(p.question, p.title, p.sentence, p.label) for p in pairs] == [
+        ("Who ruled Normandy?", "Normans", "The Normans were Norse.", 0.0),
+        ("Who ruled Normandy?", "Normans", "Normandy lies in France.", 0.0)]  # the best 2 of its own article's, no more
+    assert negative_pairs(negatives, {"Normans"}, 0) == []
+    assert len(negative_pairs(negatives, {"Normans", "Oxygen"}, 4)) == 5
