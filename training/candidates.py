@@ -22,8 +22,7 @@ from evaldata import CACHE, REPO, squad2
 from qa.evaluate import contains_answer
 from qa.settings import AnswerSettings
 from training import qadata
-
-READ = 4  # the candidates the product's reader reads (combiner.json's ``judged``)
+from training.combiner import JUDGED, product_candidates
 
 
 @dataclass(frozen=True)
@@ -35,24 +34,18 @@ class Negative:
 
 
 def product_negatives(eval_dir: Path) -> list[Negative]:
-    """For every SQuAD 2.0 question, the best ``READ`` candidates by the cheap score that hold no gold answer, best first
-    (cached per setting of the cheap score: changing it makes them anew)."""
+    """For every SQuAD 2.0 question, the best ``JUDGED`` candidates by the cheap score (those the reader reads) that hold
+    no gold answer, best first (cached per setting of the cheap score: changing it makes them anew)."""
     options = AnswerSettings()
-    chosen = (READ, options.passages, options.overlap_weight, options.rank_prior, options.type_bonus)
+    chosen = (JUDGED, options.passages, options.overlap_weight, options.rank_prior, options.type_bonus)
     cache = CACHE / f"squad2-product-negatives-{hashlib.sha256(repr(chosen).encode()).hexdigest()[:12]}.json"
     if cache.exists():
         return [Negative(**row) for row in json.loads(cache.read_text(encoding="utf-8"))]
-    from qa.answer.score import score_candidates, word_weights
-
     index = squad2.build_index(eval_dir, REPO / "data" / "squad2")
-    corpus, settings = index.corpus, index.settings
+    corpus = index.corpus
     out: list[Negative] = []
     for item in squad2.items(squad2.load(eval_dir)):
-        hits, vector = index.retriever.rank(item.question, settings.answer.passages)
-        assert vector is not None  # hybrid: the question is embedded
-        asked = index.retriever.read(item.question, None, settings.max_question_chars, embed=False)
-        candidates = score_candidates(corpus, hits, vector, word_weights(index.lexical, asked), item.question, settings.answer)
-        for c in candidates[:READ]:
+        for c in product_candidates(index, item.question, JUDGED):
             text = corpus.sentence_text(c.sentence)
             if item.answers and contains_answer(text, item.answers):
                 continue

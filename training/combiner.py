@@ -36,6 +36,7 @@ from training.probe import lowest_bar
 if TYPE_CHECKING:
     from qa import Index
     from qa.answer.crossencoder import CrossEncoder
+    from qa.answer.score import Candidate
 
 # The share of answerable questions answered at the chosen threshold: at least 88%, the bar for a useful bot. Held
 # out, adapted reader, 4 read: 0.83 -> 83.1% answered, 51.5% declined; 0.87 -> 86.3%, 43.6%; 0.89 -> 88.4%, 39.6%;
@@ -64,16 +65,22 @@ SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best
 FIGURES = REPO / "bench" / "results" / "combiner_variants.json"  # every variant's held-out figures (not the model's file)
 
 
-def candidate_rows(index: Index, item: squad2.Item, model: CrossEncoder, judged: int) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels (the sentence holds a gold answer) of the question's best candidates, as the product reads them."""
-    from qa.answer.reader import reader_features
+def product_candidates(index: Index, question: str, judged: int) -> list[Candidate]:
+    """The question's best ``judged`` candidate sentences by the cheap score, as the product gives them to the reader."""
     from qa.answer.score import score_candidates, word_weights
 
     settings = index.settings.answer
-    hits, vector = index.retriever.rank(item.question, settings.passages)
+    hits, vector = index.retriever.rank(question, settings.passages)
     assert vector is not None  # squad2.build_index's default settings: hybrid, so the question is embedded
-    weights = word_weights(index.lexical, index.retriever.read(item.question, None, index.settings.max_question_chars, embed=False))
-    candidates = score_candidates(index.corpus, hits, vector, weights, item.question, settings)[:judged]
+    weights = word_weights(index.lexical, index.retriever.read(question, None, index.settings.max_question_chars, embed=False))
+    return score_candidates(index.corpus, hits, vector, weights, question, settings)[:judged]
+
+
+def candidate_rows(index: Index, item: squad2.Item, model: CrossEncoder, judged: int) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (the sentence holds a gold answer) of the question's best candidates, as the product reads them."""
+    from qa.answer.reader import reader_features
+
+    candidates = product_candidates(index, item.question, judged)
     if not candidates:
         return np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, bool)
     rows, _ = reader_features(index.corpus, candidates, item.question, model)
