@@ -140,15 +140,12 @@ def run(docs: Path, index_dir: Path, reuse: bool = False, question_file: Path = 
 def answer_place(index: Index, question: str, answers: list[str]) -> int | None:
     """Where the first sentence holding an answer string stands among the question's candidates (1: first), in the
     cheap score's order, as the reader gets them; None when no candidate holds one."""
-    from qa.answer.score import score_candidates, word_weights
+    from qa.answer.compose import candidate_sentences
 
-    options = index.settings.answer
-    hits, vector = index.retriever.rank_with_vector(question, options.passages)  # as the product: a vector in every mode
-    weights = word_weights(index.lexical, index.retriever.read(question, None, index.settings.max_question_chars, embed=False))
-    candidates = score_candidates(index.corpus, hits, vector, weights, question, options)
+    corpus, candidates, _ = candidate_sentences(index, index.retriever.read(question, None, index.settings.max_question_chars))
     wanted = [normal(a) for a in answers]
     return next((n for n, c in enumerate(candidates, start=1)
-                 if any(a in normal(index.corpus.sentence_text(c.sentence)) for a in wanted)), None)
+                 if any(a in normal(corpus.sentence_text(c.sentence)) for a in wanted)), None)
 
 
 def places_summary(index: Index, places: list[int | None]) -> dict[str, int]:

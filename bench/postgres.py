@@ -102,9 +102,6 @@ class FullTextSearch:
                 "ORDER BY score DESC, c.id LIMIT %s", (tokens, self.normalization, k)).fetchall()
         return np.array([r[1] for r in rows], dtype=np.float32), np.array([r[0] for r in rows], dtype=np.int64)
 
-    def idf(self, token: str) -> float:  # the reader's word weights stay BM25's
-        return self.lexical.idf(token)
-
 
 _ROWS: dict[str, dict[int, int]] = {}
 

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from evaldata import CACHE, squad2
 from qa import Answer, AnswerSettings, Index, Settings
+from qa.answer.compose import candidate_sentences
 from qa.answer.reader import load_reader
-from qa.answer.score import Candidate, score_candidates, word_weights
+from qa.answer.score import Candidate
 from qa.evaluate import contains_answer, marks_answer
 
 from .common import Check, Config, Section, Table, p50_p95, pct
@@ -66,10 +67,8 @@ def reader_cost(index: Index, questions: list[str], warmup: int = 10) -> dict[st
     reader = load_reader(options.reader)
     times: dict[str, list[float]] = {"read": [], "answer": []}
     for n, q in enumerate(questions):
-        hits, vector = index.retriever.rank_with_vector(q, options.passages)  # as the product: a vector in every mode
-        weights = word_weights(index.lexical, index.retriever.read(q, None, index.settings.max_question_chars, embed=False))
-        candidates = score_candidates(index.corpus, hits, vector, weights, q, options)
-        for name, call in (("read", partial(reader.judge, index.corpus, candidates, q)), ("answer", partial(index.answer, q))):
+        corpus, candidates, _ = candidate_sentences(index, index.retriever.read(q, None, index.settings.max_question_chars))
+        for name, call in (("read", partial(reader.judge, corpus, candidates, q)), ("answer", partial(index.answer, q))):
             started = time.perf_counter()
             call()
             if n >= warmup:
@@ -90,11 +89,8 @@ def xquad_confidences(eval_dir: Path, folder: Path) -> tuple[list[tuple[float, b
     index = Index.build([f for group in files.values() for f in group], folder / "index")
 
     def judged(idx: Index, question: str) -> list[Candidate]:
-        options = idx.settings.answer
-        hits, vector = idx.retriever.rank_with_vector(question, options.passages)
-        weights = word_weights(idx.lexical, idx.retriever.read(question, None, idx.settings.max_question_chars, embed=False))
-        candidates = score_candidates(idx.corpus, hits, vector, weights, question, options)
-        return load_reader(options.reader).judge(idx.corpus, candidates, question)
+        corpus, candidates, _ = candidate_sentences(idx, idx.retriever.read(question, None, idx.settings.max_question_chars))
+        return load_reader(idx.settings.answer.reader).judge(corpus, candidates, question)
 
     answerable = []
     for question, answers in (item for article in articles for item in questions(article)):

@@ -22,7 +22,7 @@ from evaldata import CACHE, REPO, squad2
 from qa.evaluate import contains_answer
 from qa.settings import AnswerSettings
 from training import qadata
-from training.combiner import JUDGED, product_candidates
+from training.combiner import JUDGED, candidate_code, product_candidates
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,10 @@ class Negative:
 
 def product_negatives(eval_dir: Path) -> list[Negative]:
     """For every SQuAD 2.0 question, the best ``JUDGED`` candidates by the cheap score (those the reader reads) that hold
-    no gold answer, best first (cached per setting of the cheap score: changing it makes them anew)."""
+    no gold answer, best first (cached per setting and code of the cheap score: changing either makes them anew)."""
     options = AnswerSettings()
     chosen = (JUDGED, options.passages, options.overlap_weight, options.rank_prior, options.type_bonus)
-    cache = CACHE / f"squad2-product-negatives-{hashlib.sha256(repr(chosen).encode()).hexdigest()[:12]}.json"
+    cache = CACHE / f"squad2-product-negatives-{hashlib.sha256(repr(chosen).encode() + candidate_code()).hexdigest()[:12]}.json"
     if cache.exists():
         return [Negative(**row) for row in json.loads(cache.read_text(encoding="utf-8"))]
     index = squad2.build_index(eval_dir, REPO / "data" / "squad2")

@@ -63,17 +63,20 @@ VARIANTS = {  # name -> (features of ``rank``, features of ``decide``); the othe
 }
 SHIPPED = "rank: reader + cosine + overlap; decide: reader + cosine"  # the best of VARIANTS on held-out folds
 FIGURES = REPO / "bench" / "results" / "combiner_variants.json"  # every variant's held-out figures (not the model's file)
+# How the product finds and scores a question's candidates: features or negatives cached from another version are stale
+CANDIDATE_CODE = ("qa/answer/compose.py", "qa/answer/score.py", "qa/answer/weights.py")
+
+
+def candidate_code() -> bytes:
+    """The source of the code that finds a question's candidates (``CANDIDATE_CODE``), for the caches' keys."""
+    return b"".join((REPO / path).read_bytes() for path in CANDIDATE_CODE)
 
 
 def product_candidates(index: Index, question: str, judged: int) -> list[Candidate]:
     """The question's best ``judged`` candidate sentences by the cheap score, as the product gives them to the reader."""
-    from qa.answer.score import score_candidates, word_weights
+    from qa.answer.compose import candidate_sentences
 
-    settings = index.settings.answer
-    hits, vector = index.retriever.rank(question, settings.passages)
-    assert vector is not None  # squad2.build_index's default settings: hybrid, so the question is embedded
-    weights = word_weights(index.lexical, index.retriever.read(question, None, index.settings.max_question_chars, embed=False))
-    return score_candidates(index.corpus, hits, vector, weights, question, settings)[:judged]
+    return candidate_sentences(index, index.retriever.read(question, None, index.settings.max_question_chars))[1][:judged]
 
 
 def candidate_rows(index: Index, item: squad2.Item, model: CrossEncoder, judged: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +94,9 @@ def collect(eval_dir: Path, readers: dict[int, Path], cache_dir: Path, judged: i
     """Candidate features of every question, fold k's read by the reader in ``readers[k]`` (cached in ``cache_dir``)."""
     import hashlib
 
-    digest = hashlib.sha256(b"".join((readers[k] / "model.onnx").read_bytes() for k in sorted(readers))).hexdigest()[:12]
-    cache = cache_dir / f"features-{judged}-{len(FEATURES)}-{digest}.pkl"  # a new feature, a new cache
+    weights = b"".join((readers[k] / "model.onnx").read_bytes() for k in sorted(readers))
+    digest = hashlib.sha256(weights + candidate_code()).hexdigest()[:12]
+    cache = cache_dir / f"features-{judged}-{len(FEATURES)}-{digest}.pkl"  # a new feature, reader or candidate code: a new cache
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     index = squad2.build_index(eval_dir, REPO / "data" / "squad2")

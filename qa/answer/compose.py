@@ -19,6 +19,7 @@ from typing import Protocol
 
 from ..index.corpus import Corpus, CorpusView
 from ..read.unwrap import display_text
+from ..retrieval.questions import Question
 from ..retrieval.retriever import Retriever, distinct
 from ..settings import Settings
 from ..types import Answer, Citation
@@ -26,7 +27,8 @@ from .blocks import asked_cell, is_header_row, table_header
 from .kinds import answer_span
 from .quotes import Quote, closest_sentences, select_quotes
 from .reader import load_reader
-from .score import Candidate, score_candidates, word_weights
+from .score import Candidate, score_candidates
+from .weights import WordWeights
 
 NOT_ANSWERED = "The sources do not answer this question."
 
@@ -40,17 +42,9 @@ class Searchable(Protocol):
 
 def answer_question(index: Searchable, question: str, history: Sequence[Sequence[str]] | None = None) -> Answer:
     """An answer to ``question`` (a follow-up of ``history``'s last question when it reads like one)."""
-    retriever, options = index.retriever, index.settings.answer
-    asked = retriever.read(question, history, index.settings.max_question_chars)
-    assert asked.vector is not None and asked.focus is not None  # read with its vectors
-    fetched = options.passages * index.settings.retrieval.fetch_per_passage
-    hits, _ = retriever.rank(asked.query, fetched, vector=asked.vector, tokens=asked.query_tokens)
-    weights = word_weights(retriever.lexical, asked)
-    corpus, hits = index.view.around(hits)  # the retrieved chunks' documents (a database reads them now)
-    hits = distinct(hits, corpus.chunk_identity, options.passages)
-    embedder = None if corpus.has_vectors else retriever.embedder  # an index without sentence vectors
-    scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
-    candidates = [c for c in prose_first(corpus, scored, options.prose_at) if not is_header_row(corpus, c.sentence)]
+    options = index.settings.answer
+    asked = index.retriever.read(question, history, index.settings.max_question_chars)
+    corpus, candidates, weights = candidate_sentences(index, asked)
     question, truncated, query = asked.text, asked.truncated, asked.query
     if not candidates:
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
@@ -61,11 +55,26 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    chosen = select_quotes(corpus, judged, candidates, weights, options, reader.bars(options),
+    chosen = select_quotes(corpus, judged, candidates, weights.of, options, reader.bars(options),
                            lambda candidate: reader.judge_one(corpus, candidate, query))
     citations = tuple(citation(corpus, n, q, asked.words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{shown_quote(c)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
+
+
+def candidate_sentences(index: Searchable, asked: Question) -> tuple[Corpus, list[Candidate], WordWeights]:
+    """The question's candidate sentences, best first by the cheap score, what the reader is given; with the corpus of
+    their documents and the word weights they were scored with (``asked``: read with its vectors)."""
+    retriever, options = index.retriever, index.settings.answer
+    assert asked.vector is not None and asked.focus is not None  # read with its vectors
+    fetched = options.passages * index.settings.retrieval.fetch_per_passage
+    hits, _ = retriever.rank(asked.query, fetched, vector=asked.vector, tokens=asked.query_tokens)
+    corpus, hits = index.view.around(hits)  # the retrieved chunks' documents (a database reads them now)
+    hits = distinct(hits, corpus.chunk_identity, options.passages)
+    embedder = None if corpus.has_vectors else retriever.embedder  # an index without sentence vectors
+    weights = WordWeights(corpus, asked)
+    scored = score_candidates(corpus, hits, asked.focus, weights, asked.query, options, embedder, asked.kinds)
+    return corpus, [c for c in prose_first(corpus, scored, options.prose_at) if not is_header_row(corpus, c.sentence)], weights
 
 
 def shown_quote(citation: Citation) -> str:

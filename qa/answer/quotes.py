@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from ..index.corpus import Corpus
 from ..read.clean import normalise
@@ -57,11 +58,13 @@ def closest_sentences(corpus: Corpus, candidates: list[Candidate], limit: int) -
     return _pick(corpus, candidates, limit, budget=10**9, weigh=None)
 
 
-def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Candidate], weights: dict[str, float],
+def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Candidate],
+                  weights_of: Callable[[int], dict[str, float]],
                   settings: AnswerSettings, bars: Bars, judge_one: Callable[[Candidate], Candidate] | None) -> list[Quote]:
     """The best judged sentence, then the ones that add to it (see the module's docstring). ``candidates``: every
     candidate by the cheap score (the unjudged ones an unsure quote may widen over); ``bars``: the reader's
-    (``Reader.bars``); ``judge_one``: the reader, for the sentence right after the first (None: it is not judged)."""
+    (``Reader.bars``); ``weights_of``: the question's word weights for a sentence (``WordWeights.of``); ``judge_one``: the
+    reader, for the sentence right after the first (None: it is not judged)."""
     best, further_at = judged[0], bars.further_at
     unsure = is_unsure(corpus, best, bars)
     # An unsure first quote widens over the near sentences among the best few and the next one: they are quoted for
@@ -76,7 +79,8 @@ def select_quotes(corpus: Corpus, judged: list[Candidate], candidates: list[Cand
     further = [c for c in judged[1:] + widened if adds(c)]
     if following is not None and following not in further and adds(following):
         further.insert(0, following)
-    chosen = _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars, lambda text: overlap(weights, text))
+    chosen = _pick(corpus, [best, *further], settings.max_quotes, settings.max_quote_chars,
+                   lambda candidate, text: overlap(weights_of(candidate.sentence), text))
     for n, quote in enumerate(chosen):  # the first quote that introduces a block or list brings it, right after it
         block = introduced(corpus, quote, settings.introduced_chars)
         if block is not None:
@@ -126,7 +130,8 @@ def near(corpus: Corpus, best: Candidate, other: Candidate) -> bool:
     return not corpus.is_code(other.sentence) and corpus.same_place(best.sentence, other.sentence)
 
 
-def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, weigh: Callable[[str], float] | None) -> list[Quote]:
+def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int,
+          weigh: Callable[[Candidate, str], float] | None) -> list[Quote]:
     chosen: list[Quote] = []
     seen: list[set[str]] = []
     used = 0
@@ -140,7 +145,7 @@ def _pick(corpus: Corpus, candidates: list[Candidate], limit: int, budget: int, 
         if any(len(words & other) >= 0.8 * min(len(words), len(other)) for other in seen):
             continue
         if chosen and used + len(text) > budget:
-            window = clause_window(text, weigh, budget - used) if weigh else None
+            window = clause_window(text, partial(weigh, candidate), budget - used) if weigh else None
             if window is None:
                 continue
             start, end = start + window[0], start + window[1]

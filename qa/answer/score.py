@@ -4,7 +4,8 @@ Every sentence of the top passages gets this score:
 
     cosine(question, sentence)                      the embedder's judgement
   + overlap_weight x idf-weighted share of the question's words in the sentence
-                     (and in the heading it sits right under, for structured documents)
+                     (and in the heading it sits right under, for structured documents;
+                     idf within the sentence's own document: weights.py)
   + rank_prior / passage rank                       the retriever's judgement
   + type_bonus when the question asks for a number, date, person or place
     and the sentence holds one
@@ -23,11 +24,11 @@ import numpy as np
 
 from ..index.corpus import Corpus
 from ..index.embedding import Embedder
-from ..index.lexical import LexicalSearch, tokenize
-from ..retrieval.questions import Question
+from ..index.lexical import tokenize
 from ..retrieval.retriever import Hits
 from ..settings import AnswerSettings
 from .kinds import holds, question_kinds
+from .weights import WordWeights
 
 
 @dataclass(frozen=True)
@@ -43,27 +44,6 @@ class Candidate:
     probability: float = 0.0  # the reader's probability that the sentence answers the question (0: not read)
     confidence: float = 0.0  # the same, as judged for deciding whether any sentence answers (combiner's ``decide``)
     span: tuple[int, int] | None = None  # the answer's characters inside the sentence, as the span head marks it
-
-
-def word_weights(lexical: LexicalSearch, asked: Question) -> dict[str, float]:
-    """idf of each content word of the question (``Question.word_tokens``: stemmed, stop and question words dropped).
-
-    Names in the question (capitalised words after the first) weigh at least the
-    median word: in a small corpus about one subject, its name is in every passage
-    and its idf is near zero, yet it is what the question is about.
-    Words only in the conversation context count half.
-    """
-    weights: dict[str, float] = {}
-    for tokens, factor in ((asked.context_tokens, 0.5), (asked.word_tokens, 1.0)):
-        idf = {token: lexical.idf(token) for token in set(tokens)}
-        if not idf:
-            continue
-        names = set(asked.name_tokens) if factor == 1.0 else set()
-        floor = float(np.median(list(idf.values())))
-        for token, value in idf.items():
-            value = max(value, floor) if token in names else value
-            weights[token] = max(weights.get(token, 0.0), factor * value)
-    return weights
 
 
 def overlap(weights: dict[str, float], sentence: str) -> float:
@@ -93,7 +73,7 @@ def sentence_vectors(corpus: Corpus, ids: np.ndarray, embedder: Embedder | None)
 
 
 def score_candidates(
-    corpus: Corpus, hits: Hits, vector: np.ndarray, weights: dict[str, float], query: str, settings: AnswerSettings,
+    corpus: Corpus, hits: Hits, vector: np.ndarray, weights: WordWeights, query: str, settings: AnswerSettings,
     embedder: Embedder | None = None, kinds: frozenset[str] | None = None,
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages with its support score, best first (``kinds``: what the query asks
@@ -113,7 +93,7 @@ def score_candidates(
     scored = []
     for sentence, cosine, text, words in zip(ids.tolist(), cosines.tolist(), texts, tokens, strict=True):
         rank, chunk = first_rank[sentence]
-        shared = shared_weight(weights, words)
+        shared = shared_weight(weights.of(sentence), words)
         support = cosine + settings.overlap_weight * shared
         score = support + settings.rank_prior / rank
         held = any(holds(kind, text, query) for kind in kinds)

@@ -1,10 +1,8 @@
 """Lexical retrieval: BM25 via bm25s, with English stemming and stop words.
 
-Stemming added 1.6 nDCG points on SciFact here (../shared/FINDINGS.md). The
-document frequency of a token (for weighting question words) is read from the bm25s
-index itself: its score matrix holds one entry per chunk that holds the token. A
-table of them beside it would hold the vocabulary a second time (tens of MB for a
-20 MiB upload's numbers and names).
+Stemming added 1.6 nDCG points on SciFact here (../shared/FINDINGS.md). The reader's
+weights of the question's words are counted within each document (``answer/weights.py``),
+not here, so that adding other documents does not move a document's answers.
 """
 
 from __future__ import annotations
@@ -54,11 +52,9 @@ def _stemmer() -> Any:
 
 
 class LexicalSearch(Protocol):
-    """What the retriever and the reader need of a lexical index (this BM25, or one in a database)."""
+    """What the retriever needs of a lexical index (this BM25, or one in a database)."""
 
     def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def idf(self, token: str) -> float: ...
 
 
 def bm25_idf(df: int, size: int) -> float:
@@ -70,9 +66,6 @@ class LexicalIndex:
     def __init__(self, retriever: Any, size: int) -> None:
         self.retriever = retriever  # a bm25s.BM25
         self.size = size  # number of chunks
-        # a token's column of the score matrix has one entry per chunk holding it
-        self._held = np.diff(retriever.scores["indptr"]) if size else np.zeros(0, dtype=np.int64)
-        self._vocabulary: dict[str, int] = retriever.vocab_dict if size else {}
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
@@ -95,11 +88,6 @@ class LexicalIndex:
             raise ValueError("the BM25 score matrix has more tokens than its vocabulary")
         return cls(retriever, size)
 
-    def frequency(self, token: str) -> int:
-        """How many chunks hold the (stemmed) token."""
-        i = self._vocabulary.get(token)
-        return int(self._held[i]) if i is not None and 0 <= i < len(self._held) else 0
-
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder / LEXICAL_FOLDER), show_progress=False)
 
@@ -112,7 +100,3 @@ class LexicalIndex:
         ids, scores = self.retriever.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=0)
         keep = scores[0] > 0
         return scores[0][keep].astype(np.float32), ids[0][keep].astype(np.int64)
-
-    def idf(self, token: str) -> float:
-        """BM25 inverse document frequency of a (stemmed) token; unknown tokens get the highest."""
-        return bm25_idf(self.frequency(token), self.size)

@@ -34,7 +34,7 @@ class Question:
     query: str  # what is searched: the context and the words
     kinds: frozenset[str]  # what the answer names: any of number, date, person, place (of the query)
     query_tokens: list[str]  # the query's stemmed words less bm25s's "en" stop words: what the lexical search looks up
-    context_tokens: list[str]  # the context's less the "en_plus" stop words (question words too): what score.word_weights weighs
+    context_tokens: list[str]  # the context's less the "en_plus" stop words (question words too): what answer.weights.weigh weighs
     word_tokens: list[str]  # the same of the words
     name_tokens: list[str]  # the same of the names in the words (capitalised words after the first)
     vector: np.ndarray | None  # the query's vector (None when not embedded: a lexical search)

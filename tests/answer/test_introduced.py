@@ -67,7 +67,7 @@ def test_a_sentence_that_introduces_nothing_brings_nothing(guide_index: Index) -
 def test_the_answer_quotes_the_command_and_the_chat_shows_it_as_code(guide_index: Index) -> None:
     corpus = guide_index.corpus
     intro = quote_of(guide_index, "Let's try our first search by looking for all occurrences of the word `fast` in `README.md`:")
-    chosen = select_quotes(corpus, [intro.candidate], [intro.candidate], {}, guide_index.settings.answer, bars(1.0), None)
+    chosen = select_quotes(corpus, [intro.candidate], [intro.candidate], lambda sentence: {}, guide_index.settings.answer, bars(1.0), None)
     block = introduced(corpus, intro, 600)
     assert block is not None and [q.start for q in chosen][:2] == [intro.start, block.start]
     cited = [citation(corpus, n, q, "What command searches for fast?", supports=True) for n, q in enumerate(chosen, start=1)]
@@ -86,7 +86,8 @@ def test_a_further_quote_that_introduces_a_list_brings_it_right_after_it(guide_i
     corpus = guide_index.corpus
     first = quote_of(guide_index, "ripgrep reads no configuration file unless told where it is.")
     rules = quote_of(guide_index, "There are only two rules for the configuration file:")
-    chosen = select_quotes(corpus, [first.candidate, rules.candidate], [], {}, guide_index.settings.answer, bars(0.5), None)
+    chosen = select_quotes(corpus, [first.candidate, rules.candidate], [], lambda sentence: {}, guide_index.settings.answer,
+                           bars(0.5), None)
     texts = [corpus.documents[0].text[q.start : q.end] for q in chosen]
     assert texts[:2] == ["ripgrep reads no configuration file unless told where it is.",
                          "There are only two rules for the configuration file:"]

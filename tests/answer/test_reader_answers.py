@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from qa import Index
+from qa.answer.compose import candidate_sentences
 from qa.answer.quotes import Bars, near, select_quotes
 from qa.answer.reader import load_reader
-from qa.answer.score import Candidate, score_candidates, word_weights
+from qa.answer.score import Candidate
 from qa.settings import AnswerSettings
 from qa.types import Citation
 
@@ -58,13 +59,9 @@ RANKED_FIRST = [pair for pair in ALL if pair[1]]
 
 def test_reader_judges_the_best_candidates_and_orders_them(fake_index: Index) -> None:
     question = "How many soldiers did Azerbaijan lose in the latest fighting overall?"
-    options = fake_index.settings.answer
-    reader = load_reader(options.reader)
-    hits, vector = fake_index.retriever.rank(question, options.passages)
-    assert vector is not None  # hybrid: the question is embedded
-    weights = word_weights(fake_index.lexical, fake_index.retriever.read(question, None, 2000, embed=False))
-    candidates = score_candidates(fake_index.corpus, hits, vector, weights, question, options)
-    judged = reader.judge(fake_index.corpus, candidates, question)
+    reader = load_reader(fake_index.settings.answer.reader)
+    corpus, candidates, _ = candidate_sentences(fake_index, fake_index.retriever.read(question, None, 2000))
+    judged = reader.judge(corpus, candidates, question)
     assert 0 < len(judged) <= reader.combiner.judged
     assert {c.sentence for c in judged} == {c.sentence for c in candidates[: reader.combiner.judged]}  # the cheap score's best
     if reader.combiner.reorder:  # in the reader's order
@@ -81,10 +78,8 @@ def test_answers_follow_the_readers_thresholds(fake_index: Index) -> None:
     for question, _ in ALL:
         answer = fake_index.answer(question)
         check_answer(fake_index, answer)
-        hits, vector = fake_index.retriever.rank(question, options.passages)
-        assert vector is not None  # hybrid: the question is embedded
-        weights = word_weights(fake_index.lexical, fake_index.retriever.read(question, None, 2000, embed=False))
-        judged = reader.judge(fake_index.corpus, score_candidates(fake_index.corpus, hits, vector, weights, question, options), question)
+        corpus, candidates, _ = candidate_sentences(fake_index, fake_index.retriever.read(question, None, 2000))
+        judged = reader.judge(corpus, candidates, question)
         assert answer.answered is (max(c.confidence for c in judged) >= reader.combiner.answer_at)
         assert answer.citations[0].score == round(judged[0].probability, 4)  # the most probable sentence comes first
         if answer.answered:  # a further quote reaches further_at, or shares an unsure first one's paragraph
@@ -169,7 +164,7 @@ def test_near_stays_within_a_paragraph_or_section(tmp_path: Path, fake_embedder:
         ("One thing is said.", 0.6, [candidate("Two things follow.")], ["One thing is said."]),  # plain text: sure at 0.6
     ]
     for first, sure, others, expected in cases:
-        chosen = select_quotes(corpus, [candidate(first, sure), *others], [], {}, options, bars, None)
+        chosen = select_quotes(corpus, [candidate(first, sure), *others], [], lambda sentence: {}, options, bars, None)
         assert [corpus.sentence_text(q.candidate.sentence) for q in chosen] == expected
         assert all(corpus.sentence_document(q.candidate.sentence).text[q.start : q.end] == t for q, t in zip(chosen, expected, strict=True))
 

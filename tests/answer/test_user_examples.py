@@ -66,7 +66,7 @@ DOCS_ANSWERED = [  # (question, a part of a quote of the answer: the command, th
     ("How do I search compressed files?", "-z/--search-zip"),
     pytest.param("How does ripgrep decide whether a file is binary?", "`NUL` byte", marks=MISSED),
     pytest.param("What is the default value of --encoding?", "`--encoding auto`", marks=LOST),
-    pytest.param("How many Armenian soldiers were killed in the war?", "2,317", marks=MISSED),  # the same quote as over the seed alone
+    ("How many Armenian soldiers were killed in the war?", "2,317"),  # the same quote as over the seed alone
 ]
 DOCS_DECLINED = [pytest.param("What is the default value of --max-columns?", marks=MISSED)]
 

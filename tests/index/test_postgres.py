@@ -203,7 +203,7 @@ def test_bm25_over_its_budget_scores_the_rarest_words_chunks_with_every_word(see
     lexical = build([seed_corpus], url).retriever.lexical
     tokens = stems(split("How many soldiers did Azerbaijan say it lost in the fighting with Armenian forces?"))
     with psycopg.connect(url) as connection:
-        df: dict[str, int] = dict(connection.execute(pgstore.FREQUENCIES, (tokens,)).fetchall())
+        df: dict[str, int] = dict(connection.execute("SELECT term, df FROM qa_terms WHERE term = ANY(%s)", (tokens,)).fetchall())
         (rarest, first), (_, second) = sorted(df.items(), key=lambda item: (item[1], item[0]))[:2]
         holding = {row[0] for row in connection.execute("SELECT chunk FROM qa_postings WHERE term = %s", (rarest,))}
     exact_scores, exact_chunks = lexical.search(tokens, 1000)

@@ -19,7 +19,7 @@ import atexit
 import re
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ...errors import StoreError
-from ..lexical import bm25_idf
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
@@ -38,8 +37,6 @@ EF_SEARCH = 800  # HNSW candidate list: recall@10 at 1M near-copies 0.964 (128: 
 MAX_EF_SEARCH = 1000
 WORK_MEM = "64MB"  # BM25 sums a common word's postings per chunk (half a million at a million chunks): in memory, not on disk
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
-FREQUENCY_CACHE = 10_000  # words whose document frequency a process keeps (the reader weighs the question's words)
-FREQUENCIES = "SELECT term, df FROM qa_terms WHERE term = ANY(%s)"
 # BM25 of the question's words. Exact (every posting summed) while the words have at most EXACT_POSTINGS postings in all; above that
 # (common words in a large library) the chunks holding the rarer words are scored, rarest word first while their postings stay within
 # RARE_POSTINGS (the rarest word always: the work is bounded), the best DEPTH of them with every word. At a million chunks, 200 questions:
@@ -252,18 +249,16 @@ class PgVectorSearch:
 
 
 class PgLexicalSearch:
-    """BM25 in SQL over ``qa_postings`` and ``qa_terms``: nothing per corpus in memory but recent words' frequencies."""
+    """BM25 in SQL over ``qa_postings`` and ``qa_terms``: nothing per corpus in memory."""
 
     def __init__(self, url: str, size: int, average_length: float) -> None:
         self.url = url
         self.size = size  # chunks in the generation loaded
         self.average_length = average_length
-        self._frequencies: OrderedDict[str, int] = OrderedDict()
-        self._lock = threading.Lock()
 
     def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, database chunk ids) of the best ``k`` chunks for the question's ``tokens`` with a positive score,
-        best first; the tokens' frequencies come back in the same round trip."""
+        best first."""
         if self.size == 0 or not tokens:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         counts = Counter(tokens)
@@ -271,30 +266,6 @@ class PgLexicalSearch:
         values = {"size": self.size, "terms": terms, "counts": [counts[t] for t in terms], "k": min(k, self.size), "depth": max(DEPTH, k),
                   "k1": BM25_K1, "b": BM25_B, "average": self.average_length, "exact": EXACT_POSTINGS, "budget": RARE_POSTINGS}
 
-        def read(connection: Any) -> tuple[list[Any], list[Any]]:
-            with connection.pipeline():
-                hits = connection.execute(BM25, values)
-                frequencies = connection.execute(FREQUENCIES, (terms,))
-            return hits.fetchall(), frequencies.fetchall()
-
-        rows, frequencies = reading(self.url, read)
-        self._remember(terms, dict(frequencies))
+        rows = reading(self.url, lambda connection: connection.execute(BM25, values).fetchall())
         hits = [(chunk, score) for chunk, score in rows if score > 0]
         return np.array([s for _, s in hits], dtype=np.float32), np.array([c for c, _ in hits], dtype=np.int64)
-
-    def idf(self, token: str) -> float:
-        """BM25 inverse document frequency of a (stemmed) token (the question's were read with its search)."""
-        with self._lock:
-            df = self._frequencies.get(token)
-        if df is None:
-            df = dict(reading(self.url, lambda connection: connection.execute(FREQUENCIES, ([token],)).fetchall())).get(token, 0)
-            self._remember([token], {token: df})
-        return bm25_idf(df, self.size)
-
-    def _remember(self, terms: list[str], frequencies: dict[str, int]) -> None:
-        with self._lock:
-            for term in terms:
-                self._frequencies[term] = frequencies.get(term, 0)
-                self._frequencies.move_to_end(term)
-            while len(self._frequencies) > FREQUENCY_CACHE:
-                self._frequencies.popitem(last=False)
