@@ -189,7 +189,7 @@ def run(config: Config) -> Section:
                       for size in sizes[1:]]
     section.notes += [
         "Each process is started fresh: `Index.load` reads the state row only (the manifest, the generation, the chunk count); "
-        "a question costs four round trips (the HNSW candidates, the BM25 candidates with their words' frequencies, the exact "
+        "a question costs four round trips (the HNSW candidates, the BM25 candidates, the exact "
         "dense scores of BM25 candidates the graph missed, then the candidates' rows, documents and sentence vectors in one "
         "pipeline), and documents read stay in a cache of "
         f"{CACHE_CHARS:,} characters.",
