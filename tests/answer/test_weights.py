@@ -45,9 +45,27 @@ def test_a_long_documents_counts_come_from_evenly_spread_passages(seed_corpus: P
     counts, counted = passage_counts(corpus, 0)
     assert counted == chunks and counts["soldier"] == chunks  # every passage holds "soldiers"
     monkeypatch.setattr(weights, "MAX_PASSAGES", 3)
-    monkeypatch.setattr(weights, "_cache", type(weights._cache)())
+    monkeypatch.setattr(weights, "_recent", weights._Recent())
     counts, counted = passage_counts(corpus, 0)
     assert counted == 3 and counts["soldier"] == 3
     question = index.retriever.read("Which soldiers were killed at Hadrut?", None, 2000, embed=False)
     weighed = WordWeights(corpus, question).of(0)
     assert weighed["hadrut"] > 1.0 > weighed["soldier"]  # not in the document: rare; in every passage: next to nothing
+
+
+def test_the_counts_kept_are_bounded_by_their_words(seed_corpus: Path, tmp_path: Path, fake_embedder,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (seed_corpus / "reports.txt").write_text(OTHER, encoding="utf-8")
+    corpus = Index.build([seed_corpus], tmp_path / "index", embedder=fake_embedder).corpus
+    recent = weights._Recent()
+    monkeypatch.setattr(weights, "_recent", recent)
+    first, _ = passage_counts(corpus, 0)
+    assert passage_counts(corpus, 0)[0] is first and recent.words == len(first)  # kept: not counted again
+    monkeypatch.setattr(weights, "CACHED_WORDS", len(first))  # room for one of the two documents' words
+    second, _ = passage_counts(corpus, 1)
+    assert list(recent.counts.values()) == [(second, int(corpus.chunk_starts[2] - corpus.chunk_starts[1]))]
+    assert recent.words == len(second) > 0
+    again, _ = passage_counts(corpus, 0)  # counted anew
+    assert again == first and again is not first and recent.words == len(first)
+    monkeypatch.setattr(weights, "CACHED_WORDS", 1)
+    assert passage_counts(corpus, 1)[0] == second and len(recent.counts) == 1  # the last one is always kept
