@@ -138,14 +138,20 @@ def run(docs: Path, index_dir: Path, reuse: bool = False, question_file: Path = 
 
 
 def answer_place(index: Index, question: str, answers: list[str]) -> int | None:
-    """Where the first sentence holding an answer string stands among the question's candidates (1: first), in the
-    cheap score's order, as the reader gets them; None when no candidate holds one."""
+    """Where the first candidate holding an answer string stands among the question's candidates (1: first), in the
+    cheap score's order, as the reader gets them: a candidate holds it in its sentence or in the code block or list
+    the sentence introduces, which the reader reads with it. None when no candidate holds one."""
+    from qa.answer.blocks import READ_CHARS, introduced_text
     from qa.answer.compose import candidate_sentences
 
     corpus, candidates, _ = candidate_sentences(index, index.retriever.read(question, None, index.settings.max_question_chars))
     wanted = [normal(a) for a in answers]
-    return next((n for n, c in enumerate(candidates, start=1)
-                 if any(a in normal(corpus.sentence_text(c.sentence)) for a in wanted)), None)
+
+    def holds(sentence: int) -> bool:
+        read = normal(corpus.sentence_text(sentence) + " " + introduced_text(corpus, sentence, READ_CHARS))
+        return any(a in read for a in wanted)
+
+    return next((n for n, c in enumerate(candidates, start=1) if holds(c.sentence)), None)
 
 
 def places_summary(index: Index, places: list[int | None]) -> dict[str, int]:

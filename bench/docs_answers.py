@@ -36,7 +36,15 @@ SEEN = ("The reader reads Markdown as the chat shows it, without inline markup (
         "table row under its header's names (2026-12-06; nothing tuned, all four sets measured once after): the README "
         "development set 17 -> 18 of 28 answer quoted, docs2 29 -> 30 of 42 and 2 -> 3 of 10 declined, the docs test and "
         "development sets unchanged.")
-CPU = ("The figures are the same on every CPU: on one without VNNI (AVX2 only, as this run's) onnxruntime's usual int8 "
+WEIGHTS = ("The question's words weigh what they weigh in each sentence's own document, not in the whole index "
+           "(qa/answer/weights.py, 2026-12-07), so that indexing unrelated documents moves no answer: the seed's 31 test questions "
+           "beside the docs or the docs2 files, 1 -> 0 first quotes moved. Measured before, on the development sets with the "
+           "combiner then shipped: the docs development set 27 -> 25 of 40 answer quoted (two near-ties of the reader, 0.250 "
+           "against 0.247 and 0.235 against 0.232), the README development set 18 of 28 both, declined unchanged on both; "
+           "with the combiner refitted on them (models/reader/MODEL_CARD.md) the same: 25 of 40 and 6 of 10, 18 of 28 and "
+           "2 of 5. Since then the last column counts the candidates as the reader gets them (prose first, header rows "
+           "dropped) and a candidate holds the answer in its sentence or in the code block or list it introduces.")
+CPU = ("The figures are the same on every CPU: on one without VNNI (AVX2 only) onnxruntime's usual int8 "
        "kernels saturate, and the docs test set's answer quoted fell to 84.1% and docs2's to 66.7% (declined 54.5% and "
        "40.0%) until the int8 models were run there with their exact kernels (qa/index/int8.py).")
 SETS = {  # name -> (documents under the eval folder, question file, targets: answer quoted, unanswerable declined)
@@ -68,5 +76,5 @@ def run(config: Config) -> Section:
                                         declined >= declined_at))
         section.notes += [f"{name}, missed: {m['id']} {m['question']}" for m in result["misses"]]  # type: ignore[attr-defined]
     section.tables.append(table)
-    section.notes += [BEFORE, UNITS, SEEN, CPU]
+    section.notes += [BEFORE, UNITS, SEEN, WEIGHTS, CPU]
     return section
