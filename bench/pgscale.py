@@ -28,6 +28,15 @@ from . import pgscale_data
 from .common import REPO, Check, Config, Section, Table, check_at_least, check_at_most
 
 QUESTIONS = 1000
+WEIGHTS_NOTE = (
+    "The question's words weigh what they weigh in each sentence's own document since 2026-12-07 (qa/answer/weights.py), "
+    "not by their frequency over the whole database, which the filler changed: first quotes as at 10,000 at 1,000,000 "
+    "943 -> 950 of 1,000 (the run of 12-07 04:53 against 13:32, the databases built anew on another machine), 969 -> 971 "
+    "at 100,000, right 62.4% -> 63.0% at 10,000; the BM25 query no longer reads its words' frequencies. The app process "
+    "keeps the word counts of the documents asked about last, at most 250,000 words (RSS after 1,000 answers 183 -> 185 "
+    "MiB at 1,000,000). HNSW recall@10 over 100 questions moves with the sample and the graph's build: 0.964 on the "
+    "graph of 04:53, 0.948 on the graph built for 13:32 with the same questions, 0.974 on another 100 of them (0.970 and "
+    "0.974 at ef_search 1,000, each search 14 -> 20 ms).")
 RECALL_SAMPLE = 100
 PROBE_TIMEOUT = 3600
 
@@ -220,9 +229,10 @@ def run(config: Config) -> Section:
         "112 / 216 ms p50 / p95 before its budget was made a bound (a word whose postings crossed it was summed whole: 190,000 "
         "for 'can'; within 50,000 now: 35 / 69 ms alone), the HNSW search 6 ms (ef_search 128; 15 at 800), the exact scores of BM25's "
         "extra candidates 2 ms, the candidates' rows 6 ms, and the reader about 72 ms at every size: 4 sentences at about 18 ms "
-        "each with the exact int8 kernels this AVX2-only CPU needs (qa/index/int8.py; the 12-06 run, before them, answered in "
+        "each with the exact int8 kernels the AVX2-only CPU of that run needs (qa/index/int8.py; the 12-06 run, before them, answered in "
         "64 ms p50 at 10,000 against 108 now). The server keeps the HNSW graph in its buffers (shared_buffers 4GB: "
         "bench.common.embedded_server); with the default 128MB a search at ef_search 600 took 28 ms warm against 13.",
+        WEIGHTS_NOTE,
         f"HNSW recall@10 over {len(vectors)} of the questions' vectors; exact search is the same query with index scans off, "
         "each on a connection of its own, unprepared (a prepared plan made with index scans off was once reused for both: "
         "1.000 at every size). At 1,000,000 with the graph of m 32, ef_construction 128 (2026-12-07): 0.820 at ef_search 128, "
