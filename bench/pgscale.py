@@ -31,12 +31,12 @@ QUESTIONS = 1000
 WEIGHTS_NOTE = (
     "The question's words weigh what they weigh in each sentence's own document since 2026-12-07 (qa/answer/weights.py), "
     "not by their frequency over the whole database, which the filler changed: first quotes as at 10,000 at 1,000,000 "
-    "943 -> 950 of 1,000 (the run of 12-07 04:53 against 13:32, the databases built anew on another machine), 969 -> 971 "
-    "at 100,000, right 62.4% -> 63.0% at 10,000; the BM25 query no longer reads its words' frequencies. The app process "
-    "keeps the word counts of the documents asked about last, at most 250,000 words (RSS after 1,000 answers 183 -> 185 "
-    "MiB at 1,000,000). HNSW recall@10 over 100 questions moves with the sample and the graph's build: 0.964 on the "
-    "graph of 04:53, 0.948 on the graph built for 13:32 with the same questions, 0.974 on another 100 of them (0.970 and "
-    "0.974 at ef_search 1,000, each search 14 -> 20 ms).")
+    "943 -> 950 of 1,000 (the run of 12-07 04:53 against those of 13:00 and 13:44, the databases built anew on another "
+    "machine), 969 -> 971 at 100,000, right 62.4% -> 63.0% at 10,000; the BM25 query no longer reads its words' "
+    "frequencies. The app process keeps the word counts of the documents asked about last, at most 250,000 words (RSS "
+    "after 1,000 answers 183 -> 185 and 187 MiB at 1,000,000). HNSW recall@10 moves with the sample and the graph's "
+    "build: over 100 questions 0.964 on the graph of 04:53, 0.948 on the graph built at 13:00 with the same questions, "
+    "0.974 with another 100 (0.970 and 0.974 at ef_search 1,000, each search 14 -> 20 ms); over 300 since (13:44), 0.951.")
 RECALL_SAMPLE = 300  # two samples of 100 gave 0.948 and 0.974 on one graph (2026-12-07): 100 says too little
 PROBE_TIMEOUT = 3600
 
