@@ -89,7 +89,7 @@ def passage_counts(corpus: Corpus, doc: int) -> Counts:
         return known
     rows = rows[:: -(-len(rows) // MAX_PASSAGES)] if len(rows) else rows
     held = tokenize([document.text[int(r["start"]) : int(r["end"])] for r in rows], "en_plus")
-    counts = (dict(Counter(token for tokens in held for token in set(tokens))), len(rows))
+    counts = (Counter(token for tokens in held for token in set(tokens)), len(rows))
     _recent.put(key, counts)
     return counts
 
