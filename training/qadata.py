@@ -19,6 +19,7 @@ SQuAD 2.0 dev or XQuAD, so the figures measured there stay held out.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -168,6 +169,14 @@ def pairs(paragraphs: list[Paragraph], questions: list[Question], made_up_every:
             if changed:
                 out.append(Pair(changed, para.title, para.sentences[holder], 0.0, None))
     return out
+
+
+def digest(pairs: list[Pair]) -> str:
+    """A fingerprint of the training pairs (pairs made otherwise must not resume another run's checkpoint)."""
+    made = hashlib.sha256()
+    for p in pairs:
+        made.update(f"{p.question}\x1f{p.sentence}\x1f{p.label}\x1f{p.span}\x1e".encode())
+    return made.hexdigest()[:16]
 
 
 def perturb(question: str, para: Paragraph, holder: int, paragraphs: list[Paragraph], article: list[int], n: int) -> str | None:

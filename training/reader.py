@@ -147,9 +147,8 @@ def train(pairs: list[qadata.Pair], layers: int, epochs: int, max_tokens: int, l
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, len(order) // 10, len(order))
     bce, ce = torch.nn.BCEWithLogitsLoss(), torch.nn.CrossEntropyLoss()
-    checkpoint = work / "checkpoint.pt" if work else None
-    run = {"pairs": len(pairs), "steps": len(order), "layers": layers, "lr": lr, "precision": precision,
-           "data": pairs_digest(pairs)}  # what a resumed run must match: the same pairs too, not only as many
+    checkpoint = work / "checkpoint.pt" if work else None  # resumed only by a run of the same pairs and settings
+    run = {"pairs": len(pairs), "steps": len(order), "layers": layers, "lr": lr, "precision": precision, "data": qadata.digest(pairs)}
     step = 0
     if checkpoint and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device)
@@ -208,16 +207,6 @@ def torch_scores(model, pairs: list[tuple[str, str]], max_tokens: int) -> np.nda
             feed = {k: torch.from_numpy(v) for k, v in encode(tok, pairs[first : first + 64]).items()}
             out.append(model(**feed)[0].numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
-
-
-def pairs_digest(pairs: list[qadata.Pair]) -> str:
-    """A fingerprint of the training pairs (a change to how they are made must not resume another run's checkpoint)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for p in pairs:
-        digest.update(f"{p.question}\x1f{p.sentence}\x1f{p.label}\x1f{p.span}\x1e".encode())
-    return digest.hexdigest()[:16]
 
 
 def export(model, out: Path, check: list[tuple[str, str]], recipe: dict) -> dict[str, float]:
