@@ -11,13 +11,15 @@ trains one epoch at a low rate on:
   holding its "plausible answer", else the paragraph's most similar sentence (0);
 - with ``--product-negatives N``, each question's N best candidates by the product's cheap score that hold no gold
   answer (0; ``training/candidates.py``): what the reader must tell apart in use (tried, not shipped: MODEL_CARD.md);
+- with ``--doc-pairs R``, documentation pairs (``training/docpairs.py``), each R times (tried, not shipped: MODEL_CARD.md);
 - every ``REPLAY_EVERY``-th qatrain question, made into pairs the same way, so that ranking is not forgotten.
 
 Fold k's model (``~/.cache/qa/reader-folds/foldK``) never sees fold k's articles: ``training/combiner.py`` reads
 fold k's questions with it, so every figure stays held out. The shipped model (``--out``) is adapted on all 27.
 
-Run: python -m training.adapt [--folds 0 1 2] [--shipped] [--product-negatives N] [--init CHECKPOINT]   (after training/reader.py; then
-     training/combiner.py). The adapted model keeps the layers and recipe of the reader it starts from.
+Run: python -m training.adapt [--folds 0 1 2] [--shipped] [--product-negatives N] [--doc-pairs R] [--init CHECKPOINT]
+     (after training/reader.py; then training/combiner.py). The adapted model keeps the layers and recipe of the reader
+     it starts from.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from qa.answer.crossencoder import pair_text
 from training import qadata
 from training import reader as recipe
 from training.candidates import negative_pairs, product_negatives
+from training.docpairs import doc_pairs, written_pairs
 from training.precision import PRECISIONS, chosen_precision
 from training.probe import evaluate, load_probe, lowest_bar, span_marks
 
 REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 5,000 of 18 articles
 ADAPT_LR = 3e-5
+DOC_QUESTIONS = 1000  # rule-made documentation questions (training/docpairs.py): all of them
 EPOCHS = 1
 ADVERSARIAL_REPEAT = 1  # each real adversarial pair seen this many times per epoch
 INIT = CACHE / "reader-train" / "checkpoint.pt"
@@ -103,7 +107,7 @@ def adapt(articles: set[str], out: Path, work: Path, replay: list[qadata.Pair], 
     agreement = recipe.export(model, out, check, {**base, "adapted_on": sorted(articles), "adapt_lr": ADAPT_LR,
                                                   "adapt_epochs": epochs, "adversarial_repeat": repeat,
                                                   "replay_every": REPLAY_EVERY, "adapt_pairs": len(pairs),
-                                                  "product_negatives": len(more or [])})
+                                                  "more_pairs": len(more or [])})  # product negatives, documentation
     report = {"articles": sorted(articles), "pairs": len(pairs), "int8_vs_torch": agreement,
               "seconds": time.perf_counter() - started}
     if held_out:
@@ -147,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adversarial-repeat", type=int, default=ADVERSARIAL_REPEAT)
     parser.add_argument("--product-negatives", type=int, default=0, metavar="N",
                         help="also train on each question's N best product candidates without its answer (training/candidates.py)")
+    parser.add_argument("--doc-pairs", type=int, default=0, metavar="R",
+                        help="also train on documentation pairs (training/docpairs.py), each R times")
     parser.add_argument("--calibrate-only", action="store_true", help="only set the span margins of adapted models")
     parser.add_argument("--tiny", type=Path, metavar="OUT",
                         help="a 1-layer model from the packaged weights on one article, exported to OUT, in seconds (CI)")
@@ -171,16 +177,18 @@ def main(argv: list[str] | None = None) -> int:
     replay = qadata.pairs(paragraphs, questions)
     fold = squad2.fold_of(data)
     negatives = product_negatives(args.eval_dir) if args.product_negatives else []
+    documentation = doc_pairs(DOC_QUESTIONS) + written_pairs(args.eval_dir, REPO / "bench") if args.doc_pairs else []
+    documentation *= args.doc_pairs
     reports = {}
     for k in args.folds:
         kept = {title for title, f in fold.items() if f != k}
         reports[f"fold{k}"] = adapt(kept, args.folds_dir / f"fold{k}", args.work / f"fold{k}", replay, data, args.device,
                                      args.epochs, args.adversarial_repeat, args.init, args.precision,
-                                     negative_pairs(negatives, kept, args.product_negatives))
+                                     negative_pairs(negatives, kept, args.product_negatives) + documentation)
     if args.shipped:
         reports["shipped"] = adapt(set(fold), args.out, args.work / "shipped", replay, data, args.device, args.epochs,
                                   args.adversarial_repeat, args.init, args.precision,
-                                  negative_pairs(negatives, set(fold), args.product_negatives))
+                                  negative_pairs(negatives, set(fold), args.product_negatives) + documentation)
     reports["span_margin"] = calibrate_marks(args.folds_dir, data, args.out if args.shipped else None)
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
