@@ -166,22 +166,6 @@ def places_summary(index: Index, places: list[int | None]) -> dict[str, int]:
             "no candidate holds it": sum(p is None for p in places)}
 
 
-README_PACKAGES = ("bm25s", "orjson", "pgvector", "rich", "threadpoolctl", "typer")  # installed with qa's dependencies
-
-
-def package_readmes(folder: Path) -> dict[str, str]:
-    """The README of each of ``README_PACKAGES`` as installed here (its PyPI description: Markdown with commands, code
-    blocks and lists, none written for this project) written to ``folder/<name>-README.md``; their versions."""
-    from importlib import metadata
-
-    versions = {}
-    for name in README_PACKAGES:
-        meta = metadata.metadata(name)
-        (folder / f"{name}-README.md").write_text(str(meta.json.get("description", "")), encoding="utf-8")
-        versions[name] = meta["Version"]
-    return versions
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=Path, default=DOCS)

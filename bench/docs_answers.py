@@ -4,13 +4,15 @@
 - ``../shared/eval/docs2`` with ``bench/docs2_questions.jsonl`` (Markdown guides with code and lists, FAQs with
   HTML headings, two-column PDF papers, an HTML manual: 42 answerable, most asking for a command, flag, default,
   steps or rules, and 10 not), written by someone who had not seen the answers qa gives, never tuned on;
-- the README development set: six installed packages' READMEs (``docs.package_readmes``) with
+- the README development set: six installed packages' READMEs (``evaldata.readmes``) with
   ``bench/docs_dev2_questions.jsonl``, documents of docs2's shape to choose on, so that docs2 stays held out.
 
 Each is indexed with the real model; the answer is quoted when a quote of the answer holds a gold string.
 """
 
 from __future__ import annotations
+
+from evaldata.readmes import package_readmes
 
 from . import docs
 from .common import Check, Config, Section, Table, pct
@@ -62,7 +64,7 @@ def run(config: Config) -> Section:
     for name, (folder, questions, targets) in SETS.items():
         documents = config.eval_dir / folder if folder else config.scratch("docs-answers-readmes")
         if not folder:
-            versions = docs.package_readmes(documents)
+            versions = package_readmes(documents)
             section.notes.append(f"{name}: the READMEs of " + ", ".join(f"{k} {v}" for k, v in versions.items()) + README_NOTE)
         result = docs.run(documents, config.scratch(f"docs-answers-{folder or 'readmes'}-index"), question_file=questions)
         quoted, declined = float(result["answer_quoted"]) / 100, float(result["abstained"]) / 100  # type: ignore[arg-type]

@@ -41,7 +41,6 @@ from training.probe import evaluate, load_probe, lowest_bar, span_marks
 
 REPLAY_EVERY = 100  # about 1,200 qatrain questions beside SQuAD 2.0's 5,000 of 18 articles
 ADAPT_LR = 3e-5
-DOC_QUESTIONS = 1000  # rule-made documentation questions (training/docpairs.py): all of them
 EPOCHS = 1
 ADVERSARIAL_REPEAT = 1  # each real adversarial pair seen this many times per epoch
 INIT = CACHE / "reader-train" / "checkpoint.pt"
@@ -177,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = qadata.pairs(paragraphs, questions)
     fold = squad2.fold_of(data)
     negatives = product_negatives(args.eval_dir) if args.product_negatives else []
-    documentation = doc_pairs(DOC_QUESTIONS) + written_pairs(args.eval_dir, REPO / "bench") if args.doc_pairs else []
+    documentation = doc_pairs() + written_pairs(args.eval_dir, REPO / "bench") if args.doc_pairs else []
     documentation *= args.doc_pairs
     reports = {}
     for k in args.folds:

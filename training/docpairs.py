@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaldata import CACHE, write_corpus
+from evaldata.readmes import README_PACKAGES, package_readmes
 from qa import Index
 from qa.answer.blocks import READ_CHARS, introduced_text
 from qa.answer.reader import read_as
@@ -36,14 +37,13 @@ from qa.index.corpus import Corpus, heading_above
 from training import qadata
 from training.combiner import product_candidates
 
-EXCLUDED = {"qa", "bm25s", "orjson", "pgvector", "rich", "threadpoolctl", "typer"}  # qa itself, the README dev set
+EXCLUDED = {"qa", *README_PACKAGES}  # qa itself, the README development set
 NEGATIVES = 2  # per answerable question, as the SQuAD 2.0 adaptation has (its paragraph's and another's)
 CANDIDATES = 6  # the reader reads 4; the next two are the near misses it would read if it read more
 HOW = re.compile(r"^(?:To|In order to|If you (?:want|need|wish) to)\s+([a-z][^,:;()]{6,90}?),\s+(\S.*)$")
 DEFAULT = re.compile(r"\bdefault(?:s| value)?(?: is| to|:| =)\s+`?([^\s`,;]{1,40})`?", re.IGNORECASE)
 NAME = re.compile(r"`(-{1,2}[\w-]+|[\w.]+\(\)|[A-Z][A-Z0-9_]{3,}|[a-z_][\w.]*_[\w.]*)`|(--[\w-]{2,})")
 DOES = re.compile(r"^`?(-{1,2}[\w-]+|[\w.]+\(\))`?(?:,\s*`?-{1,2}[\w-]+`?)?\s*(?:[:—–]|-\s)\s*(\S.{14,})$")
-README_SET = ("bm25s", "orjson", "pgvector", "rich", "threadpoolctl", "typer")  # bench/docs.py's README development set
 _STRAIGHT = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 MINE = (("your", "my"), ("yourself", "myself"), ("you", "I"))
 
@@ -56,8 +56,8 @@ class Asked:
     span: str  # the answer inside the sentence (may be "")
 
 
-def readme_documents(only: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(file name, Markdown) of every installed distribution's README but ``EXCLUDED``'s (or only ``only``'s), by name."""
+def readme_documents() -> list[tuple[str, str]]:
+    """(file name, Markdown) of every installed distribution's README but ``EXCLUDED``'s, by name."""
     from importlib import metadata
 
     found: dict[str, str] = {}
@@ -66,8 +66,8 @@ def readme_documents(only: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         name = str(meta["Name"] or "").lower()
         text = str(meta.json.get("description", "") or "")
         markdown = "markdown" in str(meta.json.get("description_content_type", ""))
-        if name and (name in only if only else name not in EXCLUDED) and markdown and len(text) > 1500:
-            found[name if only else f"{name}-README.md"] = text
+        if name and name not in EXCLUDED and markdown and len(text) > 1500:
+            found[f"{name}-README.md"] = text
     return sorted(found.items())
 
 
@@ -116,11 +116,11 @@ def unanswerable(asked: list[Asked], texts: list[str], rng: random.Random) -> li
     return out
 
 
-def doc_pairs(limit: int, seed: int = 13) -> list[qadata.Pair]:
-    """At most ``limit`` questions' pairs (answerable and unanswerable alike), cached per README set and rules."""
+def doc_pairs(seed: int = 13) -> list[qadata.Pair]:
+    """Every rule-made question's pairs (answerable and unanswerable alike), cached per README set and rules."""
     docs = readme_documents()
     code = Path(__file__).read_bytes()
-    digest = hashlib.sha256(json.dumps(docs).encode() + code + str((limit, seed)).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps(docs).encode() + code + str(seed).encode()).hexdigest()[:12]
     cache = CACHE / f"doc-pairs-{digest}.json"
     if cache.exists():
         return [qadata.Pair(p[0], p[1], p[2], p[3], tuple(p[4]) if p[4] else None) for p in json.loads(cache.read_text())]
@@ -133,7 +133,7 @@ def doc_pairs(limit: int, seed: int = 13) -> list[qadata.Pair]:
     asked = answerable + unanswerable(answerable, texts, rng)
     rng.shuffle(asked)
     pairs: list[qadata.Pair] = []
-    for a in asked[:limit]:
+    for a in asked:
         pairs += labelled(index, a)
     cache.write_text(json.dumps([[p.question, p.title, p.sentence, p.label, p.span] for p in pairs]))
     return pairs
@@ -150,9 +150,11 @@ def written_pairs(eval_dir: Path, bench_dir: Path) -> list[qadata.Pair]:
     over ``../shared/eval/docs``; ``bench/docs_dev2_questions.jsonl`` over the README development set): each of the
     product's candidates, 1 when it holds a gold answer (with the code block or list it introduces), else 0; and the
     sentence that holds it when no candidate does. The docs2 set stays out, held out."""
-    readmes = [(f"{name}-README.md", text) for name, text in readme_documents(README_SET)]
+    readmes = CACHE / "doc-pairs" / "readme-dev"
+    readmes.mkdir(parents=True, exist_ok=True)
+    package_readmes(readmes)
     sets = [(eval_dir / "docs", bench_dir / "docs_dev_questions.jsonl", "docs-dev"),
-            (write_corpus(CACHE / "doc-pairs" / "readme-dev", readmes)[0].parent, bench_dir / "docs_dev2_questions.jsonl", "readme-dev")]
+            (readmes, bench_dir / "docs_dev2_questions.jsonl", "readme-dev")]
     pairs: list[qadata.Pair] = []
     for folder, questions_file, name in sets:
         index = Index.build([folder], CACHE / "doc-pairs" / f"index-{name}")
