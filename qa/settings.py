@@ -126,6 +126,9 @@ class AnswerSettings:
       citations' score is 0): their score would not change that they are quoted.
     - ``introduced_chars``: a quote ending its paragraph with ":" (the first such) is followed by the code block
       or list it introduces, up to this many characters of it (cut at a line end, or after a whole item).
+    - ``faq_at``: a question-shaped heading (a FAQ's) at least this similar to the question (the embedder's cosine)
+      names the section that answers it: its first paragraph is the answer (``answer/faq.py``; chosen on a development
+      FAQ, bench/results/RESULTS.md). Above 1: off.
     - ``reader``: folder of the reader (cross-encoder, tokenizer, combiner with its
       thresholds; see models/reader/MODEL_CARD.md). When to decline and when to add
       a further quote are the combiner's ``answer_at`` and ``further_at``, calibrated
@@ -143,6 +146,7 @@ class AnswerSettings:
     unsure_below_structured: float | None = None
     widen_among: int = 3
     introduced_chars: int = 600
+    faq_at: float = 0.75
     reader: str = field(default_factory=default_reader_path)
 
 

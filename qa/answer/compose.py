@@ -24,6 +24,7 @@ from ..retrieval.retriever import Retriever, distinct
 from ..settings import Settings
 from ..types import Answer, Citation
 from .blocks import asked_cell, is_header_row, table_header
+from .faq import faq_quotes
 from .kinds import answer_span
 from .quotes import Quote, closest_sentences, select_quotes
 from .reader import load_reader
@@ -50,16 +51,26 @@ def answer_question(index: Searchable, question: str, history: Sequence[Sequence
         return Answer(question, False, NOT_ANSWERED + " Nothing in the index matches it.", (), truncated)
     reader = load_reader(options.reader)
     judged = reader.judge(corpus, candidates, query)
-    if not reader.any_answers(judged):
+    answers = reader.any_answers(judged)
+    faq = [] if answers else unread_faq(index, corpus, candidates, asked)
+    if not answers and not faq:
         closest = closest_sentences(corpus, judged, options.max_quotes)
         citations = tuple(citation(corpus, n, q, question, supports=False) for n, q in enumerate(closest, start=1))
         text = NOT_ANSWERED + " The closest passages are listed below, but none of them says it."
         return Answer(question, False, text, citations, truncated)
-    chosen = select_quotes(corpus, judged, candidates, weights.of, options, reader.bars(options),
-                           lambda candidate: reader.judge_one(corpus, candidate, query))
+    chosen = faq or select_quotes(corpus, judged, candidates, weights.of, options, reader.bars(options),
+                                  lambda candidate: reader.judge_one(corpus, candidate, query))
     citations = tuple(citation(corpus, n, q, asked.words, supports=True) for n, q in enumerate(chosen, start=1))
     text = " ".join(f"“{shown_quote(c)}” [{c.n}]" for c in citations)
     return Answer(question, True, text, citations, truncated)
+
+
+def unread_faq(index: Searchable, corpus: Corpus, candidates: list[Candidate], asked: Question) -> list[Quote]:
+    """When the reader finds no answer: the opening of a FAQ section whose heading asks the question (``faq``)."""
+    assert asked.focus is not None  # read with its vectors
+    embed = index.retriever.embedder.embed
+    return faq_quotes(corpus, candidates, asked.query, asked.focus, lambda texts: embed(texts, batch_size=len(texts), threads=1),
+                      index.settings.answer)
 
 
 def candidate_sentences(index: Searchable, asked: Question) -> tuple[Corpus, list[Candidate], WordWeights]:
