@@ -5,13 +5,18 @@
   HTML headings, two-column PDF papers, an HTML manual: 42 answerable, most asking for a command, flag, default,
   steps or rules, and 10 not), written by someone who had not seen the answers qa gives, never tuned on;
 - the README development set: six installed packages' READMEs (``evaldata.readmes``) with
-  ``bench/docs_dev2_questions.jsonl``, documents of docs2's shape to choose on, so that docs2 stays held out.
+  ``bench/docs_dev2_questions.jsonl``, documents of docs2's shape to choose on, so that docs2 stays held out;
+- the FAQ development set: Cargo's FAQ from a local Rust toolchain's documentation (``evaldata.faqs``) with
+  ``bench/faq_dev_questions.jsonl``, for choosing how a FAQ's own questions are read (skipped where no toolchain has it).
 
 Each is indexed with the real model; the answer is quoted when a quote of the answer holds a gold string.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from evaldata.faqs import cargo_faq
 from evaldata.readmes import package_readmes
 
 from . import docs
@@ -23,6 +28,20 @@ BEFORE = ("The docs2 set before the documentation changes of 2026-12-05 (main at
           "61.9% and 10.0%. The docs2 misses were looked at once after that measurement, and the introduced block was then "
           "allowed after any quote, not only the first: the docs2 figures since are not strictly untuned.")
 README_SET = "README development set"
+FAQ_SET = "FAQ development set"
+FAQ_NOTE = (
+    "A FAQ's own questions (qa/answer/faq.py, 2026-12-07): when the reader finds no sentence that answers, a "
+    "question-shaped heading among the retrieved passages' sections that asks what the question asks (the embedder's "
+    "cosine at least AnswerSettings.faq_at = 0.75, with and without the words of the document's name) has its section's "
+    "first paragraph quoted whole. Chosen on the FAQ development set (Cargo's FAQ from a local Rust toolchain's "
+    "documentation, evaldata/faqs.py; bench/faq_dev_questions.jsonl: 12 answerable questions written from its headings "
+    "in other words, 4 not): answer quoted 8 -> 11 of 12, declined 2 of 4 both (the unanswerable ones' headings reach "
+    "0.72 at most, the answerable ones that pass 0.76 to 1.0). First tried as the answer whenever a heading matched: "
+    "docs2 lost a question whose heading was near but whose answer lay further in the section ('What is the default "
+    "setting of ripgrep's --color flag?' under 'How do I configure ripgrep's colors?'), so the FAQ answers only where the "
+    "reader declines. Then the docs test and development sets, the README development set, docs2 and XQuAD answered "
+    "exactly as before, and 'When is the next ripgrep release?' (the documentation issue's example, declined before) "
+    "quotes the FAQ's paragraph ending 'no dates will ever be given'.")
 README_NOTE = (" as installed with qa's dependencies (their PyPI descriptions: Markdown READMEs with commands, code blocks after a "
                "caption, lists and option tables), with bench/docs_dev2_questions.jsonl (28 answerable, 5 not), written "
                "2026-12-06 from reading them, for choosing how documentation is read; after the first runs 3 gold answers "
@@ -53,7 +72,23 @@ SETS = {  # name -> (documents under the eval folder, question file, targets: an
     "docs test set": ("docs", docs.HERE / "docs_questions.jsonl", (0.88, 0.80)),
     "docs2 set": ("docs2", docs.HERE / "docs2_questions.jsonl", (0.85, 0.80)),
     README_SET: ("", docs.HERE / "docs_dev2_questions.jsonl", None),  # for tuning: no target
+    FAQ_SET: ("", docs.HERE / "faq_dev_questions.jsonl", None),
 }
+
+
+def documents_of(name: str, folder: str, config: Config, section: Section) -> Path | None:
+    """The set's documents: under the eval folder, or written for the run (the READMEs, the FAQ; None: not here)."""
+    if folder:
+        return config.eval_dir / folder
+    if name == FAQ_SET:
+        found = cargo_faq(config.scratch("docs-answers-faq"))
+        if found is None:
+            section.notes.append(f"{name}: skipped, no Rust toolchain's documentation here (evaldata/faqs.py)")
+        return found
+    documents = config.scratch("docs-answers-readmes")
+    versions = package_readmes(documents)
+    section.notes.append(f"{name}: the READMEs of " + ", ".join(f"{k} {v}" for k, v in versions.items()) + README_NOTE)
+    return documents
 
 
 def run(config: Config) -> Section:
@@ -62,11 +97,10 @@ def run(config: Config) -> Section:
                   ["set", "documents", "passages", "answerable", "answer quoted", "unanswerable", "declined",
                    "where the answer's sentence is among the candidates"])
     for name, (folder, questions, targets) in SETS.items():
-        documents = config.eval_dir / folder if folder else config.scratch("docs-answers-readmes")
-        if not folder:
-            versions = package_readmes(documents)
-            section.notes.append(f"{name}: the READMEs of " + ", ".join(f"{k} {v}" for k, v in versions.items()) + README_NOTE)
-        result = docs.run(documents, config.scratch(f"docs-answers-{folder or 'readmes'}-index"), question_file=questions)
+        documents = documents_of(name, folder, config, section)
+        if documents is None:
+            continue
+        result = docs.run(documents, config.scratch(f"docs-answers-{documents.name}-index"), question_file=questions)
         quoted, declined = float(result["answer_quoted"]) / 100, float(result["abstained"]) / 100  # type: ignore[arg-type]
         places = ", ".join(f"{k}: {v}" for k, v in result["answer_place"].items())  # type: ignore[attr-defined]
         table.add(name, result["documents"], result["passages"], result["answerable"], pct(quoted), result["unanswerable"],
@@ -78,5 +112,5 @@ def run(config: Config) -> Section:
                                         declined >= declined_at))
         section.notes += [f"{name}, missed: {m['id']} {m['question']}" for m in result["misses"]]  # type: ignore[attr-defined]
     section.tables.append(table)
-    section.notes += [BEFORE, UNITS, SEEN, WEIGHTS, CPU]
+    section.notes += [BEFORE, UNITS, SEEN, WEIGHTS, FAQ_NOTE, CPU]
     return section
