@@ -37,6 +37,19 @@ WEIGHTS_NOTE = (
     "after 1,000 answers 183 -> 185 and 187 MiB at 1,000,000). HNSW recall@10 moves with the sample and the graph's "
     "build: over 100 questions 0.964 on the graph of 04:53, 0.948 on the graph built at 13:00 with the same questions, "
     "0.974 with another 100 (0.970 and 0.974 at ef_search 1,000, each search 14 -> 20 ms); over 300 since (13:44), 0.951.")
+COPIES_NOTE = (
+    "Why the first quotes are not all as at 10,000 (2026-12-07): the filler is 15,638 distinct passages copied about 64 "
+    "times at 1,000,000 (6 at 100,000), and a copy has its original's text, so copies fill the two searches' candidate "
+    "lists (the distinct passages column: the first 200 questions' dense and lexical candidates, 100 each, before fusion). "
+    "Fusion then ranks lists that hold a third to a half as many distinct passages as at 10,000, and an asked-about "
+    "passage that one search still finds loses the other's score (min-max fusion gives a chunk missing from a list 0). "
+    "For the 50 questions whose first quote moved in the run of 13:44 the lists held 37.5 / 29.1 distinct passages at "
+    "1,000,000, for all 1,000 questions 47.3 / 29.9 (99.8 / 99.7 at 10,000). A library of a million passages has a "
+    "million distinct texts; this machine has no million texts offline that share the asked-about documents' words but "
+    "not their subjects (the Wikipedia filler shared their subjects: above). Collapsing copies within the lists at "
+    "question time cannot undo it (the HNSW search returns at most ef_search rows, 800: about 12 distinct texts at 64 "
+    "copies each), and dropping copies at ingest, as Haystack's duplicate policy does, would leave about 20,000 "
+    "searchable passages: the bench would no longer search a million.")
 RECALL_SAMPLE = 300  # two samples of 100 gave 0.948 and 0.974 on one graph (2026-12-07): 100 says too little
 PROBE_TIMEOUT = 3600
 
@@ -168,15 +181,16 @@ def run(config: Config) -> Section:
                   "(the server on the same cores, its caches warm: the second pass)",
                   ["passages", "database (GiB)", "RSS after the first answer (MiB)", f"RSS after {len(asked):,} (MiB)",
                    "Index.load (s)", "first answer after start (s)", "answer p50 / p95 (ms)", "retrieve p50 / p95 (ms)",
-                   "HNSW recall@10", "answered", "right (first quote holds the answer, or declined)",
-                   f"first quote as at {sizes[0]:,}"])
+                   "HNSW recall@10", "distinct passages in the 100 dense / 100 lexical candidates",
+                   "answered", "right (first quote holds the answer, or declined)", f"first quote as at {sizes[0]:,}"])
     for size, url in urls.items():
         r = results[size]
         same = sum(a == b for a, b in zip(r["answers"], base, strict=True))
         table.add(f"{size:,}", f"{database_size(url):.2f}", f"{r['rss_started_mib']:.0f}", f"{r['rss_after_mib']:.0f}",
                   f"{r['load_s']:.2f}", f"{r['first_answer_s']:.2f}", "{:.1f} / {:.1f}".format(*r["answer_ms"]),
                   "{:.1f} / {:.1f}".format(*r["retrieve_ms"]), f"{recalls[size]:.3f}",
-                  sum(a[0] for a in r["answers"]), f"{right(r['answers'], asked):.1%}", f"{same} of {len(base)}")
+                  "{:.1f} / {:.1f}".format(*r["distinct_candidates"]), sum(a[0] for a in r["answers"]),
+                  f"{right(r['answers'], asked):.1%}", f"{same} of {len(base)}")
     section.tables += [table, ingest(config, pgscale_data.server())]
     top, low = results[sizes[-1]], results[sizes[0]]
     name = f"{sizes[-1]:,} passages"
@@ -233,6 +247,7 @@ def run(config: Config) -> Section:
         "64 ms p50 at 10,000 against 108 now). The server keeps the HNSW graph in its buffers (shared_buffers 4GB: "
         "bench.common.embedded_server); with the default 128MB a search at ef_search 600 took 28 ms warm against 13.",
         WEIGHTS_NOTE,
+        COPIES_NOTE,
         f"HNSW recall@10 over {len(vectors)} of the questions' vectors; exact search is the same query with index scans off, "
         "each on a connection of its own, unprepared (a prepared plan made with index scans off was once reused for both: "
         "1.000 at every size). At 1,000,000 with the graph of m 32, ef_construction 128 (2026-12-07): 0.820 at ef_search 128, "

@@ -4,7 +4,7 @@ Started fresh for each size, so that its memory is its own: it opens the index (
 first question (time from the process's start, models loaded on the way), then answers every question of the
 QUESTIONS file (a JSON list), then retrieves for the first 200 again, and writes to OUT (JSON): its RSS after
 the first answer and after all of them, the timings, each answer's first citation and the documents of the 5
-passages it read (for comparing sizes).
+passages it read (for comparing sizes), and how many distinct passages each search's candidates hold for the first 200.
 """
 
 from __future__ import annotations
@@ -30,6 +30,22 @@ def first_quote(answer: object) -> list[object]:
     return [True, first.path, first.start, first.end, first.quote]
 
 
+def distinct_candidates(index: Index, questions: list[str]) -> list[float]:
+    """The mean number of distinct passages (heading path and text: ``Corpus.chunk_identity``) among each search's
+    candidates before fusion (``RetrievalSettings.candidates`` each, dense then lexical): copies of one text crowd them."""
+    retriever, wanted = index.retriever, index.settings.retrieval.candidates
+    counts: list[list[int]] = [[], []]
+    for question in questions:
+        asked = retriever.read(question, None, index.settings.max_question_chars)
+        assert asked.vector is not None
+        _, dense = retriever.dense.search(asked.vector[None, :], wanted)
+        _, lexical = retriever.lexical.search(asked.query_tokens, wanted)
+        for count, ids in zip(counts, (dense[0], lexical), strict=True):
+            corpus, hits = index.view.around([(int(i), 0.0) for i in ids if i >= 0])
+            count.append(len({corpus.chunk_identity(chunk) for chunk, _ in hits}))
+    return [sum(c) / max(len(c), 1) for c in counts]
+
+
 def main(url: str, questions_file: str, out: str) -> None:
     with open(questions_file, encoding="utf-8") as file:
         questions = json.load(file)
@@ -52,9 +68,11 @@ def main(url: str, questions_file: str, out: str) -> None:
         index.retrieve(question, k=5)
         retrieve_ms.append((time.perf_counter() - started) * 1000)
     read = [[passage.path for passage in index.retrieve(question, k=5)] for question in questions]  # after the timings
+    distinct = distinct_candidates(index, questions[:200])  # after the timings
     result = {"load_s": loaded, "first_answer_s": first_answer, "rss_started_mib": rss_started, "rss_after_mib": rss_mib(),
               "answer_ms": p50_p95(answer_ms), "retrieve_ms": p50_p95(retrieve_ms), "answers": answers,
-              "read": read, "questions": len(questions)}
+              "read": read, "questions": len(questions),
+              "distinct_candidates": distinct}
     with open(out, "w", encoding="utf-8") as file:
         json.dump(result, file)
 
