@@ -34,18 +34,22 @@ def faq_quotes(corpus: Corpus, candidates: Sequence[Candidate], question: str, f
                embed: Callable[[list[str]], np.ndarray], settings: AnswerSettings) -> list[Quote]:
     """The first paragraph of the section whose question-shaped heading says what the question asks (the best by
     cosine, at least ``faq_at``) as one quote, then the code block or list it introduces; [] when no heading does."""
+    if settings.faq_at > 1.0:
+        return []
     sections: dict[tuple[int, tuple[str, ...]], Candidate] = {}
     for candidate in candidates:
         block = _block(corpus, candidate.sentence)
         if block is not None and block.section and QUESTION_HEADING.match(block.section[-1]):
             sections.setdefault((int(corpus.sentences["doc"][candidate.sentence]), block.section), candidate)
-    if not sections or settings.faq_at > 1.0:
+    if not sections:
         return []
     keys = list(sections)
     cosines = _similarity(corpus, [sections[key] for key in keys], [section[-1] for _, section in keys], question, focus, embed)
     best = int(np.argmax(cosines))
+    if float(cosines[best]) < settings.faq_at:
+        return []
     quote = _opening(corpus, candidates, sections[keys[best]], keys[best][1], settings.max_quote_chars)
-    if float(cosines[best]) < settings.faq_at or quote is None:
+    if quote is None:
         return []
     shown = introduced(corpus, quote, settings.introduced_chars)
     return [quote] if shown is None else [quote, shown]
@@ -56,12 +60,14 @@ def _similarity(corpus: Corpus, found: list[Candidate], headings: list[str], que
     """How well each heading says what the question asks: the cosine of the two, or of the two without the words of
     the document's name, whichever is higher. A FAQ leaves out what it is about ("When is the next release?" in
     ripgrep's FAQ) where the question names it ("When is the next ripgrep release?": 0.61 with the name, 1.0 without)."""
-    stripped = [_without(text, _name_words(corpus, c.sentence)) for c, text in zip(found, headings, strict=True)]
-    asked = [_without(question, _name_words(corpus, c.sentence)) for c in found]
-    vectors = embed(headings + stripped + asked)
-    n = len(headings)
-    plain = vectors[:n] @ focus.astype(np.float32)
-    unnamed = np.sum(vectors[n : 2 * n] * vectors[2 * n :], axis=1)
+    names = [_name_words(corpus, c.sentence) for c in found]
+    stripped = [_without(text, words) for text, words in zip(headings, names, strict=True)]
+    asked = [_without(question, words) for words in names]
+    texts = list(dict.fromkeys(headings + stripped + asked))  # each text embedded once (a FAQ's name is in all its headings)
+    row = {text: n for n, text in enumerate(texts)}
+    vectors = embed(texts)
+    plain = vectors[[row[h] for h in headings]] @ focus.astype(np.float32)
+    unnamed = np.sum(vectors[[row[h] for h in stripped]] * vectors[[row[q] for q in asked]], axis=1)
     return np.maximum(plain, unnamed)
 
 
