@@ -19,10 +19,10 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's token_pattern
 
 
 def tokenize(texts: list[str], stopwords: str = "en") -> list[list[str]]:
-    """Stemmed tokens. "en" is bm25s's short stop list; "en_plus" also drops question words."""
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
+    """Stemmed tokens, exactly bm25s.tokenize's. "en" is bm25s's short stop list; "en_plus" also drops question words."""
+    # bm25s.tokenize's steps taken apart (``split``, ``stems``): it builds its stop set and three progress bars per
+    # call, 4.6x the time for the one or few texts an answer tokenises at a time
+    return [stems(split(text), stopwords) for text in texts]
 
 
 def split(text: str) -> list[str]:

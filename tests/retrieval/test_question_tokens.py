@@ -9,7 +9,8 @@ from typing import Any
 import bm25s
 import pytest
 
-from qa.index.lexical import _stemmer, split, stems
+from qa.index import lexical
+from qa.index.lexical import _stemmer, split, stems, tokenize
 
 BOTH_STORES = True  # the PostgreSQL lexical search takes the tokens too
 
@@ -62,6 +63,7 @@ def test_the_split_gives_bm25s_tokens_exactly(stopwords: str) -> None:
         assert stems(split(text), stopwords) == expected, text
     batch = bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
     assert [stems(split(text), stopwords) for text in texts] == batch
+    assert tokenize(texts, stopwords) == batch  # what the answer's scoring and the word weights tokenise with
 
 
 QUESTIONS = [
@@ -77,13 +79,18 @@ def test_a_question_is_tokenised_only_when_read(fake_index, monkeypatch: pytest.
                                                 history: list[list[str]] | None) -> None:
     """Answering and retrieving never pass the question's text to bm25s: its tokens were split once, when it was read."""
     tokenised: list[list[str]] = []
-    real = bm25s.tokenize
+    real_bm25s, real_split = bm25s.tokenize, lexical.split
 
     def counting(texts: str | list[str], *args: Any, **kwargs: Any) -> Any:
         tokenised.append([texts] if isinstance(texts, str) else list(texts))
-        return real(texts, *args, **kwargs)
+        return real_bm25s(texts, *args, **kwargs)
+
+    def counting_split(text: str) -> list[str]:  # what ``tokenize`` splits (a question's own split is imported apart)
+        tokenised.append([text])
+        return real_split(text)
 
     monkeypatch.setattr(bm25s, "tokenize", counting)
+    monkeypatch.setattr(lexical, "split", counting_split)
     asked = fake_index.retriever.read(question, history, 2000)
     fake_index.answer(question, history)
     fake_index.retrieve(question, k=3)
