@@ -95,12 +95,19 @@ def best_span(encoding: Any, start: np.ndarray, end: np.ndarray, longest: int) -
         return None, 0.0
     ids = np.asarray(tokens)
     s, e = start[ids], end[ids]
-    scores = s[:, None] + e[None, :]
-    allowed = np.triu(np.ones_like(scores, dtype=bool)) & ~np.triu(np.ones_like(scores, dtype=bool), k=longest)
-    scores = np.where(allowed, scores, -np.inf)
+    scores = np.where(_spans(len(tokens), longest), s[:, None] + e[None, :], -np.inf)
     first, last = np.unravel_index(int(np.argmax(scores)), scores.shape)
     margin = float(scores[first, last] - (start[0] + end[0]))
     return (int(encoding.offsets[tokens[first]][0]), int(encoding.offsets[tokens[last]][1])), margin
+
+
+@functools.cache
+def _spans(tokens: int, longest: int) -> np.ndarray:
+    """Which (first, last) token pairs are spans: first <= last, at most ``longest`` tokens (made once per length)."""
+    square = np.ones((tokens, tokens), dtype=bool)
+    allowed = np.triu(square) & ~np.triu(square, k=longest)
+    allowed.flags.writeable = False
+    return allowed
 
 
 def probability(logits: np.ndarray) -> np.ndarray:
