@@ -64,7 +64,10 @@ def read_html(markup: str, fallback_title: str = "") -> Written:
 
 def add_html(builder: TextBuilder, markup: bytes) -> str:
     """Add a page's content to ``builder`` (an EPUB adds its chapters one by one); returns its ``<title>``."""
-    root = _parse(markup)
+    # libxml2 reads a page that declares no charset as Latin-1 ("cafÃ©"); bytes that are valid UTF-8 are meant as
+    # UTF-8 (a str page was encoded so above), any others are left to the charset the page declares
+    encoding = "utf-8" if _is_utf8(markup) else None
+    root = _parse(markup, encoding)
     if root is None:
         return ""
     mark = builder.mark()
@@ -72,7 +75,7 @@ def add_html(builder: TextBuilder, markup: bytes) -> str:
         _Walker(builder).visit(content_root(root))
     except RecursionError:  # nested deeper than Python's stack: read it again flattened
         builder.undo(mark)
-        root = _parse(flatten(markup))
+        root = _parse(flatten(markup), encoding)
         if root is None:
             return ""
         _Walker(builder).visit(content_root(root))
@@ -93,19 +96,28 @@ def flatten(markup: bytes) -> bytes:
     return _BOX_TAG.sub(lambda m: b"</p>" if m.group(1) else b"<p>", _INLINE_TAG.sub(b"", markup))
 
 
-def _parse(markup: bytes, flat: bool = False) -> HtmlElement | None:
-    """lxml's tree of the page; a page nested past libxml2's depth limit of 256 (it drops the text inside) is
-    parsed again flattened (not with ``huge_tree``, which also lifts the parser's other safety limits)."""
+def _is_utf8(markup: bytes) -> bool:
+    try:
+        markup.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse(markup: bytes, encoding: str | None, flat: bool = False) -> HtmlElement | None:
+    """lxml's tree of the page (``encoding``: None for the one it declares); a page nested past libxml2's depth
+    limit of 256 (it drops the text inside) is parsed again flattened (not with ``huge_tree``, which also lifts
+    the parser's other safety limits)."""
     import lxml.html
     from lxml.etree import ParserError
 
-    parser = lxml.html.HTMLParser()
+    parser = lxml.html.HTMLParser(encoding=encoding)
     try:
         root = lxml.html.document_fromstring(markup, parser=parser)
     except (ParserError, ValueError):
         return None
     if not flat and any("depth" in entry.message.lower() for entry in parser.error_log):
-        return _parse(flatten(markup), flat=True)
+        return _parse(flatten(markup), encoding, flat=True)
     return root
 
 

@@ -9,13 +9,15 @@ import pytest
 
 from qa import Index
 from qa.index.chunk import chunk_document
+from qa.read.blocks import TextBuilder
 from qa.read.files import read_document
-from qa.read.html import read_html
+from qa.read.html import add_html, read_html
 from qa.settings import ChunkSettings
 
 from helpers import FIXTURES
 
 SIDEBAR = ["Getting Started", "Installation", "First Steps with Cargo", "Configuration", "Introduction"]
+MINUS = "\u2212"  # the minus sign, as the Rust book writes its ranges
 CHROME = ["Toggle Table of Contents", "Change theme", "Print this book", "Suggest an edit", "Previous chapter",
           "Next chapter", "Light", "Rust", "The Cargo Book"]
 
@@ -99,3 +101,20 @@ def test_deeply_nested_html_keeps_its_text(depth, tag):
     written = read_html(page, "ferries.html")
     texts = [written.text[b.start:b.end] for b in written.blocks]
     assert texts == ["Ferries", "The ferry leaves at seven from pier three.", "It returns at nine."]
+
+
+def test_a_page_that_declares_no_charset_is_read_as_utf8(tmp_path):
+    """libxml2 reads undeclared HTML as Latin-1: "café" became "cafÃ©" before."""
+    page = tmp_path / "notes.html"
+    page.write_bytes(f"<html><body><p>Un café à Zürich — “quoted”, {MINUS}1.</p></body></html>".encode())
+    assert read_document(page).text == f"Un café à Zürich — “quoted”, {MINUS}1."
+
+
+@pytest.mark.parametrize("declared", [b'<meta charset="iso-8859-1">',
+                                      b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'])
+def test_a_chapter_in_another_declared_charset_keeps_it(declared):
+    """An EPUB's chapters come as bytes: what is not UTF-8 is read in the charset it declares."""
+    builder = TextBuilder()
+    add_html(builder, b"<html><head>" + declared + b"</head><body><p>Un caf\xe9 \xe0 Z\xfcrich.</p></body></html>")
+    assert builder.result("chapter").text == "Un café à Zürich."
+
