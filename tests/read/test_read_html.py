@@ -118,3 +118,12 @@ def test_a_chapter_in_another_declared_charset_keeps_it(declared):
     add_html(builder, b"<html><head>" + declared + b"</head><body><p>Un caf\xe9 \xe0 Z\xfcrich.</p></body></html>")
     assert builder.result("chapter").text == "Un café à Zürich."
 
+
+def test_superscripts_and_subscripts_read_as_the_page_shows_them():
+    page = (f"<html><body><h2>Powers of 2<sup>n</sup></h2><p>An i8 stores numbers from {MINUS}(2<sup>7</sup>) to 2<sup>7</sup> {MINUS} 1."
+            " Water is H<sub>2</sub>O. It sank on the 4<sup>th</sup> day.</p><p>Two long blasts<sup class='footnote'>"
+            "<a href='#fn1'>1</a></sup> mean fog.</p><table><tr><td>10<sup>3</sup></td><td>kilo</td></tr></table></body></html>")
+    written = read_html(page, "powers.html")
+    texts = [written.text[b.start:b.end] for b in written.blocks]
+    assert texts == ["Powers of 2ⁿ", f"An i8 stores numbers from {MINUS}(2⁷) to 2⁷ {MINUS} 1. Water is H₂O. It sank on the 4th day.",
+                     "Two long blasts¹ mean fog.", "10³ | kilo"]
