@@ -17,6 +17,20 @@ _SPACES = re.compile(r"\s+")
 _TIGHT = {"item", "table"}  # consecutive blocks of these kinds sit on consecutive lines
 
 
+# Superscript and subscript text as a page or Word shows it, where Unicode has the raised or lowered characters:
+# "2<sup>7</sup>" would otherwise read "27", "H<sub>2</sub>O" "H2O", a footnote mark "blasts1"; "4<sup>th</sup>" stays "4th"
+_SCRIPTS = {
+    "sup": str.maketrans("0123456789+-\u2212=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱ"),
+    "sub": str.maketrans("0123456789+-\u2212=()", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎"),
+}
+
+
+def scripted(text: str, kind: str) -> str:
+    """``text`` raised (``kind`` "sup") or lowered ("sub") when every character of it has a Unicode form that is."""
+    shown = text.translate(_SCRIPTS[kind])
+    return shown if text and all(a != b for a, b in zip(text, shown, strict=True)) else text
+
+
 def squeeze(text: str) -> str:
     """Inline text as a person reads it: runs of whitespace (line breaks too) become one space."""
     return _SPACES.sub(" ", text).strip()

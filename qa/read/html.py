@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .blocks import TextBuilder, Written, squeeze
+from .blocks import TextBuilder, Written, scripted, squeeze
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -52,12 +52,6 @@ _FURNITURE = re.compile(
 )
 _CONTAINERS = {"div", "section", "ul", "ol", "span", "details", "dl"}
 _PERMALINKS = {"#", "¶", "§", "🔗", "link"}
-# <sup> and <sub> as the page shows them, where Unicode has the raised or lowered characters: "2<sup>7</sup>"
-# would otherwise read "27", "H<sub>2</sub>O" "H2O", a footnote mark "blasts1"; "4<sup>th</sup>" stays "4th"
-_SCRIPTS = {
-    "sup": str.maketrans("0123456789+-\u2212=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱ"),
-    "sub": str.maketrans("0123456789+-\u2212=()", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎"),
-}
 _MAIN = ("//main", "//*[@role='main']", "//article")
 
 
@@ -180,7 +174,7 @@ class _Walker:
             self.builder.add("table", " | ".join(cell for cell in cells if cell))
         elif tag == "br":
             self.parts.append("\n")
-        elif tag in _SCRIPTS:
+        elif tag in ("sup", "sub"):
             self.parts.append(script_text(element))
         else:
             self.visit_children(element, tag)
@@ -212,7 +206,7 @@ def inline_text(element) -> str:
         if node.text:
             parts.append(node.text)
         for child in node:
-            if child.tag in _SCRIPTS and not skipped(child):
+            if child.tag in ("sup", "sub") and not skipped(child):
                 parts.append(script_text(child))
             else:
                 collect(child)
@@ -224,11 +218,8 @@ def inline_text(element) -> str:
 
 
 def script_text(element) -> str:
-    """A ``<sup>`` or ``<sub>``'s text raised or lowered, when every character of it has a Unicode form that is."""
-    text = inline_text(element)
-    shown = text.translate(_SCRIPTS[element.tag])
-    return shown if text and all(a != b for a, b in zip(text, shown, strict=True)) else text
-
+    """A ``<sup>`` or ``<sub>``'s text as the page shows it (``blocks.scripted``)."""
+    return scripted(inline_text(element), element.tag)
 
 def code_text(pre) -> str:
     """A code block's text as written. When a ``<pre>`` holds several ``<code>`` versions of one

@@ -14,7 +14,7 @@ import re
 import zipfile
 
 from ..errors import SourceError
-from .blocks import TextBuilder, Written, squeeze
+from .blocks import TextBuilder, Written, scripted, squeeze
 from .html import add_html
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
@@ -74,10 +74,22 @@ def read_docx(data: bytes, limit: int) -> Written:
         style = (part.style.name if part.style is not None else "") or ""
         level = 0 if style.lower() == "title" else int(m.group(1)) if (m := _HEADING_STYLE.match(style)) else None
         if level is not None:  # the title (level 0) stays above the Heading 1 sections
-            builder.heading(level, part.text)
+            builder.heading(level, paragraph_text(part))
         else:
-            builder.add("item" if "list" in style.lower() else "text", squeeze(part.text))
+            builder.add("item" if "list" in style.lower() else "text", squeeze(paragraph_text(part)))
     return builder.result(squeeze(document.core_properties.title or ""))
+
+
+def paragraph_text(paragraph) -> str:
+    """A Word paragraph's text (python-docx's ``Paragraph.text``), superscript and subscript runs as Word shows them."""
+    from docx.text.run import Run
+
+    parts = []
+    for inner in paragraph.iter_inner_content():
+        for run in [inner] if isinstance(inner, Run) else inner.runs:  # a hyperlink holds runs
+            kind = "sup" if run.font.superscript else "sub" if run.font.subscript else ""
+            parts.append(scripted(run.text, kind) if kind else run.text)
+    return "".join(parts)
 
 
 def read_epub(data: bytes, limit: int) -> Written:

@@ -79,3 +79,32 @@ def test_hostile_word_and_epub_files_are_skipped_with_a_reason(tmp_path, monkeyp
         path.write_bytes(data)
         with pytest.raises(SourceError, match=reason):
             read_document(path, budget=budget)
+
+
+def test_docx_superscripts_subscripts_and_links_read_as_word_shows_them(tmp_path):
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("An i8 holds -(2")
+    paragraph.add_run("7").font.superscript = True
+    paragraph.add_run(") to 2")
+    paragraph.add_run("7").font.superscript = True
+    paragraph.add_run(" - 1. Water is H")
+    paragraph.add_run("2").font.subscript = True
+    paragraph.add_run("O, said on the 4")
+    paragraph.add_run("th").font.superscript = True
+    paragraph.add_run(" day in ")
+    link = OxmlElement("w:hyperlink")  # python-docx writes no hyperlinks: the XML Word writes for one
+    link.set(qn("r:id"), paragraph.part.relate_to("https://example.com", RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
+    run, text = OxmlElement("w:r"), OxmlElement("w:t")
+    text.text = "the harbour log"
+    run.append(text)
+    link.append(run)
+    paragraph._p.append(link)
+    paragraph._p.append(paragraph.add_run(".")._r)
+    document.save(str(tmp_path / "notes.docx"))
+    expected = "An i8 holds -(2⁷) to 2⁷ - 1. Water is H₂O, said on the 4th day in the harbour log."
+    assert read_document(tmp_path / "notes.docx").text == expected
