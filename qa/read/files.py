@@ -112,8 +112,9 @@ def check_file_kind(path: Path) -> Path:
 # A format whose reading changed: its files are read again by the next build of an index made before (their
 # documents' hash carries the mark), while the others are reused. PDF 2: columns, headings and control characters
 # (2026-12-05); Markdown 2: raw-HTML headings and tables of contents; HTML and EPUB 2: UTF-8 where no charset is
-# declared, <sup> and <sub> raised and lowered (2026-12-07); Word 2: superscript and subscript runs so too.
-READING = {suffix: "+read2" for suffix in (*PDF_SUFFIXES, *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, ".epub", ".docx")}
+# declared, <sup> and <sub> raised and lowered (2026-12-07); Word 2: superscript and subscript runs so too; PDF 3:
+# DocBook's section numbers ("2.1. Directory layout"), numbers that repeat are no headings (2026-12-07).
+READING = {suffix: "+read2" for suffix in (*MARKDOWN_SUFFIXES, *HTML_SUFFIXES, ".epub", ".docx")} | {s: "+read3" for s in PDF_SUFFIXES}
 
 
 def read_document(path: Path, known: Document | None = None, budget: ReadSettings | None = None) -> Document:

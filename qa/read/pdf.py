@@ -15,13 +15,15 @@ running headers and footers (a page's first or last line that, digits aside,
 repeats on other pages, or is only a page number) and table-of-contents or index
 lines ("Porting . . . . . 1"). Lines are grouped into paragraphs: a line that ends a
 sentence well short of the page's width ends one, a bullet starts an item, and
-a numbered line such as "2.1 ASN.1 syntax" is a heading.
+a numbered line such as "2.1 ASN.1 syntax" or "2.1. Directory layout" is a heading, unless its
+number begins other heading-like lines too (the rows of a table).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from ..errors import SourceError
 from ..settings import ReadSettings
@@ -32,9 +34,11 @@ SOFT_HYPHEN = "\u00ad"
 PAGE_SEPARATOR = "\n\n"
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # a table of contents or index entry
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[\divxlc]+(?:\s*(?:/|of)\s*\d+)?\s*$", re.IGNORECASE)
-_HEADING = re.compile(r"^(?:(\d+(?:\.\d+)*)|Appendix ([A-Z](?:\.\d+)*)):?\s+[A-Z].*[^.!?:,;]$")
+# "6.6 Correctness", "2.1. Directory layout" (DocBook's numbers end in a dot), "4 Results", "Appendix B.2 Proofs"
+_HEADING = re.compile(r"^(?:(\d+(?:\.\d+)+)\.?|(\d+)|Appendix ([A-Z](?:\.\d+)*)):?\s+[A-Z].*[^.!:,;]$")
 # "7. Evaluation": a top-level section of a paper; told from a numbered list item by its Title Case words
 _NUMBERED_HEADING = re.compile(r"^(\d+)\.\s+[A-Z][\w-]*(?:[ :]+(?:[A-Z][\w-]*|\w{1,3}))*$")
+_PARENT = re.compile(r"^\d+\.\s+[A-Z][^.!:,;]*$")  # "2. Unified system", a heading when "2.1. ..." follows
 _NAMED_HEADING = re.compile(r"^(?:Abstract|Acknowledge?ments?|References|Bibliography)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
@@ -52,6 +56,7 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
         raise SourceError(f"the PDF holds more than {budget.max_extracted_bytes // 2**20} MB of text; "
                           "Settings.read.max_extracted_bytes sets the limit")
     chrome = running_lines(pages)
+    numbered = numbering(pages)
     builder = TextBuilder()
     starts: list[int] = []
     for lines, in_columns in zip(pages, columns, strict=True):
@@ -59,7 +64,7 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
             builder.write(PAGE_SEPARATOR)
         starts.append(builder.length)
         kept = [line for i, line in enumerate(lines) if not _left_out(line, i, len(lines), chrome)]
-        add_paragraphs(builder, kept, in_columns)
+        add_paragraphs(builder, kept, in_columns, numbered)
     first = next((line for lines in pages for line in lines), "")
     return builder.result(title or (first.strip() if len(first) < 100 else ""), tuple(starts))
 
@@ -135,8 +140,42 @@ def _left_out(line: str, position: int, count: int, chrome: set[str]) -> bool:
     return bool(_LEADERS.search(line)) or (edge and (_key(line) in chrome or bool(_PAGE_NUMBER.match(line))))
 
 
-def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False) -> None:
-    """Group a page's lines into headings, list items and paragraphs."""
+@dataclass(frozen=True)
+class Numbering:
+    """What a document's numbered lines say about its headings, read before any page is grouped."""
+
+    parents: frozenset[str]  # "2." where a "2.1." heading follows: "2. Unified system" heads it, though not in Title Case
+    repeated: frozenset[str]  # numbers that begin two or more different heading-like lines: table rows, not headings
+    # (a section's number is given once: "4 CARD32 N_ENTRIES", "4 CARD32 GLOB_OFFSET" are a binary format's fields)
+
+    def level(self, line: str) -> int:
+        number = _number(line)
+        if number in self.repeated:
+            return 0
+        return heading_level(line) or (1 if number in self.parents and len(line) < 50 and _PARENT.match(line) else 0)
+
+
+def numbering(pages: list[list[str]]) -> Numbering:
+    lines = [line for page in pages for line in page if _number(line)]
+    parents = frozenset(m.group(1).split(".")[0] + "." for line in lines if (m := _HEADING.match(line)) and m.group(1))
+    seen: dict[str, set[str]] = {}
+    for line in lines:
+        if Numbering(parents, frozenset()).level(line):
+            seen.setdefault(_number(line), set()).add(line)
+    return Numbering(parents, frozenset(number for number, texts in seen.items() if len(texts) > 1))
+
+
+def _number(line: str) -> str:
+    """The number a line begins with ("2.1." of "2.1. Directory layout"), or ""."""
+    first = line.split(maxsplit=1)[0] if line.strip() else ""
+    return first if first[:1].isdigit() else ""
+
+
+NO_NUMBERING = Numbering(frozenset(), frozenset())
+
+
+def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False, numbered: Numbering | None = None) -> None:
+    """Group a page's lines into headings (as the document's ``numbered`` lines tell them), list items and paragraphs."""
     width = usual_width(lines, in_columns)
     current: list[str] = []
     kind = "text"
@@ -147,7 +186,7 @@ def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = Fa
             current.clear()
 
     for line in lines:
-        level = heading_level(line)
+        level = (numbered or NO_NUMBERING).level(line)
         if level:
             flush()
             builder.heading(level, line)
@@ -183,7 +222,7 @@ def heading_level(line: str) -> int:
         return 0
     numbered = _HEADING.match(line)
     if numbered:
-        return (numbered.group(1) or numbered.group(2)).count(".") + 1
+        return next(group for group in numbered.groups() if group).count(".") + 1
     return 1 if _NAMED_HEADING.match(line.strip()) or (len(line) < 50 and _NUMBERED_HEADING.match(line)) else 0
 
 

@@ -123,4 +123,27 @@ def test_control_characters_never_reach_the_text_and_numbered_list_items_are_no_
         "a SpiderMonkey: SpiderMonkey", "en\u00ad", "coding"]
     assert [heading_level(line) for line in ("7. Evaluation", "10. Future Work", "2. Overview: Example Tracing Run",
                                               "6.6 Correctness", "Acknowledgments", "1. Every line is a shell argument",
-                                              "300. ACM New York, NY, USA, 1998.")] == [1, 1, 1, 2, 1, 0, 0]
+                                              "300. ACM New York, NY, USA, 1998.", "2.1. Directory layout",
+                                              "1.2. What is this spec?")] == [1, 1, 1, 2, 1, 0, 0, 2, 2]
+
+
+def test_a_specs_numbered_sections_are_headings_and_its_format_tables_are_not(tmp_path):
+    """DocBook numbers sections "2.1." and heads them "2. Unified system" (not in Title Case); a binary format's
+    table gives many rows that each look like a heading ("4 CARD32 N_ENTRIES")."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    lines = ["1. Introduction", "This spec says where the database lives.", "2. Unified system",
+             "Each application installs one file.", "2.1. Directory layout", "The files live under the data directory.",
+             "2.2. The cache files", "The cache holds a header:", "2 CARD16 MAJOR_VERSION 1", "2 CARD16 MINOR_VERSION 2",
+             "4 CARD32 N_ENTRIES", "4 CARD32 GLOB_OFFSET", "The offsets count from the start of the file.",
+             "1. Every line is a shell argument"]
+    for line in lines:
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "spec.pdf"))
+    doc = read_document(tmp_path / "spec.pdf")
+    assert [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "heading"] == [
+        "1. Introduction", "2. Unified system", "2.1. Directory layout", "2.2. The cache files"]
+    assert doc.section_at(doc.text.index("The files live")) == "2. Unified system › 2.1. Directory layout"
+    assert doc.section_at(doc.text.index("The offsets count")) == "2. Unified system › 2.2. The cache files"
