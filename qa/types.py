@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 SECTION_JOIN = " › "
-BLOCK_KINDS = ("heading", "text", "item", "code", "table", "meta")
+BLOCK_KINDS = ("heading", "term", "text", "item", "code", "table", "meta")
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,9 @@ class Block:
 
     ``kind`` is one of BLOCK_KINDS: "text" (a paragraph), "item" (a list item or
     definition), "table" (a table row), "code" (a code block: kept with its
-    prose but not quoted as an answer sentence), "heading", "meta" (front matter,
-    metadata comments: not indexed). ``section`` is the heading path the block sits
+    prose but not quoted as an answer sentence), "heading", "term" (a definition list's
+    term: the heading of its definitions), "meta" (front matter, metadata comments: not
+    indexed). ``section`` is the heading path the block sits
     under (a heading's own path includes itself).
     """
 
@@ -59,9 +60,25 @@ class Document:
         i = bisect_right(self._block_starts, offset) - 1
         return SECTION_JOIN.join(self.blocks[i].section) if i >= 0 else ""
 
+    def term_at(self, offset: int) -> str:
+        """The definition list's term ("staff", "--noblanks") whose definition holds ``offset``, or "": what the
+        definition's "this group" or "Drop ignorable blank spaces." is about."""
+        block = self.block_at(offset)
+        starts, heads = self._heads
+        i = bisect_right(starts, offset) - 1
+        if block is None or not block.section or i < 0 or heads[i].kind != "term":
+            return ""
+        term = self.text[heads[i].start : heads[i].end]
+        return term if block.section[-1] == term else ""
+
     @cached_property
     def _block_starts(self) -> list[int]:
         return [block.start for block in self.blocks]
+
+    @cached_property
+    def _heads(self) -> tuple[list[int], list[Block]]:
+        heads = [block for block in self.blocks if block.kind in ("heading", "term")]
+        return [block.start for block in heads], heads
 
     def line_at(self, offset: int) -> int:
         """1-based line number holding ``offset``."""

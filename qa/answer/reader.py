@@ -79,7 +79,9 @@ def reader_features(corpus: Corpus, candidates: list[Candidate], question: str, 
     # A sentence that introduces a code block or list is read with it: "Run the following to test Rich output on your
     # terminal:" answers only with the command after it.
     units = [_with_block(text, introduced_text(corpus, c.sentence, READ_CHARS)) for c, text in zip(candidates, texts, strict=True)]
-    pairs = [pair_text(title, unit) for title, unit in zip(titles, units, strict=True)]
+    # a definition is read under its term: "staff: Allows users to add local modifications ..."
+    terms = [corpus.sentence_document(c.sentence).term_at(int(corpus.sentences["start"][c.sentence])) for c in candidates]
+    pairs = [pair_text(title, f"{term}: {unit}" if term else unit) for title, term, unit in zip(titles, terms, units, strict=True)]
     readings = model.read(question, pairs)
     spans = [_stored(_in_sentence(r.span, len(pair) - len(unit), len(text)), origin)
              for r, pair, unit, (text, origin) in zip(readings, pairs, units, seen, strict=True)]

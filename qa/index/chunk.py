@@ -40,7 +40,7 @@ _MARKUP = re.compile(r"`[^`]+`|\]\([^)]*\)|\]\[[^\]]*\]|<[a-z]+://[^>]*>")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.]$")
 
 
-NOT_SENTENCES = {"heading", "meta"}
+NOT_SENTENCES = {"heading", "term", "meta"}
 
 
 @dataclass(frozen=True)

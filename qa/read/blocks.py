@@ -58,16 +58,18 @@ class TextBuilder:
     def section(self) -> tuple[str, ...]:
         return tuple(text for _, text in self.path)
 
-    def heading(self, level: int, text: str) -> None:
-        """A heading of ``level`` (1 = top): it closes every open section at its level or deeper."""
+    def heading(self, level: int, text: str, kind: str = "heading") -> None:
+        """A heading of ``level`` (1 = top): it closes every open section at its level or deeper. A definition list's
+        term (``kind`` "term": "--noblanks", "staff") heads its definitions so, but is never the document's title."""
         text = squeeze(text)
         if not text:
             return
         while self.path and self.path[-1][0] >= level:
             self.path.pop()
         self.path.append((level, text))
-        self.title = self.title or text
-        self.add("heading", text)
+        if kind == "heading":
+            self.title = self.title or text
+        self.add(kind, text)
 
     def add(self, kind: str, text: str) -> None:
         """Append a block (its text as given; callers squeeze inline text themselves)."""

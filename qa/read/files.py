@@ -111,9 +111,9 @@ def check_file_kind(path: Path) -> Path:
 
 # A format whose reading changed: its files are read again by the next build of an index made before (their
 # documents' hash carries the mark), while the others are reused. PDF 2: columns, headings and control characters
-# (2026-12-05); Markdown 2: raw-HTML headings and tables of contents; HTML and EPUB 2: UTF-8 where no charset is
-# declared, <sup> and <sub> raised and lowered (2026-12-07); Word 2: superscript and subscript runs so too; PDF 3:
-# DocBook's section numbers ("2.1. Directory layout"), numbers that repeat are no headings (2026-12-07).
+# (2026-12-05); Markdown 2: raw-HTML headings and tables of contents. 2026-12-07: HTML and EPUB 2, UTF-8 where no
+# charset is declared, <sup> and <sub> raised and lowered, a definition list's terms head their definitions; Word 2,
+# superscript and subscript runs so too; PDF 3, DocBook's section numbers, numbers that repeat are no headings.
 READING = {suffix: "+read2" for suffix in (*MARKDOWN_SUFFIXES, *HTML_SUFFIXES, ".epub", ".docx")} | {s: "+read3" for s in PDF_SUFFIXES}
 
 

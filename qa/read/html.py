@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-BLOCK_KIND = {"li": "item", "dd": "item", "dt": "item", "blockquote": "text", "p": "text"}
+BLOCK_KIND = {"li": "item", "dd": "item", "blockquote": "text", "p": "text"}
 BLOCK_TAGS = {
     "address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div", "dl",
     "dt", "fieldset", "figcaption", "figure", "hr", "li", "main", "ol", "p", "section", "summary",
@@ -168,6 +168,8 @@ class _Walker:
         elif tag in HEADINGS:
             self.flush()
             self.builder.heading(HEADINGS[tag], inline_text(element))
+        elif tag == "dl":
+            self.definitions(element)
         elif tag == "tr":
             self.flush()
             cells = [inline_text(cell) for cell in element if cell.tag in ("td", "th")]
@@ -180,6 +182,22 @@ class _Walker:
             self.visit_children(element, tag)
         if element.tail:
             self.parts.append(element.tail)
+
+    def definitions(self, dl) -> None:
+        """A definition list: each term heads the definitions after it, and the section is as before once it ends."""
+        self.flush()
+        path = list(self.builder.path)
+        level = (path[-1][0] if path else 0) + 1  # one below the section the list is in
+        for child in dl:
+            if child.tag == "dt" and not skipped(child):
+                self.flush()
+                self.builder.heading(level, inline_text(child), "term")
+                if child.tail:
+                    self.parts.append(child.tail)
+            else:
+                self.visit(child)
+        self.flush()
+        self.builder.path = path
 
     def visit_children(self, element, tag: str) -> None:
         block = tag in BLOCK_TAGS or tag in HEADINGS

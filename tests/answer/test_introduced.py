@@ -256,3 +256,19 @@ def test_a_tables_header_row_is_structure_never_a_quote(tmp_path: Path, fake_emb
     assert [is_header_row(index.corpus, rows[n]) for n in (4, 6, 7)] == [True, False, False]
     for question in ("What is the default depth?", "Which flag, default and meaning does each option have?"):
         assert lines[4] not in [c.quote for c in index.answer(question).citations]
+
+
+def test_the_reader_reads_a_definition_under_its_term(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """"Allows users to add local modifications" answers "What is the staff group for?" only with its term read."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "groups.html").write_text(
+        "<html><body><h1>Groups</h1><dl><dt>staff</dt><dd><p>Allows users to add local modifications.</p></dd></dl>"
+        "<p>Other groups have no user.</p></body></html>", encoding="utf-8")
+    index = Index.build([tmp_path / "docs"], tmp_path / "index", embedder=fake_embedder)
+    corpus, model = index.corpus, Recording()
+    rows = [quote_of(index, text).candidate for text in ("Allows users to add local modifications.", "Other groups have no user.")]
+    _, spans = reader_features(corpus, rows, "What is the staff group for?", model)  # type: ignore[arg-type]
+    assert model.texts[0].endswith(": staff: Allows users to add local modifications.")
+    assert model.texts[1].endswith("Groups: Other groups have no user.")  # no term: the title only
+    for candidate, span, marked in zip(rows, spans, ("ions.", "user."), strict=True):
+        assert span is not None and corpus.sentence_text(candidate.sentence)[span[0] : span[1]] == marked

@@ -127,3 +127,28 @@ def test_superscripts_and_subscripts_read_as_the_page_shows_them():
     texts = [written.text[b.start:b.end] for b in written.blocks]
     assert texts == ["Powers of 2ⁿ", f"An i8 stores numbers from {MINUS}(2⁷) to 2⁷ {MINUS} 1. Water is H₂O. It sank on the 4th day.",
                      "Two long blasts¹ mean fog.", "10³ | kilo"]
+
+
+DEFINITIONS = ("<html><body><h1>Users and groups</h1><h2>Groups</h2><dl><dt>staff</dt><dd><p>Allows users to add local "
+               "modifications.</p></dd><dt><code>--max-ampl</code> INTEGER</dt><dd>Set the factor. The default value is 5.</dd>"
+               "</dl><p>Other groups have no user.</p></body></html>")
+
+
+def test_a_definition_lists_terms_head_their_definitions(tmp_path):
+    """A term is the heading of its definition ("this group" is staff), one level below the section the list is in;
+    after the list the section is as before, and a term is never the document's title."""
+    written = read_html(DEFINITIONS, "groups.html")
+    shown = [(b.kind, written.text[b.start:b.end], b.section[1:]) for b in written.blocks]
+    assert shown == [("heading", "Users and groups", ()), ("heading", "Groups", ("Groups",)),
+                     ("term", "staff", ("Groups", "staff")), ("text", "Allows users to add local modifications.", ("Groups", "staff")),
+                     ("term", "--max-ampl INTEGER", ("Groups", "--max-ampl INTEGER")),
+                     ("item", "Set the factor. The default value is 5.", ("Groups", "--max-ampl INTEGER")),
+                     ("text", "Other groups have no user.", ("Groups",))]
+    assert read_html("<html><body><dl><dt>root</dt><dd>The superuser.</dd></dl></body></html>", "users.html").title == "users.html"
+    page = tmp_path / "groups.html"
+    page.write_text(DEFINITIONS, encoding="utf-8")
+    doc = read_document(page)
+    assert doc.term_at(doc.text.index("The default value")) == "--max-ampl INTEGER"
+    assert doc.term_at(doc.text.index("Allows users")) == "staff"
+    assert doc.term_at(doc.text.index("Other groups")) == "" and doc.term_at(doc.text.index("Groups")) == ""
+    assert "staff" not in sentences(doc)[0]  # a term is structure, never an answer sentence
