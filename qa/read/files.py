@@ -1,6 +1,7 @@
 """Reading sources: the only module that opens source files.
 
-Supported: .txt (UTF-8, text kept exactly as in the file), .md (the file exactly,
+Supported: .txt (UTF-8, text kept exactly as in the file; underlined headings and the lists under them
+structured as Markdown would: ``markdown.read_plain``), .md (the file exactly,
 its structure from ``qa.read.markdown``), .html/.htm (the page's content as blocks:
 ``qa.read.html``), .pdf (text per page via pypdfium2: ``qa.read.pdf``, page
 offsets kept), .docx and .epub (``qa.read.office``). Anything else, or a file that cannot be decoded, is skipped with a reason.
@@ -113,8 +114,9 @@ def check_file_kind(path: Path) -> Path:
 # documents' hash carries the mark), while the others are reused. PDF 2: columns, headings and control characters
 # (2026-12-05); Markdown 2: raw-HTML headings and tables of contents. 2026-12-07: HTML and EPUB 2, UTF-8 where no
 # charset is declared, <sup> and <sub> raised and lowered, a definition list's terms head their definitions; Word 2,
-# superscript and subscript runs so too; PDF 3, DocBook's section numbers, numbers that repeat are no headings.
-READING = {suffix: "+read2" for suffix in (*MARKDOWN_SUFFIXES, *HTML_SUFFIXES, ".epub", ".docx")} | {s: "+read3" for s in PDF_SUFFIXES}
+# superscript and subscript runs so too; PDF 3, DocBook's section numbers, numbers that repeat are no headings;
+# plain text 2, underlined headings and the lists under them.
+READING = {s: "+read2" for s in (*TEXT_SUFFIXES, *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BOOK_SUFFIXES)} | {s: "+read3" for s in PDF_SUFFIXES}
 
 
 def read_document(path: Path, known: Document | None = None, budget: ReadSettings | None = None) -> Document:
@@ -196,7 +198,9 @@ def parse(suffix: str, data: bytes, name: str, budget: ReadSettings) -> Written:
         from .markdown import read_markdown
 
         return read_markdown(decode_text(data))
-    return Written(decode_text(data), ())
+    from .markdown import read_plain
+
+    return read_plain(decode_text(data))
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),

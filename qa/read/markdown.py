@@ -24,6 +24,16 @@ _HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>\s*(.*?)\s*</h\1\s*>\s*", re.IG
 _TAG = re.compile(r"<[^>]*>")
 
 
+# a line underlined with "===" or "---": how plain-text specs, notes and release notes write their headings
+_UNDERLINED = re.compile(r"^ {0,3}\S.*\n {0,3}(?:={3,}|-{3,})[ \t]*$", re.MULTILINE)
+
+
+def read_plain(text: str) -> Written:
+    """A plain-text file as it is; one that underlines its headings ("Concepts" over "--------") is structured as
+    Markdown would read it (its headings, paragraphs and list items), its text still shown as written."""
+    return read_markdown(text) if _UNDERLINED.search(text) else Written(text, ())
+
+
 def _parser():
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin

@@ -94,7 +94,37 @@ def test_a_document_read_before_its_format_reading_changed_is_read_again(tmp_pat
     (tmp_path / "FAQ.md").write_text(FAQ, encoding="utf-8")
     (tmp_path / "notes.txt").write_text("Plain notes.\n", encoding="utf-8")
     guide, notes = read_document(tmp_path / "FAQ.md"), read_document(tmp_path / "notes.txt")
-    assert guide.sha256.endswith(READING[".md"]) and len(notes.sha256) == 64
+    assert guide.sha256.endswith(READING[".md"]) and notes.sha256.endswith(READING[".txt"]) and len(notes.sha256) == 64 + 6
     earlier = replace(guide, sha256=guide.sha256.removesuffix(READING[".md"]), blocks=())  # stored by an older reading
     assert read_document(tmp_path / "FAQ.md", earlier) == guide  # read again, with today's structure
     assert read_document(tmp_path / "FAQ.md", guide) is guide and read_document(tmp_path / "notes.txt", notes) is notes
+
+
+SPEC = """TRIGGERS
+========
+
+Concepts
+--------
+
+We currently envisage three kinds of triggers:
+ * Explicit triggers.  These are activated by running
+   dpkg-trigger.
+ * File triggers.  These are activated by dpkg.
+
+A trigger is always activated by a particular package.
+"""
+
+
+def test_a_plain_text_file_that_underlines_its_headings_has_sections_and_lists(tmp_path: Path) -> None:
+    """Specs, notes and release notes in plain text underline their headings: they get sections and list items, the
+    text stays the file as written; a text without underlined headings stays one plain text."""
+    (tmp_path / "triggers.txt").write_text(SPEC, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("# not a heading in plain text\n\n * nor a list\n", encoding="utf-8")
+    spec, notes = read_document(tmp_path / "triggers.txt"), read_document(tmp_path / "notes.txt")
+    assert spec.text == SPEC and notes.blocks == ()
+    assert [(b.kind, spec.text[b.start : b.end]) for b in spec.blocks] == [
+        ("heading", "TRIGGERS"), ("heading", "Concepts"), ("text", "We currently envisage three kinds of triggers:"),
+        ("item", "Explicit triggers.  These are activated by running\n   dpkg-trigger."),
+        ("item", "File triggers.  These are activated by dpkg."),
+        ("text", "A trigger is always activated by a particular package.")]
+    assert spec.section_at(spec.text.index("A trigger is")) == "TRIGGERS › Concepts"
