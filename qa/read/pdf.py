@@ -14,7 +14,8 @@ source view follow the page; ``unwrap.display_text`` joins them for showing. Lef
 running headers and footers (a page's first or last line that, digits aside,
 repeats on other pages, or is only a page number) and table-of-contents or index
 lines ("Porting . . . . . 1"). Lines are grouped into paragraphs: a line that ends a
-sentence well short of the page's width ends one, a bullet starts an item, and
+sentence well short of the page's width ends one, a bullet starts an item (which a
+line starting left of the item's text ends, on a page in one column), and
 a numbered line such as "2.1 ASN.1 syntax" or "2.1. Directory layout" is a heading, unless its
 number begins other heading-like lines too (the rows of a table).
 """
@@ -41,6 +42,7 @@ _NUMBERED_HEADING = re.compile(r"^(\d+)\.\s+[A-Z][\w-]*(?:[ :]+(?:[A-Z][\w-]*|\w
 _PARENT = re.compile(r"^\d+\.\s+[A-Z][^.!:,;]*$")  # "2. Unified system", a heading when "2.1. ..." follows
 _NAMED_HEADING = re.compile(r"^(?:Abstract|Acknowledge?ments?|References|Bibliography)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE = re.compile(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|\r|\n)|[^\r\n\ufffe]+$")  # a line break, or a hyphen PDFium broke the line at
 BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
 _ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
 
@@ -49,8 +51,8 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
     """The pages' text; its title is the PDF's Title field, else its first line. PDFium reads it in a child
     process within ``budget``'s memory and time."""
     budget = budget or ReadSettings()
-    title, pages, columns = run_bounded("qa.read.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
-                                        seconds=budget.max_seconds, kind="PDF")
+    title, pages, columns, lefts = run_bounded("qa.read.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
+                                               seconds=budget.max_seconds, kind="PDF")
     size = sum(len(line) + 1 for lines in pages for line in lines)
     if size > budget.max_extracted_bytes:
         raise SourceError(f"the PDF holds more than {budget.max_extracted_bytes // 2**20} MB of text; "
@@ -59,19 +61,19 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
     numbered = numbering(pages)
     builder = TextBuilder()
     starts: list[int] = []
-    for lines, in_columns in zip(pages, columns, strict=True):
+    for lines, in_columns, at in zip(pages, columns, lefts, strict=True):
         if builder.parts:
             builder.write(PAGE_SEPARATOR)
         starts.append(builder.length)
-        kept = [line for i, line in enumerate(lines) if not _left_out(line, i, len(lines), chrome)]
-        add_paragraphs(builder, kept, in_columns, numbered)
+        kept = [i for i, line in enumerate(lines) if not _left_out(line, i, len(lines), chrome)]
+        add_paragraphs(builder, [lines[i] for i in kept], in_columns, numbered, [at[i] for i in kept])
     first = next((line for lines in pages for line in lines), "")
     return builder.result(title or (first.strip() if len(first) < 100 else ""), tuple(starts))
 
 
-def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool]]:
-    """The PDF's title, each page's text lines (a line-end hyphen made a soft hyphen before the line break), and
-    whether each page was read in two columns."""
+def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool], list[list[float | None]]]:
+    """The PDF's title, each page's text lines (a line-end hyphen made a soft hyphen before the line break), whether
+    each page was read in two columns, and where each line starts (``page_text``)."""
     import pypdfium2 as pdfium
 
     try:
@@ -79,12 +81,13 @@ def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool]]:
     except pdfium.PdfiumError as error:
         raise SourceError(f"cannot read the PDF: {error}") from error
     try:
-        pages, columns = [], []
+        pages, columns, lefts = [], [], []
         for i in range(len(pdf)):
-            text, in_columns = page_text(pdf[i])
-            pages.append(text_lines(text))
+            lines, starts, in_columns = page_text(pdf[i])
+            pages.append(lines)
+            lefts.append(starts)
             columns.append(in_columns)
-        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages, columns
+        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages, columns, lefts
     finally:
         pdf.close()
 
@@ -93,8 +96,25 @@ def text_lines(text: str) -> list[str]:
     """PDFium's text of a page as lines: a line-end hyphen (U+FFFE) made a soft hyphen before the line break, and no
     control character (PDFium's U+0002 marks a line-end hyphen it did not break at: "Spi", U+0002, "derMonkey" reads
     "SpiderMonkey")."""
-    text = text.replace("\ufffe", SOFT_HYPHEN + "\n").replace("\r\n", "\n").replace("\r", "\n")
-    return [line.rstrip() for line in _CONTROL.sub("", text).split("\n") if line.strip()]
+    return [line for line, _ in located_lines(text)]
+
+
+def located_lines(text: str) -> list[tuple[str, int]]:
+    """``text_lines``, each with the index in ``text`` of its first visible character (PDFium's character index)."""
+    found = []
+    for piece in _LINE.finditer(text):
+        body = piece.group().rstrip("\r\n")
+        line = _CONTROL.sub("", body.replace("\ufffe", SOFT_HYPHEN)).rstrip()
+        if line.strip():
+            first = next(i for i, char in enumerate(body) if not char.isspace() and not _CONTROL.match(char))
+            found.append((line, piece.start() + first))
+    return found
+
+
+def _marker(line: str) -> int:
+    """How many characters a list item's bullet and the spaces after it take ("• ", "2. "), after the line's indent."""
+    bullet = BULLET.match(line)
+    return bullet.end() - (len(line) - len(line.lstrip())) if bullet else 0
 
 
 def pages_data(data: bytes) -> list:
@@ -102,14 +122,19 @@ def pages_data(data: bytes) -> list:
     return list(page_lines(data))
 
 
-def page_text(page) -> tuple[str, bool]:
-    """A page's text in reading order, and whether it is in two columns (then read column by column)."""
+def page_text(page) -> tuple[list[str], list[float | None], bool]:
+    """A page's lines in reading order, where the text of each starts (x in points, after a list item's bullet: the
+    item's lines after its first start there too, the paragraph after it further left; None on a page in two columns,
+    whose bounded text PDFium gives without character indexes), and whether it is in two columns (then read column by
+    column)."""
     textpage = page.get_textpage()
     width, height = page.get_size()
     gutter = find_gutter([textpage.get_rect(i) for i in range(textpage.count_rects())], width)
     if gutter is None:
-        return textpage.get_text_range(), False
-    return textpage.get_text_bounded(0, 0, gutter, height) + "\r\n" + textpage.get_text_bounded(gutter, 0, width, height), True
+        located = located_lines(textpage.get_text_range())
+        return [line for line, _ in located], [round(textpage.get_charbox(at + _marker(line))[0], 1) for line, at in located], False
+    lines = text_lines(textpage.get_text_bounded(0, 0, gutter, height) + "\r\n" + textpage.get_text_bounded(gutter, 0, width, height))
+    return lines, [None] * len(lines), True
 
 
 def find_gutter(rects: list[tuple[float, float, float, float]], width: float) -> float | None:
@@ -174,24 +199,32 @@ def _number(line: str) -> str:
 NO_NUMBERING = Numbering(frozenset(), frozenset())
 
 
-def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False, numbered: Numbering | None = None) -> None:
-    """Group a page's lines into headings (as the document's ``numbered`` lines tell them), list items and paragraphs."""
+def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False, numbered: Numbering | None = None,
+                   lefts: list[float | None] | None = None) -> None:
+    """Group a page's lines into headings (as the document's ``numbered`` lines tell them), list items and paragraphs
+    (a line whose text starts left of its list item's text ends the item: ``lefts``, where known)."""
     width = usual_width(lines, in_columns)
     current: list[str] = []
     kind = "text"
+    item_at: float | None = None
 
     def flush() -> None:
         if current:
             builder.add(kind, "\n".join(current))
             current.clear()
 
-    for line in lines:
+    for line, left in zip(lines, lefts or [None] * len(lines), strict=True):
         level = (numbered or NO_NUMBERING).level(line)
         if level:
             flush()
             builder.heading(level, line)
             kind = "text"
             continue
+        if kind == "item" and current and not BULLET.match(line) and left is not None and item_at is not None and left < item_at - 1:
+            flush()
+            kind = "text"
+        if BULLET.match(line):
+            item_at = left
         if BULLET.match(line) or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
             flush()
             kind = "item" if BULLET.match(line) else "text"

@@ -147,3 +147,25 @@ def test_a_specs_numbered_sections_are_headings_and_its_format_tables_are_not(tm
         "1. Introduction", "2. Unified system", "2.1. Directory layout", "2.2. The cache files"]
     assert doc.section_at(doc.text.index("The files live")) == "2. Unified system › 2.1. Directory layout"
     assert doc.section_at(doc.text.index("The offsets count")) == "2. Unified system › 2.2. The cache files"
+
+
+def test_a_list_item_ends_where_a_line_starts_left_of_its_text(tmp_path):
+    """A list item's wrapped lines start where its text does, after the bullet; the paragraph after the list starts
+    further left. The item's last line ends without a full stop, so only where the lines start tells them apart."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    hang = pdf.get_string_width("- ")
+    for x, line in [(20, "The files created by the update are:"), (20, "- globs (a mapping from names to types)"),
+                    (20, "- mime.cache (the same information as the globs, in a"),
+                    (20 + hang, "binary, mmappable format that readers map at once)"),
+                    (20, "The format of these files is given in the next sections.")]:
+        pdf.set_x(x)
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "spec.pdf"))
+    doc = read_document(tmp_path / "spec.pdf")
+    assert [(b.kind, doc.text[b.start : b.end]) for b in doc.blocks] == [
+        ("text", "The files created by the update are:"), ("item", "- globs (a mapping from names to types)"),
+        ("item", "- mime.cache (the same information as the globs, in a\nbinary, mmappable format that readers map at once)"),
+        ("text", "The format of these files is given in the next sections.")]
