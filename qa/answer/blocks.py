@@ -18,7 +18,9 @@ from ..index.lexical import tokenize
 from ..read.blocks import cells
 from ..types import Block, Document
 
-INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?)[\s\"'”’)*_`]*$", re.IGNORECASE)
+# ":" or "for example" ends a sentence that leads into what follows; so does "run the following." or "as follows."
+INTRODUCES = re.compile(r"(?::|\bfor example,?|\be\.g\.,?|\b(?:the following(?:\s+[\w-]+){0,2}|as follows|like (?:this|so))\s*[.:]?)"
+                        r"[\s\"'”’)*_`]*$", re.IGNORECASE)
 # A paragraph that stops without a full stop right before a code block is its caption ("For Psycopg 3, use", "Create a
 # table"): READMEs lead into their examples that way as often as with a colon.
 _UNFINISHED = re.compile(r"[\w`)\]]\s*$")

@@ -272,3 +272,36 @@ def test_the_reader_reads_a_definition_under_its_term(tmp_path: Path, fake_embed
     assert model.texts[1].endswith("Groups: Other groups have no user.")  # no term: the title only
     for candidate, span, marked in zip(rows, spans, ("ions.", "user."), strict=True):
         assert span is not None and corpus.sentence_text(candidate.sentence)[span[0] : span[1]] == marked
+
+
+BUILDING = """# Building
+
+If you prefer to read the documentation in a browser, run the following.
+
+```bash
+make docserve
+```
+
+Install the tools as follows.
+
+- Python 3.9 or newer
+- GNU Make
+
+We followed the usual plan.
+
+```bash
+make test
+```
+"""
+
+
+def test_a_sentence_that_says_the_following_introduces_the_code_or_list_after_it(tmp_path: Path, fake_embedder: FakeEmbedder
+                                                                                  ) -> None:
+    """"run the following." or "as follows." leads into what comes next as a colon does; a finished sentence does not."""
+    index = markdown_index(tmp_path, fake_embedder, "BUILDING.md", BUILDING)
+    doc = index.corpus.documents[0]
+    for sentence, shown in (("If you prefer to read the documentation in a browser, run the following.", "make docserve"),
+                            ("Install the tools as follows.", "Python 3.9 or newer\n- GNU Make")):
+        block = introduced(index.corpus, quote_of(index, sentence), 600)
+        assert block is not None and doc.text[block.start : block.end].strip() == shown
+    assert introduced(index.corpus, quote_of(index, "We followed the usual plan."), 600) is None
