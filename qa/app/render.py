@@ -14,6 +14,8 @@ from ..display import join_lines, unwrap
 from .quoting import Piece, Show, has_passage, pieces, quote_html, table_passage_html, table_row_html
 from .service import SourceRow
 
+_ITEM_START = re.compile(r"\n(?=[ \t]*(?:[-*+•◦▪‣·–]|\d+[.)])[ \t]+)")  # a line break before a list item's marker
+
 CSS = """
 .qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
 .qa-quote { margin: 0 0 .5em 0; }
@@ -160,7 +162,7 @@ def _quoted(c: Citation) -> str:
         code = escape(pieces(c)(c.start, c.end).strip("\n")).replace("\n", "&#10;")
         return f'<div class="qa-quote"><pre class="qa-code"><code>{code}</code></pre>{button}</div>'
     if c.layout == "list":
-        return f'<p class="qa-quote qa-list">{quote_html(c, pieces(c), _lines)} {button}</p>'
+        return f'<p class="qa-quote qa-list">{quote_html(c, pieces(c), _items)} {button}</p>'
     if c.layout == "table" and c.header:
         return f'<div class="qa-quote">{table_row_html(c)}{button}</div>'
     return f'<p class="qa-quote">“{quote_html(c, pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
@@ -253,6 +255,11 @@ def sources_table_html(rows: list[SourceRow]) -> str:
 
 def _size(size: int) -> str:
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{max(1, round(size / 1024))} KiB"
+
+
+def _items(text: str) -> str:
+    """List items one to a line, each item's wrapped lines joined (a plain-text or PDF list is wrapped by hand)."""
+    return "<br>".join(escape(join_lines(item)) for item in _ITEM_START.split(text))
 
 
 def _lines(text: str) -> str:
