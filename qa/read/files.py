@@ -115,7 +115,8 @@ def check_file_kind(path: Path) -> Path:
 # (2026-12-05); Markdown 2: raw-HTML headings and tables of contents. 2026-12-07: HTML and EPUB 2, UTF-8 where no
 # charset is declared, <sup> and <sub> raised and lowered, a definition list's terms head their definitions; Word 2,
 # superscript and subscript runs so too; PDF 3, DocBook's section numbers, numbers that repeat are no headings,
-# a list item ends at a line that starts left of its text; plain text 2, underlined headings and the lists under them.
+# a list item ends at a line that starts left of its text, a number continuing a sentence starts none; plain
+# text 2, underlined headings and the lists under them.
 READING = {s: "+read2" for s in (*TEXT_SUFFIXES, *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BOOK_SUFFIXES)} | {s: "+read3" for s in PDF_SUFFIXES}
 
 

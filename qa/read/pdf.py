@@ -44,6 +44,8 @@ _NAMED_HEADING = re.compile(r"^(?:Abstract|Acknowledge?ments?|References|Bibliog
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LINE = re.compile(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|\r|\n)|[^\r\n\ufffe]+$")  # a line break, or a hyphen PDFium broke the line at
 BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
+_NUMBERED_ITEM = re.compile(r"^\s*\d+[.)]\s")
+_CLAUSE_END = re.compile(r"""[.,:;!?)\]"'”’]$""")
 _ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
 
 
@@ -220,19 +222,29 @@ def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = Fa
             builder.heading(level, line)
             kind = "text"
             continue
-        if kind == "item" and current and not BULLET.match(line) and left is not None and item_at is not None and left < item_at - 1:
+        item = _starts_item(line, current, kind, width)
+        if kind == "item" and current and not item and left is not None and item_at is not None and left < item_at - 1:
             flush()
             kind = "text"
-        if BULLET.match(line):
+        if item:
             item_at = left
-        if BULLET.match(line) or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
+        if item or (current and current[-1].endswith(SOFT_HYPHEN) is False and _short(current[-1], width)):
             flush()
-            kind = "item" if BULLET.match(line) else "text"
+            kind = "item" if item else "text"
         current.append(line)
         if _ENDS_SENTENCE.search(line) and len(line) < 0.85 * width:
             flush()
             kind = "text"
     flush()
+
+
+def _starts_item(line: str, before: list[str], kind: str, width: int) -> bool:
+    """Does ``line`` start a list item? A numbered one that follows a paragraph's wrapped line in mid-sentence
+    ("... the null terminated string "NEW" and LEN !=", then "0. With this instruction ...") continues it instead."""
+    if not BULLET.match(line):
+        return False
+    mid_sentence = kind == "text" and bool(before) and not _CLAUSE_END.search(before[-1]) and not _short(before[-1], width)
+    return not (mid_sentence and _NUMBERED_ITEM.match(line))
 
 
 def usual_width(lines: list[str], in_columns: bool) -> int:

@@ -169,3 +169,20 @@ def test_a_list_item_ends_where_a_line_starts_left_of_its_text(tmp_path):
         ("text", "The files created by the update are:"), ("item", "- globs (a mapping from names to types)"),
         ("item", "- mime.cache (the same information as the globs, in a\nbinary, mmappable format that readers map at once)"),
         ("text", "The format of these files is given in the next sections.")]
+
+
+def test_a_number_that_continues_a_sentence_starts_no_list_item() -> None:
+    """A wrapped line can begin with a number ("... and LEN !=", then "0. With this instruction ..."); a numbered line
+    after a lead-in or after another item starts one."""
+    from qa.read.blocks import TextBuilder
+    from qa.read.pdf import add_paragraphs
+
+    builder = TextBuilder()
+    add_paragraphs(builder, ["SEQUENCE OF: VALUE must be the null terminated string NEW and the length LEN !=",
+                             "0. With this, one more element is appended.",
+                             "To add one:", "1. Write the value", "2. Read it back"])
+    written = builder.result()
+    assert [(b.kind, written.text[b.start : b.end]) for b in written.blocks] == [
+        ("text", "SEQUENCE OF: VALUE must be the null terminated string NEW and the length LEN !=\n"
+                 "0. With this, one more element is appended."),
+        ("text", "To add one:"), ("item", "1. Write the value"), ("item", "2. Read it back")]
