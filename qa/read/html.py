@@ -58,15 +58,16 @@ _MAIN = ("//main", "//*[@role='main']", "//article")
 def read_html(markup: str, fallback_title: str = "") -> Written:
     """The page's visible content as blocks; its title is the page's first heading or ``<title>``."""
     builder = TextBuilder()
-    title = add_html(builder, markup.encode("utf-8"))
+    title = add_html(builder, markup.encode("utf-8"), "utf-8")
     return builder.result(builder.title or title or fallback_title)
 
 
-def add_html(builder: TextBuilder, markup: bytes) -> str:
-    """Add a page's content to ``builder`` (an EPUB adds its chapters one by one); returns its ``<title>``."""
+def add_html(builder: TextBuilder, markup: bytes, encoding: str | None = None) -> str:
+    """Add a page's content to ``builder`` (an EPUB adds its chapters one by one); returns its ``<title>``.
+    ``encoding``: the markup's, when known."""
     # libxml2 reads a page that declares no charset as Latin-1 ("cafÃ©"); bytes that are valid UTF-8 are meant as
-    # UTF-8 (a str page was encoded so above), any others are left to the charset the page declares
-    encoding = "utf-8" if _is_utf8(markup) else None
+    # UTF-8, any others are left to the charset the page declares
+    encoding = encoding or ("utf-8" if _is_utf8(markup) else None)
     root = _parse(markup, encoding)
     if root is None:
         return ""
@@ -238,6 +239,7 @@ def inline_text(element) -> str:
 def script_text(element) -> str:
     """A ``<sup>`` or ``<sub>``'s text as the page shows it (``blocks.scripted``)."""
     return scripted(inline_text(element), element.tag)
+
 
 def code_text(pre) -> str:
     """A code block's text as written. When a ``<pre>`` holds several ``<code>`` versions of one

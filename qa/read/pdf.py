@@ -185,9 +185,10 @@ class Numbering:
 def numbering(pages: list[list[str]]) -> Numbering:
     lines = [line for page in pages for line in page if _number(line)]
     parents = frozenset(m.group(1).split(".")[0] + "." for line in lines if (m := _HEADING.match(line)) and m.group(1))
+    unfiltered = Numbering(parents, frozenset())
     seen: dict[str, set[str]] = {}
     for line in lines:
-        if Numbering(parents, frozenset()).level(line):
+        if unfiltered.level(line):
             seen.setdefault(_number(line), set()).add(line)
     return Numbering(parents, frozenset(number for number, texts in seen.items() if len(texts) > 1))
 
@@ -201,7 +202,7 @@ def _number(line: str) -> str:
 NO_NUMBERING = Numbering(frozenset(), frozenset())
 
 
-def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False, numbered: Numbering | None = None,
+def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = False, numbered: Numbering = NO_NUMBERING,
                    lefts: list[float | None] | None = None) -> None:
     """Group a page's lines into headings (as the document's ``numbered`` lines tell them), list items and paragraphs
     (a line whose text starts left of its list item's text ends the item: ``lefts``, where known)."""
@@ -216,7 +217,7 @@ def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = Fa
             current.clear()
 
     for line, left in zip(lines, lefts or [None] * len(lines), strict=True):
-        level = (numbered or NO_NUMBERING).level(line)
+        level = numbered.level(line)
         if level:
             flush()
             builder.heading(level, line)
