@@ -116,8 +116,10 @@ def check_file_kind(path: Path) -> Path:
 # charset is declared, <sup> and <sub> raised and lowered, a definition list's terms head their definitions; Word 2,
 # superscript and subscript runs so too; PDF 3, DocBook's section numbers, numbers that repeat are no headings,
 # a list item ends at a line that starts left of its text, a number continuing a sentence starts none; plain
-# text 2, underlined headings and the lists under them.
-READING = {s: "+read2" for s in (*TEXT_SUFFIXES, *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BOOK_SUFFIXES)} | {s: "+read3" for s in PDF_SUFFIXES}
+# text 2, underlined headings and the lists under them. 2026-12-08: HTML and EPUB 3, a paragraph inside a list item or
+# a definition is read as that item.
+READING = ({s: "+read2" for s in (*TEXT_SUFFIXES, *MARKDOWN_SUFFIXES, ".docx")}
+           | {s: "+read3" for s in (*HTML_SUFFIXES, ".epub", *PDF_SUFFIXES)})
 
 
 def read_document(path: Path, known: Document | None = None, budget: ReadSettings | None = None) -> Document:

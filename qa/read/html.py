@@ -205,7 +205,8 @@ class _Walker:
         saved = self.kind
         if block:
             self.flush()
-            self.kind = BLOCK_KIND.get(tag, saved)
+            # a paragraph inside a list item or a definition is still that item (Sphinx's and docutils' lists)
+            self.kind = saved if tag == "p" and saved == "item" else BLOCK_KIND.get(tag, saved)
         if element.text:
             self.parts.append(element.text)
         for child in element:

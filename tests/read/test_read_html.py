@@ -140,7 +140,7 @@ def test_a_definition_lists_terms_head_their_definitions(tmp_path):
     written = read_html(DEFINITIONS, "groups.html")
     shown = [(b.kind, written.text[b.start:b.end], b.section[1:]) for b in written.blocks]
     assert shown == [("heading", "Users and groups", ()), ("heading", "Groups", ("Groups",)),
-                     ("term", "staff", ("Groups", "staff")), ("text", "Allows users to add local modifications.", ("Groups", "staff")),
+                     ("term", "staff", ("Groups", "staff")), ("item", "Allows users to add local modifications.", ("Groups", "staff")),
                      ("term", "--max-ampl INTEGER", ("Groups", "--max-ampl INTEGER")),
                      ("item", "Set the factor. The default value is 5.", ("Groups", "--max-ampl INTEGER")),
                      ("text", "Other groups have no user.", ("Groups",))]
