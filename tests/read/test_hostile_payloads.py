@@ -61,6 +61,11 @@ def nested_html(depth: int, tag: str) -> bytes:
     return (f"<html><body>{f'<{tag}>' * depth}<p>{text}</p>{f'</{tag}>' * depth}</body></html>").encode()
 
 
+def nested_rst(depth: int) -> bytes:
+    """Lists in lists, each one deeper: docutils copies the lines below for every level (memory: size x depth)."""
+    return ("Lighthouse\n==========\n\n" + "".join(" " * level + "- The keeper.\n\n" for level in range(0, 2 * depth, 2))).encode()
+
+
 # (file name, how to make it, the line `qa index` prints for it: a reason, or None when its text is indexed)
 PAYLOADS: list[tuple[str, Callable[[], bytes], str | None]] = [
     ("inflates.docx", lambda: docx(GiB), "expands to more than 50 MB"),
@@ -69,6 +74,7 @@ PAYLOADS: list[tuple[str, Callable[[], bytes], str | None]] = [
     ("laughs.docx", lambda: docx(LAUGHS), "declares XML entities"),
     ("laughs.epub", lambda: epub(LAUGHS), "declares XML entities"),
     ("bomb.pdf", lambda: bomb_pdf(GiB), "needs more than 512 MB of memory; Settings.read.max_memory_bytes"),
+    ("nested.rst", lambda: nested_rst(1500), "needs more than 512 MB of memory; Settings.read.max_memory_bytes"),
     ("divs.html", lambda: nested_html(1200, "div"), None),
     ("bold.html", lambda: nested_html(5000, "b"), None),
     ("notepad.txt", lambda: "\ufeffThe keeper wrote in Notepad.\r\n".encode("utf-16-le"), None),

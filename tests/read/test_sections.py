@@ -26,6 +26,7 @@ CASES = [  # question, source, the section its answer sits under
     ("When does the baker open the shop?", "manual.pdf", "2.2 The bakery"),
     ("When does the fish market open?", "handbook.docx", "Harbour handbook › Market"),
     ("Which oil does the lamp burn?", "tales.epub", "The lighthouse › The lamp"),
+    ("How do I trim the wick with the short blade?", "lamp-care.rst", "Lamp care › Trimming the wick"),
 ]
 
 
@@ -34,6 +35,7 @@ def every_format(tmp_path_factory, fake_embedder_module):
     folder = tmp_path_factory.mktemp("formats")
     shutil.copy(FIXTURES / "mdbook-profiles.html", folder / "profiles.html")
     shutil.copy(FIXTURES / "dns-notes.md", folder / "dns-notes.md")
+    shutil.copy(FIXTURES / "lamp-care.rst", folder / "lamp-care.rst")
     make_manual(folder / "manual.pdf")
     write_docx(folder / "handbook.docx")
     write_epub(folder / "tales.epub")
