@@ -73,13 +73,13 @@ def add_html(builder: TextBuilder, markup: bytes, encoding: str | None = None) -
         return ""
     mark = builder.mark()
     try:
-        _Walker(builder).visit(content_root(root))
+        _Walker(builder).walk(content_root(root))
     except RecursionError:  # nested deeper than Python's stack: read it again flattened
         builder.undo(mark)
         root = _parse(flatten(markup), encoding)
         if root is None:
             return ""
-        _Walker(builder).visit(content_root(root))
+        _Walker(builder).walk(content_root(root))
     return squeeze(root.findtext(".//title") or "")
 
 
@@ -152,23 +152,45 @@ class _Walker:
         self.builder = builder
         self.parts: list[str] = []
         self.kind = "text"
+        self.lead = ""  # a note's title ("Note", "Warning"), waiting to lead the note's first paragraph
+
+    def walk(self, root) -> None:
+        self.visit(root)
+        self.flush()
+        self.alone()
 
     def flush(self) -> None:
         text = squeeze("".join(self.parts))
         self.parts.clear()
         if text:
-            self.builder.add(self.kind, text)
+            lead, self.lead = self.lead, ""
+            self.builder.add(self.kind, f"{lead}: {text}" if lead else text)
+
+    def alone(self) -> None:
+        """A note's title that no paragraph follows (a code block does) is a block of its own."""
+        if self.lead:
+            self.builder.add("text", self.lead)
+            self.lead = ""
 
     def visit(self, element) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in ("ul", "ol", "dl", "table"):
+            self.flush()
+            self.alone()
         if skipped(element):
             pass
         elif tag == "pre":
             self.flush()
+            self.alone()
             self.builder.add("code", code_text(element))
         elif tag in HEADINGS:
             self.flush()
+            self.alone()
             self.builder.heading(HEADINGS[tag], inline_text(element))
+        elif tag == "p" and "admonition-title" in (element.get("class") or "").split():
+            self.flush()  # Sphinx's, MkDocs' and docutils' notes: "Note: Never mix two oils.", as a reader says it
+            self.alone()
+            self.lead = inline_text(element)
         elif tag == "dl":
             self.definitions(element)
         elif tag == "tr":

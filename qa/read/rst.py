@@ -38,7 +38,6 @@ _SETTINGS = {
     "output_encoding": "unicode",
 }
 _ASIDE = re.compile(r"<(/?)aside\b")
-_NOTE_TITLE = re.compile(r'<p class="admonition-title">([^<]*)</p>\s*<p>')
 _FOOTNOTE_LABEL = re.compile(r'(<span class="label">.*?</span>)\s*<p>')
 
 
@@ -76,7 +75,6 @@ def page_html(data: bytes) -> str:
     except Exception as error:  # docutils' own failure on a malformed file: that file is skipped, the rest indexed
         raise SourceError(f"docutils could not read the reStructuredText ({type(error).__name__}: {error})") from error
     # docutils' HTML5 puts notes, warnings and footnotes in <aside>, which a page's reader leaves out as a sidebar:
-    # here they are the document's own text (raw HTML is off, so every tag is docutils'). A note's title ("Note",
-    # "See also") and a footnote's label ("[1]") lead their first paragraph, as on the page, instead of standing alone.
-    page = _ASIDE.sub(r"<\1div", parts["html_body"])
-    return _FOOTNOTE_LABEL.sub(r"<p>\1 ", _NOTE_TITLE.sub(r"<p>\1: ", page))
+    # here they are the document's own text (raw HTML is off, so every tag is docutils'). A footnote's label ("[1]")
+    # leads its paragraph, as on the page, instead of standing alone.
+    return _FOOTNOTE_LABEL.sub(r"<p>\1 ", _ASIDE.sub(r"<\1div", parts["html_body"]))

@@ -152,3 +152,15 @@ def test_a_definition_lists_terms_head_their_definitions(tmp_path):
     assert doc.term_at(doc.text.index("Allows users")) == "staff"
     assert doc.term_at(doc.text.index("Other groups")) == "" and doc.term_at(doc.text.index("Groups")) == ""
     assert "staff" not in sentences(doc)[0]  # a term is structure, never an answer sentence
+
+
+def test_a_notes_title_leads_its_first_paragraph_as_sphinx_and_mkdocs_show_it() -> None:
+    page = ('<html><body><main><h1>Lamp</h1>'
+            '<div class="admonition note"><p class="admonition-title">Note</p><p>Never mix two oils.</p><p>Ever.</p></div>'
+            '<div class="admonition tip"><p class="admonition-title">Tip</p><pre>$ wicktrim --short</pre></div>'
+            '<div class="admonition warning"><p class="admonition-title">Warning</p><ul><li>Hot glass.</li></ul></div>'
+            '<p>The end.</p><div class="admonition seealso"><p class="admonition-title">See also</p></div></main></body></html>')
+    written = read_html(page)
+    assert [(b.kind, written.text[b.start : b.end]) for b in written.blocks] == [
+        ("heading", "Lamp"), ("text", "Note: Never mix two oils."), ("text", "Ever."), ("text", "Tip"),
+        ("code", "$ wicktrim --short"), ("text", "Warning"), ("item", "Hot glass."), ("text", "The end."), ("text", "See also")]
