@@ -147,6 +147,8 @@ class Citation:
     layout: str = "prose"  # how the quote is laid out in its source: "prose", "code" (a code block), "list" (list items), "table" (a row)
     source_changed: bool = False  # the file changed since it was indexed: the quote is the indexed text's, re-index it
     header: str = ""  # a table row's quote: the header row of its table, verbatim ("| Flag | Default |"), else ""
+    # the code blocks of the passage around the quote, as (start, end) offsets in the source: shown as code there
+    passage_code: tuple[tuple[int, int], ...] = ()
 
 
 CHANGED = "the file has changed since it was indexed: this quote is from the indexed version; index it again"

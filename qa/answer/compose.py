@@ -22,7 +22,7 @@ from ..read.unwrap import display_text
 from ..retrieval.questions import Question
 from ..retrieval.retriever import Retriever, distinct
 from ..settings import Settings
-from ..types import Answer, Citation
+from ..types import Answer, Block, Citation
 from .blocks import asked_cell, is_header_row, table_header
 from .faq import faq_quotes
 from .kinds import answer_span
@@ -134,7 +134,16 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
         doc.text[p_start:p_end], doc.section_at(start), shape, header=doc.text[header[0] : header[1]] if header else "",
+        passage_code=code_around(doc.blocks, p_start, p_end, start, end),
     )
+
+
+def code_around(blocks: Sequence[Block], p_start: int, p_end: int, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The code blocks of the passage ``p_start``..``p_end`` outside the quote ``start``..``end`` (``blocks``: a
+    document's, in text order), cut to the passage."""
+    within = takewhile(lambda b: b.start < p_end, islice(blocks, bisect_left(blocks, p_start, key=lambda b: b.end), None))
+    return tuple((max(b.start, p_start), min(b.end, p_end)) for b in within
+                 if b.kind == "code" and b.end > p_start and (b.end <= start or b.start >= end))
 
 
 def layout(corpus: Corpus, sentence: int, start: int, end: int) -> str:

@@ -57,6 +57,7 @@ CSS = """
 .qa-passage { white-space: pre-wrap; line-height: 1.6; margin: 0; font-family: var(--font); }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 1px 0; }
 .qa-passage mark.qa-code { display: inline; white-space: pre-wrap; margin: 0; }  /* a quoted code block, in its font */
+.qa-passage .qa-context-code { display: inline-block; white-space: pre-wrap; margin: 0; }  /* code around the quote */
 .qa-closest .qa-passage mark { background: #e5e7eb; }
 .qa-passage mark strong { background: #f59e0b; color: #111827; }
 .qa-empty { opacity: .7; font-style: italic; }
@@ -227,9 +228,21 @@ def _passage(citation: Citation, piece: Piece, show: Show) -> str:
     """The passage around a quote, the quote marked: a quoted table row inside its table, under the table's header."""
     if citation.layout == "table" and citation.header and has_passage(citation):
         return table_passage_html(citation, piece, show)
-    before, after = show(piece(citation.passage_start, citation.start)), show(piece(citation.end, citation.passage_end))
+    before, after = _context(citation, piece, show, citation.passage_start, citation.start), \
+        _context(citation, piece, show, citation.end, citation.passage_end)
     code = ' class="qa-code"' if citation.layout == "code" else ""
     return f'<p class="qa-passage">{before}<mark{code}>{quote_html(citation, piece, show)}</mark>{after}</p>'
+
+
+def _context(citation: Citation, piece: Piece, show: Show, start: int, end: int) -> str:
+    """The passage between two offsets, its code blocks in the code font."""
+    parts, at = [], start
+    for a, b in citation.passage_code:
+        a, b = max(a, start), min(b, end)
+        if a < b:
+            parts += [show(piece(at, a)), f'<span class="qa-code qa-context-code">{show(piece(a, b))}</span>']
+            at = b
+    return "".join(parts) + show(piece(at, end))
 
 
 def _section(citation: Citation) -> str:

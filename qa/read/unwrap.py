@@ -10,7 +10,7 @@ import re
 from pathlib import PurePath
 
 from .files import MARKDOWN_SUFFIXES
-from .markdown import shown_chars
+from .shown import shown_chars
 
 _SOFT_BREAK = re.compile(r"\u00ad[ \t]*\r?\n[ \t]*")
 _HYPHEN_BREAK = re.compile(r"(?<=\w-)[ \t]*\r?\n[ \t]*(?=\w)")
@@ -32,6 +32,6 @@ def join_lines(text: str) -> str:
 
 def shown_characters(text: str, path: str) -> list[str]:
     """What a reader sees of each character of ``text`` from the file at ``path``: for Markdown, "" for inline markup
-    (``read.markdown.shown_chars``); for any other file, the character itself. One entry per character, so that text
+    (``read.shown.shown_chars``); for any other file, the character itself. One entry per character, so that text
     cut at any offsets reads as the document does."""
     return shown_chars(text) if PurePath(path).suffix.lower() in MARKDOWN_SUFFIXES else list(text)

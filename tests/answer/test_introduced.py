@@ -60,6 +60,8 @@ def test_the_answer_quotes_the_command_and_the_chat_shows_it_as_code(guide_index
     assert '<pre class="qa-code"><code>$ rg fast README.md&#10;75:' in html
     panel = passage_html(cited[1])  # the sources panel: the code block marked in its own font, its lines kept
     assert '<mark class="qa-code">$ rg fast README.md\n75:' in panel and "<mark>" not in panel
+    around = passage_html(cited[0])  # the sentence's panel: the code after it in the code font, without its fences
+    assert '<span class="qa-code qa-context-code">$ rg fast README.md\n75:' in around and "```" not in around
     listed = replace(cited[1], layout="list", quote="a\n2. b")
     assert "qa-list" in answer_html(Answer("q", True, "", (listed,)), 2000)
     wrapped = "Explicit triggers.  Run\n   dpkg-trigger.\n * File triggers.  These are\n   activated by dpkg."  # as plain text wraps
