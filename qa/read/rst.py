@@ -20,7 +20,7 @@ from ..errors import SourceError
 from ..settings import ReadSettings
 from .blocks import Written
 from .sandbox import run_bounded
-from .sphinx import register
+from .sphinx import register_found
 
 _SETTINGS = {
     "file_insertion_enabled": False,  # no include, no csv-table :file: or :url:, no image read for its size
@@ -65,7 +65,7 @@ def page_html(data: bytes) -> str:
     from .files import decode_text
 
     text = decode_text(data)
-    register()
+    register_found(text)
     try:
         parts = publish_parts(text, writer="html5", settings_overrides=_SETTINGS)
     except RecursionError as error:

@@ -37,6 +37,8 @@ _HIDDEN = ("toctree", "index", "highlight", "tabularcolumns", "literalinclude", 
 _LABELLED = {"versionadded": "Added in version", "versionchanged": "Changed in version",
              "deprecated": "Deprecated since version", "versionremoved": "Removed in version"}
 _TITLED = {"seealso": "See also"}
+_REGISTERED_ROLES = frozenset((*(domain + name for domain in _DOMAINS for name in _CODE_ROLES), *_PLAIN_CODE_ROLES,
+                               *_WORD_ROLES, *_AS_WRITTEN_ROLES))
 _KEPT = ("only", "hlist", "glossary", "centered", "tab", "tabs", "tab-set", "tab-item", "card", "dropdown")
 # Object descriptions: a signature over its description, read as a definition list's term over its definition.
 _PY_OBJECTS = ("function", "class", "method", "attribute", "data", "exception", "decorator", "property", "staticmethod",
@@ -48,6 +50,9 @@ _DESCRIBED = (*(domain + name for domain in ("", "py:") for name in _PY_OBJECTS)
               "describe", "object", "option", "cmdoption", "envvar", "confval", "rst:directive", "rst:role",
               "rst:directive:option", "std:option", "std:envvar")
 _TITLED_TARGET = re.compile(r"(.*?)\s*<([^<>]*)>", re.S)
+_ROLE_USE = re.compile(r"(?<![\w`]):([A-Za-z][\w.+:-]*):`")
+MAX_FOUND_ROLES = 2_000  # the roles of projects' own extensions made known in a process (docutils keeps them all)
+_found: set[str] = set()
 Role = tuple[list[Any], list[Any]]  # (nodes, messages)
 
 
@@ -164,6 +169,22 @@ class Described(Kept):
         self.state.nested_parse(self.content, self.content_offset, definition)
         term = nodes.term("", "", nodes.literal("", ", ".join(signatures)))
         return [nodes.definition_list("", nodes.definition_list_item("", term, definition))]
+
+
+def register_found(text: str) -> None:
+    """The roles a document uses that neither docutils nor Sphinx defines, from a project's own extension (CMake's
+    ``:variable:`CMAKE_AR```, Django's ``:setting:``): shown as code, a cross-reference by its title, not as the
+    markup around it."""
+    from docutils.parsers.rst.languages import en
+
+    register()
+    for name in {use.lower() for use in _ROLE_USE.findall(text)}:
+        if name in _found or name in en.roles or name in en.roles.values() or name in _REGISTERED_ROLES:
+            continue
+        if len(_found) >= MAX_FOUND_ROLES:
+            return
+        roles.register_local_role(name, code_role(False))
+        _found.add(name)
 
 
 @functools.cache

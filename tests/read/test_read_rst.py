@@ -38,7 +38,7 @@ To install Requests, simply run this simple command in your terminal of choice::
     $ python -m pip install requests
 
 Use :func:`requests.get` or :meth:`~requests.Session.request`. Press :kbd:`Ctrl+C`, pick
-:menuselection:`File --> Open` and see :doc:`the API <api>`; an unknown :foo:`bar` stays as written.
+:menuselection:`File --> Open` and see :doc:`the API <api>`; a project's own :foo:`bar` role shows its text.
 
 .. note::
 
@@ -100,8 +100,8 @@ def test_a_sphinx_page_reads_with_its_sections_code_lists_and_directives(tmp_pat
     texts = [text for _, text, _ in found]
     assert "Changed in version 2.1: The timeout is now in seconds." in texts
     assert "Deprecated since version 3.0: Use fetch() instead." in texts
-    assert ("Use requests.get() or request(). Press Ctrl+C, pick File ‣ Open and see the API; an unknown :foo:`bar` "
-            "stays as written.") in texts
+    assert ("Use requests.get() or request(). Press Ctrl+C, pick File ‣ Open and see the API; a project's own bar role "
+            "shows its text.") in texts
     assert "[1] Kept with their text." in texts
     assert "install" not in texts and "requests.Session" not in doc.text  # toctree and autodoc show nothing
     assert ".." not in doc.text and "::" not in doc.text
@@ -155,3 +155,10 @@ def test_a_large_file_is_read_in_a_child_process_the_same(tmp_path: Path, monkey
     in_child = read(tmp_path, text, "large2.rst")
     assert calls == ["qa.read.rst:page_html"]
     assert (in_child.text, in_child.blocks, in_child.title) == (in_process.text, in_process.blocks, in_process.title)
+
+
+def test_a_projects_own_roles_show_their_text(tmp_path: Path) -> None:
+    text = ("Variables\n=========\n\nSet :variable:`CMAKE_AR` as :manual:`the manual <cmake(1)>` says, not "
+            ":prop_tgt:`~Target.LINKER`; ``:setting:`x``` in code stays.\n")
+    assert read(tmp_path, text, "vars.rst").text.endswith(
+        "Set CMAKE_AR as the manual says, not LINKER; :setting:`x` in code stays.")
