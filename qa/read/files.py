@@ -202,7 +202,7 @@ def parse(suffix: str, data: bytes, name: str, budget: ReadSettings) -> Written:
     if suffix in RST_SUFFIXES:
         from .rst import read_rst
 
-        return read_rst(data, name, budget)
+        return read_rst(decode_text(data), name, budget)
     if suffix in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown
 

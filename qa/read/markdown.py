@@ -34,7 +34,7 @@ def read_plain(text: str) -> Written:
     return read_markdown(text) if _UNDERLINED.search(text) else Written(text, ())
 
 
-def _parser():
+def markdown_parser():
     from markdown_it import MarkdownIt
     from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -43,9 +43,9 @@ def _parser():
 
 def read_markdown(text: str) -> Written:
     """Blocks of a Markdown document whose text is ``text`` unchanged."""
-    parser = _parser()
+    parser = markdown_parser()
     tokens = parser.parse(text)
-    lines = _line_starts(text)
+    lines = line_starts(text)
     blocks: list[Block] = []
     path: list[tuple[int, str]] = []
     title = ""
@@ -90,7 +90,7 @@ def heading_at(text: str, lines: list[int], tokens, i: int) -> tuple[int, str, t
     match = _HTML_HEADING.fullmatch(token.content) if token.type == "html_block" else None
     if match is None:
         return None
-    start = _offset(text, lines, token.map[0]) + match.start(2)
+    start = line_offset(text, lines, token.map[0]) + match.start(2)
     return int(match.group(1)), " ".join(_TAG.sub(" ", match.group(2)).split()), (start, start + len(match.group(2)))
 
 
@@ -118,20 +118,20 @@ def _section(path: list[tuple[int, str]]) -> tuple[str, ...]:
     return tuple(heading for _, heading in path)
 
 
-def _line_starts(text: str) -> list[int]:
+def line_starts(text: str) -> list[int]:
     starts = [0]
     for match in re.finditer("\n", text):
         starts.append(match.end())
     return starts
 
 
-def _offset(text: str, lines: list[int], line: int) -> int:
+def line_offset(text: str, lines: list[int], line: int) -> int:
     return lines[line] if line < len(lines) else len(text)
 
 
 def _lines_span(text: str, lines: list[int], first: int, last: int) -> tuple[int, int]:
     """Lines ``first`` to ``last`` (exclusive), without the whitespace around them."""
-    start, end = _offset(text, lines, first), _offset(text, lines, last)
+    start, end = line_offset(text, lines, first), line_offset(text, lines, last)
     piece = text[start:end]
     lead = len(piece) - len(piece.lstrip("\r\n"))
     return start + lead, start + len(piece.rstrip())
@@ -152,6 +152,6 @@ def _inline_span(text: str, lines: list[int], line_map: list[int], content: str)
 
 
 def _closes(text: str, lines: list[int], line: int, fence: str) -> bool:
-    start = _offset(text, lines, line)
+    start = line_offset(text, lines, line)
     stop = lines[bisect_right(lines, start)] if bisect_right(lines, start) < len(lines) else len(text)
     return text[start:stop].strip().startswith(fence)

@@ -44,12 +44,13 @@ _FOOTNOTE_LABEL = re.compile(r'(<span class="label">.*?</span>)\s*<p>')
 IN_PROCESS_BYTES = 256 * 2**10  # docutils' memory grows with size x nesting depth: a larger file is read in a child
 
 
-def read_rst(data: bytes, fallback_title: str = "", budget: ReadSettings | None = None) -> Written:
-    """The page that the reStructuredText file ``data`` makes, read as HTML; its title is the document's title.
-    A file over ``IN_PROCESS_BYTES`` is made into its page in a child process within ``budget``'s memory and time."""
+def read_rst(text: str, fallback_title: str = "", budget: ReadSettings | None = None) -> Written:
+    """The page that the reStructuredText ``text`` makes, read as HTML; its title is the document's title. A text
+    over ``IN_PROCESS_BYTES`` is made into its page in a child process within ``budget``'s memory and time."""
     from .html import read_html
 
     budget = budget or ReadSettings()
+    data = text.encode("utf-8")
     if len(data) <= IN_PROCESS_BYTES:
         page = page_html(data)
     else:
@@ -59,12 +60,10 @@ def read_rst(data: bytes, fallback_title: str = "", budget: ReadSettings | None 
 
 
 def page_html(data: bytes) -> str:
-    """The HTML page of a reStructuredText file (UTF-8, or UTF-16/32 with a byte-order mark, as .txt files are)."""
+    """The HTML page of a reStructuredText text (UTF-8 bytes)."""
     from docutils.core import publish_parts
 
-    from .files import decode_text
-
-    text = decode_text(data)
+    text = data.decode("utf-8").lstrip("\ufeff")
     register_found(text)
     try:
         parts = publish_parts(text, writer="html5", settings_overrides=_SETTINGS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .markdown import _line_starts, _offset, _parser
+from .markdown import line_offset, line_starts, markdown_parser
 
 
 def shown_chars(text: str) -> list[str]:
@@ -19,11 +19,11 @@ def shown_chars(text: str) -> list[str]:
     tokens carry no offsets, so each one is found in turn after the last; where one cannot be (markup this does not
     know), its paragraph is shown as written.
     """
-    parser = _parser().disable("text_join")  # keep escapes and entities apart from the text around them
+    parser = markdown_parser().disable("text_join")  # keep escapes and entities apart from the text around them
     references = _AnyReference()
     tokens = parser.parse(text, {"references": references})
     shown = list(text)
-    lines = _line_starts(text)
+    lines = line_starts(text)
     at = 0
     for token in tokens:
         if token.type == "fence" and token.map:
@@ -31,7 +31,7 @@ def shown_chars(text: str) -> list[str]:
         if token.type != "inline" or not token.map or not token.children:
             continue
         first_line = token.content.split("\n", 1)[0].strip()
-        start = text.find(first_line, max(at, _offset(text, lines, token.map[0])))
+        start = text.find(first_line, max(at, line_offset(text, lines, token.map[0])))
         if start < 0:
             continue
         walk = _Walk(text, list(shown), parser, references, start)
@@ -47,7 +47,7 @@ def _hide_fences(text: str, lines: list[int], span: list[int], shown: list[str])
     """A fenced code block's opening line and, where it has one, its closing line, newlines included, shown as ""."""
     first, last = span[0], span[1] - 1
     for line in (first, last) if last > first else (first,):
-        start, end = _offset(text, lines, line), _offset(text, lines, line + 1)
+        start, end = line_offset(text, lines, line), line_offset(text, lines, line + 1)
         if text[start:end].strip().startswith(("```", "~~~")):
             shown[start:end] = [""] * (end - start)
 
