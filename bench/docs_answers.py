@@ -9,7 +9,9 @@
 - the FAQ development set: Cargo's FAQ from a local Rust toolchain's documentation (``evaldata.faqs``) with
   ``bench/faq_dev_questions.jsonl``, for choosing how a FAQ's own questions are read (skipped where no toolchain has it);
 - the definition-list development set: Debian's users-and-groups page from ``/usr/share/doc`` (``evaldata.definitions``)
-  with ``bench/dl_dev_questions.jsonl``, for choosing how a definition list is read (skipped where the page is missing).
+  with ``bench/dl_dev_questions.jsonl``, for choosing how a definition list is read (skipped where the page is missing);
+- the reStructuredText set: CMake's command reference from ``/usr/share`` (``evaldata.cmake_help``) with
+  ``bench/rst_questions.jsonl``, held out (skipped where CMake's help is missing).
 
 Each is indexed with the real model; the answer is quoted when a quote of the answer holds a gold string.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evaldata.cmake_help import cmake_commands
 from evaldata.definitions import PAGE, users_and_groups
 from evaldata.faqs import cargo_faq
 from evaldata.readmes import package_readmes
@@ -33,6 +36,7 @@ BEFORE = ("The docs2 set before the documentation changes of 2026-12-05 (main at
 README_SET = "README development set"
 FAQ_SET = "FAQ development set"
 DL_SET = "definition-list development set"
+RST_SET = "reStructuredText set (CMake's commands)"
 DL_NOTE = (
     "A definition list's term heads its definitions (qa/read/html.py, 2026-12-07): in the index it is the heading of "
     "the definitions after it (the citation's section reads 'Chapter 2. Users and Groups › staff', and the embedder "
@@ -83,16 +87,24 @@ WEIGHTS = ("The question's words weigh what they weigh in each sentence's own do
 CPU = ("The figures are the same on every CPU: on one without VNNI (AVX2 only) onnxruntime's usual int8 "
        "kernels saturate, and the docs test set's answer quoted fell to 84.1% and docs2's to 66.7% (declined 54.5% and "
        "40.0%) until the int8 models were run there with their exact kernels (qa/index/int8.py).")
+RST_NOTE = (
+    "reStructuredText is read as the page docutils makes of it (qa/read/rst.py, 2026-12-08; bench/results/READING.md): "
+    "the reStructuredText set is CMake's 134 command pages from this system's cmake-data (evaldata/cmake_help.py), "
+    "with 20 questions written before qa was asked them and gold answers taken from the pages after; nothing was "
+    "tuned on it. The same 20 were first asked through a script while trying the reader, which is how their answers "
+    "were seen before the gold was written.")
 SETS = {  # name -> (documents under the eval folder, question file, targets: answer quoted, unanswerable declined)
     "docs test set": ("docs", docs.HERE / "docs_questions.jsonl", (0.88, 0.80)),
     "docs2 set": ("docs2", docs.HERE / "docs2_questions.jsonl", (0.85, 0.80)),
     README_SET: ("", docs.HERE / "docs_dev2_questions.jsonl", None),  # for tuning: no target
     FAQ_SET: ("", docs.HERE / "faq_dev_questions.jsonl", None),
     DL_SET: ("", docs.HERE / "dl_dev_questions.jsonl", None),
+    RST_SET: ("", docs.HERE / "rst_questions.jsonl", None),  # held out, no target of its own (evaldata/cmake_help.py)
 }
 LOCAL = {  # the sets read from this machine's own documentation: how to find them, and what a run without them lacks
     FAQ_SET: (cargo_faq, "no Rust toolchain's documentation here (evaldata/faqs.py)"),
     DL_SET: (users_and_groups, f"no {PAGE} here (evaldata/definitions.py)"),
+    RST_SET: (cmake_commands, "no CMake help (cmake-data) here (evaldata/cmake_help.py)"),
 }
 
 
@@ -133,5 +145,5 @@ def run(config: Config) -> Section:
                                         declined >= declined_at))
         section.notes += [f"{name}, missed: {m['id']} {m['question']}" for m in result["misses"]]  # type: ignore[attr-defined]
     section.tables.append(table)
-    section.notes += [BEFORE, UNITS, SEEN, WEIGHTS, FAQ_NOTE, DL_NOTE, CPU]
+    section.notes += [BEFORE, UNITS, SEEN, WEIGHTS, FAQ_NOTE, DL_NOTE, RST_NOTE, CPU]
     return section
