@@ -3,9 +3,9 @@
 Supported: .txt (UTF-8, text kept exactly as in the file; underlined headings and the lists under them
 structured as Markdown would: ``markdown.read_plain``), .md (the file exactly,
 its structure from ``qa.read.markdown``), .rst (the page docutils makes of it, read as HTML:
-``qa.read.rst``), .html/.htm (the page's content as blocks: ``qa.read.html``), .pdf (text per page via
-pypdfium2: ``qa.read.pdf``, page offsets kept), .docx and .epub (``qa.read.office``). Anything else, or a file
-that cannot be decoded, is skipped with a reason.
+``qa.read.rst``), .ipynb (its cells as Markdown: ``qa.read.notebook``), .html/.htm (the page's content as blocks:
+``qa.read.html``), .pdf (text per page via pypdfium2: ``qa.read.pdf``, page offsets kept), .docx and .epub
+(``qa.read.office``). Anything else, or a file that cannot be decoded, is skipped with a reason.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from .blocks import Written
 TEXT_SUFFIXES = {".txt"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 RST_SUFFIXES = {".rst"}
+NOTEBOOK_SUFFIXES = {".ipynb"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 BOOK_SUFFIXES = {".docx", ".epub"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | RST_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
-MAIN_SUFFIXES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".epub")  # one of each kind, as messages name them
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | RST_SUFFIXES | NOTEBOOK_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | BOOK_SUFFIXES
+MAIN_SUFFIXES = (".txt", ".md", ".rst", ".ipynb", ".html", ".pdf", ".docx", ".epub")  # one of each kind, as messages name them
 FILE_TYPES = listed(MAIN_SUFFIXES)  # ".txt, .md, ... or .epub"
 
 
@@ -119,8 +120,9 @@ def check_file_kind(path: Path) -> Path:
 # superscript and subscript runs so too; PDF 3, DocBook's section numbers, numbers that repeat are no headings,
 # a list item ends at a line that starts left of its text, a number continuing a sentence starts none; plain
 # text 2, underlined headings and the lists under them. 2026-12-08: HTML and EPUB 3, a paragraph inside a list item or
-# a definition is read as that item. reStructuredText is read as the HTML it makes: it carries HTML's mark.
-READING = ({s: "+read2" for s in (*TEXT_SUFFIXES, *MARKDOWN_SUFFIXES, ".docx")}
+# a definition is read as that item. reStructuredText is read as the HTML it makes: it carries HTML's mark; a notebook
+# as the Markdown it makes: Markdown's.
+READING = ({s: "+read2" for s in (*TEXT_SUFFIXES, *MARKDOWN_SUFFIXES, *NOTEBOOK_SUFFIXES, ".docx")}
            | {s: "+read3" for s in (*RST_SUFFIXES, *HTML_SUFFIXES, ".epub", *PDF_SUFFIXES)})
 
 
@@ -199,6 +201,10 @@ def parse(suffix: str, data: bytes, name: str, budget: ReadSettings) -> Written:
         from .office import read_epub
 
         return read_epub(data, budget.max_extracted_bytes)
+    if suffix in NOTEBOOK_SUFFIXES:
+        from .notebook import read_notebook
+
+        return read_notebook(decode_text(data), budget)
     if suffix in RST_SUFFIXES:
         from .rst import read_rst
 

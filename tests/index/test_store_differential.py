@@ -1,6 +1,6 @@
 """The two stores side by side: the index folder and PostgreSQL keep the same corpus, so they give the same answers.
 
-Every file type the product reads (.txt, .md, .rst, .html, .pdf, .docx, .epub) is indexed into both stores with
+Every file type the product reads (.txt, .md, .rst, .ipynb, .html, .pdf, .docx, .epub) is indexed into both stores with
 the fake embedder; the loaded corpora must be equal (documents with their title and blocks, chunk and
 sentence tables with the code flags, sentence vectors), and so must retrieval and the answers' JSON
 (sections, pages, lines, offsets), after a first build, an incremental one (a file changed, one deleted),
@@ -37,13 +37,14 @@ QUESTIONS = [
     "How many loaves of rye bread does the bakery sell?",  # .pdf and .epub
     "What oil does the lamp burn?",  # .epub, a code span; .rst, an option's description
     "How do I trim the wick?",  # .rst, a literal block after "::"
+    "How high was the highest tide of the year?",  # .ipynb, a code cell's output
 ]
 
 
 def every_format(folder: Path) -> Path:
     folder.mkdir()
     shutil.copy(SEED_FILE, folder / SEED_FILE.name)
-    for name in ("dns-notes.md", "lamp-care.rst", "node-events.html", "mdbook-profiles.html"):
+    for name in ("dns-notes.md", "lamp-care.rst", "tide-log.ipynb", "node-events.html", "mdbook-profiles.html"):
         shutil.copy(FIXTURES / name, folder / name)
     make_manual(folder / "manual.pdf")
     write_docx(folder / "handbook.docx")
@@ -90,9 +91,9 @@ def locations(tmp_path: Path, postgres_url: str) -> Iterator[tuple[Path, str]]:
 
 def test_both_stores_keep_the_same_corpus_of_every_file_type(corpus, locations):
     folder, database = (build([corpus], location) for location in locations)
-    assert len(folder.documents) == 8
+    assert len(folder.documents) == 9
     structured = [doc for doc in folder.corpus.documents if doc.blocks]
-    assert len(structured) == 7 and all(doc.title for doc in structured)  # only the .txt is plain
+    assert len(structured) == 8 and all(doc.title for doc in structured)  # only the .txt is plain
     assert folder.corpus.sentences["code"].any()  # the HTML and EPUB code blocks
     assert_same_answers(folder, database)
     assert_same_answers(Index.load(locations[0], embedder=FakeEmbedder()), Index.load(locations[1], embedder=FakeEmbedder()))
@@ -108,7 +109,7 @@ def test_both_stores_agree_after_an_incremental_build(corpus, locations):
     folder, database = (build([corpus], location) for location in locations)
     assert folder.report.embedded == database.report.embedded == (str((corpus / "dns-notes.md").resolve()),)
     assert folder.report.removed == database.report.removed
-    assert len(folder.documents) == 7
+    assert len(folder.documents) == 8
     assert_same_answers(folder, database)
 
 

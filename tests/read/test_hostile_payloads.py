@@ -75,6 +75,7 @@ PAYLOADS: list[tuple[str, Callable[[], bytes], str | None]] = [
     ("laughs.epub", lambda: epub(LAUGHS), "declares XML entities"),
     ("bomb.pdf", lambda: bomb_pdf(GiB), "needs more than 512 MB of memory; Settings.read.max_memory_bytes"),
     ("nested.rst", lambda: nested_rst(1500), "needs more than 512 MB of memory; Settings.read.max_memory_bytes"),
+    ("cells.ipynb", lambda: b'{"cells": [' + b",".join([b"{}"] * 1_300_000) + b"]}", "no text found"),  # 1.3M objects
     ("divs.html", lambda: nested_html(1200, "div"), None),
     ("bold.html", lambda: nested_html(5000, "b"), None),
     ("notepad.txt", lambda: "\ufeffThe keeper wrote in Notepad.\r\n".encode("utf-16-le"), None),
