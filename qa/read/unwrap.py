@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from .files import MARKDOWN_SUFFIXES
+from .files import MARKDOWN_SUFFIXES, NOTEBOOK_SUFFIXES
 from .shown import shown_chars
 
 _SOFT_BREAK = re.compile(r"\u00ad[ \t]*\r?\n[ \t]*")
@@ -31,7 +31,8 @@ def join_lines(text: str) -> str:
 
 
 def shown_characters(text: str, path: str) -> list[str]:
-    """What a reader sees of each character of ``text`` from the file at ``path``: for Markdown, "" for inline markup
-    (``read.shown.shown_chars``); for any other file, the character itself. One entry per character, so that text
-    cut at any offsets reads as the document does."""
-    return shown_chars(text) if PurePath(path).suffix.lower() in MARKDOWN_SUFFIXES else list(text)
+    """What a reader sees of each character of ``text`` from the file at ``path``: for Markdown (and a notebook, held
+    as the Markdown its cells make), "" for inline markup (``read.shown.shown_chars``); for any other file, the
+    character itself. One entry per character, so that text cut at any offsets reads as the document does."""
+    markdown = PurePath(path).suffix.lower() in MARKDOWN_SUFFIXES | NOTEBOOK_SUFFIXES
+    return shown_chars(text) if markdown else list(text)

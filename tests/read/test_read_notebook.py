@@ -11,6 +11,7 @@ import pytest
 from qa.errors import SourceError
 from qa.read import notebook
 from qa.read.files import read_document
+from qa.read.unwrap import shown_characters
 
 CELLS = [
     {"cell_type": "markdown", "metadata": {}, "source": ["# Tide tables\n", "\n", "Load the readings first:"]},
@@ -48,6 +49,7 @@ def test_a_notebook_reads_as_its_cells_show_it(tmp_path: Path) -> None:
     assert ("code", "KeyError: 'height'", ("Tide tables", "Spring tides")) in found
     assert "not shown" not in doc.text and "iVBOR" not in doc.text and "\u001b" not in doc.text
     assert doc.text.startswith("# Tide tables\n\nLoad the readings first:\n\n```python\nimport pandas")
+    assert "".join(shown_characters("Run `tides.max()` **now**", doc.path)) == "Run tides.max() now"  # shown as rendered
 
 
 def test_a_version_3_notebook_reads_too(tmp_path: Path) -> None:
