@@ -15,6 +15,7 @@ from .quoting import Piece, Show, has_passage, pieces, quote_html, table_passage
 from .service import SourceRow
 
 _ITEM_START = re.compile(r"\n(?=[ \t]*(?:[-*+•◦▪‣·–]|\d+[.)])[ \t]+)")  # a line break before a list item's marker
+_BULLET = re.compile(r"^[ \t]*[-*+•◦▪‣·–][ \t]+")  # a bullet item's marker: the list's border shows it is a list
 
 CSS = """
 .qa-answer, .qa-abstain, .qa-notice, .qa-info, .qa-error { line-height: 1.5; }
@@ -271,8 +272,9 @@ def _size(size: int) -> str:
 
 
 def _items(text: str) -> str:
-    """List items one to a line, each item's wrapped lines joined (a plain-text or PDF list is wrapped by hand)."""
-    return "<br>".join(escape(join_lines(item)) for item in _ITEM_START.split(text))
+    """List items one to a line, each item's wrapped lines joined (a plain-text or PDF list is wrapped by hand), without
+    a bullet's marker (the first item's is before the quote; a number stays)."""
+    return "<br>".join(escape(join_lines(_BULLET.sub("", item))) for item in _ITEM_START.split(text))
 
 
 def _lines(text: str) -> str:

@@ -64,11 +64,11 @@ def test_the_answer_quotes_the_command_and_the_chat_shows_it_as_code(guide_index
     assert '<span class="qa-code qa-context-code">$ rg fast README.md\n75:' in around and "```" not in around
     listed = replace(cited[1], layout="list", quote="a\n2. b")
     assert "qa-list" in answer_html(Answer("q", True, "", (listed,)), 2000)
-    wrapped = "Explicit triggers.  Run\n   dpkg-trigger.\n * File triggers.  These are\n   activated by dpkg."  # as plain text wraps
+    wrapped = "Explicit triggers.  Run\n   dpkg-trigger.\n * File triggers.  These are\n   activated by dpkg.\n 3. Third."  # plain text
     listed = replace(cited[1], layout="list", quote=wrapped, start=0, end=len(wrapped), passage="", passage_start=0,
                      answer_start=None, answer_end=None, path="triggers.txt")
-    assert ("Explicit triggers.  Run dpkg-trigger.<br> * File triggers.  These are activated by dpkg."
-            in answer_html(Answer("q", True, "", (listed,)), 2000))  # one item a line, its wrapped lines joined
+    assert ("Explicit triggers.  Run dpkg-trigger.<br>File triggers.  These are activated by dpkg.<br> 3. Third."
+            in answer_html(Answer("q", True, "", (listed,)), 2000))  # one item a line, its lines joined, no bullet
 
 
 def test_a_further_quote_that_introduces_a_list_brings_it_right_after_it(guide_index: Index) -> None:
