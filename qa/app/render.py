@@ -229,8 +229,8 @@ def _passage(citation: Citation, piece: Piece, show: Show) -> str:
     """The passage around a quote, the quote marked: a quoted table row inside its table, under the table's header."""
     if citation.layout == "table" and citation.header and has_passage(citation):
         return table_passage_html(citation, piece, show)
-    before, after = _context(citation, piece, show, citation.passage_start, citation.start), \
-        _context(citation, piece, show, citation.end, citation.passage_end)
+    before = _context(citation, piece, show, citation.passage_start, citation.start)
+    after = _context(citation, piece, show, citation.end, citation.passage_end)
     code = ' class="qa-code"' if citation.layout == "code" else ""
     return f'<p class="qa-passage">{before}<mark{code}>{quote_html(citation, piece, show)}</mark>{after}</p>'
 
