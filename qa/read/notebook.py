@@ -18,7 +18,7 @@ from ..errors import SourceError
 from ..settings import ReadSettings
 from .blocks import Written
 from .markdown import read_markdown
-from .sandbox import run_bounded
+from .sandbox import run_sized
 
 IN_PROCESS_BYTES = 4 * 2**20  # larger: read in the memory-capped child (images make real notebooks megabytes)
 MAX_OUTPUT_CHARS = 2_000  # a cell's output beyond this is cut: a log or a long table is not what is asked about
@@ -29,14 +29,8 @@ def read_notebook(text: str, budget: ReadSettings | None = None) -> Written:
     """The notebook ``text`` (its JSON) as Markdown: its cells in order, with their text outputs. JSON of many small
     objects takes many times its size in memory, so a notebook over ``IN_PROCESS_BYTES`` is read in a child process
     within ``budget``'s memory and time."""
-    budget = budget or ReadSettings()
-    data = text.encode("utf-8")
-    if len(data) <= IN_PROCESS_BYTES:
-        markdown = notebook_markdown(data)
-    else:
-        markdown = run_bounded("qa.read.notebook:notebook_markdown", data, memory_bytes=budget.max_memory_bytes,
-                               seconds=budget.max_seconds, kind="notebook")
-    return read_markdown(markdown)
+    return read_markdown(run_sized(notebook_markdown, text.encode("utf-8"), IN_PROCESS_BYTES, budget or ReadSettings(),
+                                   "notebook"))
 
 
 def notebook_markdown(data: bytes) -> str:

@@ -19,7 +19,7 @@ import re
 from ..errors import SourceError
 from ..settings import ReadSettings
 from .blocks import Written
-from .sandbox import run_bounded
+from .sandbox import run_sized
 from .sphinx import register_found
 
 _SETTINGS = {
@@ -49,13 +49,7 @@ def read_rst(text: str, fallback_title: str = "", budget: ReadSettings | None = 
     over ``IN_PROCESS_BYTES`` is made into its page in a child process within ``budget``'s memory and time."""
     from .html import read_html
 
-    budget = budget or ReadSettings()
-    data = text.encode("utf-8")
-    if len(data) <= IN_PROCESS_BYTES:
-        page = page_html(data)
-    else:
-        page = run_bounded("qa.read.rst:page_html", data, memory_bytes=budget.max_memory_bytes,
-                           seconds=budget.max_seconds, kind="reStructuredText")
+    page = run_sized(page_html, text.encode("utf-8"), IN_PROCESS_BYTES, budget or ReadSettings(), "reStructuredText")
     return read_html(page, fallback_title)
 
 

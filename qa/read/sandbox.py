@@ -13,9 +13,11 @@ import importlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import SourceError
+from ..settings import ReadSettings
 
 OUT_OF_MEMORY = 3  # the child's exit status when an allocation failed
 
@@ -40,6 +42,15 @@ def run_bounded(target: str, data: bytes, *, memory_bytes: int, seconds: float, 
                           "Settings.read.max_memory_bytes sets the limit")
     last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
     raise SourceError(f"cannot read the {kind}: {last}")
+
+
+def run_sized(function: Callable[[bytes], Any], data: bytes, in_process_bytes: int, budget: ReadSettings, kind: str) -> Any:
+    """``function`` applied to ``data`` in this process when ``data`` is at most ``in_process_bytes``, else in a child
+    within ``budget``'s memory and time (a parser whose memory grows faster than its input)."""
+    if len(data) <= in_process_bytes:
+        return function(data)
+    return run_bounded(f"{function.__module__}:{function.__name__}", data, memory_bytes=budget.max_memory_bytes,
+                       seconds=budget.max_seconds, kind=kind)
 
 
 def _cap_memory(extra: int) -> None:

@@ -10,7 +10,7 @@ import pytest
 from qa import Index
 from qa.answer.quotes import introduced
 from qa.errors import SourceError
-from qa.read import rst
+from qa.read import rst, sandbox
 from qa.read.files import read_document
 
 from helpers import FakeEmbedder
@@ -145,13 +145,13 @@ def test_a_large_file_is_read_in_a_child_process_the_same(tmp_path: Path, monkey
     in_process = read(tmp_path, text, "large.rst")
     monkeypatch.setattr(rst, "IN_PROCESS_BYTES", 1000)
     calls: list[str] = []
-    bounded = rst.run_bounded
+    bounded = sandbox.run_bounded
 
     def recorded(target: str, *args: object, **kwargs: object) -> object:
         calls.append(target)
         return bounded(target, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(rst, "run_bounded", recorded)
+    monkeypatch.setattr(sandbox, "run_bounded", recorded)
     in_child = read(tmp_path, text, "large2.rst")
     assert calls == ["qa.read.rst:page_html"]
     assert (in_child.text, in_child.blocks, in_child.title) == (in_process.text, in_process.blocks, in_process.title)
