@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .read.blocks import cells
-from .read.pdf import BULLET
+from .read.pdfpage import BULLET
 from .read.unwrap import display_text, join_lines, shown_characters
 
 __all__ = ["cells", "display_text", "join_lines", "shown_characters", "unwrap"]

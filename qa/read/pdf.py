@@ -5,8 +5,8 @@ manual in ``../shared/eval/docs`` (``bench/pdf_readers.py``, bench/results/READI
 was 12x faster than pypdf and 50x faster than pdfplumber, read the two-column
 index column by column (pdfplumber interleaves the columns), and is the only one
 that marks words hyphenated at a line end (U+FFFE). Its text runs have positions:
-a page with a gutter that almost no run crosses is read column by column, even
-when the PDF writes its lines row by row.
+a page in two columns is read column by column, and a part of it as wide as the
+page (a title, a figure's caption) across (qa/read/pdfpage.py).
 
 The stored text keeps the page's lines (a word hyphenated at a line end is kept
 as "en\\u00ad\\ncoding", a soft hyphen then the line break), so offsets and the
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from ..errors import SourceError
 from ..settings import ReadSettings
 from .blocks import TextBuilder, Written
+from .pdfpage import BULLET, PART_BREAK, SOFT_HYPHEN
 from .sandbox import run_bounded
 
-SOFT_HYPHEN = "\u00ad"
 PAGE_SEPARATOR = "\n\n"
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")  # a table of contents or index entry
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[\divxlc]+(?:\s*(?:/|of)\s*\d+)?\s*$", re.IGNORECASE)
@@ -41,9 +41,6 @@ _HEADING = re.compile(r"^(?:(\d+(?:\.\d+)+)\.?|(\d+)|Appendix ([A-Z](?:\.\d+)*))
 _NUMBERED_HEADING = re.compile(r"^(\d+)\.\s+[A-Z][\w-]*(?:[ :]+(?:[A-Z][\w-]*|\w{1,3}))*$")
 _PARENT = re.compile(r"^\d+\.\s+[A-Z][^.!:,;]*$")  # "2. Unified system", a heading when "2.1. ..." follows
 _NAMED_HEADING = re.compile(r"^(?:Abstract|Acknowledge?ments?|References|Bibliography)$", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_LINE = re.compile(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|\r|\n)|[^\r\n\ufffe]+$")  # a line break, or a hyphen PDFium broke the line at
-BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
 _NUMBERED_ITEM = re.compile(r"^\s*\d+[.)]\s")
 _CLAUSE_END = re.compile(r"""[.,:;!?)\]"'”’]$""")
 _ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
@@ -53,7 +50,7 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
     """The pages' text; its title is the PDF's Title field, else its first line. PDFium reads it in a child
     process within ``budget``'s memory and time."""
     budget = budget or ReadSettings()
-    title, pages, columns, lefts = run_bounded("qa.read.pdf:pages_data", data, memory_bytes=budget.max_memory_bytes,
+    title, pages, columns, lefts = run_bounded("qa.read.pdfpage:pages_data", data, memory_bytes=budget.max_memory_bytes,
                                                seconds=budget.max_seconds, kind="PDF")
     size = sum(len(line) + 1 for lines in pages for line in lines)
     if size > budget.max_extracted_bytes:
@@ -71,85 +68,6 @@ def read_pdf(data: bytes, budget: ReadSettings | None = None) -> Written:
         add_paragraphs(builder, [lines[i] for i in kept], in_columns, numbered, [at[i] for i in kept])
     first = next((line for lines in pages for line in lines), "")
     return builder.result(title or (first.strip() if len(first) < 100 else ""), tuple(starts))
-
-
-def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool], list[list[float | None]]]:
-    """The PDF's title, each page's text lines (a line-end hyphen made a soft hyphen before the line break), whether
-    each page was read in two columns, and where each line starts (``page_text``)."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        raise SourceError(f"cannot read the PDF: {error}") from error
-    try:
-        pages, columns, lefts = [], [], []
-        for i in range(len(pdf)):
-            lines, starts, in_columns = page_text(pdf[i])
-            pages.append(lines)
-            lefts.append(starts)
-            columns.append(in_columns)
-        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages, columns, lefts
-    finally:
-        pdf.close()
-
-
-def text_lines(text: str) -> list[str]:
-    """PDFium's text of a page as lines: a line-end hyphen (U+FFFE) made a soft hyphen before the line break, and no
-    control character (PDFium's U+0002 marks a line-end hyphen it did not break at: "Spi", U+0002, "derMonkey" reads
-    "SpiderMonkey")."""
-    return [line for line, _ in located_lines(text)]
-
-
-def located_lines(text: str) -> list[tuple[str, int]]:
-    """``text_lines``, each with the index in ``text`` of its first visible character (PDFium's character index)."""
-    found = []
-    for piece in _LINE.finditer(text):
-        body = piece.group().rstrip("\r\n")
-        line = _CONTROL.sub("", body.replace("\ufffe", SOFT_HYPHEN)).rstrip()
-        if line.strip():
-            first = next(i for i, char in enumerate(body) if not char.isspace() and not _CONTROL.match(char))
-            found.append((line, piece.start() + first))
-    return found
-
-
-def _marker(line: str) -> int:
-    """How many characters a list item's bullet and the spaces after it take ("• ", "2. "), after the line's indent."""
-    bullet = BULLET.match(line)
-    return bullet.end() - (len(line) - len(line.lstrip())) if bullet else 0
-
-
-def pages_data(data: bytes) -> list:
-    """``page_lines`` as JSON data, for the child process that reads a PDF (qa/read/sandbox.py)."""
-    return list(page_lines(data))
-
-
-def page_text(page) -> tuple[list[str], list[float | None], bool]:
-    """A page's lines in reading order, where the text of each starts (x in points, after a list item's bullet: the
-    item's lines after its first start there too, the paragraph after it further left; None on a page in two columns,
-    whose bounded text PDFium gives without character indexes), and whether it is in two columns (then read column by
-    column)."""
-    textpage = page.get_textpage()
-    width, height = page.get_size()
-    gutter = find_gutter([textpage.get_rect(i) for i in range(textpage.count_rects())], width)
-    if gutter is None:
-        located = located_lines(textpage.get_text_range())
-        return [line for line, _ in located], [round(textpage.get_charbox(at + _marker(line))[0], 1) for line, at in located], False
-    lines = text_lines(textpage.get_text_bounded(0, 0, gutter, height) + "\r\n" + textpage.get_text_bounded(gutter, 0, width, height))
-    return lines, [None] * len(lines), True
-
-
-def find_gutter(rects: list[tuple[float, float, float, float]], width: float) -> float | None:
-    """The x in the page's middle third that fewest text runs cross (at most 5% of them, with at least
-    a quarter of them on each side), nearest the middle; None for a page in one column."""
-    best: tuple[int, float, float] | None = None
-    for step in range(21):
-        x = width * (1 / 3 + step / 60)
-        crossing = sum(left < x < right for left, _, right, _ in rects)
-        sides = min(sum(right <= x for _, _, right, _ in rects), sum(left >= x for left, _, _, _ in rects))
-        if len(rects) >= 4 and crossing <= 0.05 * len(rects) and sides >= 0.25 * len(rects):
-            best = min(best or (crossing, abs(x - width / 2), x), (crossing, abs(x - width / 2), x))
-    return best[2] if best else None
 
 
 def _key(line: str) -> str:
@@ -217,6 +135,10 @@ def add_paragraphs(builder: TextBuilder, lines: list[str], in_columns: bool = Fa
             current.clear()
 
     for line, left in zip(lines, lefts or [None] * len(lines), strict=True):
+        if line == PART_BREAK:
+            flush()
+            kind = "text"
+            continue
         level = numbered.level(line)
         if level:
             flush()
@@ -250,14 +172,16 @@ def _starts_item(line: str, before: list[str], kind: str, width: int) -> bool:
 
 def usual_width(lines: list[str], in_columns: bool) -> int:
     """A page's full line length. PDFium runs some lines into one (15% of a TraceMonkey page's "lines" are two or
-    three lines long), and against those every real line looked short and ended a paragraph. In columns: the 75th
-    percentile. On other pages, where code lines may be most of them: the longest line at most twice the 90th
-    percentile long (a page whose gutter a figure hides is read across)."""
-    lengths = sorted(len(line) for line in lines)
+    three lines long, over a quarter on some of S2ORC's pages), and against those every real line looked short and
+    ended a paragraph. In columns: the 75th percentile of the lines at most 1.5 times the median long. On other
+    pages, where code lines may be most of them: the longest line at most twice the 90th percentile long."""
+    lengths = sorted(len(line) for line in lines if line)
     if not lengths:
         return 0
     if in_columns:
-        return lengths[int(0.75 * (len(lengths) - 1))]
+        median = lengths[(len(lengths) - 1) // 2]
+        kept = [n for n in lengths if n <= 1.5 * median]
+        return kept[int(0.75 * (len(kept) - 1))]
     usual = lengths[int(0.9 * (len(lengths) - 1))]
     return max(n for n in lengths if n <= 2 * usual)
 

@@ -116,8 +116,54 @@ def test_a_two_column_paper_keeps_its_sentences_whole_and_its_sections_across_pa
     assert not any(ch < " " and ch not in "\n\t" for ch in doc.text)
 
 
+def make_paper_first_page(path: Path) -> None:
+    """A paper's first page: its title and authors across the page, two columns written row by row, a wide figure's
+    caption of three lines across the page below them. So many runs cross the gutter that the whole page would be
+    read across, line by line, the columns' sentences broken and interleaved."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    across = ["Counting Ships at Night: A Study of the Harbour Log Kept by the Lighthouse Keepers of the Coast",
+              "Anna Keeper, Ben Harbourmaster and Carla Council, of the Harbour Town Historical Society and Museum",
+              "keepers@harbour.example.org, master@harbour.example.org, council@harbour.example.org, museum"]
+    for row, line in enumerate(across):
+        pdf.set_xy(10, 10 + 6 * row)
+        pdf.cell(190, 6, line)
+    left = ["The keeper counted every ship that", "passed the lighthouse during the", "night and wrote the number down."]
+    right = ["The harbour master read the log", "and sent a copy of it to the", "town council at the end of the month."]
+    filler = [f"Entry {n} of the log names a ship." for n in range(10)]
+    for row, (a, b) in enumerate(zip(left + filler, right + filler, strict=True)):
+        pdf.set_xy(10, 35 + 6 * row)
+        pdf.cell(90, 6, a)
+        pdf.set_xy(110, 35 + 6 * row)
+        pdf.cell(90, 6, b)
+    caption = ["Figure 1: ships counted per month, January to December, in the first and second year of the log kept",
+               "by the keepers; the second year's count is higher in every month but March, when the harbour was",
+               "closed for the repair of the quay and the lighthouse, and no ship passed the lighthouse at night."]
+    for row, line in enumerate(caption):
+        pdf.set_xy(10, 130 + 6 * row)
+        pdf.cell(190, 6, line)
+    pdf.output(str(path))
+
+
+def test_a_papers_title_and_wide_caption_are_read_across_and_its_columns_one_by_one(tmp_path):
+    make_paper_first_page(tmp_path / "first.pdf")
+    doc, sentences = read(tmp_path / "first.pdf")
+    texts = [display_text(s) for s in sentences]
+    assert "The keeper counted every ship that passed the lighthouse during the night and wrote the number down." in texts
+    assert "The harbour master read the log and sent a copy of it to the town council at the end of the month." in texts
+    assert any(t.startswith("Figure 1: ships counted per month") and "higher in every month but March, when the harbour was "
+               "closed for the repair" in t for t in texts)
+    order = [doc.text.index(part) for part in ("Counting Ships at Night", "Anna Keeper", "The keeper counted",
+                                               "Entry 9 of the log", "The harbour master", "Figure 1: ships")]
+    assert order == sorted(order)
+
+
 def test_control_characters_never_reach_the_text_and_numbered_list_items_are_no_headings() -> None:
-    from qa.read.pdf import heading_level, text_lines
+    from qa.read.pdf import heading_level
+    from qa.read.pdfpage import text_lines
 
     assert text_lines("a SpiderMonkey: Spi\x02derMonkey\r\nen\ufffecoding\x07") == [
         "a SpiderMonkey: SpiderMonkey", "en\u00ad", "coding"]
