@@ -10,6 +10,7 @@ Jupyter still opens (a missing ``execution_count``, an unknown field), and only 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 from ..errors import SourceError
 from ..settings import ReadSettings
 from .blocks import Written
-from .markdown import read_markdown
+from .markdown import markdown_parser, read_markdown
 from .sandbox import run_sized
 
 IN_PROCESS_BYTES = 4 * 2**20  # larger: read in the memory-capped child (images make real notebooks megabytes)
 MAX_OUTPUT_CHARS = 2_000  # a cell's output beyond this is cut: a log or a long table is not what is asked about
 _BACKTICKS = re.compile(r"`{3,}")
+_parser = functools.cache(markdown_parser)  # one for all of a notebook's cells
 
 
 def read_notebook(text: str, budget: ReadSettings | None = None) -> Written:
@@ -67,13 +69,26 @@ def _parts(cell: dict[str, Any], language: str) -> list[str]:
     """What a cell shows: a Markdown cell's text; a code cell's code and its text outputs, each as a code block."""
     kind = cell.get("cell_type")
     if kind == "markdown":
-        return [_text(cell.get("source"))]
+        return [_closed(_text(cell.get("source")))]
     if kind != "code":
         return []  # raw cells are for converters, not shown
     code = _text(cell.get("source", cell.get("input")))
     outputs = cell.get("outputs")
     outputs = outputs if isinstance(outputs, list) else []
     return [_fenced(code, language), *(_fenced(shown, "") for shown in map(_output_text, outputs) if shown.strip())]
+
+
+def _closed(markdown: str) -> str:
+    """A Markdown cell's text with the code fence it leaves open closed: Jupyter renders each cell alone, so such a
+    fence ends with its cell instead of making the cells after it code."""
+    blocks = [token for token in _parser().parse(markdown) if token.level == 0 and token.map]
+    if not blocks or blocks[-1].type != "fence":  # a fence in a quote or a list ends with it
+        return markdown
+    last, lines = blocks[-1], markdown.splitlines()
+    closing = lines[last.map[1] - 1].strip() if last.map[1] <= len(lines) else ""
+    if last.map[1] - last.map[0] >= 2 and closing.startswith(last.markup) and not closing.strip(last.markup[0]):
+        return markdown
+    return markdown.rstrip("\n") + "\n" + last.markup
 
 
 def _output_text(output: Any) -> str:

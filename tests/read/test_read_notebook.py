@@ -77,3 +77,18 @@ def test_a_large_notebook_is_read_in_a_child_process_the_same(tmp_path: Path, mo
     monkeypatch.setattr(notebook, "IN_PROCESS_BYTES", 100)
     in_child = read_document(write(tmp_path, content, "copy.ipynb"))
     assert (in_child.text, in_child.blocks, in_child.title) == (in_process.text, in_process.blocks, in_process.title)
+
+
+def test_a_code_fence_a_markdown_cell_leaves_open_ends_with_the_cell(tmp_path: Path) -> None:
+    """Jupyter renders each cell alone: an unclosed fence is code to its cell's end, never the cells after it."""
+    cells = [{"cell_type": "markdown", "source": "Install it first:\n```bash\npip install tides"},
+             {"cell_type": "markdown", "source": "## Neap tides\n\nThey come with the half moon."},
+             {"cell_type": "markdown", "source": "> ```\n> quoted code"},
+             {"cell_type": "markdown", "source": "The quote's fence ends with the quote."}]
+    doc = read_document(write(tmp_path, {"cells": cells, "nbformat": 4}))
+    assert [(b.kind, doc.text[b.start : b.end]) for b in doc.blocks][:3] == [
+        ("text", "Install it first:"), ("code", "pip install tides"), ("heading", "Neap tides")]
+    assert ("text", "They come with the half moon.", ("Neap tides",)) in [(b.kind, doc.text[b.start : b.end], b.section)
+                                                                         for b in doc.blocks]
+    assert doc.blocks[-1].kind == "text" and doc.text[doc.blocks[-1].start : doc.blocks[-1].end] == (
+        "The quote's fence ends with the quote.")
