@@ -149,6 +149,9 @@ class Citation:
     header: str = ""  # a table row's quote: the header row of its table, verbatim ("| Flag | Default |"), else ""
     # the code blocks of the passage around the quote, as (start, end) offsets in the source: shown as code there
     passage_code: tuple[tuple[int, int], ...] = ()
+    # the quote is a clause of its sentence, which goes on before it / after it: shown with "…" there
+    cut_before: bool = False
+    cut_after: bool = False
 
 
 CHANGED = "the file has changed since it was indexed: this quote is from the indexed version; index it again"

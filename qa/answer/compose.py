@@ -89,10 +89,10 @@ def candidate_sentences(index: Searchable, asked: Question) -> tuple[Corpus, lis
 
 
 def shown_quote(citation: Citation) -> str:
-    """A quote as the answer text shows it: prose with its wrapped lines joined, code and lists line by line, a table
-    row under its header."""
+    """A quote as the answer text shows it: prose with its wrapped lines joined ("…" where its sentence goes on), code
+    and lists line by line, a table row under its header."""
     if citation.layout == "prose":
-        return display_text(citation.quote)
+        return f"{'…' if citation.cut_before else ''}{display_text(citation.quote)}{'…' if citation.cut_after else ''}"
     return "\n" + "\n".join(part.strip("\n") for part in (citation.header, citation.quote) if part) + "\n"
 
 
@@ -129,12 +129,15 @@ def citation(corpus: Corpus, n: int, chosen: Quote, question: str, supports: boo
     p_start, p_end = min(int(chunk["start"]), start), max(int(chunk["end"]), end)
     header = table_header(doc, start)
     shape = "table" if header else layout(corpus, candidate.sentence, start, end)
+    s_start, s_end = int(corpus.sentences["start"][candidate.sentence]), int(corpus.sentences["end"][candidate.sentence])
     return Citation(
         n, doc.source, doc.path, start, end, quote, round(candidate.probability, 4), doc.page_at(start), doc.line_at(start),
         p_start, p_end,
         start + span[0] if span else None, start + span[1] if span else None, supports,
         doc.text[p_start:p_end], doc.section_at(start), shape, header=doc.text[header[0] : header[1]] if header else "",
         passage_code=code_around(doc.blocks, p_start, p_end, start, end),
+        cut_before=bool(doc.text[s_start:start].strip()) and start < s_end,
+        cut_after=bool(doc.text[end:s_end].strip()) and end > s_start,
     )
 
 

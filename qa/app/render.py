@@ -167,7 +167,8 @@ def _quoted(c: Citation) -> str:
         return f'<p class="qa-quote qa-list">{quote_html(c, pieces(c), _items)} {button}</p>'
     if c.layout == "table" and c.header:
         return f'<div class="qa-quote">{table_row_html(c)}{button}</div>'
-    return f'<p class="qa-quote">“{quote_html(c, pieces(c), lambda text: _lines(join_lines(text)))}” {button}</p>'
+    before, after = "…" if c.cut_before else "", "…" if c.cut_after else ""  # a clause of a sentence that goes on
+    return f'<p class="qa-quote">“{before}{quote_html(c, pieces(c), lambda text: _lines(join_lines(text)))}{after}” {button}</p>'
 
 
 def _copy_button(answer: Answer) -> str:

@@ -117,3 +117,23 @@ def test_the_reader_reads_a_definition_under_its_term(tmp_path: Path, fake_embed
     assert model.texts[1].endswith("Groups: Other groups have no user.")  # no term: the title only
     for candidate, span, marked in zip(rows, spans, ("ions.", "user."), strict=True):
         assert span is not None and corpus.sentence_text(candidate.sentence)[span[0] : span[1]] == marked
+
+
+def test_a_quote_cut_to_a_clause_of_its_sentence_is_shown_with_an_ellipsis_where_the_sentence_goes_on(
+        tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """A further quote that does not fit the quotes' budget is cut to its best clauses (quotes.clause_window): shown
+    alone, "In order to figure out whether a file is binary" reads as if the sentence ended there."""
+    sentence = "In order to figure out whether a file is binary, ripgrep looks for NUL bytes, and it stops at the first."
+    index = markdown_index(tmp_path, fake_embedder, "GUIDE.md", f"# Binary files\n\n{sentence}\n")
+    whole = quote_of(index, sentence)
+    first, middle = sentence.index(","), sentence.index(" ripgrep")
+    cases = [(whole, (False, False), sentence),
+             (replace(whole, end=whole.start + first), (False, True), sentence[:first] + "…"),
+             (replace(whole, start=whole.start + middle + 1, end=whole.start + sentence.index(", and")), (True, True),
+              "…ripgrep looks for NUL bytes…")]
+    for quote, cut, shown in cases:
+        cited = citation(index.corpus, 1, quote, "How does ripgrep decide whether a file is binary?", supports=True)
+        assert (cited.cut_before, cited.cut_after) == cut and shown_quote(cited) == shown
+        assert cited.quote == sentence[quote.start - whole.start : quote.end - whole.start]  # the quote stays verbatim
+        html = answer_html(Answer("q", True, "", (cited,)), 2000)
+        assert f"“{shown}”" in html.replace('<strong class="qa-span">', "").replace("</strong>", "")
