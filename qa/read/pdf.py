@@ -41,7 +41,7 @@ _HEADING = re.compile(r"^(?:(\d+(?:\.\d+)+)\.?|(\d+)|Appendix ([A-Z](?:\.\d+)*))
 _NUMBERED_HEADING = re.compile(r"^(\d+)\.\s+[A-Z][\w-]*(?:[ :]+(?:[A-Z][\w-]*|\w{1,3}))*$")
 _PARENT = re.compile(r"^\d+\.\s+[A-Z][^.!:,;]*$")  # "2. Unified system", a heading when "2.1. ..." follows
 _NAMED_HEADING = re.compile(r"^(?:Abstract|Acknowledge?ments?|References|Bibliography)$", re.IGNORECASE)
-_NUMBERED_ITEM = re.compile(r"^\s*\d+[.)]\s")
+_NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
 _CLAUSE_END = re.compile(r"""[.,:;!?)\]"'”’]$""")
 _ENDS_SENTENCE = re.compile(r"""[.!?:]["'”’)\]]*$""")
 

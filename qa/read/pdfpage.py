@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import SourceError
 
 SOFT_HYPHEN = "\u00ad"
-BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d{1,3}[.)])\s+")  # "2020. S2ORC: ..." (a reference's year) is no item
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LINE = re.compile(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|\r|\n)|[^\r\n\ufffe]+$")  # a line break, or a hyphen PDFium broke the line at
 PART_BREAK = ""  # between the part above the columns, the columns and the part below: no paragraph runs on across it

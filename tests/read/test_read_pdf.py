@@ -232,3 +232,17 @@ def test_a_number_that_continues_a_sentence_starts_no_list_item() -> None:
         ("text", "SEQUENCE OF: VALUE must be the null terminated string NEW and the length LEN !=\n"
                  "0. With this, one more element is appended."),
         ("text", "To add one:"), ("item", "1. Write the value"), ("item", "2. Read it back")]
+
+
+def test_a_references_year_at_a_line_start_starts_no_list_item() -> None:
+    """ACL-style references put the year first on a wrapped line ("2020. S2ORC: ..."): the reference goes on."""
+    from qa.read.blocks import TextBuilder
+    from qa.read.pdf import add_paragraphs
+
+    builder = TextBuilder()
+    add_paragraphs(builder, ["Kyle Lo, Lucy Lu Wang, Mark Neumann, and Daniel S. Weld.",
+                             "2020. S2ORC: The Semantic Scholar Open Research Corpus. In",
+                             "Proceedings of ACL, pages 4969–4983.", "1. Write the value", "2. Read it back"])
+    written = builder.result()
+    assert [b.kind for b in written.blocks] == ["text", "item", "item"]
+    assert written.text[written.blocks[0].start : written.blocks[0].end].endswith("pages 4969–4983.")
