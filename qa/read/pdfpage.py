@@ -21,6 +21,7 @@ SOFT_HYPHEN = "\u00ad"
 BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d{1,3}[.)])\s+")  # "2020. S2ORC: ..." (a reference's year) is no item
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LINE = re.compile(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|\r|\n)|[^\r\n\ufffe]+$")  # a line break, or a hyphen PDFium broke the line at
+MAX_ACROSS = 100  # text runs read across above or below the columns, at most: a title page's and a figure's fit
 PART_BREAK = ""  # between the part above the columns, the columns and the part below: no paragraph runs on across it
 Rect = tuple[float, float, float, float]  # PDFium's text run: left, bottom, right, top, in points from the bottom left
 
@@ -98,9 +99,10 @@ def find_columns(rects: list[Rect], width: float, height: float) -> Columns | No
         x = width * (1 / 3 + step / 60)
         crossing = (box[:, 0] < x) & (x < box[:, 2])
         across = box[crossing][np.argsort(-box[crossing][:, 3])]  # crossing runs, the highest first
-        # above the columns: the k highest crossing runs; below them: the j lowest
-        tops = np.minimum.accumulate(np.concatenate([[height], across[:, 1]]))
-        bottoms = np.maximum.accumulate(np.concatenate([[0.0], across[::-1, 3]]))
+        # above the columns: the k highest crossing runs; below them: the j lowest (at most MAX_ACROSS each way, so
+        # that a page of thousands of runs costs no more than a page of prose)
+        tops = np.minimum.accumulate(np.concatenate([[height], across[:MAX_ACROSS, 1]]))
+        bottoms = np.maximum.accumulate(np.concatenate([[0.0], across[::-1][:MAX_ACROSS, 3]]))
         top, bottom = tops[:, None], bottoms[None, :]
         inside = _between(middle, bottom, top)
         crossed = _between(middle[crossing], bottom, top)
@@ -109,10 +111,14 @@ def find_columns(rects: list[Rect], width: float, height: float) -> Columns | No
         read_across = len(wide) - _between(wide, bottom, top)
         fits = ((top > bottom) & (inside >= 4) & (crossed <= 0.05 * inside) & (sides >= 0.25 * inside)
                 & (inside >= 0.4 * len(rects)) & (read_across <= 2))
-        for k, j in zip(*np.nonzero(fits), strict=True):
-            key = (float(crossed[k, j]), float(k + j), abs(x - width / 2))
-            if best is None or key < best[0]:
-                best = (key, Columns(x, float(tops[k]), float(bottoms[j])))
+        if not fits.any():
+            continue
+        ks, js = np.nonzero(fits)
+        first = np.lexsort((ks + js, crossed[ks, js]))[0]  # fewest crossing between, then fewest read across
+        k, j = int(ks[first]), int(js[first])
+        key = (float(crossed[k, j]), float(k + j), abs(x - width / 2))
+        if best is None or key < best[0]:
+            best = (key, Columns(x, float(tops[k]), float(bottoms[j])))
     return best[1] if best else None
 
 

@@ -246,3 +246,22 @@ def test_a_references_year_at_a_line_start_starts_no_list_item() -> None:
     written = builder.result()
     assert [b.kind for b in written.blocks] == ["text", "item", "item"]
     assert written.text[written.blocks[0].start : written.blocks[0].end].endswith("pages 4969–4983.")
+
+
+def test_a_page_of_many_text_runs_is_laid_out_in_bounded_time_and_memory() -> None:
+    """Every run of a one-column page crosses the middle: the parts read across are looked for among the first
+    and last ``MAX_ACROSS`` of them, not among every pair of them (20,000 runs: 400 million pairs)."""
+    import tracemalloc
+
+    from qa.read.pdfpage import find_columns
+
+    one_column = [(50.0, y / 30, 560.0, y / 30 + 5) for y in range(20_000)]
+    columns = [(50.0, y, 290.0, y + 5) for y in range(0, 700, 10)] + [(320.0, y, 560.0, y + 5) for y in range(0, 700, 10)]
+    title = [(100.0, y, 500.0, y + 5) for y in range(710, 790, 1)]
+    tracemalloc.start()
+    assert find_columns(one_column, 612, 792) is None
+    found = find_columns(title + columns, 612, 792)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert found is not None and 290 <= found.gutter <= 320 and found.bottom == 0 and 705 <= found.top <= 715
+    assert peak < 64 * 2**20
