@@ -51,7 +51,8 @@ _DESCRIBED = (*(domain + name for domain in ("", "py:") for name in _PY_OBJECTS)
               "rst:directive:option", "std:option", "std:envvar")
 _TITLED_TARGET = re.compile(r"(.*?)\s*<([^<>]*)>", re.S)
 _ROLE_USE = re.compile(r"(?<![\w`]):([A-Za-z][\w.+:-]*):`")
-MAX_FOUND_ROLES = 2_000  # the roles of projects' own extensions made known in a process (docutils keeps them all)
+_DIRECTIVE_USE = re.compile(r"^[ \t]*\.\.[ \t]+([A-Za-z][\w.+:-]*?)::", re.M)
+MAX_FOUND_ROLES = 2_000  # the roles and directives of projects' own extensions made known in a process (docutils keeps them all)
 _found: set[str] = set()
 Role = tuple[list[Any], list[Any]]  # (nodes, messages)
 
@@ -97,6 +98,9 @@ class _AnyOption(dict[str, Any]):
 
     def __missing__(self, key: str) -> Any:
         return directives.unchanged
+
+    def __bool__(self) -> bool:  # docutils parses options only where a directive has any
+        return True
 
 
 class Hidden(Directive):
@@ -171,20 +175,43 @@ class Described(Kept):
         return [nodes.definition_list("", nodes.definition_list_item("", term, definition))]
 
 
+class Unknown(Described):
+    """A project's own directive: with content, its argument (a name: ``.. setting:: DEBUG``) a term over the content,
+    as an object's description; without content it steers the extension that knows it (``.. automodapi:: pkg``), and
+    nothing of it is shown. Options are never shown."""
+
+    def run(self) -> list[nodes.Node]:
+        if not self.content:
+            return []
+        if self.arguments:
+            return super().run()
+        node = nodes.container()
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
+
+
 def register_found(text: str) -> None:
-    """The roles a document uses that neither docutils nor Sphinx defines, from a project's own extension (CMake's
-    ``:variable:`CMAKE_AR```, Django's ``:setting:``): shown as code, a cross-reference by its title, not as the
-    markup around it."""
+    """The roles and directives a document uses that neither docutils nor Sphinx defines, from a project's own
+    extension: a role (CMake's ``:variable:`CMAKE_AR```, Django's ``:setting:``) shown as code, a cross-reference by
+    its title, not as the markup around it; a directive's content shown, not dropped with it."""
     from docutils.parsers.rst.languages import en
 
     register()
-    for name in {use.lower() for use in _ROLE_USE.findall(text)}:
+    for name in sorted({use.lower() for use in _ROLE_USE.findall(text)}):
         if name in _found or name in en.roles or name in en.roles.values() or name in _REGISTERED_ROLES:
             continue
         if len(_found) >= MAX_FOUND_ROLES:
             return
         roles.register_local_role(name, code_role(False))
         _found.add(name)
+    for name in sorted({use.lower() for use in _DIRECTIVE_USE.findall(text)}):
+        key = f"..{name}"
+        if key in _found or name in en.directives or name in directives._directives:  # registered ones
+            continue
+        if len(_found) >= MAX_FOUND_ROLES:
+            return
+        directives.register_directive(name, Unknown)
+        _found.add(key)
 
 
 @functools.cache

@@ -162,3 +162,18 @@ def test_a_projects_own_roles_show_their_text(tmp_path: Path) -> None:
             ":prop_tgt:`~Target.LINKER`; ``:setting:`x``` in code stays.\n")
     assert read(tmp_path, text, "vars.rst").text.endswith(
         "Set CMAKE_AR as the manual says, not LINKER; :setting:`x` in code stays.")
+
+
+def test_a_projects_own_directive_shows_its_name_over_its_content(tmp_path: Path) -> None:
+    """Without the project's extension docutils would drop the directive with everything in it. Its argument names
+    what the content describes (as ``.. option::``'s does); one without content steers the extension: not shown."""
+    text = ("Settings\n========\n\n.. lamp:setting:: brightness\n   :type: int\n\n   How bright the lamp shines; the "
+            "default is 40 lumens.\n\n   .. lamp:example::\n\n      ``lamp --brightness 60``\n\n.. include:: ../secret.txt\n\n"
+            ".. lamp:autodoc:: lamp.settings\n\nAfter all that, a closing paragraph.\n")
+    (tmp_path / "secret.txt").write_text("never read", encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    doc = read(tmp_path / "docs", text, "settings.rst")
+    assert [doc.text[b.start : b.end] for b in doc.blocks] == [
+        "Settings", "brightness", "How bright the lamp shines; the default is 40 lumens.", "lamp --brightness 60",
+        "After all that, a closing paragraph."]
+    assert doc.section_at(doc.text.index("How bright")) == "Settings › brightness"
