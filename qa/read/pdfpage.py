@@ -11,6 +11,7 @@ lays pages out with pdfminer.six, read the Texinfo manual 50x slower than PDFium
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,7 +84,7 @@ def page_text(page) -> tuple[list[str], list[float | None], bool]:
     return lines, [None] * len(lines), True
 
 
-def find_columns(rects: list[Rect], width: float, height: float) -> Columns | None:
+def find_columns(rects: Sequence[Rect], width: float, height: float) -> Columns | None:
     """The gutter: an x in the page's middle third that at most 5% of the text runs between ``top`` and ``bottom``
     cross, with a quarter of those runs on each side and at least 40% of the page's runs between them. Above ``top``
     and below ``bottom`` are the runs that cross it, and no more than two runs as wide as a column's line (the

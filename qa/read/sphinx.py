@@ -49,6 +49,7 @@ _DESCRIBED = (*(domain + name for domain in ("", "py:") for name in _PY_OBJECTS)
               *(f"{domain}:{name}" for domain in ("c", "cpp", "js") for name in _C_OBJECTS),
               "describe", "object", "option", "cmdoption", "envvar", "confval", "rst:directive", "rst:role",
               "rst:directive:option", "std:option", "std:envvar")
+_REGISTERED_DIRECTIVES = frozenset((*_HIDDEN, *_KEPT, *_LABELLED, *_TITLED, *_DESCRIBED))
 _TITLED_TARGET = re.compile(r"(.*?)\s*<([^<>]*)>", re.S)
 _ROLE_USE = re.compile(r"(?<![\w`]):([A-Za-z][\w.+:-]*):`")
 _DIRECTIVE_USE = re.compile(r"^[ \t]*\.\.[ \t]+([A-Za-z][\w.+:-]*?)::", re.M)
@@ -206,7 +207,7 @@ def register_found(text: str) -> None:
         _found.add(name)
     for name in sorted({use.lower() for use in _DIRECTIVE_USE.findall(text)}):
         key = f"..{name}"
-        if key in _found or name in en.directives or name in directives._directives:  # registered ones
+        if key in _found or name in en.directives or name in _REGISTERED_DIRECTIVES:
             continue
         if len(_found) >= MAX_FOUND_ROLES:
             return
