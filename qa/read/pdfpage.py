@@ -22,6 +22,7 @@ SOFT_HYPHEN = "\u00ad"
 BULLET = re.compile(r"^\s*(?:[•◦▪‣·*–-]|\d{1,3}[.)])\s+")  # "2020. S2ORC: ..." (a reference's year) is no item
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LINE = re.compile(r"[^\r\n\ufffe]*(?:\ufffe|\r\n|\r|\n)|[^\r\n\ufffe]+$")  # a line break, or a hyphen PDFium broke the line at
+FOOTER_LINES = 3  # lines below a paper's columns, at most: a page number, a running footer, a first page's imprint
 MAX_ACROSS = 100  # text runs read across above or below the columns, at most: a title page's and a figure's fit
 PART_BREAK = ""  # between the part above the columns, the columns and the part below: no paragraph runs on across it
 Rect = tuple[float, float, float, float]  # PDFium's text run: left, bottom, right, top, in points from the bottom left
@@ -39,7 +40,8 @@ class Columns:
 
 def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool], list[list[float | None]]]:
     """The PDF's title, each page's text lines (a line-end hyphen made a soft hyphen before the line break), whether
-    each page was read in two columns, and where each line starts (``page_text``)."""
+    each page was read in two columns, and where each line starts (``page_text``). A part of a page is read across
+    above its columns only in a document that is in columns: a third of its pages at least are, from their top."""
     import pypdfium2 as pdfium
 
     try:
@@ -47,13 +49,11 @@ def page_lines(data: bytes) -> tuple[str, list[list[str]], list[bool], list[list
     except pdfium.PdfiumError as error:
         raise SourceError(f"cannot read the PDF: {error}") from error
     try:
-        pages, columns, lefts = [], [], []
-        for i in range(len(pdf)):
-            lines, starts, in_columns = page_text(pdf[i])
-            pages.append(lines)
-            lefts.append(starts)
-            columns.append(in_columns)
-        return (pdf.get_metadata_dict().get("Title") or "").strip(), pages, columns, lefts
+        reads = [page_text(pdf[i]) for i in range(len(pdf))]
+        in_columns = sum(whole for _, _, whole in reads) >= sum(bool(read[0]) for read, _, _ in reads) / 3
+        chosen = [read if in_columns or plain is None else plain for read, plain, _ in reads]
+        return ((pdf.get_metadata_dict().get("Title") or "").strip(), [lines for lines, _, _ in chosen],
+                [columns for _, _, columns in chosen], [starts for _, starts, _ in chosen])
     finally:
         pdf.close()
 
@@ -63,14 +63,27 @@ def pages_data(data: bytes) -> list:
     return list(page_lines(data))
 
 
-def page_text(page) -> tuple[list[str], list[float | None], bool]:
-    """A page's lines in reading order, where the text of each starts (x in points, after a list item's bullet: the
-    item's lines after its first start there too, the paragraph after it further left; None on a page in two columns,
-    whose bounded text PDFium gives without character indexes), and whether it is in two columns. A ``PART_BREAK``
-    line ends the part read across above the columns, and the columns."""
+Read = tuple[list[str], list[float | None], bool]  # a page's lines, where each starts, whether it is in columns
+
+
+def page_text(page) -> tuple[Read, Read | None, bool]:
+    """A page read: its lines in reading order, where the text of each starts (x in points, after a list item's
+    bullet: the item's lines after its first start there too, the paragraph after it further left; None on a page in
+    two columns, whose bounded text PDFium gives without character indexes), and whether it is in two columns, a
+    ``PART_BREAK`` line after a part read across above the columns and after the columns. Then, where a part is read
+    across, the page read without one (None elsewhere); and whether the page is in columns from its top."""
     textpage = page.get_textpage()
     width, height = page.get_size()
-    columns = find_columns([textpage.get_rect(i) for i in range(textpage.count_rects())], width, height)
+    rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
+    columns = find_columns(rects, width, height)
+    if columns is None or (columns.top >= height and columns.bottom <= 0):
+        return read_columns(textpage, columns, width, height), None, columns is not None
+    plain = read_columns(textpage, find_columns(rects, width, height, parts=False), width, height)
+    return read_columns(textpage, columns, width, height), plain, columns.top >= height
+
+
+def read_columns(textpage, columns: Columns | None, width: float, height: float) -> Read:
+    """The page's lines as ``columns`` lay it out (``page_text``); in one column where None."""
     if columns is None:
         located = located_lines(textpage.get_text_range())
         return [line for line, _ in located], [round(textpage.get_charbox(at + _marker(line))[0], 1) for line, at in located], False
@@ -84,13 +97,13 @@ def page_text(page) -> tuple[list[str], list[float | None], bool]:
     return lines, [None] * len(lines), True
 
 
-def find_columns(rects: Sequence[Rect], width: float, height: float) -> Columns | None:
+def find_columns(rects: Sequence[Rect], width: float, height: float, parts: bool = True) -> Columns | None:
     """The gutter: an x in the page's middle third that at most 5% of the text runs between ``top`` and ``bottom``
     cross, with a quarter of those runs on each side and at least 40% of the page's runs between them. Above ``top``
     and below ``bottom`` are the runs that cross it, and no more than two runs as wide as a column's line (the
     title's, a figure's and its caption's runs are short or cross). Of the gutters found, the one fewest runs cross
     between ``top`` and ``bottom``, then the one that leaves fewest above and below, nearest the middle. None for a
-    page in one column."""
+    page in one column. Without ``parts``: the whole page in columns, or None."""
     if len(rects) < 4:
         return None
     box = np.array(rects, dtype=float).reshape(-1, 4)
@@ -112,15 +125,32 @@ def find_columns(rects: Sequence[Rect], width: float, height: float) -> Columns 
         read_across = len(wide) - _between(wide, bottom, top)
         fits = ((top > bottom) & (inside >= 4) & (crossed <= 0.05 * inside) & (sides >= 0.25 * inside)
                 & (inside >= 0.4 * len(rects)) & (read_across <= 2))
+        if not parts:
+            fits[1:, :] = fits[:, 1:] = False
         if not fits.any():
             continue
         ks, js = np.nonzero(fits)
         first = np.lexsort((ks + js, crossed[ks, js]))[0]  # fewest crossing between, then fewest read across
         k, j = int(ks[first]), int(js[first])
+        if k + j and not laid_out(box, Columns(x, float(tops[k]), float(bottoms[j])), height):
+            if not fits[0, 0]:
+                continue
+            k = j = 0  # the whole page in columns, as it is without a part read across
         key = (float(crossed[k, j]), float(k + j), abs(x - width / 2))
         if best is None or key < best[0]:
             best = (key, Columns(x, float(tops[k]), float(bottoms[j])))
     return best[1] if best else None
+
+
+def laid_out(box: np.ndarray, columns: Columns, height: float) -> bool:
+    """Is a page with a part read across laid out as a paper is? Its columns take at least 40% of its height, and
+    below them is no more than a footer (``FOOTER_LINES``): a paper's wide figures and tables stand at the top of a
+    page. A page in one column has stretches that no run crosses at some x (a code block's runs split at its spaces),
+    between prose above and below (``box``: PDFium's text runs as rows of left, bottom, right, top)."""
+    below = box[(box[:, 1] + box[:, 3]) / 2 < columns.bottom]
+    bottoms = np.sort(below[:, 1])
+    lines = int(len(bottoms) > 0) + int(np.sum(np.diff(bottoms) > 4))  # runs within 4 points of each other: one line
+    return columns.top - columns.bottom >= 0.4 * height and lines <= FOOTER_LINES
 
 
 def _between(values: np.ndarray, bottom: np.ndarray, top: np.ndarray) -> np.ndarray:

@@ -117,9 +117,10 @@ def test_a_two_column_paper_keeps_its_sentences_whole_and_its_sections_across_pa
 
 
 def make_paper_first_page(path: Path) -> None:
-    """A paper's first page: its title and authors across the page, two columns written row by row, a wide figure's
-    caption of three lines across the page below them. So many runs cross the gutter that the whole page would be
-    read across, line by line, the columns' sentences broken and interleaved."""
+    """A paper's first page: its title and authors across the page, a wide figure's caption of three lines across it
+    below them, then two columns written row by row. So many runs cross the gutter that the whole page would be read
+    across, line by line, the columns' sentences broken and interleaved. Its second page is in columns from the top, as
+    a paper's are (in a document whose pages are not, a part of a page across is not looked for)."""
     fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
     pdf = fpdf.FPDF()
     pdf.set_auto_page_break(False)
@@ -127,24 +128,27 @@ def make_paper_first_page(path: Path) -> None:
     pdf.set_font("helvetica", size=10)
     across = ["Counting Ships at Night: A Study of the Harbour Log Kept by the Lighthouse Keepers of the Coast",
               "Anna Keeper, Ben Harbourmaster and Carla Council, of the Harbour Town Historical Society and Museum",
-              "keepers@harbour.example.org, master@harbour.example.org, council@harbour.example.org, museum"]
+              "keepers@harbour.example.org, master@harbour.example.org, council@harbour.example.org, museum",
+              "Figure 1: ships counted per month, January to December, in the first and second year of the log kept",
+              "by the keepers; the second year's count is higher in every month but March, when the harbour was",
+              "closed for the repair of the quay and the lighthouse, and no ship passed the lighthouse at night."]
     for row, line in enumerate(across):
-        pdf.set_xy(10, 10 + 6 * row)
+        pdf.set_xy(10, 10 + 6 * row + 10 * (row >= 3))
         pdf.cell(190, 6, line)
     left = ["The keeper counted every ship that", "passed the lighthouse during the", "night and wrote the number down."]
     right = ["The harbour master read the log", "and sent a copy of it to the", "town council at the end of the month."]
-    filler = [f"Entry {n} of the log names a ship." for n in range(10)]
+    filler = [f"Entry {n} of the log names a ship." for n in range(30)]
     for row, (a, b) in enumerate(zip(left + filler, right + filler, strict=True)):
-        pdf.set_xy(10, 35 + 6 * row)
+        pdf.set_xy(10, 60 + 6 * row)
         pdf.cell(90, 6, a)
-        pdf.set_xy(110, 35 + 6 * row)
+        pdf.set_xy(110, 60 + 6 * row)
         pdf.cell(90, 6, b)
-    caption = ["Figure 1: ships counted per month, January to December, in the first and second year of the log kept",
-               "by the keepers; the second year's count is higher in every month but March, when the harbour was",
-               "closed for the repair of the quay and the lighthouse, and no ship passed the lighthouse at night."]
-    for row, line in enumerate(caption):
-        pdf.set_xy(10, 130 + 6 * row)
-        pdf.cell(190, 6, line)
+    pdf.add_page()
+    for row, entry in enumerate(filler):
+        pdf.set_xy(10, 20 + 6 * row)
+        pdf.cell(90, 6, f"Later, {entry.lower()}")
+        pdf.set_xy(110, 20 + 6 * row)
+        pdf.cell(90, 6, f"Later still, {entry.lower()}")
     pdf.output(str(path))
 
 
@@ -154,10 +158,10 @@ def test_a_papers_title_and_wide_caption_are_read_across_and_its_columns_one_by_
     texts = [display_text(s) for s in sentences]
     assert "The keeper counted every ship that passed the lighthouse during the night and wrote the number down." in texts
     assert "The harbour master read the log and sent a copy of it to the town council at the end of the month." in texts
-    assert any(t.startswith("Figure 1: ships counted per month") and "higher in every month but March, when the harbour was "
+    assert any("Figure 1: ships counted per month" in t and "higher in every month but March, when the harbour was "
                "closed for the repair" in t for t in texts)
-    order = [doc.text.index(part) for part in ("Counting Ships at Night", "Anna Keeper", "The keeper counted",
-                                               "Entry 9 of the log", "The harbour master", "Figure 1: ships")]
+    order = [doc.text.index(part) for part in ("Counting Ships at Night", "Anna Keeper", "Figure 1: ships",
+                                               "The keeper counted", "Entry 29 of the log", "The harbour master")]
     assert order == sorted(order)
 
 
@@ -265,3 +269,25 @@ def test_a_page_of_many_text_runs_is_laid_out_in_bounded_time_and_memory() -> No
     tracemalloc.stop()
     assert found is not None and 290 <= found.gutter <= 320 and found.bottom == 0 and 705 <= found.top <= 715
     assert peak < 64 * 2**20
+
+
+def test_a_table_under_prose_in_a_document_in_one_column_is_read_row_by_row(tmp_path):
+    """Below a page's prose, a two-column table crosses no gutter: in a document none of whose pages is in columns
+    from its top, it is no pair of columns read one after the other."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
+    pdf = fpdf.FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.set_font("helvetica", size=10)
+    for page in range(2):
+        pdf.add_page()
+        for row in range(12):
+            pdf.set_xy(10, 10 + 6 * row)
+            pdf.cell(190, 6, f"Page {page} line {row} of the prose that runs across the whole width of the page here.")
+        for row in range(30):
+            pdf.set_xy(10, 100 + 6 * row)
+            pdf.cell(90, 6, f"Setting {page}-{row} of the lamp")
+            pdf.set_xy(110, 100 + 6 * row)
+            pdf.cell(90, 6, f"its value {page}-{row} as shipped")
+    pdf.output(str(tmp_path / "manual.pdf"))
+    doc = read_document(tmp_path / "manual.pdf")
+    assert doc.text.index("its value 0-0 as shipped") < doc.text.index("Setting 0-1 of the lamp")
