@@ -15,6 +15,15 @@ from helpers import build_quietly
 from helpers.documents import bomb_pdf, make_manual
 
 
+def write_columns(pdf, rows: list[tuple[str, str]], top: float, step: float = 6) -> None:
+    """Two columns written row by row, as two-column layouts often are: each row's left cell, then its right one."""
+    for row, (a, b) in enumerate(rows):
+        pdf.set_xy(10, top + step * row)
+        pdf.cell(90, step, a)
+        pdf.set_xy(110, top + step * row)
+        pdf.cell(90, step, b)
+
+
 def make_two_columns(path: Path) -> None:
     fpdf = pytest.importorskip("fpdf", reason="fpdf2 (the `test` extra) writes the PDF")
     pdf = fpdf.FPDF()
@@ -22,11 +31,7 @@ def make_two_columns(path: Path) -> None:
     pdf.set_font("helvetica", size=11)
     left = ["The left column starts the story of", "the harbour and its ships."]
     right = ["The right column tells of the", "market and its fish."]
-    for row, (a, b) in enumerate(zip(left, right, strict=True)):  # written row by row, as two-column layouts often are
-        pdf.set_xy(10, 20 + 7 * row)
-        pdf.cell(90, 7, a)
-        pdf.set_xy(110, 20 + 7 * row)
-        pdf.cell(90, 7, b)
+    write_columns(pdf, list(zip(left, right, strict=True)), 20, 7)
     pdf.output(str(path))
 
 
@@ -96,11 +101,8 @@ def make_paper(path: Path) -> None:
         pdf.set_xy(10, 12)
         pdf.cell(190, 5, "Figure 1: ships counted per month, January to December, in the first and second year of the log")
         pdf.set_font("helvetica", size=10)
-        for row, (a, b) in enumerate(zip(left, right, strict=True)):
-            pdf.set_xy(10, 25 + 6 * row)
-            pdf.cell(90, 6, a if page == 0 else b)
-            pdf.set_xy(110, 25 + 6 * row)
-            pdf.cell(90, 6, b if page == 0 else a.replace("1. Method", "The method held.").replace("2. Results", "Results held."))
+        second = [a.replace("1. Method", "The method held.").replace("2. Results", "Results held.") for a in left]
+        write_columns(pdf, list(zip(left, right, strict=True)) if page == 0 else list(zip(right, second, strict=True)), 25)
     pdf.output(str(path))
 
 
@@ -138,17 +140,9 @@ def make_paper_first_page(path: Path) -> None:
     left = ["The keeper counted every ship that", "passed the lighthouse during the", "night and wrote the number down."]
     right = ["The harbour master read the log", "and sent a copy of it to the", "town council at the end of the month."]
     filler = [f"Entry {n} of the log names a ship." for n in range(30)]
-    for row, (a, b) in enumerate(zip(left + filler, right + filler, strict=True)):
-        pdf.set_xy(10, 60 + 6 * row)
-        pdf.cell(90, 6, a)
-        pdf.set_xy(110, 60 + 6 * row)
-        pdf.cell(90, 6, b)
+    write_columns(pdf, list(zip(left + filler, right + filler, strict=True)), 60)
     pdf.add_page()
-    for row, entry in enumerate(filler):
-        pdf.set_xy(10, 20 + 6 * row)
-        pdf.cell(90, 6, f"Later, {entry.lower()}")
-        pdf.set_xy(110, 20 + 6 * row)
-        pdf.cell(90, 6, f"Later still, {entry.lower()}")
+    write_columns(pdf, [(f"Later, {entry.lower()}", f"Later still, {entry.lower()}") for entry in filler], 20)
     pdf.output(str(path))
 
 
@@ -283,11 +277,8 @@ def test_a_table_under_prose_in_a_document_in_one_column_is_read_row_by_row(tmp_
         for row in range(12):
             pdf.set_xy(10, 10 + 6 * row)
             pdf.cell(190, 6, f"Page {page} line {row} of the prose that runs across the whole width of the page here.")
-        for row in range(30):
-            pdf.set_xy(10, 100 + 6 * row)
-            pdf.cell(90, 6, f"Setting {page}-{row} of the lamp")
-            pdf.set_xy(110, 100 + 6 * row)
-            pdf.cell(90, 6, f"its value {page}-{row} as shipped")
+        write_columns(pdf, [(f"Setting {page}-{row} of the lamp", f"its value {page}-{row} as shipped") for row in range(30)],
+                      100)
     pdf.output(str(tmp_path / "manual.pdf"))
     doc = read_document(tmp_path / "manual.pdf")
     assert doc.text.index("its value 0-0 as shipped") < doc.text.index("Setting 0-1 of the lamp")
